@@ -1,0 +1,7 @@
+/** spec/: the single source of truth. Mock and suites import from here; nothing restates these facts. */
+export * from './basis.js';
+export * from './sources.js';
+export * from './limits.js';
+export * from './permissions.js';
+export * from './requirements.js';
+export { loadOpenApi, openApiPath } from './openapi.js';

@@ -1,0 +1,223 @@
+import type { Basis } from './basis.js';
+import type { SourceTag } from './sources.js';
+
+/**
+ * The permission model, in one place. IBEE documents four Object Storage levels by what they allow (P3); we name
+ * those capabilities as actions, map every S3 operation the mock serves to the one action it needs, and derive the
+ * matrix (operation x level -> allow/deny) from the two. Mock and suites both read `permissionMatrix`.
+ */
+
+export const permissionTypes = ['admin_rw', 'admin_ro', 'object_rw', 'object_ro'] as const;
+export type PermissionType = (typeof permissionTypes)[number];
+
+export const permissionLabels: Record<PermissionType, string> = {
+  admin_rw: 'Admin Read & Write',
+  admin_ro: 'Admin Read only',
+  object_rw: 'Object Read & Write',
+  object_ro: 'Object Read only',
+};
+
+/** What a level can do, in the words of P3's table. */
+export const actions = [
+  'bucket.list', // list buckets
+  'bucket.create',
+  'bucket.delete',
+  'config.read', // view bucket configuration
+  'config.write', // edit bucket configuration
+  'object.list',
+  'object.read',
+  'object.write', // write (and delete) objects
+] as const;
+export type Action = (typeof actions)[number];
+
+export const levelGrants: Record<PermissionType, readonly Action[]> = {
+  // "Create, list, delete buckets, edit bucket configuration, read, write, and list objects."
+  admin_rw: ['bucket.list', 'bucket.create', 'bucket.delete', 'config.read', 'config.write', 'object.list', 'object.read', 'object.write'],
+  // "List buckets, view configuration, read and list objects."
+  admin_ro: ['bucket.list', 'config.read', 'object.list', 'object.read'],
+  // "Read, write, and list objects in specific buckets."
+  object_rw: ['object.list', 'object.read', 'object.write'],
+  // "Read and list objects in specific buckets."
+  object_ro: ['object.list', 'object.read'],
+};
+
+export const levelGrantsSource: readonly SourceTag[] = ['P3', 'P4'];
+
+export function levelAllows(level: PermissionType, action: Action): boolean {
+  return levelGrants[level].includes(action);
+}
+
+/** Whether `higher` holds every action `lower` does: the order the monotonic property checks. */
+export function levelIncludes(higher: PermissionType, lower: PermissionType): boolean {
+  return levelGrants[lower].every((a) => levelGrants[higher].includes(a));
+}
+
+/** Where an operation addresses: the service (no bucket), a bucket, or an object in a bucket. */
+export type OperationTarget = 'service' | 'bucket' | 'object';
+
+export interface S3OperationRule {
+  readonly operation: string;
+  readonly target: OperationTarget;
+  /** The action the token's level must hold. */
+  readonly action: Action;
+  /** Requirement ids a check of this row reports under (besides the level's own PERM-* id). */
+  readonly requirementIds: readonly string[];
+  /** How sure we are that this operation needs this action. */
+  readonly basis: Basis;
+  readonly sources: readonly [SourceTag, ...SourceTag[]];
+  readonly note?: string;
+}
+
+const objectRead = { basis: 'documented', sources: ['P3', 'CF-TEMP-CREDENTIALS'] } as const;
+const objectWrite = { basis: 'documented', sources: ['P3', 'P9', 'CF-TEMP-CREDENTIALS'] } as const;
+const configRead = {
+  basis: 'documented',
+  sources: ['P3', 'CF-TOKENS'],
+  note: 'Admin levels "view configuration"; the Object levels list no configuration access.',
+} as const;
+const configWrite = { basis: 'documented', sources: ['P3', 'CF-TOKENS'] } as const;
+
+/** Every S3 operation the mock serves, with the action it needs. */
+export const s3Operations: readonly S3OperationRule[] = [
+  { operation: 'ListBuckets', target: 'service', action: 'bucket.list', requirementIds: [], basis: 'documented', sources: ['P3', 'CF-TOKENS'], note: 'R2 refuses ListBuckets to Object-level tokens even when they cover all buckets.' },
+  { operation: 'CreateBucket', target: 'bucket', action: 'bucket.create', requirementIds: [], basis: 'documented', sources: ['P3'] },
+  { operation: 'DeleteBucket', target: 'bucket', action: 'bucket.delete', requirementIds: [], basis: 'documented', sources: ['P3', 'P6'] },
+  { operation: 'HeadBucket', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3', 'CF-TOKENS'], note: 'Any level that may list a bucket\'s objects may learn that the bucket exists; R2 answers 200 to an in-scope Object-level token.' },
+  { operation: 'GetBucketLocation', target: 'bucket', action: 'object.read', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'R2 files GetBucketLocation under Read.' },
+  { operation: 'GetBucketCors', target: 'bucket', action: 'config.read', requirementIds: [], ...configRead },
+  { operation: 'PutBucketCors', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'DeleteBucketCors', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'GetBucketLifecycleConfiguration', target: 'bucket', action: 'config.read', requirementIds: [], ...configRead },
+  { operation: 'PutBucketLifecycleConfiguration', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'DeleteBucketLifecycle', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'GetBucketEncryption', target: 'bucket', action: 'config.read', requirementIds: [], ...configRead },
+  { operation: 'PutBucketEncryption', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'ListObjects', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
+  { operation: 'ListObjectsV2', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
+  { operation: 'ListObjectVersions', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'A listing like any other; IBEE does not document versioning.' },
+  { operation: 'ListMultipartUploads', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'HeadObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
+  { operation: 'GetObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
+  { operation: 'ListParts', target: 'object', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'PutObject', target: 'object', action: 'object.write', requirementIds: [], ...objectWrite },
+  { operation: 'PostObject', target: 'bucket', action: 'object.write', requirementIds: ['PRESIGNED-POST'], basis: 'documented', sources: ['P11'], note: 'Browser form upload under a signed POST policy.' },
+  { operation: 'CopyObject', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'Also needs object.read on the source bucket, which must be in scope too.' },
+  { operation: 'DeleteObject', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'IBEE does not say whether delete is part of "write"; R2 files it under Write.' },
+  { operation: 'DeleteObjects', target: 'bucket', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'CreateMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
+  { operation: 'UploadPart', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
+  { operation: 'UploadPartCopy', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'CompleteMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
+  { operation: 'AbortMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+];
+
+export type S3OperationName = string;
+
+const operationIndex = new Map(s3Operations.map((rule) => [rule.operation, rule]));
+
+export function s3Operation(name: string): S3OperationRule {
+  const rule = operationIndex.get(name);
+  if (!rule) throw new Error(`No permission-matrix row for S3 operation ${name}`);
+  return rule;
+}
+
+/** The requirement a level's cells report under. */
+export const levelRequirementId: Record<PermissionType, string> = {
+  admin_rw: 'PERM-ADMIN-RW',
+  admin_ro: 'PERM-ADMIN-RO',
+  object_rw: 'PERM-OBJECT-RW',
+  object_ro: 'PERM-OBJECT-RO',
+};
+
+export interface PermissionCell {
+  readonly operation: string;
+  readonly level: PermissionType;
+  readonly allowed: boolean;
+  /** The S3 error a denied cell answers with. */
+  readonly deniedCode: 'AccessDenied';
+  readonly deniedStatus: 403;
+  readonly requirementIds: readonly string[];
+}
+
+/** The matrix, operation x level, derived from `levelGrants` and `s3Operations`. */
+export const permissionMatrix: readonly PermissionCell[] = s3Operations.flatMap((rule) =>
+  permissionTypes.map((level) => ({
+    operation: rule.operation,
+    level,
+    allowed: levelAllows(level, rule.action),
+    deniedCode: 'AccessDenied' as const,
+    deniedStatus: 403 as const,
+    requirementIds: [levelRequirementId[level], ...rule.requirementIds],
+  })),
+);
+
+export function isAllowed(level: PermissionType, operation: string): boolean {
+  return levelAllows(level, s3Operation(operation).action);
+}
+
+/**
+ * Presigned URLs: P11 says signing one needs at least Object Read & Write on the bucket, for downloads too.
+ * That is stricter than S3 (a URL carries its signer's rights) and the reference digests flag it as a conflict,
+ * so the requirement is INFO; the mock follows the documented reading.
+ */
+export const presignedUrlRule = {
+  action: 'object.write' as Action,
+  basis: 'ambiguous' as Basis,
+  sources: ['P11'] as const,
+};
+
+/** Bucket scope: which buckets a token's Object Storage scope covers. */
+export const bucketScopes = ['all', 'specific'] as const;
+export type BucketScope = (typeof bucketScopes)[number];
+
+/**
+ * Whether an admin level may be limited to specific buckets. The docs offer the choice for every level (P1, P3);
+ * IBEE's SDKs and R2 say admin levels always cover all buckets. The mock accepts it and scopes admin tokens like
+ * any other; the suite records what a target does (requirement SCOPE-ADMIN-SPECIFIC, INFO).
+ */
+export const adminSpecificScopeAllowed = true;
+
+export const billingPermissionTypes = ['read_only'] as const;
+export type BillingPermissionType = (typeof billingPermissionTypes)[number];
+
+/** REST scopes a route may require, as they appear in `required_scope` of a 403 `insufficient_scope` error. */
+export type RestScope = `object_storage:${PermissionType}` | 'billing:read_only';
+
+/**
+ * The lowest level that allows an action. Levels form a partial order, but for every action in P3's table the
+ * levels allowing it have a unique least element, so `required_scope` names exactly one level.
+ */
+export function minimalLevelFor(action: Action): PermissionType {
+  const allowing = permissionTypes.filter((level) => levelAllows(level, action));
+  const least = allowing.find((candidate) => allowing.every((other) => levelIncludes(other, candidate)));
+  if (!least) throw new Error(`No least level allows ${action}`);
+  return least;
+}
+
+export interface RestRouteRule {
+  readonly method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
+  /** OpenAPI path template under the API base URL. */
+  readonly path: string;
+  /** The S3 operation whose matrix row decides object-storage routes; `null` for billing routes. */
+  readonly s3Operation: string | null;
+  readonly requiredScope: RestScope;
+  /** Whether the route names a bucket that the token's bucket scope must cover. */
+  readonly bucketScoped: boolean;
+  readonly requirementIds: readonly string[];
+}
+
+function storageRoute(method: RestRouteRule['method'], path: string, operation: string, bucketScoped: boolean): RestRouteRule {
+  const level = minimalLevelFor(s3Operation(operation).action);
+  return { method, path, s3Operation: operation, requiredScope: `object_storage:${level}`, bucketScoped, requirementIds: [] };
+}
+
+/** The Bearer REST API of API tokens, each route with the scope it needs. */
+export const restRoutes: readonly RestRouteRule[] = [
+  storageRoute('GET', '/v1/object-storage/buckets', 'ListBuckets', false),
+  storageRoute('POST', '/v1/object-storage/buckets', 'CreateBucket', true),
+  storageRoute('GET', '/v1/object-storage/buckets/{name}', 'HeadBucket', true),
+  storageRoute('DELETE', '/v1/object-storage/buckets/{name}', 'DeleteBucket', true),
+  { method: 'GET', path: '/v1/billing/invoices', s3Operation: null, requiredScope: 'billing:read_only', bucketScoped: false, requirementIds: ['BILLING-SCOPE'] },
+  { method: 'GET', path: '/v1/billing/orders', s3Operation: null, requiredScope: 'billing:read_only', bucketScoped: false, requirementIds: ['BILLING-SCOPE'] },
+  { method: 'GET', path: '/v1/billing/balance', s3Operation: null, requiredScope: 'billing:read_only', bucketScoped: false, requirementIds: ['BILLING-SCOPE'] },
+];

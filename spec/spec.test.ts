@@ -1,0 +1,156 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { describe, expect, it } from 'vitest';
+import {
+  isRequirementId,
+  levelIncludes,
+  loadOpenApi,
+  openApiPath,
+  permissionMatrix,
+  permissionTypes,
+  requirementAreas,
+  requirements,
+  restRoutes,
+  s3Operations,
+  sources,
+} from './index.js';
+import * as limits from './limits.js';
+import type { Fact } from './basis.js';
+
+const referenceDir = resolve(process.env.IBEE_REFERENCE_DIR ?? join(import.meta.dirname, '..', '..', 'shared', 'reference'));
+
+describe('requirement catalogue', () => {
+  it('holds the stable ids that CI gating depends on', () => {
+    const stable = [
+      'TOKEN-SCOPE-REQUIRED', 'TOKEN-EXPIRY-BOUNDS', 'TOKEN-EXPIRY-DEFAULT', 'TOKEN-EXPIRY-ENFORCED', 'SECRET-ONCE',
+      'CRED-FORMAT', 'CRED-UNIQUE', 'PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO',
+      'SCOPE-SPECIFIC', 'SCOPE-ALL-NEW-BUCKETS', 'BILLING-SCOPE', 'REVOKE-IMMEDIATE', 'REVOKE-PERMANENT',
+      'AUTH-SIGNATURE', 'PRESIGNED-EXPIRY',
+    ];
+    for (const id of stable) expect(isRequirementId(id), id).toBe(true);
+  });
+
+  it('has unique, well-formed ids and a level that follows the basis', () => {
+    const ids = requirements.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const expectedLevel = { documented: 'MUST', inferred: 'SHOULD', ambiguous: 'INFO' } as const;
+    for (const r of requirements) {
+      expect(r.id).toMatch(/^[A-Z0-9]+(?:-[A-Z0-9]+)+$/);
+      expect(r.level, r.id).toBe(expectedLevel[r.basis]);
+      expect(requirementAreas).toContain(r.area);
+      expect(r.statement.length, r.id).toBeGreaterThan(10);
+      expect(r.sources.length, r.id).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('permission matrix', () => {
+  it('has a row for all four levels for every S3 operation, and only those', () => {
+    expect(new Set(s3Operations.map((o) => o.operation)).size).toBe(s3Operations.length);
+    for (const op of s3Operations) {
+      const cells = permissionMatrix.filter((c) => c.operation === op.operation);
+      expect(cells.map((c) => c.level).sort(), op.operation).toEqual([...permissionTypes].sort());
+    }
+    expect(permissionMatrix.length).toBe(s3Operations.length * permissionTypes.length);
+  });
+
+  it('references only requirement ids that exist', () => {
+    for (const cell of permissionMatrix) for (const id of cell.requirementIds) expect(isRequirementId(id), id).toBe(true);
+    for (const op of s3Operations) for (const id of op.requirementIds) expect(isRequirementId(id), id).toBe(true);
+    for (const route of restRoutes) for (const id of route.requirementIds) expect(isRequirementId(id), id).toBe(true);
+  });
+
+  it('is monotonic: a level never loses an operation a level it includes has', () => {
+    for (const higher of permissionTypes)
+      for (const lower of permissionTypes) {
+        if (!levelIncludes(higher, lower)) continue;
+        for (const op of s3Operations) {
+          const low = permissionMatrix.find((c) => c.operation === op.operation && c.level === lower)!;
+          const high = permissionMatrix.find((c) => c.operation === op.operation && c.level === higher)!;
+          if (low.allowed) expect(high.allowed, `${higher} vs ${lower} on ${op.operation}`).toBe(true);
+        }
+      }
+  });
+
+  it('matches the documented table in its key cells', () => {
+    const allowed = (op: string, level: string) => permissionMatrix.find((c) => c.operation === op && c.level === level)!.allowed;
+    expect(allowed('CreateBucket', 'admin_rw')).toBe(true);
+    expect(allowed('CreateBucket', 'admin_ro')).toBe(false);
+    expect(allowed('ListBuckets', 'admin_ro')).toBe(true);
+    expect(allowed('ListBuckets', 'object_rw')).toBe(false);
+    expect(allowed('PutObject', 'object_rw')).toBe(true);
+    expect(allowed('PutObject', 'admin_ro')).toBe(false);
+    expect(allowed('GetObject', 'object_ro')).toBe(true);
+    expect(allowed('PutBucketCors', 'admin_ro')).toBe(false);
+    expect(allowed('GetBucketCors', 'admin_ro')).toBe(true);
+  });
+
+  it('gives every REST route a scope and a matrix row', () => {
+    for (const route of restRoutes) {
+      if (route.s3Operation) expect(s3Operations.some((o) => o.operation === route.s3Operation)).toBe(true);
+      expect(route.requiredScope).toMatch(/^(object_storage:(admin_rw|admin_ro|object_rw|object_ro)|billing:read_only)$/);
+    }
+  });
+});
+
+describe('bounds and formats', () => {
+  const facts = (Object.values(limits) as unknown[]).filter((v): v is Fact<unknown> => typeof v === 'object' && v !== null && 'id' in v);
+
+  it('carry ids, statements and sources', () => {
+    expect(facts.length).toBeGreaterThan(8);
+    for (const fact of facts) {
+      expect(fact.id).toMatch(/^(LIMIT|FORMAT)-/);
+      expect(fact.sources.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('state the documented values', () => {
+    expect(limits.tokenExpiryDays.value).toEqual({ min: 1, max: 365, default: 90 });
+    expect(limits.accessKeyIdFormat.value.pattern.test('AKIAFA2D0EB3E226DA73')).toBe(true);
+    expect(limits.accessKeyIdFormat.value.pattern.test('AKIAfa2d0eb3e226da73')).toBe(false);
+    expect(limits.bearerTokenFormat.value.prefix).toBe('ibee_v4_');
+    for (const ok of ['my-bucket', 'data-store-01', 'project-assets', 'abc']) expect(limits.isValidBucketName(ok), ok).toBe(true);
+    for (const bad of ['My-Bucket', '-startwithdash', 'endswithdash-', 'bucket_with_underscore', 'project.assets', 'ab', 'a'.repeat(64)])
+      expect(limits.isValidBucketName(bad), bad).toBe(false);
+    expect(limits.isValidObjectKey('a'.repeat(1024))).toBe(true);
+    expect(limits.isValidObjectKey('a'.repeat(1025))).toBe(false);
+    expect(limits.isValidObjectKey('é'.repeat(513))).toBe(false);
+  });
+});
+
+describe('sources', () => {
+  it('are cited by the rules, and every cited tag is known', () => {
+    const cited = new Set<string>([
+      ...requirements.flatMap((r) => r.sources),
+      ...s3Operations.flatMap((o) => o.sources),
+    ]);
+    for (const tag of cited) expect(Object.keys(sources)).toContain(tag);
+  });
+
+  // The reference digests sit beside the repository in this project's workspace (and in CI); a clone elsewhere
+  // can point IBEE_REFERENCE_DIR at a copy.
+  it.runIf(existsSync(referenceDir))('are URLs that the reference digests give', () => {
+    const text = readdirSync(referenceDir)
+      .map((f) => readFileSync(join(referenceDir, f), 'utf8'))
+      .join('\n');
+    for (const [tag, url] of Object.entries(sources)) expect(text.includes(url), `${tag} ${url}`).toBe(true);
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const doc = loadOpenApi();
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    await expect(SwaggerParser.validate(openApiPath)).resolves.toBeTruthy();
+  });
+
+  it('describes every REST route the permission model names', () => {
+    const doc = loadOpenApi();
+    for (const route of restRoutes) {
+      const item = doc.paths?.[route.path];
+      expect(item, route.path).toBeDefined();
+      expect(item?.[route.method.toLowerCase() as 'get'], `${route.method} ${route.path}`).toBeDefined();
+    }
+  });
+});
