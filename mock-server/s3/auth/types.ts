@@ -1,0 +1,46 @@
+import type { Readable } from 'node:stream';
+import type { TokenRecord } from '../../context.js';
+
+/**
+ * The seam between S3 authentication (s3/auth) and the S3 controllers. Authentication identifies the caller and
+ * hands over the request body as a stream of *decoded, verified* bytes: aws-chunked framing removed, chunk
+ * signatures, payload hash, Content-MD5 and x-amz-checksum-* checked. A body that fails a check makes the stream
+ * error with an S3Error (BadDigest, XAmzContentSHA256Mismatch, IncompleteBody, SignatureDoesNotMatch…) at the
+ * point it is detected, which may be its very end; controllers must therefore write to a temporary place and
+ * commit only after the stream has ended without error.
+ */
+export interface S3Caller {
+  readonly token: TokenRecord;
+  readonly accessKeyId: string;
+  /** Query-string SigV4 (presigned URL). */
+  readonly presigned: boolean;
+  /** Region from the credential scope. */
+  readonly region: string;
+}
+
+export interface BodyDigests {
+  /** Decoded length in bytes. */
+  readonly length: number;
+  /** Hex MD5 of the decoded bytes (the ETag of a single-part object). */
+  readonly md5Hex: string;
+  /** Base64 checksums the client declared (header or trailer) and that matched, by algorithm (CRC32, CRC32C, SHA1, SHA256). */
+  readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, string>>>;
+}
+
+export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'SHA1' | 'SHA256' | 'CRC64NVME';
+
+export interface VerifiedBody {
+  /** Decoded bytes. Errors with an S3Error when verification fails. Empty for requests without a body. */
+  readonly stream: Readable;
+  /** The decoded length the client declared (Content-Length or x-amz-decoded-content-length), if any. */
+  readonly declaredLength: number | null;
+  /** Resolves once the stream has ended and every check passed; rejects with the S3Error otherwise. */
+  readonly digests: Promise<BodyDigests>;
+  /** Reads the whole (small) body into memory, e.g. XML configuration or multi-delete; rejects above maxBytes. */
+  buffer(maxBytes: number): Promise<Buffer>;
+}
+
+export interface AuthenticatedRequest {
+  readonly caller: S3Caller;
+  readonly body: VerifiedBody;
+}
