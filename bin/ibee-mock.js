@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// Thin shim: the TypeScript is compiled to dist/ by `npm run build` (run by `prepare` on npm ci).
-import '../dist/mock-server/cli.js';
+// The `ibee-mock` executable: the compiled CLI (npm run build, run by `prepare` on npm ci/install).
+import { main } from '../dist/mock-server/cli.js';
+
+await main(process.argv);

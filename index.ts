@@ -1,0 +1,6 @@
+/** Package entry: the embeddable mock server, and the spec (requirements, permission matrix, bounds, OpenAPI). */
+export { createMockServer } from './mock-server/app.js';
+export type { MockServer, MockServerOptions } from './mock-server/app.js';
+export type { CliIo } from './mock-server/cli.js';
+export type { LogLevel } from './mock-server/logger.js';
+export * from './spec/index.js';

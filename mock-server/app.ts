@@ -1,0 +1,167 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { createClock } from './clock.js';
+import type { MockContext } from './context.js';
+import { createLogger, type LogLevel } from './logger.js';
+import { managementCredential } from './rest/auth.js';
+import { createRestApp } from './rest/app.js';
+import { createS3App } from './s3/app.js';
+import { openDatabase, rememberedProjectIds } from './store/database.js';
+import { createStorage } from './store/storage.js';
+import { createTokenStore } from './tokens/token-store.js';
+
+export interface MockServerOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  readonly host?: string;
+  /** REST API port; 0 (default) picks a free one. */
+  readonly apiPort?: number;
+  /** S3 port; 0 (default) picks a free one. */
+  readonly s3Port?: number;
+  /** Projects to serve; the first is the default. Default: one generated id (remembered in the data dir). */
+  readonly projectIds?: readonly string[];
+  /** The management token (the portal user). Default: a generated one, returned in the handle. */
+  readonly managementToken?: string;
+  /** Where durable state lives; without it, everything is in memory. */
+  readonly dataDir?: string;
+  /** Serve the mock-only /_mock control routes (default true). */
+  readonly control?: boolean;
+  /** Base domain for virtual-hosted-style S3 requests (`bucket.DOMAIN`). */
+  readonly s3Domain?: string;
+  /** Log level of the default logger (default `warn`). */
+  readonly logLevel?: LogLevel;
+  /** A logger to use instead of the default (pino to stderr). */
+  readonly logger?: Logger;
+}
+
+export interface MockServer {
+  /** Base URL of the REST API, e.g. http://127.0.0.1:PORT (paths start with /v1). */
+  readonly apiUrl: string;
+  /** The S3 endpoint, e.g. http://127.0.0.1:PORT. */
+  readonly s3Endpoint: string;
+  /** The default project. */
+  readonly projectId: string;
+  readonly projectIds: readonly string[];
+  readonly managementToken: string;
+  /** The shared state, for tests that look inside. */
+  readonly context: MockContext;
+  /** Stops both servers and closes storage; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** A project id is used as a DNS label (`{project_id}.blob.ibeestorage.com`). */
+const projectIdPattern = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+function checkOptions(options: MockServerOptions): void {
+  for (const id of options.projectIds ?? []) {
+    if (!projectIdPattern.test(id)) throw new TypeError(`Invalid project id ${JSON.stringify(id)}: use letters, digits and hyphens (a DNS label).`);
+  }
+  if (options.projectIds && new Set(options.projectIds).size !== options.projectIds.length) {
+    throw new TypeError('Project ids must be distinct.');
+  }
+  if (options.projectIds?.length === 0) throw new TypeError('projectIds, when given, must name at least one project.');
+  if (options.managementToken !== undefined && !/^\S{16,}$/.test(options.managementToken)) {
+    throw new TypeError('The management token must be at least 16 characters, without spaces.');
+  }
+  for (const [name, port] of [['apiPort', options.apiPort], ['s3Port', options.s3Port]] as const) {
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new TypeError(`${name} must be a port number (0-65535).`);
+  }
+}
+
+/** A host as it goes in a URL: wildcard addresses become loopback, IPv6 gets brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(app: Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(app);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+export async function createMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+  checkOptions(options);
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = options.dataDir ?? null;
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'warn' });
+  const clock = createClock();
+  const db = openDatabase(dataDir);
+  const servers: Server[] = [];
+  let storageClose: (() => Promise<void>) | undefined;
+  try {
+    const generateProjectId = () => String(randomInt(1000, 10000));
+    const projectIds = dataDir
+      ? rememberedProjectIds(db, options.projectIds, generateProjectId)
+      : [...(options.projectIds ?? [generateProjectId()])];
+    const managementToken = options.managementToken ?? `ibee_mock_mgmt_${randomBytes(32).toString('base64url')}`;
+    const tokens = createTokenStore({ db, clock });
+    const storage = await createStorage({ db, dataDir, clock, logger });
+    storageClose = () => storage.close();
+
+    let s3Endpoint = '';
+    const context: MockContext = {
+      clock,
+      logger,
+      db,
+      dataDir,
+      projectIds,
+      tokens,
+      storage,
+      s3Domain: options.s3Domain ?? null,
+      // Bucket names are unique across projects and keys say whose they are, so one endpoint serves them all.
+      s3EndpointFor: () => s3Endpoint,
+    };
+
+    // S3 first, so that the endpoint handed out with credentials is live before the API is.
+    const s3Server = await listen(createS3App(context), options.s3Port ?? 0, host);
+    servers.push(s3Server);
+    s3Endpoint = `http://${urlHost(host)}:${(s3Server.address() as AddressInfo).port}`;
+    const apiServer = await listen(
+      createRestApp(context, { tokens, management: managementCredential(managementToken), control: options.control ?? true }),
+      options.apiPort ?? 0,
+      host,
+    );
+    servers.push(apiServer);
+    const apiUrl = `http://${urlHost(host)}:${(apiServer.address() as AddressInfo).port}`;
+    logger.info({ apiUrl, s3Endpoint, projectIds, dataDir, control: options.control ?? true }, 'ibee-mock ready');
+
+    let closing: Promise<void> | undefined;
+    return {
+      apiUrl,
+      s3Endpoint,
+      projectId: projectIds[0]!,
+      projectIds,
+      managementToken,
+      context,
+      close() {
+        closing ??= (async () => {
+          await Promise.all(servers.map(stop));
+          await storage.close();
+          db.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await Promise.all(servers.map(stop));
+    await storageClose?.();
+    db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import type { MockContext } from '../context.js';
+import { requireManagement, type ManagementCredential } from '../rest/auth.js';
+import { RestError } from '../rest/errors.js';
+import { jsonBody, methodNotAllowed } from '../rest/http.js';
+import { validateBody } from '../rest/schemas.js';
+
+/**
+ * Mock-only control routes (/_mock): read and move the one clock, and empty all state. They need the management
+ * token and are not mounted at all when the mock runs with `control: false` (`--no-control`).
+ */
+export function controlRouter(ctx: MockContext, management: ManagementCredential): Router {
+  const router = Router();
+  const managementOnly = requireManagement(ctx, management);
+  const clockJson = () => ({ now: ctx.clock.now().toISOString(), offset_seconds: ctx.clock.offsetMs() / 1000 });
+
+  router
+    .route('/_mock/clock')
+    .get(managementOnly, (_req, res) => {
+      res.json(clockJson());
+    })
+    .post(managementOnly, jsonBody, (req, res) => {
+      if (req.body === undefined) throw new RestError(422, 'validation_error', 'A JSON body is required.');
+      const { advance_seconds } = validateBody<{ advance_seconds: number }>('AdvanceClockRequest', req.body);
+      ctx.clock.advance(advance_seconds);
+      ctx.logger.info({ advanceSeconds: advance_seconds, now: ctx.clock.now().toISOString() }, 'clock advanced');
+      res.json(clockJson());
+    })
+    .all(managementOnly, methodNotAllowed(['GET', 'POST']));
+
+  router
+    .route('/_mock/reset')
+    .post(managementOnly, async (_req, res) => {
+      ctx.tokens.reset();
+      await ctx.storage.reset();
+      ctx.logger.info('state reset');
+      res.status(204).end();
+    })
+    .all(managementOnly, methodNotAllowed(['POST']));
+
+  return router;
+}

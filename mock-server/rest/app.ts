@@ -1,0 +1,36 @@
+import express, { type Express } from 'express';
+import { controlRouter } from '../control/routes.js';
+import type { MockContext } from '../context.js';
+import { tokenRouter } from '../tokens/routes.js';
+import type { ManagedTokenStore } from '../tokens/token-store.js';
+import { apiRouter } from './api.js';
+import type { ManagementCredential } from './auth.js';
+import { errorHandler, notFound, requestContext } from './http.js';
+import { schemaValidator } from './schemas.js';
+
+export interface RestAppOptions {
+  /** The token store with its management operations (create, revoke); ctx.tokens is the same store. */
+  readonly tokens: ManagedTokenStore;
+  readonly management: ManagementCredential;
+  /** Mount the /_mock control routes. */
+  readonly control: boolean;
+}
+
+/** The REST API server (api port): token management, the Bearer REST API, and the mock-only control routes. */
+/** Request schemas, compiled at start-up rather than on the first request that needs them. */
+const requestSchemas = ['CreateApiTokenRequest', 'EmptyRequest', 'CreateBucketRequest', 'AdvanceClockRequest'];
+
+export function createRestApp(ctx: MockContext, options: RestAppOptions): Express {
+  for (const name of requestSchemas) schemaValidator(name);
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(requestContext(ctx.logger));
+  if (options.control) app.use(controlRouter(ctx, options.management));
+  app.use(tokenRouter(ctx, options.tokens, options.management));
+  app.use(apiRouter(ctx, options.management));
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

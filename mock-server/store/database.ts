@@ -1,0 +1,41 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** The file the metadata database lives in, inside the data dir. */
+export const databaseFileName = 'ibee-mock.sqlite';
+
+/**
+ * The mock's one metadata database, shared by the token store and the storage store. With a data dir it is a
+ * file in WAL mode with full fsync, so that every acknowledged write survives a crash; without, it is in memory.
+ * Each store creates its own tables, idempotently.
+ */
+export function openDatabase(dataDir: string | null): Database.Database {
+  if (dataDir === null) {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    return db;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, databaseFileName));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/**
+ * The projects a mock with a data dir serves when it is given none: those it served first, so that a restart
+ * without `--project-id` keeps serving the project its tokens and buckets belong to. The first start stores the
+ * projects it was given, or one generated numeric-looking id.
+ */
+export function rememberedProjectIds(db: Database.Database, given: readonly string[] | undefined, generate: () => string): string[] {
+  db.exec('CREATE TABLE IF NOT EXISTS mock_projects (position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)');
+  const stored = db.prepare<[], { id: string }>('SELECT id FROM mock_projects ORDER BY position').all();
+  if (stored.length > 0) return given ? [...given] : stored.map((row) => row.id);
+  const ids = given ? [...given] : [generate()];
+  const insert = db.prepare('INSERT INTO mock_projects (position, id) VALUES (?, ?)');
+  db.transaction(() => ids.forEach((id, position) => insert.run(position, id)))();
+  return ids;
+}
