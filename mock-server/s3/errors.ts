@@ -4,6 +4,7 @@
  */
 export const s3ErrorStatus = {
   AccessDenied: 403,
+  AccessForbidden: 403,
   AuthorizationHeaderMalformed: 400,
   AuthorizationQueryParametersError: 400,
   BadDigest: 400,
@@ -19,9 +20,11 @@ export const s3ErrorStatus = {
   InvalidBucketName: 400,
   InvalidDigest: 400,
   InvalidPart: 400,
+  InvalidPartNumber: 416,
   InvalidPartOrder: 400,
   InvalidRange: 416,
   InvalidRequest: 400,
+  InvalidURI: 400,
   KeyTooLongError: 400,
   MalformedXML: 400,
   MalformedPOSTRequest: 400,
@@ -41,6 +44,12 @@ export const s3ErrorStatus = {
   ServerSideEncryptionConfigurationNotFoundError: 404,
   SignatureDoesNotMatch: 403,
   XAmzContentSHA256Mismatch: 400,
+  // Appended by s3/auth (request authentication and body verification).
+  InvalidPolicyDocument: 400,
+  MalformedTrailerError: 400,
+  MaxMessageLengthExceeded: 400,
+  MaxPostPreDataLengthExceededError: 400,
+  IncorrectNumberOfFilesInPostRequest: 400,
 } as const;
 
 export type S3ErrorCode = keyof typeof s3ErrorStatus;

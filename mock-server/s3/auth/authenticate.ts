@@ -1,0 +1,371 @@
+import type { IncomingMessage } from 'node:http';
+import { clockSkewSeconds, presignedUrlExpirySeconds } from '../../../spec/index.js';
+import { tokenIsUsable } from '../../auth/authorize.js';
+import type { MockContext, TokenRecord } from '../../context.js';
+import { S3Error } from '../errors.js';
+import { createVerifiedBody } from './body.js';
+import {
+  canonicalPath,
+  formatAmzDate,
+  isoSeconds,
+  parseAmzDate,
+  parseAuthorizationHeader,
+  parsePresignedQuery,
+  parseRawQuery,
+  presignedMarkers,
+  queryValue,
+  type QueryValues,
+  type SignatureParameters,
+} from './canonical.js';
+import { AwsChunkedDecoder, type BodyDecoder } from './chunked.js';
+import {
+  algorithmOfChecksumHeader,
+  BodyVerifier,
+  checksumHeaderName,
+  parseChecksumValue,
+  parseContentMd5,
+} from './checksums.js';
+import { buildStringToSign, deriveSigningKey, hmacHex, signaturesEqual, type ChunkSigningContext } from './sigv4.js';
+import type { AuthenticatedRequest, ChecksumAlgorithm, S3Caller } from './types.js';
+
+/** What authentication reads from the context: the clock and the token store, nothing else. */
+export type AuthContext = Pick<MockContext, 'clock' | 'tokens'>;
+
+export interface RequestTarget {
+  /** Path exactly as received, still percent-encoded. */
+  readonly rawPath: string;
+  /** Query string exactly as received, without `?`. */
+  readonly rawQuery: string;
+  /** Host the request was addressed to (used only when the Host header is missing). */
+  readonly host: string;
+}
+
+export type PayloadMode =
+  | { readonly kind: 'sha256'; readonly hex: string }
+  | { readonly kind: 'unsigned' }
+  | { readonly kind: 'streaming-signed'; readonly trailer: boolean }
+  | { readonly kind: 'streaming-unsigned-trailer' };
+
+/** One header's value as received: repeated headers are joined with commas, as SigV4 canonicalises them. */
+export function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const values = req.headersDistinct[name];
+  return values && values.length > 0 ? values.join(',') : undefined;
+}
+
+function accessDenied(message = 'Access Denied', extra: Record<string, string> = {}): S3Error {
+  return new S3Error('AccessDenied', message, extra);
+}
+
+export function payloadModeOf(value: string): PayloadMode {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return { kind: 'sha256', hex: value.toLowerCase() };
+  switch (value) {
+    case 'UNSIGNED-PAYLOAD':
+      return { kind: 'unsigned' };
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD':
+      return { kind: 'streaming-signed', trailer: false };
+    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER':
+      return { kind: 'streaming-signed', trailer: true };
+    case 'STREAMING-UNSIGNED-PAYLOAD-TRAILER':
+      return { kind: 'streaming-unsigned-trailer' };
+    case 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD':
+    case 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER':
+      throw new S3Error('NotImplemented', 'SigV4A (ECDSA) streaming payloads are not supported.');
+    default:
+      throw new S3Error(
+        'InvalidArgument',
+        'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.',
+      );
+  }
+}
+
+/** A request whose signature checked out: its token, what it signed, and its body awaiting verification. */
+interface VerifiedRequest {
+  readonly token: TokenRecord;
+  readonly params: SignatureParameters;
+  readonly body: AuthenticatedRequest['body'];
+}
+
+/**
+ * Identifies the caller of an S3 request (SigV4 in the Authorization header, or a presigned URL) and wraps its body
+ * in a verified stream. Throws S3Error. The order follows S3: well-formedness, known key, time, signature, then
+ * the token's own state; scope and level are the controllers' (authorizeOperation) business.
+ */
+export async function authenticate(req: IncomingMessage, ctx: AuthContext, target: RequestTarget): Promise<AuthenticatedRequest> {
+  const query = parseRawQuery(target.rawQuery);
+  const authorization = headerValue(req, 'authorization');
+  const presigned = presignedMarkers.some((marker) => query[marker] !== undefined);
+  if (authorization !== undefined && presigned) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+    );
+  }
+  if (authorization === undefined && !presigned) {
+    if (query.AWSAccessKeyId !== undefined || query.Signature !== undefined) {
+      throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+    }
+    throw accessDenied();
+  }
+  const verified = authorization !== undefined
+    ? await verifyHeaderSignature(req, ctx, target, query, authorization)
+    : await verifyPresignedSignature(req, ctx, target, query);
+
+  const usable = tokenIsUsable(verified.token, ctx.clock.nowMs());
+  if (!usable.allowed) {
+    throw accessDenied(usable.reason === 'revoked' ? 'The access key has been revoked.' : 'The access key has expired.');
+  }
+  const caller: S3Caller = {
+    token: verified.token,
+    accessKeyId: verified.params.credential.accessKeyId,
+    presigned: authorization === undefined,
+    region: verified.params.credential.region,
+  };
+  return { caller, body: verified.body };
+}
+
+function lookUpToken(ctx: AuthContext, accessKeyId: string): TokenRecord & { readonly secretAccessKey: string } {
+  const token = ctx.tokens.findByAccessKeyId(accessKeyId);
+  if (!token || token.secretAccessKey === null) {
+    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId });
+  }
+  return token as TokenRecord & { readonly secretAccessKey: string };
+}
+
+/** Only the signed headers, lower-case, with values as received; the Host header falls back to the target host. */
+function signedHeaderValues(req: IncomingMessage, signedHeaders: readonly string[], target: RequestTarget): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders) {
+    const value = headerValue(req, name) ?? (name === 'host' ? target.host : undefined);
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+async function checkSignature(
+  req: IncomingMessage,
+  target: RequestTarget,
+  query: QueryValues,
+  params: SignatureParameters,
+  secretAccessKey: string,
+  longDate: string,
+  payloadHash: string,
+): Promise<Buffer> {
+  const { credential } = params;
+  const signingKey = await deriveSigningKey(credential.accessKeyId, secretAccessKey, credential.date, credential.region, credential.service);
+  const { canonicalRequest, stringToSign } = await buildStringToSign(
+    {
+      method: req.method ?? 'GET',
+      path: canonicalPath(target.rawPath),
+      query,
+      headers: signedHeaderValues(req, params.signedHeaders, target),
+      signedHeaders: params.signedHeaders,
+      payloadHash,
+    },
+    longDate,
+    credential.scope,
+  );
+  if (!signaturesEqual(hmacHex(signingKey, stringToSign), params.signature)) {
+    // Like S3, say what we signed so a client author can see where the canonical forms differ. No secret in it.
+    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
+      AWSAccessKeyId: credential.accessKeyId,
+      StringToSign: stringToSign,
+      SignatureProvided: params.signature,
+      CanonicalRequest: canonicalRequest,
+    });
+  }
+  return signingKey;
+}
+
+function checkScope(params: SignatureParameters, amzDate: string, error: (message: string) => S3Error): void {
+  if (params.credential.date !== amzDate.slice(0, 8)) {
+    throw error(`Invalid credential date "${params.credential.date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`);
+  }
+  if (params.credential.service !== 's3') {
+    throw error(`Credential should be scoped to correct service: 's3'.`);
+  }
+  if (!params.signedHeaders.includes('host')) throw error('SignedHeaders must include host.');
+}
+
+async function verifyHeaderSignature(
+  req: IncomingMessage,
+  ctx: AuthContext,
+  target: RequestTarget,
+  query: QueryValues,
+  authorization: string,
+): Promise<VerifiedRequest> {
+  const params = parseAuthorizationHeader(authorization);
+  // x-amz-date wins; a client may sign the plain Date header instead.
+  const amzDateHeader = headerValue(req, 'x-amz-date');
+  const dateHeader = headerValue(req, 'date');
+  let requestMs: number | undefined;
+  if (amzDateHeader !== undefined) requestMs = parseAmzDate(amzDateHeader);
+  else if (dateHeader !== undefined) {
+    const parsed = Date.parse(dateHeader);
+    requestMs = Number.isNaN(parsed) ? undefined : parsed;
+  }
+  if (requestMs === undefined) throw accessDenied('AWS authentication requires a valid Date or x-amz-date header');
+  const longDate = formatAmzDate(requestMs);
+  checkScope(params, longDate, (message) => new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${message}`));
+
+  const contentSha256 = headerValue(req, 'x-amz-content-sha256');
+  if (contentSha256 === undefined) {
+    throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+  }
+  const mode = payloadModeOf(contentSha256.trim());
+
+  const token = lookUpToken(ctx, params.credential.accessKeyId);
+
+  const nowMs = ctx.clock.nowMs();
+  const maxSkewMs = clockSkewSeconds.value.max * 1000;
+  if (Math.abs(requestMs - nowMs) > maxSkewMs) {
+    throw new S3Error('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {
+      RequestTime: isoSeconds(requestMs),
+      ServerTime: isoSeconds(nowMs),
+      MaxAllowedSkewMilliseconds: String(maxSkewMs),
+    });
+  }
+
+  // S3 refuses x-amz-* headers that the signature does not cover: they change what the request means.
+  const unsigned = Object.keys(req.headers).filter((name) => name.startsWith('x-amz-') && !params.signedHeaders.includes(name));
+  if (unsigned.length > 0) {
+    throw accessDenied('There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
+  }
+
+  const signingKey = await checkSignature(req, target, query, params, token.secretAccessKey, longDate, contentSha256.trim());
+  const signing: ChunkSigningContext = { signingKey, longDate, scope: params.credential.scope, seedSignature: params.signature };
+  const body = requestBody(req, mode, signing, new Map());
+  return { token, params, body };
+}
+
+async function verifyPresignedSignature(
+  req: IncomingMessage,
+  ctx: AuthContext,
+  target: RequestTarget,
+  query: QueryValues,
+): Promise<VerifiedRequest> {
+  const params = parsePresignedQuery(query, presignedUrlExpirySeconds.value);
+  checkScope(params, params.amzDate, (message) => new S3Error('AuthorizationQueryParametersError', message));
+  const token = lookUpToken(ctx, params.credential.accessKeyId);
+  // A presigned URL's payload is UNSIGNED-PAYLOAD unless the signer put a hash into the query.
+  const payloadHash = queryValue(query, 'X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD';
+  const mode = payloadModeOf(payloadHash);
+  if (mode.kind !== 'sha256' && mode.kind !== 'unsigned') {
+    throw new S3Error('InvalidArgument', 'Presigned URLs support only UNSIGNED-PAYLOAD or a SHA-256 payload hash.');
+  }
+  // The signature is checked before the time window, so any change to a signed part (expiry and date included)
+  // is reported as SignatureDoesNotMatch.
+  await checkSignature(req, target, query, params, token.secretAccessKey, params.amzDate, payloadHash);
+
+  const signedAtMs = parseAmzDate(params.amzDate) as number;
+  const nowMs = ctx.clock.nowMs();
+  if (signedAtMs - nowMs > clockSkewSeconds.value.max * 1000) throw accessDenied('Request is not valid yet');
+  const expiresAtMs = signedAtMs + params.expiresSeconds * 1000;
+  if (nowMs > expiresAtMs) {
+    throw accessDenied('Request has expired', {
+      'X-Amz-Expires': String(params.expiresSeconds),
+      Expires: isoSeconds(expiresAtMs),
+      ServerTime: isoSeconds(nowMs),
+    });
+  }
+  // Presigners may hoist checksum headers into the query (e.g. the JS SDK's x-amz-checksum-crc32): they bind too.
+  const queryChecksums = new Map<string, string>();
+  for (const [key, value] of Object.entries(query)) {
+    if (algorithmOfChecksumHeader(key) && typeof value === 'string') queryChecksums.set(key.toLowerCase(), value);
+  }
+  const body = requestBody(req, mode, null, queryChecksums);
+  return { token, params, body };
+}
+
+function parseLength(value: string, header: string): number {
+  if (!/^\d{1,16}$/.test(value.trim())) throw new S3Error('InvalidArgument', `${header} must be a non-negative integer.`);
+  return Number(value.trim());
+}
+
+/** Gathers the body's promises from headers (and hoisted query checksums) and wraps the request in a verified stream. */
+function requestBody(
+  req: IncomingMessage,
+  mode: PayloadMode,
+  signing: ChunkSigningContext | null,
+  queryChecksums: ReadonlyMap<string, string>,
+): AuthenticatedRequest['body'] {
+  const streaming = mode.kind === 'streaming-signed' || mode.kind === 'streaming-unsigned-trailer';
+  const contentEncoding = (headerValue(req, 'content-encoding') ?? '').toLowerCase();
+  const awsChunked = contentEncoding.split(',').some((coding) => coding.trim() === 'aws-chunked');
+  if (awsChunked && !streaming) {
+    throw new S3Error('InvalidArgument', 'Content-Encoding aws-chunked requires a STREAMING-* x-amz-content-sha256.');
+  }
+
+  const headerChecksums = new Map<ChecksumAlgorithm, string>();
+  const declare = (name: string, value: string): void => {
+    const algorithm = algorithmOfChecksumHeader(name);
+    if (!algorithm) return;
+    headerChecksums.set(algorithm, parseChecksumValue(algorithm, value));
+  };
+  for (const name of Object.keys(req.headers)) {
+    const value = headerValue(req, name);
+    if (value !== undefined) declare(name, value);
+  }
+  for (const [name, value] of queryChecksums) declare(name, value);
+
+  const trailerChecksums: ChecksumAlgorithm[] = [];
+  const trailerHeader = headerValue(req, 'x-amz-trailer');
+  if (trailerHeader !== undefined && trailerHeader.trim() !== '') {
+    if (mode.kind !== 'streaming-unsigned-trailer' && !(mode.kind === 'streaming-signed' && mode.trailer)) {
+      throw new S3Error('InvalidRequest', 'x-amz-trailer requires a STREAMING-*-TRAILER x-amz-content-sha256.');
+    }
+    for (const name of trailerHeader.split(',').map((part) => part.trim().toLowerCase())) {
+      const algorithm = algorithmOfChecksumHeader(name);
+      if (!algorithm) throw new S3Error('InvalidRequest', `The trailer ${name} is not supported.`);
+      trailerChecksums.push(algorithm);
+    }
+  }
+  if (headerChecksums.size + trailerChecksums.length > 1) {
+    throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  }
+  const sdkAlgorithm = headerValue(req, 'x-amz-sdk-checksum-algorithm')?.trim().toUpperCase();
+  const declaredAlgorithm = [...headerChecksums.keys(), ...trailerChecksums][0];
+  if (sdkAlgorithm && declaredAlgorithm && sdkAlgorithm !== declaredAlgorithm) {
+    throw new S3Error('InvalidRequest', `Value for x-amz-sdk-checksum-algorithm header is invalid: it names ${sdkAlgorithm} but ${checksumHeaderName(declaredAlgorithm)} was sent.`);
+  }
+
+  const md5Header = headerValue(req, 'content-md5');
+  const contentMd5 = md5Header === undefined ? null : parseContentMd5(md5Header);
+
+  let declaredLength: number | null;
+  let declaredLengthHeader: string;
+  if (streaming) {
+    const decoded = headerValue(req, 'x-amz-decoded-content-length');
+    if (decoded === undefined) {
+      throw new S3Error('MissingContentLength', 'You must provide x-amz-decoded-content-length with a STREAMING-* x-amz-content-sha256.');
+    }
+    declaredLength = parseLength(decoded, 'x-amz-decoded-content-length');
+    declaredLengthHeader = 'x-amz-decoded-content-length';
+  } else {
+    const contentLength = headerValue(req, 'content-length');
+    declaredLength = contentLength === undefined ? null : parseLength(contentLength, 'Content-Length');
+    declaredLengthHeader = 'Content-Length';
+  }
+
+  const verifier = new BodyVerifier({
+    sha256Hex: mode.kind === 'sha256' ? mode.hex : null,
+    contentMd5,
+    headerChecksums,
+    trailerChecksums,
+    declaredLength,
+    declaredLengthHeader,
+  });
+  let decoder: BodyDecoder | null = null;
+  if (streaming) {
+    const signed = mode.kind === 'streaming-signed';
+    decoder = new AwsChunkedDecoder({ signing: signed ? signing : null, signedTrailer: signed && mode.trailer });
+  }
+  return createVerifiedBody({ source: req, decoder, verifier, declaredLength });
+}
+
+/** Content-Encoding to store for an object: the request's, without the aws-chunked transfer coding. */
+export function storedContentEncoding(req: IncomingMessage): string | undefined {
+  const value = headerValue(req, 'content-encoding');
+  if (value === undefined) return undefined;
+  const codings = value.split(',').map((coding) => coding.trim()).filter((coding) => coding !== '' && coding.toLowerCase() !== 'aws-chunked');
+  return codings.length > 0 ? codings.join(', ') : undefined;
+}
