@@ -1,0 +1,161 @@
+import { randomBytes } from 'node:crypto';
+import express, { type Request, type Response } from 'express';
+import { authorizeOperation } from '../auth/authorize.js';
+import type { MockContext } from '../context.js';
+import type { Storage } from '../store/storage.js';
+import { authenticate, authenticatePostPolicy } from './auth/index.js';
+import type { VerifiedBody } from './auth/types.js';
+import * as buckets from './controllers/buckets.js';
+import { header, notImplemented, type Controller, type S3Call } from './controllers/common.js';
+import { applyCorsHeaders, answerPreflight } from './controllers/cors.js';
+import * as multipart from './controllers/multipart.js';
+import * as objects from './controllers/objects.js';
+import { postObject } from './controllers/post-object.js';
+import { listBuckets } from './controllers/service.js';
+import { S3Error } from './errors.js';
+import { parseCopySource, routeRequest, withCopySource, type Route } from './router.js';
+import { sendError } from './xml.js';
+
+/** Every S3 operation the mock serves (the rows of spec's permission matrix) and its controller. PostObject is apart. */
+export const s3Controllers: Readonly<Record<string, Controller>> = {
+  ListBuckets: listBuckets,
+  CreateBucket: buckets.createBucket,
+  DeleteBucket: buckets.deleteBucket,
+  HeadBucket: buckets.headBucket,
+  GetBucketLocation: buckets.getBucketLocation,
+  GetBucketCors: buckets.getBucketCors,
+  PutBucketCors: buckets.putBucketCors,
+  DeleteBucketCors: buckets.deleteBucketCors,
+  GetBucketLifecycleConfiguration: buckets.getBucketLifecycle,
+  PutBucketLifecycleConfiguration: buckets.putBucketLifecycle,
+  DeleteBucketLifecycle: buckets.deleteBucketLifecycle,
+  GetBucketEncryption: buckets.getBucketEncryption,
+  PutBucketEncryption: buckets.putBucketEncryption,
+  ListObjects: buckets.listObjectsV1,
+  ListObjectsV2: buckets.listObjectsV2,
+  ListObjectVersions: buckets.listObjectVersions,
+  ListMultipartUploads: buckets.listMultipartUploads,
+  DeleteObjects: buckets.deleteObjects,
+  HeadObject: objects.headObject,
+  GetObject: objects.getObject,
+  PutObject: objects.putObject,
+  CopyObject: objects.copyObject,
+  DeleteObject: objects.deleteObject,
+  CreateMultipartUpload: multipart.createMultipartUpload,
+  UploadPart: multipart.uploadPart,
+  UploadPartCopy: multipart.uploadPartCopy,
+  CompleteMultipartUpload: multipart.completeMultipartUpload,
+  AbortMultipartUpload: multipart.abortMultipartUpload,
+  ListParts: multipart.listParts,
+};
+
+function isStorage(store: MockContext['storage']): store is Storage {
+  return typeof (store as Partial<Storage>).putObject === 'function' && typeof (store as Partial<Storage>).listObjects === 'function';
+}
+
+const requestIdOf = () => randomBytes(8).toString('hex').toUpperCase();
+
+/** Lets the rest of a request body flow away, so the connection stays usable after an early answer. */
+function discardBody(req: Request, body: VerifiedBody | null): void {
+  if (body) {
+    body.digests.catch(() => undefined);
+    body.stream.on('error', () => undefined);
+    if (!body.stream.destroyed) {
+      body.stream.resume();
+      return;
+    }
+  }
+  if (!req.complete) req.resume();
+}
+
+/**
+ * The S3 endpoint: router → authenticate (s3/auth) → authorize (bucket scope, then level, before any existence
+ * check) → controller → store → XML. Every response carries a Date from the mock's clock and a request id.
+ */
+export function createS3App(ctx: MockContext): express.Express {
+  const storage = ctx.storage;
+  if (!isStorage(storage)) throw new Error('createS3App needs the storage made by createStorage (mock-server/store/storage.ts)');
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  app.use(async (req: Request, res: Response) => {
+    const requestId = requestIdOf();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', randomBytes(24).toString('base64'));
+    res.setHeader('Date', ctx.clock.now().toUTCString());
+    res.setHeader('Server', 'IbeeMockS3');
+    const host = header(req, 'host') ?? '';
+    const route = routeRequest(req.method, req.originalUrl, host, ctx.s3Domain, header(req, 'content-type') ?? '');
+    let body: VerifiedBody | null = null;
+    let operation: string | null = route.operation;
+    try {
+      if (req.method === 'OPTIONS') {
+        answerPreflight(storage, route, req, res);
+        return;
+      }
+      if (route.bucket) applyCorsHeaders(storage, route.bucket, req, res);
+
+      if (route.operation === 'PostObject' && route.bucket !== null && route.error === null) {
+        const upload = await authenticatePostPolicy(req, ctx, route.bucket);
+        body = upload.file;
+        authorize(ctx, upload.caller.token, 'PostObject', [route.bucket], true);
+        await postObject(makeCall(ctx, storage, req, res, route, 'PostObject', upload.caller, upload.file, requestId), upload);
+        return;
+      }
+
+      const authenticated = await authenticate(req, ctx, { rawPath: route.rawPath, rawQuery: route.rawQuery, host });
+      body = authenticated.body;
+      if (route.error) throw route.error;
+      const copySource = header(req, 'x-amz-copy-source');
+      operation = withCopySource(route.operation, copySource);
+      const controller = operation === null ? undefined : s3Controllers[operation];
+      if (operation === null || controller === undefined) throw notImplemented();
+      const touched = route.bucket === null ? [] : [route.bucket];
+      if (copySource !== undefined && (operation === 'CopyObject' || operation === 'UploadPartCopy')) {
+        const source = parseCopySource(copySource).bucket;
+        if (!touched.includes(source)) touched.push(source);
+      }
+      authorize(ctx, authenticated.caller.token, operation, touched, authenticated.caller.presigned);
+      await controller(makeCall(ctx, storage, req, res, route, operation, authenticated.caller, authenticated.body, requestId));
+    } catch (error) {
+      if (res.headersSent) {
+        // The body was under way (a client that went away mid-download, say): nothing left to report to it.
+        ctx.logger.debug({ requestId, operation, err: error }, 's3 response interrupted');
+        res.destroy();
+        return;
+      }
+      const s3Error = error instanceof S3Error ? error : internalError(ctx, error, operation);
+      sendError(res, s3Error, { method: req.method, resource: route.rawPath, requestId });
+    } finally {
+      discardBody(req, body);
+      ctx.logger.debug({ requestId, operation, bucket: route.bucket, status: res.statusCode }, 's3 request');
+    }
+  });
+  return app;
+}
+
+function authorize(ctx: MockContext, token: S3Call['caller']['token'], operation: string, touched: string[], presigned: boolean): void {
+  const decision = authorizeOperation(token, { operation, buckets: touched, presigned }, ctx.clock.nowMs());
+  if (!decision.allowed) throw new S3Error('AccessDenied', 'Access Denied');
+}
+
+function makeCall(
+  ctx: MockContext,
+  storage: Storage,
+  req: Request,
+  res: Response,
+  route: Route,
+  operation: string,
+  caller: S3Call['caller'],
+  body: VerifiedBody,
+  requestId: string,
+): S3Call {
+  return { ctx, storage, req, res, route, operation, caller, body, requestId };
+}
+
+function internalError(ctx: MockContext, error: unknown, operation: string | null): S3Error {
+  ctx.logger.error({ err: error, operation }, 's3 request failed unexpectedly');
+  return new S3Error('InternalError', 'We encountered an internal error. Please try again.');
+}

@@ -1,0 +1,210 @@
+import type { Request, Response } from 'express';
+import { isValidObjectKey, objectKeyRules, userMetadataLimit } from '../../../spec/index.js';
+import type { MockContext } from '../../context.js';
+import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
+import type { S3Caller, VerifiedBody } from '../auth/types.js';
+import { S3Error } from '../errors.js';
+import type { Route } from '../router.js';
+
+/** Everything a controller gets: the request after routing, authentication and authorization. */
+export interface S3Call {
+  readonly ctx: MockContext;
+  readonly storage: Storage;
+  readonly req: Request;
+  readonly res: Response;
+  readonly route: Route;
+  readonly operation: string;
+  readonly caller: S3Caller;
+  readonly body: VerifiedBody;
+  readonly requestId: string;
+}
+
+export type Controller = (call: S3Call) => Promise<void>;
+
+/** XML configuration and multi-delete bodies are small; anything bigger is refused rather than buffered. */
+export const maxXmlBodyBytes = 2 * 1024 * 1024;
+
+export const projectOf = (call: S3Call): string => call.caller.token.projectId;
+
+export function bucketName(call: S3Call): string {
+  if (call.route.bucket === null) throw new S3Error('InvalidRequest', 'A bucket name is required');
+  return call.route.bucket;
+}
+
+export function requireBucket(call: S3Call): StoredBucket {
+  return call.storage.requireBucket(projectOf(call), bucketName(call));
+}
+
+/** The key, checked against spec's key rules (at most 1024 UTF-8 bytes). */
+export function objectKey(call: S3Call): string {
+  const key = call.route.key;
+  if (key === null) throw new S3Error('InvalidRequest', 'An object key is required');
+  checkKey(key);
+  return key;
+}
+
+export function checkKey(key: string): void {
+  if (Buffer.byteLength(key, 'utf8') > objectKeyRules.value.maxBytes) {
+    throw new S3Error('KeyTooLongError', 'Your key is too long', {
+      MaxSizeAllowed: String(objectKeyRules.value.maxBytes),
+      Size: String(Buffer.byteLength(key, 'utf8')),
+    });
+  }
+  if (!isValidObjectKey(key)) throw new S3Error('InvalidArgument', 'The specified key is not valid.');
+}
+
+export function noSuchKey(key: string): S3Error {
+  return new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+}
+
+export function requireObject(call: S3Call, bucket: string, key: string): StoredObject {
+  const object = call.storage.getObject(bucket, key);
+  if (!object) throw noSuchKey(key);
+  return object;
+}
+
+export function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()];
+  if (Array.isArray(value)) return value.join(',');
+  return value;
+}
+
+/** S3's timestamp format in XML: ISO 8601 with milliseconds. */
+export const isoTime = (date: Date): string => date.toISOString();
+/** HTTP-date (RFC 7231) for Last-Modified and friends. */
+export const httpTime = (date: Date): string => date.toUTCString();
+export const quoted = (etag: string): string => `"${etag}"`;
+
+export function owner(call: S3Call) {
+  const projectId = projectOf(call);
+  return { ID: projectId, DisplayName: projectId };
+}
+
+/** An integer query parameter within bounds, or InvalidArgument. */
+export function integerParam(call: S3Call, name: string, options: { min: number; max: number; fallback: number; clampMax?: boolean }): number {
+  const raw = call.route.query.get(name);
+  if (raw === null || raw === '') return options.fallback;
+  if (!/^-?\d+$/.test(raw)) throw invalidArgument(name, raw, `Provided ${name} not an integer or within integer range`);
+  const value = Number(raw);
+  if (value < options.min) throw invalidArgument(name, raw, `Argument ${name} must be an integer between ${options.min} and ${options.max}`);
+  if (value > options.max) {
+    if (options.clampMax) return options.max;
+    throw invalidArgument(name, raw, `Argument ${name} must be an integer between ${options.min} and ${options.max}`);
+  }
+  return value;
+}
+
+export function invalidArgument(name: string, value: string, message: string): S3Error {
+  return new S3Error('InvalidArgument', message, { ArgumentName: name, ArgumentValue: value });
+}
+
+/** `encoding-type=url`: the one encoding S3 offers for keys in listings. */
+export function encodingType(call: S3Call): 'url' | null {
+  const value = call.route.query.get('encoding-type');
+  if (value === null || value === '') return null;
+  if (value.toLowerCase() !== 'url') throw invalidArgument('encoding-type', value, 'Invalid Encoding Method specified in Request');
+  return 'url';
+}
+
+/**
+ * URL-encodes a key the way S3 does for `encoding-type=url`: everything but unreserved characters and `/`
+ * percent-encoded, a space as `+` (clients decode with unquote_plus / decodeURIComponent after `+` → space).
+ */
+export function urlEncodeKey(key: string): string {
+  return encodeURIComponent(key)
+    .replace(/%2F/g, '/')
+    .replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
+export function encoder(encoding: 'url' | null): (value: string) => string {
+  return encoding === 'url' ? urlEncodeKey : (value) => value;
+}
+
+/** Header-like input: request headers, or a POST form's fields (names lower case). */
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+function single(bag: HeaderBag, name: string): string | undefined {
+  const value = bag[name];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(',');
+}
+
+/** Standard and user metadata from request headers (PutObject, CopyObject REPLACE, CreateMultipartUpload, POST). */
+export function metadataFromHeaders(bag: HeaderBag, fallbackContentType: string | null = null): ObjectMetadata {
+  const userMetadata: Record<string, string> = {};
+  let userBytes = 0;
+  for (const name of Object.keys(bag)) {
+    const value = single(bag, name);
+    if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
+    const metaName = name.slice('x-amz-meta-'.length);
+    userMetadata[metaName] = value;
+    userBytes += Buffer.byteLength(metaName) + Buffer.byteLength(value);
+  }
+  if (userBytes > userMetadataLimit.value.maxBytes) {
+    throw new S3Error('MetadataTooLarge', 'Your metadata headers exceed the maximum allowed metadata size.', {
+      Size: String(userBytes),
+      MaxSizeAllowed: String(userMetadataLimit.value.maxBytes),
+    });
+  }
+  // aws-chunked is transfer framing, not a property of the object.
+  const encodings = (single(bag, 'content-encoding') ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '' && token.toLowerCase() !== 'aws-chunked');
+  return {
+    contentType: single(bag, 'content-type') || fallbackContentType || 'binary/octet-stream',
+    contentEncoding: encodings.length > 0 ? encodings.join(', ') : null,
+    contentDisposition: single(bag, 'content-disposition') ?? null,
+    contentLanguage: single(bag, 'content-language') ?? null,
+    cacheControl: single(bag, 'cache-control') ?? null,
+    expires: single(bag, 'expires') ?? null,
+    userMetadata,
+  };
+}
+
+/** Headers describing a stored object (HeadObject, GetObject), with `response-*` overrides applied. */
+export function setObjectHeaders(call: S3Call, object: StoredObject, overrides: URLSearchParams | null): void {
+  const { res } = call;
+  const meta = object.metadata;
+  const pick = (param: string, stored: string | null) => overrides?.get(param) ?? stored;
+  const values: Record<string, string | null> = {
+    'Content-Type': pick('response-content-type', meta.contentType),
+    'Content-Encoding': pick('response-content-encoding', meta.contentEncoding),
+    'Content-Disposition': pick('response-content-disposition', meta.contentDisposition),
+    'Content-Language': pick('response-content-language', meta.contentLanguage),
+    'Cache-Control': pick('response-cache-control', meta.cacheControl),
+    Expires: pick('response-expires', meta.expires),
+    ETag: quoted(object.etag),
+    'Last-Modified': httpTime(object.lastModified),
+    'Accept-Ranges': 'bytes',
+  };
+  for (const [name, value] of Object.entries(values)) if (value !== null) res.setHeader(name, value);
+  for (const [name, value] of Object.entries(meta.userMetadata)) res.setHeader(`x-amz-meta-${name}`, value);
+}
+
+/** A composite (multipart) checksum ends in `-N`, the number of parts; anything else covers the full object. */
+export const checksumType = (value: string): 'COMPOSITE' | 'FULL_OBJECT' => (/-\d+$/.test(value) ? 'COMPOSITE' : 'FULL_OBJECT');
+
+export function setChecksumHeaders(res: Response, checksums: Readonly<Record<string, string>>): void {
+  for (const [algorithm, value] of Object.entries(checksums)) res.setHeader(`x-amz-checksum-${algorithm.toLowerCase()}`, value);
+  const first = Object.values(checksums)[0];
+  if (first !== undefined) res.setHeader('x-amz-checksum-type', checksumType(first));
+}
+
+/** The URL of an object as the client addressed this endpoint (path-style or virtual-hosted). */
+export function objectUrl(call: S3Call, bucket: string, key: string): string {
+  const base = `${call.req.protocol}://${call.route.host}`;
+  return call.route.virtualHosted ? `${base}/${urlEncodeKey(key)}` : `${base}/${encodeURIComponent(bucket)}/${urlEncodeKey(key)}`;
+}
+
+/** The S3 NotImplemented error, for requests the router could not map to an operation. */
+export function notImplemented(): S3Error {
+  return new S3Error('NotImplemented', 'A header or query you provided requested a function that is not implemented.');
+}
+
+export function sendEmpty(res: Response, status: number): void {
+  res.status(status);
+  if (status !== 204) res.setHeader('Content-Length', '0');
+  res.end();
+}

@@ -1,0 +1,170 @@
+import { pipeline } from 'node:stream/promises';
+import { multipartLimits } from '../../../spec/index.js';
+import type { ByteRange } from '../../store/blobs.js';
+import type { ObjectMetadata, StoredObject } from '../../store/storage.js';
+import { S3Error } from '../errors.js';
+import { parseCopySource } from '../router.js';
+import { sendXml } from '../xml.js';
+import {
+  bucketName,
+  header,
+  isoTime,
+  metadataFromHeaders,
+  objectKey,
+  projectOf,
+  quoted,
+  requireBucket,
+  requireObject,
+  sendEmpty,
+  setChecksumHeaders,
+  setObjectHeaders,
+  type Controller,
+  type S3Call,
+} from './common.js';
+import { evaluatePreconditions, notModified, parseRange, preconditionFailed } from './conditions.js';
+
+/** Object operations: head, get, put, copy, delete. */
+
+function readConditions(call: S3Call, prefix: '' | 'x-amz-copy-source-') {
+  return {
+    ifMatch: header(call.req, `${prefix}if-match`),
+    ifNoneMatch: header(call.req, `${prefix}if-none-match`),
+    ifModifiedSince: header(call.req, `${prefix}if-modified-since`),
+    ifUnmodifiedSince: header(call.req, `${prefix}if-unmodified-since`),
+  };
+}
+
+/** `partNumber` on GetObject/HeadObject: the byte range of that part (a single-part object is its own part 1). */
+function partRange(call: S3Call, object: StoredObject, raw: string): ByteRange | null {
+  if (header(call.req, 'range') !== undefined) {
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  }
+  const number = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(number >= 1 && number <= multipartLimits.value.maxParts)) {
+    throw new S3Error('InvalidArgument', `Part number must be an integer between 1 and ${multipartLimits.value.maxParts}, inclusive`, {
+      ArgumentName: 'partNumber',
+      ArgumentValue: raw,
+    });
+  }
+  const sizes = object.partSizes ?? [object.size];
+  if (number > sizes.length) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { PartNumberRequested: raw, ActualPartCount: String(sizes.length) });
+  const start = sizes.slice(0, number - 1).reduce((sum, size) => sum + size, 0);
+  const size = sizes[number - 1] ?? 0;
+  return size === 0 ? null : { start, end: start + size - 1 };
+}
+
+/** HeadObject and GetObject share everything but the body. */
+async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
+  const key = objectKey(call);
+  const bucket = requireBucket(call);
+  const object = requireObject(call, bucket.name, key);
+  const outcome = evaluatePreconditions(object, readConditions(call, ''));
+  if (outcome === 'failed') throw preconditionFailed(header(call.req, 'if-match') !== undefined ? 'If-Match' : 'If-Unmodified-Since');
+  if (outcome === 'not-modified') {
+    call.res.setHeader('ETag', quoted(object.etag));
+    call.res.setHeader('Last-Modified', object.lastModified.toUTCString());
+    throw notModified();
+  }
+  const partNumber = call.route.query.get('partNumber');
+  const range = partNumber === null ? parseRange(header(call.req, 'range'), object.size) : partRange(call, object, partNumber);
+  setObjectHeaders(call, object, call.route.query);
+  if (partNumber !== null) call.res.setHeader('x-amz-mp-parts-count', String(object.partsCount ?? 1));
+  const wantsChecksum = header(call.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+  if (wantsChecksum && range === null) setChecksumHeaders(call.res, object.checksums);
+  if (range) {
+    call.res.status(206);
+    call.res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`);
+    call.res.setHeader('Content-Length', String(range.end - range.start + 1));
+  } else {
+    call.res.status(200);
+    call.res.setHeader('Content-Length', String(object.size));
+  }
+  if (!withBody) {
+    call.res.end();
+    return;
+  }
+  const stream = call.storage.readObject(object, range ?? undefined);
+  await pipeline(stream, call.res);
+}
+
+export const headObject: Controller = (call) => serveObject(call, false);
+export const getObject: Controller = (call) => serveObject(call, true);
+
+/** Conditional writes: If-None-Match: * refuses to overwrite, If-Match requires the current ETag. */
+function checkWriteConditions(call: S3Call, bucket: string, key: string): void {
+  const ifNoneMatch = header(call.req, 'if-none-match');
+  const ifMatch = header(call.req, 'if-match');
+  if (ifNoneMatch === undefined && ifMatch === undefined) return;
+  const current = call.storage.getObject(bucket, key);
+  if (ifNoneMatch !== undefined && current) throw preconditionFailed('If-None-Match');
+  if (ifMatch !== undefined) {
+    if (!current) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+    if (evaluatePreconditions(current, { ifMatch }) === 'failed') throw preconditionFailed('If-Match');
+  }
+}
+
+/** The decoded body length a write declares; refuses sizes above `max` before reading a byte. */
+export function declaredLength(call: S3Call, max: number): void {
+  const length = call.body.declaredLength;
+  if (length === null && header(call.req, 'transfer-encoding') !== undefined) {
+    throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
+  }
+  if (length !== null && length > max) {
+    throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', {
+      ProposedSize: String(length),
+      MaxSizeAllowed: String(max),
+    });
+  }
+}
+
+export const putObject: Controller = async (call) => {
+  const key = objectKey(call);
+  const bucket = requireBucket(call);
+  declaredLength(call, multipartLimits.value.maxSinglePutBytes);
+  const metadata = metadataFromHeaders(call.req.headers);
+  checkWriteConditions(call, bucket.name, key);
+  const object = await call.storage.putObject(bucket.name, key, call.body, metadata);
+  call.res.setHeader('ETag', quoted(object.etag));
+  setChecksumHeaders(call.res, object.checksums);
+  sendEmpty(call.res, 200);
+};
+
+/** The copy source named by x-amz-copy-source, after its conditions were checked. */
+export function copySourceObject(call: S3Call): StoredObject {
+  const sourceHeader = header(call.req, 'x-amz-copy-source') ?? '';
+  const source = parseCopySource(sourceHeader);
+  call.storage.requireBucket(projectOf(call), source.bucket);
+  const object = requireObject(call, source.bucket, source.key);
+  const outcome = evaluatePreconditions(object, readConditions(call, 'x-amz-copy-source-'));
+  // For copies a "not modified" outcome is a failed precondition too: there is nothing to return.
+  if (outcome !== 'proceed') throw preconditionFailed('x-amz-copy-source-If-*');
+  return object;
+}
+
+export const copyObject: Controller = async (call) => {
+  const key = objectKey(call);
+  const bucket = requireBucket(call);
+  const source = copySourceObject(call);
+  const directive = (header(call.req, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
+  if (directive !== 'COPY' && directive !== 'REPLACE') {
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive', ArgumentValue: directive });
+  }
+  if (source.bucket === bucket.name && source.key === key && directive === 'COPY') {
+    throw new S3Error(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  checkWriteConditions(call, bucket.name, key);
+  const metadata: ObjectMetadata = directive === 'REPLACE' ? metadataFromHeaders(call.req.headers) : source.metadata;
+  const object = await call.storage.copyObject(source, bucket.name, key, metadata);
+  const checksums = Object.fromEntries(Object.entries(object.checksums).map(([algorithm, value]) => [`Checksum${algorithm}`, value]));
+  sendXml(call.res, 200, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(object.lastModified), ...checksums });
+};
+
+export const deleteObject: Controller = async (call) => {
+  const key = objectKey(call);
+  call.storage.requireBucket(projectOf(call), bucketName(call));
+  await call.storage.deleteObject(bucketName(call), key);
+  sendEmpty(call.res, 204);
+};

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { byteLimit, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
+
+/** Bodies as Buffers in a Map: the default, fast store for tests. Nothing survives the process. */
+export function createMemoryBlobStore(): BlobStore {
+  const blobs = new Map<string, Buffer>();
+
+  return {
+    async write(source, { verified, maxBytes = Number.MAX_SAFE_INTEGER, tooLarge = () => new RangeError('blob too large') }): Promise<WrittenBlob> {
+      // Observe `verified` at once so that an early rejection is never reported as unhandled.
+      const verifiedOutcome = verified?.then(
+        () => null,
+        (error: unknown) => ({ error }),
+      );
+      const chunks: Buffer[] = [];
+      const limit = byteLimit(maxBytes, tooLarge);
+      await pipeline(source, limit, async (stream: AsyncIterable<Buffer>) => {
+        for await (const chunk of stream) chunks.push(chunk);
+      });
+      const failure = await verifiedOutcome;
+      if (failure) throw failure.error;
+      const body = Buffer.concat(chunks);
+      const id = randomUUID();
+      blobs.set(id, body);
+      return { id, size: body.length };
+    },
+
+    read(id: string, range?: ByteRange): Readable {
+      const body = blobs.get(id);
+      if (!body) throw new Error(`blob ${id} is missing`);
+      const slice = range ? body.subarray(range.start, range.end + 1) : body;
+      // One chunk per 64 KiB keeps backpressure meaningful for large bodies.
+      return Readable.from(chunked(slice), { objectMode: false });
+    },
+
+    async remove(id: string) {
+      blobs.delete(id);
+    },
+
+    sweep(keep) {
+      let removed = 0;
+      for (const id of [...blobs.keys()]) {
+        if (!keep(id)) {
+          blobs.delete(id);
+          removed += 1;
+        }
+      }
+      return removed;
+    },
+
+    async clear() {
+      blobs.clear();
+    },
+  };
+}
+
+function* chunked(body: Buffer, size = 64 * 1024): Generator<Buffer> {
+  for (let offset = 0; offset < body.length; offset += size) yield body.subarray(offset, offset + size);
+}

@@ -1,0 +1,45 @@
+import { Transform, type Readable } from 'node:stream';
+
+/** A byte range, both ends inclusive, as HTTP Range and x-amz-copy-source-range give it. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface WrittenBlob {
+  readonly id: string;
+  readonly size: number;
+}
+
+/**
+ * Object and part bodies. A blob is written from a stream and becomes visible (gets its id) only after the stream
+ * ended cleanly and `verified` resolved: a body that fails a check midway never becomes readable. Blobs are
+ * immutable; the metadata store decides which blob an object points to, so a replaced object's old blob is removed
+ * only after the new pointer is committed.
+ */
+export interface BlobStore {
+  /**
+   * Consumes `source` into a new blob. Rejects (and leaves nothing behind) when the stream errors, when `verified`
+   * rejects, or when more than `maxBytes` arrive (with `tooLarge()` as the error).
+   */
+  write(source: Readable, options: { verified?: Promise<unknown>; maxBytes?: number; tooLarge?: () => Error }): Promise<WrittenBlob>;
+  /** Opens the blob now (so a concurrent remove cannot pull it away) and streams it, or just `range` of it. */
+  read(id: string, range?: ByteRange): Readable;
+  remove(id: string): Promise<void>;
+  /** Removes every blob for which `keep` is false: leftovers of a crash between blob write and metadata commit. */
+  sweep(keep: (id: string) => boolean): number;
+  clear(): Promise<void>;
+}
+
+/** Counts bytes through a pipeline and fails it as soon as more than `maxBytes` have passed. */
+export function byteLimit(maxBytes: number, tooLarge: () => Error): Transform & { readonly count: () => number } {
+  let count = 0;
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      count += chunk.length;
+      if (count > maxBytes) callback(tooLarge());
+      else callback(null, chunk);
+    },
+  });
+  return Object.assign(transform, { count: () => count });
+}

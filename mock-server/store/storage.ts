@@ -1,0 +1,776 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { isValidBucketName, multipartLimits } from '../../spec/index.js';
+import type { Clock } from '../clock.js';
+import type { BucketInfo, StorageStore } from '../context.js';
+import { S3Error } from '../s3/errors.js';
+import type { BlobStore, ByteRange } from './blobs.js';
+import { createFileBlobStore } from './blobs-files.js';
+import { createMemoryBlobStore } from './blobs-memory.js';
+
+/** Standard and user metadata kept with an object (and with a multipart upload until it completes). */
+export interface ObjectMetadata {
+  readonly contentType: string;
+  readonly contentEncoding: string | null;
+  readonly contentDisposition: string | null;
+  readonly contentLanguage: string | null;
+  readonly cacheControl: string | null;
+  readonly expires: string | null;
+  /** x-amz-meta-* names (lower case, without the prefix) and values. */
+  readonly userMetadata: Readonly<Record<string, string>>;
+}
+
+/** Base64 checksums by algorithm name (CRC32, CRC32C, SHA1, SHA256, CRC64NVME). */
+export type Checksums = Readonly<Record<string, string>>;
+
+export interface StoredObject {
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  /** Without quotes: hex MD5, or `md5-of-md5s-N` for a multipart object. */
+  readonly etag: string;
+  readonly lastModified: Date;
+  readonly metadata: ObjectMetadata;
+  readonly checksums: Checksums;
+  /** Number of parts for an object made by CompleteMultipartUpload, else null. */
+  readonly partsCount: number | null;
+  /** Sizes of those parts, in order (GetObject/HeadObject with partNumber); null for single-part objects. */
+  readonly partSizes: readonly number[] | null;
+  readonly blobId: string;
+}
+
+export interface StoredBucket extends BucketInfo {
+  readonly cors: string | null;
+  readonly lifecycle: string | null;
+  readonly encryption: string | null;
+}
+
+export type BucketConfigKind = 'cors' | 'lifecycle' | 'encryption';
+
+export interface MultipartUpload {
+  readonly uploadId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly initiated: Date;
+  readonly metadata: ObjectMetadata;
+  readonly checksumAlgorithm: string | null;
+}
+
+export interface StoredPart {
+  readonly partNumber: number;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModified: Date;
+  readonly checksums: Checksums;
+  readonly blobId: string;
+}
+
+/** What the body checks established (s3/auth's BodyDigests satisfies it). */
+export interface VerifiedDigests {
+  readonly md5Hex: string;
+  readonly checksums: Checksums;
+}
+
+/** A request body on its way to the blob store: `digests` settles once the stream has been fully checked. */
+export interface IncomingBody {
+  readonly stream: Readable;
+  readonly digests: Promise<VerifiedDigests>;
+}
+
+export interface ListOptions {
+  readonly prefix: string;
+  readonly delimiter: string;
+  /** List strictly after this key (marker, start-after, continuation). A common prefix equal to it is skipped. */
+  readonly after: string;
+  readonly maxKeys: number;
+}
+
+export interface ObjectListing {
+  readonly objects: readonly StoredObject[];
+  readonly commonPrefixes: readonly string[];
+  readonly isTruncated: boolean;
+  /** The last key or common prefix returned: where the next page starts. */
+  readonly last: string | null;
+}
+
+export interface UploadListOptions {
+  readonly prefix: string;
+  readonly delimiter: string;
+  readonly keyMarker: string;
+  readonly uploadIdMarker: string;
+  readonly maxUploads: number;
+}
+
+export interface UploadListing {
+  readonly uploads: readonly MultipartUpload[];
+  readonly commonPrefixes: readonly string[];
+  readonly isTruncated: boolean;
+  readonly nextKeyMarker: string | null;
+  readonly nextUploadIdMarker: string | null;
+}
+
+export interface CompletedPartRequest {
+  readonly partNumber: number;
+  readonly etag: string;
+  /** Checksums the client listed for the part (ChecksumCRC32…), by algorithm; each must match the stored one. */
+  readonly checksums?: Checksums;
+}
+
+/** Derives the assembled object's checksums from its parts (S3's composite checksums); supplied by the caller. */
+export type PartChecksumCombiner = (upload: MultipartUpload, parts: readonly StoredPart[]) => Checksums;
+
+/** The full storage API: StorageStore (shared with REST) plus what the S3 controllers need. */
+export interface Storage extends StorageStore {
+  getBucket(name: string): StoredBucket | undefined;
+  /** The bucket if `projectId` owns it; NoSuchBucket if nobody does; AccessDenied if another project does. */
+  requireBucket(projectId: string, name: string): StoredBucket;
+  setBucketConfig(name: string, kind: BucketConfigKind, json: string | null): void;
+
+  getObject(bucket: string, key: string): StoredObject | undefined;
+  /** Streams the object's body (or a range of it); opened at once, so a concurrent delete cannot break it. */
+  readObject(object: StoredObject, range?: ByteRange): Readable;
+  putObject(bucket: string, key: string, body: IncomingBody, metadata: ObjectMetadata): Promise<StoredObject>;
+  copyObject(source: StoredObject, bucket: string, key: string, metadata: ObjectMetadata): Promise<StoredObject>;
+  /** Whether an object was there. */
+  deleteObject(bucket: string, key: string): Promise<boolean>;
+  listObjects(bucket: string, options: ListOptions): ObjectListing;
+
+  createUpload(bucket: string, key: string, metadata: ObjectMetadata, checksumAlgorithm: string | null): MultipartUpload;
+  /** The upload if it exists for this bucket and key, else NoSuchUpload. */
+  requireUpload(bucket: string, key: string, uploadId: string): MultipartUpload;
+  putPart(upload: MultipartUpload, partNumber: number, body: IncomingBody): Promise<StoredPart>;
+  copyPart(upload: MultipartUpload, partNumber: number, source: StoredObject, range: ByteRange | null): Promise<StoredPart>;
+  listParts(uploadId: string, afterPartNumber: number, maxParts: number): { parts: readonly StoredPart[]; isTruncated: boolean };
+  completeUpload(upload: MultipartUpload, parts: readonly CompletedPartRequest[], combineChecksums?: PartChecksumCombiner): Promise<StoredObject>;
+  abortUpload(upload: MultipartUpload): Promise<void>;
+  listUploads(bucket: string, options: UploadListOptions): UploadListing;
+}
+
+export interface StorageOptions {
+  readonly db: Database.Database;
+  /** Where blob files live (under `blobs/`); null keeps bodies in memory. */
+  readonly dataDir: string | null;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS s3_buckets (
+  name TEXT PRIMARY KEY,
+  project_id TEXT NOT NULL,
+  region TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  cors TEXT,
+  lifecycle TEXT,
+  encryption TEXT
+);
+CREATE INDEX IF NOT EXISTS s3_buckets_project ON s3_buckets (project_id, name);
+CREATE TABLE IF NOT EXISTS s3_objects (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  blob_id TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  metadata TEXT NOT NULL,
+  checksums TEXT NOT NULL,
+  parts_count INTEGER,
+  part_sizes TEXT,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS s3_uploads (
+  upload_id TEXT PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  initiated INTEGER NOT NULL,
+  metadata TEXT NOT NULL,
+  checksum_algorithm TEXT
+);
+CREATE INDEX IF NOT EXISTS s3_uploads_bucket ON s3_uploads (bucket, key, initiated, upload_id);
+CREATE TABLE IF NOT EXISTS s3_parts (
+  upload_id TEXT NOT NULL,
+  part_number INTEGER NOT NULL,
+  blob_id TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  etag TEXT NOT NULL,
+  last_modified INTEGER NOT NULL,
+  checksums TEXT NOT NULL,
+  PRIMARY KEY (upload_id, part_number)
+) WITHOUT ROWID;
+`;
+
+interface BucketRow {
+  name: string;
+  project_id: string;
+  region: string;
+  created_at: number;
+  cors: string | null;
+  lifecycle: string | null;
+  encryption: string | null;
+}
+
+interface ObjectRow {
+  bucket: string;
+  key: string;
+  blob_id: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  metadata: string;
+  checksums: string;
+  parts_count: number | null;
+  part_sizes: string | null;
+}
+
+interface UploadRow {
+  upload_id: string;
+  bucket: string;
+  key: string;
+  initiated: number;
+  metadata: string;
+  checksum_algorithm: string | null;
+}
+
+interface PartRow {
+  upload_id: string;
+  part_number: number;
+  blob_id: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  checksums: string;
+}
+
+const toBucket = (row: BucketRow): StoredBucket => ({
+  projectId: row.project_id,
+  name: row.name,
+  region: row.region,
+  createdAt: new Date(row.created_at),
+  cors: row.cors,
+  lifecycle: row.lifecycle,
+  encryption: row.encryption,
+});
+
+const toObject = (row: ObjectRow): StoredObject => ({
+  bucket: row.bucket,
+  key: row.key,
+  size: row.size,
+  etag: row.etag,
+  lastModified: new Date(row.last_modified),
+  metadata: JSON.parse(row.metadata) as ObjectMetadata,
+  checksums: JSON.parse(row.checksums) as Checksums,
+  partsCount: row.parts_count,
+  partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
+  blobId: row.blob_id,
+});
+
+const toUpload = (row: UploadRow): MultipartUpload => ({
+  uploadId: row.upload_id,
+  bucket: row.bucket,
+  key: row.key,
+  initiated: new Date(row.initiated),
+  metadata: JSON.parse(row.metadata) as ObjectMetadata,
+  checksumAlgorithm: row.checksum_algorithm,
+});
+
+const toPart = (row: PartRow): StoredPart => ({
+  partNumber: row.part_number,
+  size: row.size,
+  etag: row.etag,
+  lastModified: new Date(row.last_modified),
+  checksums: JSON.parse(row.checksums) as Checksums,
+  blobId: row.blob_id,
+});
+
+const noSuchBucket = (name: string) => new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
+const noSuchUpload = (uploadId: string) =>
+  new S3Error(
+    'NoSuchUpload',
+    'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+    { UploadId: uploadId },
+  );
+const tooLarge = (max: number) => () =>
+  new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', { MaxSizeAllowed: String(max) });
+
+/** The first string, in UTF-8 byte order, greater than every string that starts with `prefix`; null if none is simple. */
+function prefixSuccessor(prefix: string): string | null {
+  const codePoints = [...prefix];
+  const last = codePoints.pop();
+  if (last === undefined) return null;
+  let next = (last.codePointAt(0) ?? 0) + 1;
+  if (next === 0xd800) next = 0xe000;
+  if (next > 0x10ffff) return null;
+  return codePoints.join('') + String.fromCodePoint(next);
+}
+
+/** Hashes what flows through: MD5 for the ETag of data the server assembles itself (copies, completions). */
+function md5Tap(): Transform & { readonly hex: () => string } {
+  const hash = createHash('md5');
+  let digest: string | null = null;
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return Object.assign(transform, { hex: () => (digest ??= hash.digest('hex')) });
+}
+
+export function createStorage(options: StorageOptions): Storage {
+  const { db, dataDir, clock, logger } = options;
+  db.exec(schema);
+  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part).
+  const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
+  if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
+  const blobs: BlobStore = dataDir ? createFileBlobStore(join(dataDir, 'blobs')) : createMemoryBlobStore();
+
+  const q = {
+    bucket: db.prepare<[string], BucketRow>('SELECT * FROM s3_buckets WHERE name = ?'),
+    bucketsOf: db.prepare<[string], BucketRow>('SELECT * FROM s3_buckets WHERE project_id = ? ORDER BY name'),
+    insertBucket: db.prepare('INSERT INTO s3_buckets (name, project_id, region, created_at) VALUES (?, ?, ?, ?)'),
+    deleteBucket: db.prepare('DELETE FROM s3_buckets WHERE name = ?'),
+    anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE bucket = ? LIMIT 1'),
+    stats: db.prepare<[string], { count: number; total: number | null }>(
+      'SELECT COUNT(*) AS count, SUM(size) AS total FROM s3_objects WHERE bucket = ?',
+    ),
+    object: db.prepare<[string, string], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND key = ?'),
+    upsertObject: db.prepare(
+      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, metadata, checksums, parts_count, part_sizes)
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @metadata, @checksums, @parts_count, @part_sizes)
+       ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
+         last_modified = excluded.last_modified, metadata = excluded.metadata, checksums = excluded.checksums,
+         parts_count = excluded.parts_count, part_sizes = excluded.part_sizes`,
+    ),
+    deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?'),
+    pageAfter: db.prepare<[string, string, string, number], ObjectRow>(
+      'SELECT * FROM s3_objects WHERE bucket = ? AND key > ? AND key >= ? ORDER BY key LIMIT ?',
+    ),
+    pageFrom: db.prepare<[string, string, string, number], ObjectRow>(
+      'SELECT * FROM s3_objects WHERE bucket = ? AND key >= ? AND key >= ? ORDER BY key LIMIT ?',
+    ),
+    insertUpload: db.prepare(
+      'INSERT INTO s3_uploads (upload_id, bucket, key, initiated, metadata, checksum_algorithm) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    upload: db.prepare<[string], UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = ?'),
+    uploadsOf: db.prepare<[string, string], UploadRow>(
+      'SELECT * FROM s3_uploads WHERE bucket = ? AND key >= ? ORDER BY key, initiated, upload_id',
+    ),
+    uploadIdsOf: db.prepare<[string], { upload_id: string }>('SELECT upload_id FROM s3_uploads WHERE bucket = ?'),
+    deleteUpload: db.prepare('DELETE FROM s3_uploads WHERE upload_id = ?'),
+    part: db.prepare<[string, number], PartRow>('SELECT * FROM s3_parts WHERE upload_id = ? AND part_number = ?'),
+    parts: db.prepare<[string], PartRow>('SELECT * FROM s3_parts WHERE upload_id = ? ORDER BY part_number'),
+    partsPage: db.prepare<[string, number, number], PartRow>(
+      'SELECT * FROM s3_parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?',
+    ),
+    upsertPart: db.prepare(
+      `INSERT INTO s3_parts (upload_id, part_number, blob_id, size, etag, last_modified, checksums)
+       VALUES (@upload_id, @part_number, @blob_id, @size, @etag, @last_modified, @checksums)
+       ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size,
+         etag = excluded.etag, last_modified = excluded.last_modified, checksums = excluded.checksums`,
+    ),
+    deleteParts: db.prepare('DELETE FROM s3_parts WHERE upload_id = ?'),
+    allBlobIds: db.prepare<[], { blob_id: string }>('SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts'),
+  };
+
+  // A crash between a blob's rename and its metadata commit (or between a commit and the old blob's removal)
+  // leaves an unreferenced blob: harmless, and swept here.
+  if (dataDir) {
+    const referenced = new Set(q.allBlobIds.all().map((row) => row.blob_id));
+    const swept = blobs.sweep((id) => referenced.has(id));
+    if (swept > 0) logger.info({ swept }, 'removed unreferenced blobs left by an interrupted write');
+  }
+
+  const removeBlobs = async (ids: readonly string[]) => {
+    for (const id of ids) {
+      await blobs.remove(id).catch((error: unknown) => logger.warn({ err: error, blobId: id }, 'could not remove blob'));
+    }
+  };
+
+  const getBucket = (name: string): StoredBucket | undefined => {
+    const row = q.bucket.get(name);
+    return row ? toBucket(row) : undefined;
+  };
+
+  const requireBucket = (projectId: string, name: string): StoredBucket => {
+    const bucket = getBucket(name);
+    if (!bucket) throw noSuchBucket(name);
+    if (bucket.projectId !== projectId) throw new S3Error('AccessDenied', 'Access Denied');
+    return bucket;
+  };
+
+  /** Commits an object row, unless its bucket vanished meanwhile; returns the blob the object pointed to before. */
+  const commitObject = db.transaction((row: ObjectRow): string | null => {
+    if (!q.bucket.get(row.bucket)) throw noSuchBucket(row.bucket);
+    const previous = q.object.get(row.bucket, row.key);
+    q.upsertObject.run(row);
+    return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+  });
+
+  const storeObject = async (row: ObjectRow): Promise<StoredObject> => {
+    let replaced: string | null;
+    try {
+      replaced = commitObject(row);
+    } catch (error) {
+      await removeBlobs([row.blob_id]);
+      throw error;
+    }
+    if (replaced) await removeBlobs([replaced]);
+    return toObject(row);
+  };
+
+  const objectRow = (
+    bucket: string,
+    key: string,
+    blob: { id: string; size: number },
+    etag: string,
+    metadata: ObjectMetadata,
+    checksums: Checksums,
+    partSizes: readonly number[] | null,
+  ): ObjectRow => ({
+    bucket,
+    key,
+    blob_id: blob.id,
+    size: blob.size,
+    etag,
+    last_modified: clock.nowMs(),
+    metadata: JSON.stringify(metadata),
+    checksums: JSON.stringify(checksums),
+    parts_count: partSizes === null ? null : partSizes.length,
+    part_sizes: partSizes === null ? null : JSON.stringify(partSizes),
+  });
+
+  const writeVerified = async (body: IncomingBody, maxBytes: number) => {
+    const blob = await blobs.write(body.stream, { verified: body.digests, maxBytes, tooLarge: tooLarge(maxBytes) });
+    try {
+      return { blob, digests: await body.digests };
+    } catch (error) {
+      await removeBlobs([blob.id]);
+      throw error;
+    }
+  };
+
+  const commitPart = db.transaction((row: PartRow): string | null => {
+    if (!q.upload.get(row.upload_id)) throw noSuchUpload(row.upload_id);
+    const previous = q.part.get(row.upload_id, row.part_number);
+    q.upsertPart.run(row);
+    return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+  });
+
+  const storePart = async (row: PartRow): Promise<StoredPart> => {
+    let replaced: string | null;
+    try {
+      replaced = commitPart(row);
+    } catch (error) {
+      await removeBlobs([row.blob_id]);
+      throw error;
+    }
+    if (replaced) await removeBlobs([replaced]);
+    return toPart(row);
+  };
+
+  const dropUpload = db.transaction((uploadId: string): string[] => {
+    const ids = q.parts.all(uploadId).map((part) => part.blob_id);
+    q.deleteParts.run(uploadId);
+    q.deleteUpload.run(uploadId);
+    return ids;
+  });
+
+  const storage: Storage = {
+    listBuckets: (projectId) => q.bucketsOf.all(projectId).map(toBucket),
+
+    findBucket: getBucket,
+    getBucket,
+    requireBucket,
+
+    createBucket(projectId, name, region) {
+      if (!isValidBucketName(name)) {
+        throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
+      }
+      return db.transaction(() => {
+        const existing = q.bucket.get(name);
+        if (existing) {
+          if (existing.project_id === projectId) {
+            throw new S3Error(
+              'BucketAlreadyOwnedByYou',
+              'Your previous request to create the named bucket succeeded and you already own it.',
+              { BucketName: name },
+            );
+          }
+          throw new S3Error(
+            'BucketAlreadyExists',
+            'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+            { BucketName: name },
+          );
+        }
+        const createdAt = clock.nowMs();
+        q.insertBucket.run(name, projectId, region, createdAt);
+        return toBucket({ name, project_id: projectId, region, created_at: createdAt, cors: null, lifecycle: null, encryption: null });
+      })();
+    },
+
+    async deleteBucket(projectId, name) {
+      const partBlobs = db.transaction(() => {
+        requireBucket(projectId, name);
+        if (q.anyObject.get(name)) {
+          throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
+        }
+        // Unfinished multipart uploads go with the bucket, as on S3.
+        const ids = q.uploadIdsOf.all(name).flatMap((row) => dropUpload(row.upload_id));
+        q.deleteBucket.run(name);
+        return ids;
+      })();
+      await removeBlobs(partBlobs);
+    },
+
+    bucketStats(projectId, name) {
+      requireBucket(projectId, name);
+      const row = q.stats.get(name);
+      return { objectCount: row?.count ?? 0, totalSize: row?.total ?? 0 };
+    },
+
+    setBucketConfig(name, kind, json) {
+      const column = ({ cors: 'cors', lifecycle: 'lifecycle', encryption: 'encryption' } as const)[kind];
+      const result = db.prepare(`UPDATE s3_buckets SET ${column} = ? WHERE name = ?`).run(json, name);
+      if (result.changes === 0) throw noSuchBucket(name);
+    },
+
+    getObject(bucket, key) {
+      const row = q.object.get(bucket, key);
+      return row ? toObject(row) : undefined;
+    },
+
+    readObject(object, range) {
+      return blobs.read(object.blobId, range);
+    },
+
+    async putObject(bucket, key, body, metadata) {
+      const max = multipartLimits.value.maxSinglePutBytes;
+      const { blob, digests } = await writeVerified(body, max);
+      return storeObject(objectRow(bucket, key, blob, digests.md5Hex, metadata, digests.checksums, null));
+    },
+
+    async copyObject(source, bucket, key, metadata) {
+      const tap = md5Tap();
+      const blob = await blobs.write(blobs.read(source.blobId).pipe(tap), {});
+      // A copy keeps the source's checksums: the bytes are the same.
+      return storeObject(objectRow(bucket, key, blob, tap.hex(), metadata, source.partsCount ? {} : source.checksums, null));
+    },
+
+    async deleteObject(bucket, key) {
+      const removed = db.transaction(() => {
+        const row = q.object.get(bucket, key);
+        if (row) q.deleteObject.run(bucket, key);
+        return row?.blob_id ?? null;
+      })();
+      if (removed) await removeBlobs([removed]);
+      return removed !== null;
+    },
+
+    listObjects(bucket, { prefix, delimiter, after, maxKeys }) {
+      // max-keys=0 asks for nothing: not a truncated page (a paginator would have no token to continue from).
+      if (maxKeys <= 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: null };
+      const objects: StoredObject[] = [];
+      const commonPrefixes: string[] = [];
+      let last: string | null = null;
+      let lastCommonPrefix: string | null = after === '' ? null : after;
+      let isTruncated = false;
+      let cursor = after;
+      let inclusive = false;
+      const pageSize = Math.min(Math.max(maxKeys + 1, 16), 1000);
+      scan: for (;;) {
+        const rows = (inclusive ? q.pageFrom : q.pageAfter).all(bucket, cursor, prefix, pageSize);
+        if (rows.length === 0) break;
+        inclusive = false;
+        for (const row of rows) {
+          cursor = row.key;
+          if (!row.key.startsWith(prefix)) break scan;
+          const cut = delimiter === '' ? -1 : row.key.indexOf(delimiter, prefix.length);
+          if (cut >= 0) {
+            const commonPrefix = row.key.slice(0, cut + delimiter.length);
+            if (commonPrefix !== lastCommonPrefix) {
+              if (objects.length + commonPrefixes.length >= maxKeys) {
+                isTruncated = true;
+                break scan;
+              }
+              commonPrefixes.push(commonPrefix);
+              lastCommonPrefix = commonPrefix;
+              last = commonPrefix;
+            }
+            // Jump over the rest of this common prefix instead of reading every key under it.
+            const successor = prefixSuccessor(commonPrefix);
+            if (successor) {
+              cursor = successor;
+              inclusive = true;
+              continue scan;
+            }
+            continue;
+          }
+          if (objects.length + commonPrefixes.length >= maxKeys) {
+            isTruncated = true;
+            break scan;
+          }
+          objects.push(toObject(row));
+          last = row.key;
+        }
+        if (rows.length < pageSize) break;
+      }
+      return { objects, commonPrefixes, isTruncated, last };
+    },
+
+    createUpload(bucket, key, metadata, checksumAlgorithm) {
+      const uploadId = randomBytes(24).toString('base64url');
+      const initiated = clock.nowMs();
+      q.insertUpload.run(uploadId, bucket, key, initiated, JSON.stringify(metadata), checksumAlgorithm);
+      return { uploadId, bucket, key, initiated: new Date(initiated), metadata, checksumAlgorithm };
+    },
+
+    requireUpload(bucket, key, uploadId) {
+      const row = q.upload.get(uploadId);
+      if (!row || row.bucket !== bucket || row.key !== key) throw noSuchUpload(uploadId);
+      return toUpload(row);
+    },
+
+    async putPart(upload, partNumber, body) {
+      const { blob, digests } = await writeVerified(body, multipartLimits.value.maxPartBytes);
+      return storePart({
+        upload_id: upload.uploadId,
+        part_number: partNumber,
+        blob_id: blob.id,
+        size: blob.size,
+        etag: digests.md5Hex,
+        last_modified: clock.nowMs(),
+        checksums: JSON.stringify(digests.checksums),
+      });
+    },
+
+    async copyPart(upload, partNumber, source, range) {
+      const tap = md5Tap();
+      const blob = await blobs.write(blobs.read(source.blobId, range ?? undefined).pipe(tap), {
+        maxBytes: multipartLimits.value.maxPartBytes,
+        tooLarge: tooLarge(multipartLimits.value.maxPartBytes),
+      });
+      return storePart({
+        upload_id: upload.uploadId,
+        part_number: partNumber,
+        blob_id: blob.id,
+        size: blob.size,
+        etag: tap.hex(),
+        last_modified: clock.nowMs(),
+        checksums: '{}',
+      });
+    },
+
+    listParts(uploadId, afterPartNumber, maxParts) {
+      const rows = q.partsPage.all(uploadId, afterPartNumber, maxParts + 1);
+      return { parts: rows.slice(0, maxParts).map(toPart), isTruncated: rows.length > maxParts };
+    },
+
+    async completeUpload(upload, requested, combineChecksums) {
+      if (requested.length === 0) {
+        throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+      }
+      const stored = new Map(q.parts.all(upload.uploadId).map((row) => [row.part_number, toPart(row)]));
+      // Checked in S3's order, each over the whole list: ordering, then parts and ETags, then sizes.
+      let previousNumber = 0;
+      for (const request of requested) {
+        if (request.partNumber <= previousNumber) {
+          throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+        }
+        previousNumber = request.partNumber;
+      }
+      const chosen = requested.map((request) => {
+        const part = stored.get(request.partNumber);
+        const checksumsMatch = Object.entries(request.checksums ?? {}).every(([algorithm, value]) => part?.checksums[algorithm] === value);
+        if (!part || part.etag !== request.etag.replace(/^"|"$/g, '').toLowerCase() || !checksumsMatch) {
+          throw new S3Error(
+            'InvalidPart',
+            "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+            { UploadId: upload.uploadId, PartNumber: String(request.partNumber), ETag: request.etag },
+          );
+        }
+        return part;
+      });
+      for (const part of chosen.slice(0, -1)) {
+        if (part.size < multipartLimits.value.minPartBytes) {
+          throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+            ProposedSize: String(part.size),
+            MinSizeAllowed: String(multipartLimits.value.minPartBytes),
+            PartNumber: String(part.partNumber),
+            ETag: `"${part.etag}"`,
+          });
+        }
+      }
+      const etag = `${createHash('md5')
+        .update(Buffer.concat(chosen.map((part) => Buffer.from(part.etag, 'hex'))))
+        .digest('hex')}-${chosen.length}`;
+      const readParts = async function* () {
+        for (const part of chosen) yield* blobs.read(part.blobId) as AsyncIterable<Buffer>;
+      };
+      const blob = await blobs.write(Readable.from(readParts()), {});
+      const current = q.upload.get(upload.uploadId);
+      if (!current) {
+        await removeBlobs([blob.id]);
+        throw noSuchUpload(upload.uploadId);
+      }
+      const object = await storeObject(objectRow(upload.bucket, upload.key, blob, etag, upload.metadata, combineChecksums?.(upload, chosen) ?? {}, chosen.map((part) => part.size)));
+      await removeBlobs(dropUpload(upload.uploadId));
+      return object;
+    },
+
+    async abortUpload(upload) {
+      await removeBlobs(dropUpload(upload.uploadId));
+    },
+
+    listUploads(bucket, { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads }) {
+      const uploads: MultipartUpload[] = [];
+      const commonPrefixes: string[] = [];
+      let isTruncated = false;
+      let nextKeyMarker: string | null = null;
+      let nextUploadIdMarker: string | null = null;
+      let lastCommonPrefix: string | null = null;
+      let passedMarker = uploadIdMarker === '';
+      for (const row of q.uploadsOf.iterate(bucket, keyMarker)) {
+        if (!row.key.startsWith(prefix)) continue;
+        if (row.key === keyMarker) {
+          // With an upload-id marker, uploads of the marker key after that upload are listed; without, none.
+          if (!passedMarker) {
+            if (row.upload_id === uploadIdMarker) passedMarker = true;
+            continue;
+          }
+          if (uploadIdMarker === '') continue;
+        }
+        const cut = delimiter === '' ? -1 : row.key.indexOf(delimiter, prefix.length);
+        const commonPrefix = cut >= 0 ? row.key.slice(0, cut + delimiter.length) : null;
+        if (commonPrefix !== null && (commonPrefix === lastCommonPrefix || commonPrefix === keyMarker)) continue;
+        if (uploads.length + commonPrefixes.length >= maxUploads) {
+          isTruncated = true;
+          break;
+        }
+        if (commonPrefix !== null) {
+          commonPrefixes.push(commonPrefix);
+          lastCommonPrefix = commonPrefix;
+          nextKeyMarker = commonPrefix;
+          nextUploadIdMarker = null;
+        } else {
+          uploads.push(toUpload(row));
+          nextKeyMarker = row.key;
+          nextUploadIdMarker = row.upload_id;
+        }
+      }
+      return { uploads, commonPrefixes, isTruncated, nextKeyMarker, nextUploadIdMarker };
+    },
+
+    async reset() {
+      db.exec('DELETE FROM s3_parts; DELETE FROM s3_uploads; DELETE FROM s3_objects; DELETE FROM s3_buckets;');
+      await blobs.clear();
+    },
+
+    async close() {
+      // The database handle belongs to the caller; blobs need no closing.
+    },
+  };
+  return storage;
+}
