@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createClock } from './clock.js';
 import type { MockContext } from './context.js';
 import { createLogger, type LogLevel } from './logger.js';
+import { answerMalformedRequests, restMalformedAnswer, s3MalformedAnswer, type MalformedRenderer } from './reliability/malformed-requests.js';
 import { managementCredential } from './rest/auth.js';
 import { createRestApp } from './rest/app.js';
 import { createS3App } from './s3/app.js';
@@ -77,9 +78,10 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function listen(app: Express, port: number, host: string): Promise<Server> {
+function listen(app: Express, port: number, host: string, malformed: MalformedRenderer): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(app);
+    answerMalformedRequests(server, app, malformed);
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
@@ -129,13 +131,14 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
     };
 
     // S3 first, so that the endpoint handed out with credentials is live before the API is.
-    const s3Server = await listen(createS3App(context), options.s3Port ?? 0, host);
+    const s3Server = await listen(createS3App(context), options.s3Port ?? 0, host, s3MalformedAnswer);
     servers.push(s3Server);
     s3Endpoint = `http://${urlHost(host)}:${(s3Server.address() as AddressInfo).port}`;
     const apiServer = await listen(
       createRestApp(context, { tokens, management: managementCredential(managementToken), control: options.control ?? true }),
       options.apiPort ?? 0,
       host,
+      restMalformedAnswer,
     );
     servers.push(apiServer);
     const apiUrl = `http://${urlHost(host)}:${(apiServer.address() as AddressInfo).port}`;

@@ -170,3 +170,42 @@ describe(rclone.name, () => {
     expect((await rc('lsd', 'ibee:')).stdout).not.toContain(bucket);
   });
 });
+
+const pythons: Tool[] = [
+  { name: 'boto3 (Debian python3-boto3)', bin: '/usr/bin/python3' },
+  { name: 'boto3 (image Python)', bin: join(process.env.HOME ?? '/root', '.pyenv', 'shims', 'python3') },
+];
+const boto3Script = join(import.meta.dirname, 'fixtures', 'boto3_roundtrip.py');
+
+for (const python of pythons) {
+  describe(python.name, () => {
+    it(`is installed${inCi ? ' (required in CI)' : ''}`, () => {
+      if (inCi) expect(available(python), `${python.bin} missing: .ci/run must install it`).toBe(true);
+    });
+
+    it('creates, writes, reads, lists, presigns and deletes', async () => {
+      if (!available(python)) return;
+      const bucket = `boto3-${randomBytes(4).toString('hex')}`;
+      const child = execFile(python.bin, [boto3Script, mock.s3Endpoint, credentials.accessKeyId, bucket], {
+        env: { ...(process.env as Record<string, string>), PYENV_VERSION: python.bin.startsWith('/usr/') ? 'system' : '' },
+      });
+      child.stdin!.end(`${credentials.secretAccessKey}\n`);
+      const output = await new Promise<string>((resolve, reject) => {
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (d: Buffer) => (stdout += d));
+        child.stderr!.on('data', (d: Buffer) => (stderr += d));
+        child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`boto3 script exited ${code}: ${stderr}`))));
+      });
+      const observed = JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      expect(observed).toMatchObject({
+        roundtrip: true,
+        range: true,
+        metadata: { origin: 'boto3' },
+        content_type: 'application/x-test',
+        listed: ['boto3/ünïcode €.bin'],
+        presigned: true,
+      });
+    });
+  });
+}
