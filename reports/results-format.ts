@@ -61,6 +61,8 @@ export interface RequirementResult {
   readonly basis: Basis;
   readonly sources: readonly string[];
   readonly status: RequirementStatus;
+  /** Why the requirement is skipped or not_applicable (e.g. no check recorded, not selected by --only). */
+  readonly reason?: string;
   /** Whether the expectations file listed this requirement's status (a known deviation). */
   readonly expected?: RequirementStatus;
   readonly checks: readonly CheckRecord[];
@@ -96,6 +98,16 @@ export interface Results {
   readonly seed: number;
   readonly runs: number;
   readonly shard?: string;
+  /** The requirement ids selected by `--only`, when the run was narrowed. */
+  readonly only?: readonly string[];
   readonly requirements: readonly RequirementResult[];
   readonly summary: ResultsSummary;
+  /**
+   * Problems of the run itself rather than of the target: a test that failed without recording a check, an
+   * unhandled error, an unreadable checks line, a check naming an unknown requirement. Any of these fails the run.
+   */
+  readonly errors?: readonly string[];
 }
+
+/** The target as the suites resolved and probed it (what `Results.target` holds). */
+export type TargetRecord = Results['target'];

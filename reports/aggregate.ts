@@ -1,0 +1,178 @@
+import { isRequirementId, requirements as catalogue, type Requirement } from '../spec/index.js';
+import type { Expectations } from './expectations.js';
+import { redactCheck, redactText, type RedactOptions } from './redact.js';
+import type {
+  CheckRecord,
+  RequirementResult,
+  RequirementStatus,
+  Results,
+  ResultsSummary,
+} from './results-format.js';
+
+/** Everything about a run except its checks: who ran what against which target. */
+export interface RunInfo {
+  readonly tool: Results['tool'];
+  readonly target: Results['target'];
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly seed: number;
+  readonly runs: number;
+  readonly shard?: string;
+  readonly only?: readonly string[];
+  /** Problems of the run itself, already known (vitest errors, unreadable check lines). */
+  readonly errors?: readonly string[];
+  /**
+   * The command that re-runs this run against the same target (without secrets); the aggregator appends
+   * `--only ID --seed S` to build a replay for failures whose check did not record its own.
+   */
+  readonly replayBase?: string;
+}
+
+export interface AggregateOptions extends RedactOptions {
+  readonly expectations?: Expectations;
+}
+
+const allStatuses: readonly RequirementStatus[] = ['passed', 'failed', 'not_applicable', 'observed', 'skipped'];
+
+/** Folds the checks of one requirement into its status. */
+function statusOf(req: Requirement, checks: readonly CheckRecord[]): { status: RequirementStatus; reason?: string } {
+  if (checks.length === 0) return { status: 'skipped', reason: 'No check recorded for this requirement in this run.' };
+  const statuses = new Set(checks.map((c) => c.status));
+  const ran = checks.filter((c) => c.status !== 'not_applicable' && c.status !== 'skipped');
+  if (ran.length === 0) {
+    const reasons = [...new Set(checks.map((c) => c.reason ?? c.message).filter((r): r is string => !!r))];
+    const reason = reasons.join(' ') || undefined;
+    return statuses.has('skipped') ? { status: 'skipped', reason } : { status: 'not_applicable', reason };
+  }
+  // Ambiguous points are recorded, never judged: what the target did is the result.
+  if (req.level === 'INFO') return { status: 'observed' };
+  if (statuses.has('failed')) return { status: 'failed' };
+  return { status: 'passed' };
+}
+
+function observedOf(checks: readonly CheckRecord[]): unknown {
+  const observed = checks.filter((c) => c.observed !== undefined);
+  if (observed.length === 0) return undefined;
+  if (observed.length === 1) return observed[0]!.observed;
+  return observed.map((c) => ({ check: c.check, observed: c.observed }));
+}
+
+/**
+ * The records as reports show them: redacted, and every failure given a replay command (when the suite did not
+ * record one) that re-runs its requirements with its seed. Idempotent, so shards can be prepared again on merge.
+ */
+export function prepareChecks(rawChecks: readonly CheckRecord[], run: RunInfo, options: RedactOptions = {}): CheckRecord[] {
+  return rawChecks.map((raw) => {
+    const check = redactCheck(raw, options);
+    if (check.status !== 'failed' || !run.replayBase) return check;
+    if (check.replay) return { ...check, replay: completeReplay(check.replay, run.replayBase) };
+    if (check.requirementIds.length === 0) return check;
+    return { ...check, replay: `${run.replayBase} --only ${check.requirementIds.join(',')} --seed ${check.seed ?? run.seed}` };
+  });
+}
+
+const runCommand = 'npx ibee-conformance run';
+
+/**
+ * A suite knows the seed and requirement of a failure but not how the CLI was pointed at the target: its
+ * `npx ibee-conformance run --seed S --only ID` gets the run's target flags in front (later flags win).
+ */
+function completeReplay(replay: string, replayBase: string): string {
+  if (replay.startsWith(replayBase) || !replay.startsWith(`${runCommand} `) || !replayBase.startsWith(runCommand)) return replay;
+  return `${replayBase}${replay.slice(runCommand.length)}`;
+}
+
+function scoreOf(results: readonly RequirementResult[]): ResultsSummary['must'] {
+  const passed = results.filter((r) => r.status === 'passed').length;
+  const failed = results.filter((r) => r.status === 'failed').length;
+  const applicable = passed + failed;
+  return { passed, failed, applicable, score: applicable === 0 ? null : passed / applicable };
+}
+
+/**
+ * Builds Results from the raw check records: requirement metadata from spec/, one status per requirement (a
+ * requirement fails if any of its checks failed; with no check it is skipped; INFO requirements are observed),
+ * every record redacted, the expectations applied.
+ */
+export function aggregate(rawChecks: readonly CheckRecord[], run: RunInfo, options: AggregateOptions = {}): Results {
+  const expectations = options.expectations ?? new Map<string, RequirementStatus>();
+  const checks = prepareChecks(rawChecks, run, options);
+  const errors = (run.errors ?? []).map((e) => redactText(e, options));
+  for (const check of checks) {
+    for (const id of check.requirementIds) {
+      if (!isRequirementId(id)) errors.push(`Check "${check.check}" names unknown requirement id "${id}".`);
+    }
+  }
+  const only = run.only && run.only.length > 0 ? new Set(run.only) : null;
+
+  const requirementResults: RequirementResult[] = catalogue.map((req) => {
+    const own = checks.filter((c) => c.requirementIds.includes(req.id));
+    const judged = statusOf(req, own);
+    const status = judged.status;
+    const reason = own.length === 0 && only && !only.has(req.id) ? 'Not selected (--only).' : judged.reason;
+    const firstFailed = own.find((c) => c.status === 'failed');
+    const expected = expectations.get(req.id);
+    const observed = req.level === 'INFO' || status === 'observed' ? observedOf(own) : undefined;
+    const counterexample = firstFailed?.counterexample;
+    const replay = firstFailed?.replay;
+    return {
+      id: req.id,
+      title: req.title,
+      area: req.area,
+      level: req.level,
+      basis: req.basis,
+      sources: req.sources,
+      status,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(expected !== undefined ? { expected } : {}),
+      checks: own,
+      ...(counterexample !== undefined ? { counterexample } : {}),
+      ...(replay !== undefined ? { replay } : {}),
+      ...(observed !== undefined ? { observed } : {}),
+    };
+  });
+
+  const byStatus = Object.fromEntries(allStatuses.map((s) => [s, requirementResults.filter((r) => r.status === s).length])) as Record<
+    RequirementStatus,
+    number
+  >;
+  const summary: ResultsSummary = {
+    total: requirementResults.length,
+    byStatus,
+    must: scoreOf(requirementResults.filter((r) => r.level === 'MUST')),
+    should: scoreOf(requirementResults.filter((r) => r.level === 'SHOULD')),
+    unexpectedFailures: requirementResults
+      .filter((r) => r.level === 'MUST' && r.status === 'failed' && r.expected !== 'failed')
+      .map((r) => r.id),
+    unexpectedPasses: requirementResults.filter((r) => r.expected === 'failed' && r.status === 'passed').map((r) => r.id),
+    checks: { total: checks.length, failed: checks.filter((c) => c.status === 'failed').length },
+    durationMs: Math.max(0, Date.parse(run.finished_at) - Date.parse(run.started_at)),
+  };
+
+  return {
+    tool: run.tool,
+    target: run.target,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+    seed: run.seed,
+    runs: run.runs,
+    ...(run.shard !== undefined ? { shard: run.shard } : {}),
+    ...(only ? { only: [...only] } : {}),
+    requirements: requirementResults,
+    summary,
+    ...(errors.length > 0 ? { errors } : {}),
+  };
+}
+
+export interface GateVerdict {
+  /** True when CI may pass: no MUST failure beyond the expectations, and the run itself worked. */
+  readonly ok: boolean;
+  readonly reasons: readonly string[];
+}
+
+export function gate(results: Results): GateVerdict {
+  const reasons: string[] = [];
+  for (const id of results.summary.unexpectedFailures) reasons.push(`MUST requirement ${id} failed (not listed in the expectations).`);
+  for (const error of results.errors ?? []) reasons.push(`Run error: ${error}`);
+  return { ok: reasons.length === 0, reasons };
+}

@@ -1,0 +1,79 @@
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parsePropertyFailure, requirementIdsIn, runSuites } from '../suites/runner.js';
+import { aggregate, gate } from './aggregate.js';
+import { fixtureRun } from './test/fixtures.js';
+
+/**
+ * The runner drives a real vitest run in-process. Here it runs a stand-in project (reports/test/runner-fixture)
+ * whose tests pass, record a failure, fail without recording, and fail without naming a requirement.
+ */
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+}
+
+describe('runSuites', () => {
+  it('collects checks, ties failing tests to requirements, reports run errors and shows progress', async () => {
+    const progress = new Capture();
+    const envBefore = process.env['IBEE_SEED'];
+    const outcome = await runSuites({
+      env: { IBEE_SEED: '77', IBEE_RUNS: '3' },
+      progress,
+      vitestConfig: join(root, 'reports/test/runner-fixture/vitest.fixture.config.ts'),
+      project: 'runner-fixture',
+    });
+    // The environment is restored after the run.
+    expect(process.env['IBEE_SEED']).toBe(envBefore);
+
+    // The target as the global setup provided it, with probed capabilities (port 9 answers nothing: no time travel).
+    expect(outcome.target).toMatchObject({ api_url: 'http://127.0.0.1:9/fixture', s3_endpoint: 'http://127.0.0.1:9', driver: 'rest', embedded: true, capabilities: { timeTravel: false } });
+    expect(JSON.stringify(outcome.target)).not.toContain('fixture-management-token');
+    const byName = new Map(outcome.checks.map((c) => [c.check, c]));
+    expect(byName.get('fixture.pass')?.status).toBe('passed');
+    // The suites see the CLI's environment contract.
+    expect(byName.get('fixture.env')?.observed).toEqual({ seed: '77', runs: '3' });
+    // A failure the test recorded itself is not doubled.
+    expect(outcome.checks.filter((c) => c.requirementIds.includes('REVOKE-IMMEDIATE'))).toHaveLength(1);
+    // A test that failed without recording: judged by its name's requirement id, with fast-check's replay data.
+    expect(byName.get('test: fixture.unrecorded-failure [SECRET-ONCE]')).toMatchObject({
+      requirementIds: ['SECRET-ONCE'],
+      status: 'failed',
+      seed: 77,
+      path: '2:0',
+      counterexample: '["leaky"]',
+    });
+    // A failing test that names no requirement is a run error.
+    expect(outcome.errors).toEqual([expect.stringMatching(/^Test "fixture.untagged-failure" failed without recording a check or naming a requirement id: .*expected 2 to be 3/)]);
+    expect(outcome.interrupted).toBe(false);
+
+    expect(progress.text).toMatch(/Running 1 conformance file/);
+    expect(progress.text).toMatch(/▶ reports\/test\/runner-fixture\/checks\.fixture\.ts/);
+    expect(progress.text).toMatch(/✓ fixture\.pass \[CRED-FORMAT\] \(\d+ ms\)/);
+    expect(progress.text).toMatch(/✗ fixture\.recorded-failure \[REVOKE-IMMEDIATE\] \(\d+ ms\): \[REVOKE-IMMEDIATE\] revoked token still worked: \[REDACTED\]/);
+    expect(progress.text).not.toContain('ibee_v4_Zm9v');
+    expect(progress.text).toContain('3 checks recorded so far, 1 failed');
+    expect(progress.text).toMatch(/Done: 4 tests in 1 file, 3 failed\./);
+
+    const results = aggregate(outcome.checks, fixtureRun({ errors: outcome.errors }));
+    expect(results.requirements.find((r) => r.id === 'SECRET-ONCE')!.status).toBe('failed');
+    expect(gate(results).ok).toBe(false);
+  }, 120_000);
+
+  it('finds requirement ids in test names and tags, and nothing else', () => {
+    expect(requirementIdsIn(['secrets.never-again [SECRET-ONCE, CRED-FORMAT]', 'AWS-SIGV4 X-AMZ-DATE NOT-A-REQ'])).toEqual(['SECRET-ONCE', 'CRED-FORMAT']);
+  });
+
+  it('reads seed, path and counterexample from a fast-check failure', () => {
+    expect(parsePropertyFailure('Property failed after 1 tests\n{ seed: -12, path: "0:1", endOnFailure: true }\nCounterexample: [366]')).toEqual({ seed: -12, path: '0:1', counterexample: '[366]' });
+    expect(parsePropertyFailure('plain assertion')).toEqual({});
+  });
+});

@@ -1,0 +1,27 @@
+import { appendFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import type { CheckRecord } from '../../results-format.js';
+
+/** Each test behaves like one kind of conformance test; reports/runner.test.ts asserts what the runner makes of it. */
+
+function record(check: CheckRecord): void {
+  appendFileSync(process.env['IBEE_CHECKS_FILE']!, `${JSON.stringify(check)}\n`);
+}
+
+it('fixture.pass [CRED-FORMAT]', () => {
+  record({ check: 'fixture.pass', requirementIds: ['CRED-FORMAT'], status: 'passed' });
+  record({ check: 'fixture.env', requirementIds: ['SCOPE-LISTBUCKETS-VIEW'], status: 'observed', observed: { seed: process.env['IBEE_SEED'], runs: process.env['IBEE_RUNS'] } });
+});
+
+it('fixture.recorded-failure [REVOKE-IMMEDIATE]', () => {
+  record({ check: 'fixture.recorded-failure', requirementIds: ['REVOKE-IMMEDIATE'], status: 'failed', message: 'revoked token still worked', seed: 5, path: '1:0' });
+  throw new Error('[REVOKE-IMMEDIATE] revoked token still worked: ibee_v4_Zm9vYmFyYmF6cXV4cXV1eHh4eHh4eQ');
+});
+
+it('fixture.unrecorded-failure [SECRET-ONCE]', () => {
+  throw new Error('Property failed after 3 tests\n{ seed: 77, path: "2:0", endOnFailure: true }\nCounterexample: ["leaky"]\nShrunk 1 time(s)');
+});
+
+it('fixture.untagged-failure', () => {
+  expect(1 + 1).toBe(3);
+});

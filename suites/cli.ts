@@ -1,0 +1,264 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isRequirementId, requirements, sourceUrl } from '../spec/index.js';
+import { aggregate, prepareChecks, type RunInfo } from '../reports/aggregate.js';
+import { loadExpectations, type Expectations } from '../reports/expectations.js';
+import { mergeShards, readShard } from '../reports/merge.js';
+import type { Results } from '../reports/results-format.js';
+import { formatSummary } from '../reports/text.js';
+import { writeReports } from '../reports/write.js';
+import { packageInfo } from './runner-package.js';
+import { runSuites } from './runner.js';
+import { ConfigError, readRunSettings, readTargetEndpoint } from './target/config.js';
+
+/**
+ * ibee-conformance: `run` judges a target (the embedded mock when none is given) and writes report.html,
+ * results.json and junit.xml; `merge` joins shard outputs; `requirements` lists the catalogue.
+ * Exit codes: 0 conforming (no MUST failure beyond the expectations), 1 not conforming or the run broke,
+ * 2 bad usage or configuration.
+ */
+
+const defaultOutDir = 'reports/out';
+
+interface RunFlags {
+  apiUrl?: string;
+  s3Endpoint?: string;
+  projectId?: string;
+  managementToken?: string;
+  region?: string;
+  driver?: 'rest' | 'manual';
+  credentials?: string;
+  runs?: string;
+  seed?: string;
+  only?: string;
+  shard?: string;
+  expectations?: string;
+  out: string;
+}
+
+class UsageError extends Error {}
+
+function parseShard(value: string): string {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('expected i/n with 1 <= i <= n, e.g. 2/3');
+  return value;
+}
+
+function parseOnly(value: string): string {
+  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = ids.filter((id) => !isRequirementId(id));
+  if (ids.length === 0) throw new InvalidArgumentError('expected requirement ids separated by commas');
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown requirement id(s) ${unknown.join(', ')} (see \`ibee-conformance requirements\`)`);
+  return ids.join(',');
+}
+
+/** POSIX shell quoting for the replay command. */
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Flags become the suites' environment contract; a flag wins over a variable already set. */
+function suiteEnv(flags: RunFlags): Record<string, string> {
+  const fromFlags: Record<string, string | undefined> = {
+    IBEE_API_URL: flags.apiUrl,
+    IBEE_S3_ENDPOINT: flags.s3Endpoint,
+    IBEE_PROJECT_ID: flags.projectId,
+    IBEE_MANAGEMENT_TOKEN: flags.managementToken,
+    IBEE_REGION: flags.region,
+    IBEE_DRIVER: flags.driver,
+    IBEE_CREDENTIALS_FILE: flags.credentials ? resolve(flags.credentials) : undefined,
+    IBEE_RUNS: flags.runs,
+    IBEE_SEED: flags.seed,
+    IBEE_ONLY: flags.only,
+    // No flag: settable through the environment only.
+    IBEE_RUN_PREFIX: undefined,
+  };
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fromFlags)) {
+    const chosen = value ?? process.env[key];
+    if (chosen !== undefined && chosen !== '') env[key] = chosen;
+  }
+  return env;
+}
+
+async function loadExpectationsFlag(path: string | undefined): Promise<Expectations | undefined> {
+  if (!path) return undefined;
+  try {
+    return await loadExpectations(path);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function finish(results: Results, checks: Parameters<typeof writeReports>[2], outDir: string, notes: readonly string[] = []): Promise<number> {
+  const verdict = await writeReports(outDir, results, checks);
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  process.stdout.write(`${formatSummary(results, verdict, outDir)}\n`);
+  return verdict.ok ? 0 : 1;
+}
+
+async function runCommand(flags: RunFlags): Promise<number> {
+  const env = suiteEnv(flags);
+  const expectations = await loadExpectationsFlag(flags.expectations);
+  if (flags.credentials && !existsSync(flags.credentials)) throw new UsageError(`--credentials ${flags.credentials}: no such file`);
+  // The suites' own parser validates the contract (and settles the seed and prefix once, so they can be printed).
+  let settings: ReturnType<typeof readRunSettings>;
+  let external: ReturnType<typeof readTargetEndpoint>;
+  try {
+    settings = readRunSettings(env);
+    external = readTargetEndpoint(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message.replace(/IBEE_([A-Z_]+)/g, (m) => `${m} (or its flag)`));
+    throw error;
+  }
+  env.IBEE_SEED = String(settings.seed);
+  env.IBEE_RUNS = String(settings.runs);
+  env.IBEE_RUN_PREFIX = settings.runPrefix;
+  const { name, version } = packageInfo();
+  process.stderr.write(
+    `${name} ${version}: ${external ? `${external.apiUrl} (S3 ${external.s3Endpoint})` : 'embedded mock'}, driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}${flags.shard ? `, shard ${flags.shard}` : ''}\n`,
+  );
+
+  // The management token never leaves this process: scrub it wherever it might be echoed.
+  const knownSecrets = [env.IBEE_MANAGEMENT_TOKEN].filter((s): s is string => !!s);
+  const outcome = await runSuites({ env, ...(flags.shard ? { shard: flags.shard } : {}), progress: process.stderr, knownSecrets });
+
+  const replayArgs = ['npx', 'ibee-conformance', 'run'];
+  if (external) {
+    replayArgs.push('--api-url', external.apiUrl, '--s3-endpoint', external.s3Endpoint, '--project-id', external.projectId);
+    if (flags.region ?? process.env.IBEE_REGION) replayArgs.push('--region', external.region);
+  }
+  if (settings.driver !== 'rest') replayArgs.push('--driver', settings.driver);
+  if (settings.credentialsFile) replayArgs.push('--credentials', settings.credentialsFile);
+  replayArgs.push('--runs', String(settings.runs));
+
+  const run: RunInfo = {
+    tool: { name, version },
+    target: outcome.target ?? {
+      api_url: external?.apiUrl ?? 'embedded',
+      s3_endpoint: external?.s3Endpoint ?? 'embedded',
+      driver: settings.driver,
+      embedded: external === null,
+      capabilities: {},
+    },
+    started_at: outcome.startedAt.toISOString(),
+    finished_at: outcome.finishedAt.toISOString(),
+    seed: settings.seed,
+    runs: settings.runs,
+    ...(flags.shard ? { shard: flags.shard } : {}),
+    ...(settings.only ? { only: settings.only } : {}),
+    errors: outcome.errors,
+    replayBase: replayArgs.map(shellQuote).join(' '),
+  };
+  const redact = { knownSecrets };
+  const checks = prepareChecks(outcome.checks, run, redact);
+  const results = aggregate(checks, run, { ...redact, ...(expectations ? { expectations } : {}) });
+  const code = await finish(results, checks, flags.out);
+  return outcome.interrupted ? 130 : code;
+}
+
+async function mergeCommand(dirs: readonly string[], flags: { expectations?: string; out: string }): Promise<number> {
+  const expectations = await loadExpectationsFlag(flags.expectations);
+  const shards = [];
+  for (const dir of dirs) {
+    try {
+      shards.push(await readShard(dir));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const merged = mergeShards(shards, expectations ? { expectations } : {});
+  return finish(merged.results, merged.checks, flags.out, merged.notes);
+}
+
+function requirementsCommand(flags: { json?: boolean }): number {
+  if (flags.json) {
+    const list = requirements.map((r) => ({
+      id: r.id,
+      level: r.level,
+      basis: r.basis,
+      area: r.area,
+      title: r.title,
+      statement: r.statement,
+      sources: r.sources.map((tag) => ({ tag, url: sourceUrl(tag) })),
+    }));
+    process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    return 0;
+  }
+  const rows = requirements.map((r) => [r.id, r.level, r.basis, r.area, r.title]);
+  const header = ['ID', 'LEVEL', 'BASIS', 'AREA', 'TITLE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const format = (row: readonly string[]): string => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
+  process.stdout.write(`${[header, ...rows].map(format).join('\n')}\n`);
+  return 0;
+}
+
+export function buildProgram(): Command {
+  const { version } = packageInfo();
+  const program = new Command()
+    .name('ibee-conformance')
+    .description("Judges an IBEE API-token and Object Storage endpoint (or the embedded mock) against IBEE's documented behaviour.")
+    .version(version)
+    .showHelpAfterError('(add --help for usage)')
+    // Usage errors exit 2, so CI can tell them from a non-conforming target (1). Subcommands inherit this.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+  program
+    .command('run')
+    .description('Run the conformance suites and write report.html, results.json and junit.xml. With no target, starts the embedded mock.')
+    .option('--api-url <url>', 'REST API base URL of the target (env IBEE_API_URL)')
+    .option('--s3-endpoint <url>', 'S3 endpoint of the target project (env IBEE_S3_ENDPOINT)')
+    .option('--project-id <id>', 'project id (env IBEE_PROJECT_ID)')
+    .option('--management-token <token>', 'token that may create and revoke tokens; prefer env IBEE_MANAGEMENT_TOKEN')
+    .option('--region <region>', 'S3 signing region (env IBEE_REGION; default us-east-1)')
+    .addOption(new Option('--driver <driver>', 'how tokens are managed (env IBEE_DRIVER; default rest)').choices(['rest', 'manual']))
+    .option('--credentials <file>', 'pre-created credentials for the manual driver (env IBEE_CREDENTIALS_FILE)')
+    .option('--runs <n>', 'fast-check runs per property; bounds tokens created (env IBEE_RUNS)')
+    .option('--seed <seed>', 'fast-check seed (env IBEE_SEED; default random, printed and stored)')
+    .option('--only <ids>', 'only these requirement ids, comma-separated (env IBEE_ONLY)', parseOnly)
+    .option('--shard <i/n>', 'run shard i of n (merge the outputs with `merge`)', parseShard)
+    .option('--expectations <file>', 'known deviations: { "REQ-ID": "failed", ... }')
+    .option('--out <dir>', 'output directory', defaultOutDir)
+    .action(async (flags: RunFlags) => {
+      process.exitCode = await runCommand(flags);
+    });
+
+  program
+    .command('merge')
+    .description('Merge the output directories of sharded runs into one report.')
+    .argument('<dirs...>', 'output directories of `run --shard`')
+    .option('--expectations <file>', 'known deviations: { "REQ-ID": "failed", ... }')
+    .option('--out <dir>', 'output directory', defaultOutDir)
+    .action(async (dirs: string[], flags: { expectations?: string; out: string }) => {
+      process.exitCode = await mergeCommand(dirs, flags);
+    });
+
+  program
+    .command('requirements')
+    .description("List the requirement catalogue (id, level, basis, area, title).")
+    .option('--json', 'as JSON, with statements and source URLs')
+    .action((flags: { json?: boolean }) => {
+      process.exitCode = requirementsCommand(flags);
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`ibee-conformance: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main();
