@@ -1,0 +1,184 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
+import { presignedUrlExpirySeconds } from '../../spec/index.js';
+import { excessiveClockSkew, tolerableClockSkew } from '../arbitraries/clockSkew.js';
+import { objectKey } from '../arbitraries/objectKey.js';
+import { applyTamper, presignTamper } from '../arbitraries/presignTamper.js';
+import type { SuiteContext } from '../target/context.js';
+import type { IssuedToken } from '../target/driver.js';
+import { postObject } from '../target/post-policy.js';
+import { credentialsOf, presign, presignRaw, rawFetch, signRequest } from '../target/s3.js';
+import { assertProperty, defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
+
+/** SigV4 authentication: wrong secrets, unknown keys, no auth, tampering, skew; presigned URLs and POST policies. */
+
+export const signatureCheck = defineCheck('auth.signature', ['AUTH-SIGNATURE'], 'Wrong secret, unknown key, no auth and tampered signatures are refused.');
+export const unknownKeyCodeCheck = defineCheck('auth.unknown-key-code', ['AUTH-UNKNOWN-KEY-CODE'], 'Observes the status and code for an unknown Access Key ID.');
+export const clockSkewCheck = defineCheck('auth.clock-skew', ['AUTH-CLOCK-SKEW'], 'Requests signed more than 15 minutes off are refused with RequestTimeTooSkewed; requests within are accepted.');
+export const presignedTamperCheck = defineCheck('auth.presigned-tamper', ['PRESIGNED-TAMPER'], 'Changing any signed part of a presigned URL makes it fail.');
+export const presignedExpiryCheck = defineCheck(
+  'auth.presigned-expiry',
+  ['PRESIGNED-EXPIRY'],
+  'A presigned URL works until X-Amz-Expires has passed and not after; more than 7 days is refused.',
+);
+export const presignerLevelCheck = defineCheck('auth.presigned-signer-level', ['PRESIGNED-SIGNER-LEVEL'], 'Observes whether a read-only level may presign a download.');
+export const postPolicyCheck = defineCheck('auth.post-policy', ['PRESIGNED-POST'], 'A POST policy upload works within its conditions and is refused outside them.');
+
+export interface AuthFixture {
+  readonly bucket: string;
+  readonly key: string;
+  readonly token: IssuedToken;
+}
+
+export async function prepareAuthFixture(ctx: SuiteContext): Promise<AuthFixture> {
+  const bucket = await ctx.createBucket();
+  const key = `${ctx.settings.runPrefix}-auth/object.txt`;
+  await (await ctx.adminS3()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'auth fixture' }));
+  const token = await ctx.token({ object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [bucket] } });
+  return { bucket, key, token };
+}
+
+function objectUrl(ctx: SuiteContext, fixture: AuthFixture): string {
+  return `${ctx.target.s3Endpoint}/${fixture.bucket}/${fixture.key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+type BadAuth = 'wrong-secret' | 'unknown-key' | 'anonymous' | 'tampered-signature' | 'tampered-header';
+
+export async function checkSignature(ctx: SuiteContext, fixture: AuthFixture): Promise<void> {
+  const url = objectUrl(ctx, fixture);
+  const good = credentialsOf(fixture.token);
+  const sign = (credentials = good, headers: Record<string, string> = {}) =>
+    signRequest({ method: 'GET', url, credentials, region: ctx.target.region, signingDate: ctx.clock.now(), headers });
+  const baseline = await sign();
+  const ok = await rawFetch(baseline.url, { headers: baseline.headers });
+  if (ok.status !== 200) throw new Error(`a correctly signed GET answered ${ok.status} ${ok.code ?? ''}: the fixture is broken`);
+  const variants = fc.constantFrom<BadAuth>('wrong-secret', 'unknown-key', 'anonymous', 'tampered-signature', 'tampered-header');
+  const property = fc.asyncProperty(variants, fc.integer({ min: 0, max: 63 }), async (variant, position) => {
+    let response;
+    if (variant === 'anonymous') {
+      response = await rawFetch(url);
+    } else if (variant === 'wrong-secret') {
+      const signed = await sign({ ...good, secretAccessKey: `${good.secretAccessKey.slice(0, -1)}${good.secretAccessKey.endsWith('A') ? 'B' : 'A'}` });
+      response = await rawFetch(signed.url, { headers: signed.headers });
+    } else if (variant === 'unknown-key') {
+      const unknown = good.accessKeyId === 'AKIA0123456789ABCDEF' ? 'AKIAFFFFFFFFFFFFFFFF' : 'AKIA0123456789ABCDEF';
+      const signed = await sign({ ...good, accessKeyId: unknown });
+      response = await rawFetch(signed.url, { headers: signed.headers });
+    } else if (variant === 'tampered-signature') {
+      const signed = await sign();
+      const authorization = signed.headers['authorization'] ?? '';
+      const at = authorization.lastIndexOf('Signature=') + 'Signature='.length + (position % 64);
+      const flipped = authorization[at] === '0' ? '1' : '0';
+      response = await rawFetch(signed.url, { headers: { ...signed.headers, authorization: `${authorization.slice(0, at)}${flipped}${authorization.slice(at + 1)}` } });
+    } else {
+      const signed = await sign(good, { 'x-amz-meta-signed': 'original' });
+      response = await rawFetch(signed.url, { headers: { ...signed.headers, 'x-amz-meta-signed': `changed-${position}` } });
+    }
+    const refused = response.status === 403 || (variant === 'unknown-key' && response.status === 401);
+    if (!refused) throw new RequirementViolation('AUTH-SIGNATURE', `a request with ${variant} answered ${response.status} ${response.code ?? ''}, expected 403`);
+  });
+  await assertProperty(property, ctx.settings, 'AUTH-SIGNATURE', { examples: [['wrong-secret', 0], ['unknown-key', 0], ['anonymous', 0], ['tampered-signature', 5], ['tampered-header', 0]] });
+}
+
+export async function observeUnknownKey(ctx: SuiteContext, rec: CheckRecorder, fixture: AuthFixture): Promise<void> {
+  const signed = await signRequest({
+    method: 'GET',
+    url: objectUrl(ctx, fixture),
+    credentials: { accessKeyId: 'AKIA0000000000000000', secretAccessKey: 'x'.repeat(40) },
+    region: ctx.target.region,
+    signingDate: ctx.clock.now(),
+  });
+  const response = await rawFetch(signed.url, { headers: signed.headers });
+  rec.observe('AUTH-UNKNOWN-KEY-CODE', { status: response.status, code: response.code }, `An unknown Access Key ID got ${response.status} ${response.code ?? '(no code)'}.`);
+}
+
+export async function checkClockSkew(ctx: SuiteContext, fixture: AuthFixture): Promise<void> {
+  const url = objectUrl(ctx, fixture);
+  const skews = fc.oneof(excessiveClockSkew().map((s) => ({ seconds: s, excessive: true })), tolerableClockSkew().map((s) => ({ seconds: s, excessive: false })));
+  const property = fc.asyncProperty(skews, async ({ seconds, excessive }) => {
+    const signed = await signRequest({
+      method: 'GET',
+      url,
+      credentials: credentialsOf(fixture.token),
+      region: ctx.target.region,
+      signingDate: new Date(ctx.clock.now().getTime() + seconds * 1000),
+    });
+    const response = await rawFetch(signed.url, { headers: signed.headers });
+    if (excessive && !(response.status === 403 && response.code === 'RequestTimeTooSkewed')) {
+      throw new RequirementViolation('AUTH-CLOCK-SKEW', `a request signed ${seconds}s off answered ${response.status} ${response.code ?? ''}, expected 403 RequestTimeTooSkewed`);
+    }
+    if (!excessive && response.status !== 200) {
+      throw new RequirementViolation('AUTH-CLOCK-SKEW', `a request signed ${seconds}s off (within the allowed skew) answered ${response.status} ${response.code ?? ''}`);
+    }
+  });
+  await assertProperty(property, ctx.settings, 'AUTH-CLOCK-SKEW', { examples: [[{ seconds: 16 * 60, excessive: true }], [{ seconds: -16 * 60, excessive: true }]] });
+}
+
+export async function checkPresignedTamper(ctx: SuiteContext, fixture: AuthFixture): Promise<void> {
+  const s3 = ctx.s3For(fixture.token);
+  const property = fc.asyncProperty(presignTamper(), async (tamper) => {
+    const url = await presign(s3, new GetObjectCommand({ Bucket: fixture.bucket, Key: fixture.key }), 3600, ctx.clock);
+    const untouched = await rawFetch(url);
+    if (untouched.status !== 200) throw new Error(`an untouched presigned URL answered ${untouched.status}: the fixture is broken`);
+    const response = await rawFetch(applyTamper(url, tamper));
+    const expectedCode = tamper.part === 'credential' ? null : 'SignatureDoesNotMatch';
+    if (response.status !== 403 || (expectedCode !== null && response.code !== expectedCode)) {
+      throw new RequirementViolation('PRESIGNED-TAMPER', `a presigned URL with its ${tamper.part} altered answered ${response.status} ${response.code ?? ''}, expected 403 ${expectedCode ?? ''}`);
+    }
+  });
+  try {
+    await assertProperty(property, ctx.settings, 'PRESIGNED-TAMPER');
+  } finally {
+    s3.destroy();
+  }
+}
+
+export async function checkPresignedExpiry(ctx: SuiteContext, fixture: AuthFixture): Promise<void> {
+  const s3 = ctx.s3For(fixture.token);
+  const command = () => new GetObjectCommand({ Bucket: fixture.bucket, Key: fixture.key });
+  try {
+    // Signed in the past: expiry needs no time travel.
+    const property = fc.asyncProperty(fc.integer({ min: 60, max: 86_400 }), fc.integer({ min: 120, max: 3600 }), async (expiresIn, overdue) => {
+      const signedAt = new Date(ctx.clock.now().getTime() - (expiresIn + overdue) * 1000);
+      const expired = await rawFetch(await presign(s3, command(), expiresIn, ctx.clock, signedAt));
+      if (expired.status !== 403) throw new RequirementViolation('PRESIGNED-EXPIRY', `a URL valid ${expiresIn}s, used ${overdue}s after it expired, answered ${expired.status}`);
+      const live = await rawFetch(await presign(s3, command(), expiresIn, ctx.clock, new Date(ctx.clock.now().getTime() - 30_000)));
+      if (live.status !== 200) throw new RequirementViolation('PRESIGNED-EXPIRY', `a URL valid ${expiresIn}s, used 30s after signing, answered ${live.status} ${live.code ?? ''}`);
+    });
+    await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 10) }, 'PRESIGNED-EXPIRY');
+    // The same URL signed by hand at the limit works, and one second beyond it is refused although its signature is right.
+    const url = objectUrl(ctx, fixture);
+    const credentials = credentialsOf(fixture.token);
+    const atLimit = await rawFetch(presignRaw(url, credentials, ctx.target.region, ctx.clock.now(), presignedUrlExpirySeconds.value.max));
+    if (atLimit.status !== 200) throw new Error(`a hand-signed presigned URL at the 7-day limit answered ${atLimit.status} ${atLimit.code ?? ''}: the signing is broken`);
+    const beyond = await rawFetch(presignRaw(url, credentials, ctx.target.region, ctx.clock.now(), presignedUrlExpirySeconds.value.max + 1));
+    if (beyond.status < 400) throw new RequirementViolation('PRESIGNED-EXPIRY', `X-Amz-Expires ${presignedUrlExpirySeconds.value.max + 1} was accepted (${beyond.status})`);
+  } finally {
+    s3.destroy();
+  }
+}
+
+export async function observePresignerLevel(ctx: SuiteContext, rec: CheckRecorder, fixture: AuthFixture): Promise<void> {
+  const reader = await ctx.token({ object_storage: { permission_type: 'object_ro', bucket_scope: 'specific', allowed_buckets: [fixture.bucket] } });
+  const s3 = ctx.s3For(reader);
+  const url = await presign(s3, new GetObjectCommand({ Bucket: fixture.bucket, Key: fixture.key }), 600, ctx.clock);
+  s3.destroy();
+  const response = await rawFetch(url);
+  rec.observe(
+    'PRESIGNED-SIGNER-LEVEL',
+    { objectReadOnlyPresignedDownload: response.status === 200 ? 'allowed' : 'refused', status: response.status, code: response.code },
+    `A download presigned by an Object Read only token got ${response.status} ${response.code ?? ''}.`,
+  );
+}
+
+export async function checkPostPolicy(ctx: SuiteContext, fixture: AuthFixture): Promise<void> {
+  const credentials = credentialsOf(fixture.token);
+  const property = fc.asyncProperty(objectKey(), fc.string({ maxLength: 200 }), async (key, body) => {
+    const allowedKey = `${ctx.settings.runPrefix}-post/${key}`;
+    const inside = await postObject(ctx.target, credentials, ctx.clock, { bucket: fixture.bucket, key: allowedKey, body });
+    if (inside.status >= 300) throw new RequirementViolation('PRESIGNED-POST', `a POST policy upload within its conditions answered ${inside.status} ${inside.code ?? ''}`);
+    const outside = await postObject(ctx.target, credentials, ctx.clock, { bucket: fixture.bucket, key: allowedKey, formKey: `${allowedKey}-other`, body });
+    if (outside.status !== 403) throw new RequirementViolation('PRESIGNED-POST', `a POST policy upload under a key the policy does not allow answered ${outside.status} ${outside.code ?? ''}, expected 403`);
+  });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 10) }, 'PRESIGNED-POST');
+}

@@ -1,0 +1,144 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
+import { presignedUrlExpirySeconds, tokenExpiryDays } from '../../spec/index.js';
+import { expiryDays } from '../arbitraries/expiryDays.js';
+import { invalidExpiry, invalidExpiryExamples } from '../arbitraries/invalidExpiry.js';
+import { accessVerdict } from '../model/commands.js';
+import type { SuiteContext } from '../target/context.js';
+import { httpRequest, toEvidence } from '../target/http.js';
+import { parseIssuedToken } from '../target/rest-driver.js';
+import { attempt, presign, rawFetch } from '../target/s3.js';
+import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
+
+/** Expiry: the bounds of expires_in_days, the default, and (with time travel) enforcement everywhere. */
+
+export const expiryValidCheck = defineCheck(
+  'expiry.valid-days',
+  ['TOKEN-EXPIRY-BOUNDS'],
+  'Every whole number of days in 1..365 is accepted with expires_at = created_at + days.',
+);
+export const expiryInvalidCheck = defineCheck(
+  'expiry.invalid-days',
+  ['TOKEN-EXPIRY-BOUNDS'],
+  'Anything else (0, 366, negatives, fractions, strings, huge numbers, other types) is refused, never clamped.',
+);
+export const expiryDefaultCheck = defineCheck('expiry.default', ['TOKEN-EXPIRY-DEFAULT'], 'A token without an expiry expires 90 days after creation.');
+export const expiryEnforcedCheck = defineCheck(
+  'expiry.enforced',
+  ['TOKEN-EXPIRY-ENFORCED'],
+  'With time travel: a token works until expires_at and is refused right after on REST, S3 and presigned URLs signed before.',
+);
+
+/** Tolerance between created_at + days and expires_at (rounding of timestamps). */
+const expiryToleranceMs = 2_000;
+const dayMs = 86_400_000;
+
+function requireRawCreate(ctx: SuiteContext): void {
+  if (!ctx.driver.capabilities.rawCreate) throw new NotApplicable(`the ${ctx.driver.name} driver cannot create tokens`);
+}
+
+export async function checkValidExpiry(ctx: SuiteContext): Promise<void> {
+  requireRawCreate(ctx);
+  const { min, max } = tokenExpiryDays.value;
+  const property = fc.asyncProperty(expiryDays(), async (days) => {
+    const exchange = await ctx.driver.createTokenRaw({
+      name: ctx.name('exp'),
+      expires_in_days: days,
+      object_storage: { permission_type: 'object_ro', bucket_scope: 'all' },
+    });
+    if (exchange.response.status !== 201) {
+      throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', `expires_in_days ${days} was refused with ${exchange.response.status}`, [toEvidence(exchange)]);
+    }
+    const token = parseIssuedToken(exchange);
+    if (token.id) await ctx.driver.revokeToken(token.id);
+    if (!token.createdAt || !token.expiresAt) throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', 'the token has no created_at/expires_at', [toEvidence(exchange)]);
+    const actualMs = token.expiresAt.getTime() - token.createdAt.getTime();
+    if (Math.abs(actualMs - days * dayMs) > expiryToleranceMs) {
+      throw new RequirementViolation(
+        'TOKEN-EXPIRY-BOUNDS',
+        `expires_in_days ${days} gave expires_at - created_at = ${(actualMs / dayMs).toFixed(4)} days`,
+        [toEvidence(exchange)],
+      );
+    }
+  });
+  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: [[min], [max]] });
+}
+
+export async function checkInvalidExpiry(ctx: SuiteContext): Promise<void> {
+  requireRawCreate(ctx);
+  const property = fc.asyncProperty(invalidExpiry(), async (days) => {
+    const exchange = await ctx.driver.createTokenRaw({
+      name: ctx.name('exp'),
+      expires_in_days: days,
+      object_storage: { permission_type: 'object_ro', bucket_scope: 'all' },
+    });
+    const status = exchange.response.status;
+    if (status >= 200 && status < 300) {
+      const expiresAt = (exchange.json as { expires_at?: unknown } | undefined)?.expires_at;
+      throw new RequirementViolation(
+        'TOKEN-EXPIRY-BOUNDS',
+        `expires_in_days ${JSON.stringify(days)} was accepted (${status}, expires_at ${JSON.stringify(expiresAt)}) instead of refused`,
+        [toEvidence(exchange)],
+      );
+    }
+    if (status !== 400 && status !== 422) {
+      throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', `expires_in_days ${JSON.stringify(days)} answered ${status}, expected a 400/422 validation error`, [toEvidence(exchange)]);
+    }
+  });
+  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: invalidExpiryExamples.map((value) => [value]) });
+}
+
+export async function checkDefaultExpiry(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  requireRawCreate(ctx);
+  const exchange = await ctx.driver.createTokenRaw({ name: ctx.name('exp'), object_storage: { permission_type: 'object_ro', bucket_scope: 'all' } });
+  rec.evidence(toEvidence(exchange));
+  if (exchange.response.status !== 201) throw new RequirementViolation('TOKEN-EXPIRY-DEFAULT', `a token without expiry was refused with ${exchange.response.status}`, [toEvidence(exchange)]);
+  const token = parseIssuedToken(exchange);
+  if (token.id) await ctx.driver.revokeToken(token.id);
+  const days = token.createdAt && token.expiresAt ? (token.expiresAt.getTime() - token.createdAt.getTime()) / dayMs : Number.NaN;
+  if (!(Math.abs(days - tokenExpiryDays.value.default) * dayMs <= expiryToleranceMs)) {
+    throw new RequirementViolation('TOKEN-EXPIRY-DEFAULT', `a token without expiry expires after ${days} days, expected ${tokenExpiryDays.value.default}`, [toEvidence(exchange)]);
+  }
+}
+
+/** Days for the enforcement property: short lives keep the total clock movement small. */
+const enforcedDays = fc.integer({ min: tokenExpiryDays.value.min, max: 3 });
+
+export async function checkExpiryEnforced(ctx: SuiteContext): Promise<void> {
+  requireRawCreate(ctx);
+  if (!ctx.capabilities.timeTravel) throw new NotApplicable(ctx.capabilities.timeTravelReason ?? 'the target has no time travel');
+  const bucket = await ctx.createBucket();
+  const key = `${ctx.settings.runPrefix}-expiry/object.txt`;
+  await (await ctx.adminS3()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'expiry' }));
+  const property = fc.asyncProperty(enforcedDays, async (days) => {
+    await ctx.clock.refresh();
+    const token = await ctx.token({ expires_in_days: days, object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [bucket] } });
+    const s3 = ctx.s3For(token);
+    try {
+      // The longest presigned life, so that only the token's expiry can stop it.
+      const url = await presign(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), presignedUrlExpirySeconds.value.max, ctx.clock);
+      const expiresAt = token.expiresAt!.getTime();
+      const probe = async () => ({
+        rest: (await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets/${bucket}`, { headers: { authorization: `Bearer ${token.bearerToken}` } })).response.status,
+        s3: (await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))).status,
+        presigned: (await rawFetch(url)).status,
+      });
+      await ctx.clock.advance(Math.max(0, Math.floor((expiresAt - ctx.clock.now().getTime()) / 1000) - 60));
+      const before = await probe();
+      if (before.rest !== 200 || before.s3 !== 200 || before.presigned !== 200) {
+        throw new RequirementViolation('TOKEN-EXPIRY-ENFORCED', `a ${days}-day token a minute before expiry was refused: REST ${before.rest}, S3 ${before.s3}, presigned ${before.presigned}`);
+      }
+      await ctx.clock.advance(120);
+      const after = await probe();
+      if (after.rest !== 401 || accessVerdict(after.s3) !== 'deny' || accessVerdict(after.presigned) !== 'deny') {
+        throw new RequirementViolation('TOKEN-EXPIRY-ENFORCED', `a ${days}-day token a minute after expiry still worked somewhere: REST ${after.rest}, S3 ${after.s3}, presigned ${after.presigned}`);
+      }
+      const read = await ctx.driver.getToken(token.id!);
+      const status = (read.json as { status?: unknown } | undefined)?.status;
+      if (status !== 'expired') throw new RequirementViolation('TOKEN-EXPIRY-ENFORCED', `an expired token reads back with status ${JSON.stringify(status)}`, [toEvidence(read)]);
+    } finally {
+      s3.destroy();
+    }
+  });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 3) }, 'TOKEN-EXPIRY-ENFORCED');
+}

@@ -1,0 +1,348 @@
+import {
+  CreateMultipartUploadCommand,
+  PutBucketCorsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import {
+  isAllowed,
+  levelIncludes,
+  levelRequirementId,
+  permissionMatrix,
+  permissionTypes,
+  restRoutes,
+  s3Operation,
+  s3Operations,
+  type PermissionType,
+  type RestRouteRule,
+} from '../../spec/index.js';
+import type { SuiteContext } from '../target/context.js';
+import { DriverCannot, type IssuedToken } from '../target/driver.js';
+import { httpRequest, restErrorCode, toEvidence, type HttpExchange } from '../target/http.js';
+import { UnexpectedResponse } from '../target/rest-driver.js';
+import { attempt, credentialsOf } from '../target/s3.js';
+import { classify, corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type Verdict } from './exercisers.js';
+import { defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
+
+/** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
+
+export const s3GridCheck = defineCheck(
+  'permissions.s3-grid',
+  ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC', 'PRESIGNED-POST'],
+  'Every level x every S3 operation of the matrix x in-scope/out-of-scope bucket: allowed cells succeed, denied cells are refused.',
+);
+export const restGridCheck = defineCheck(
+  'permissions.rest-grid',
+  ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC'],
+  'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the matching S3 operation.',
+);
+export const deniedCodeCheck = defineCheck(
+  'permissions.denied-code',
+  ['PERM-DENIED-CODE'],
+  'Every denial seen in the grids is 403 AccessDenied (S3) or 403 insufficient_scope with the required scope (REST).',
+);
+export const monotonicCheck = defineCheck(
+  'permissions.monotonic',
+  ['PERM-MONOTONIC'],
+  'A level that includes another never loses an operation the lower one was allowed in the grid.',
+);
+export const billingCheck = defineCheck(
+  'permissions.billing',
+  ['BILLING-SCOPE'],
+  'Billing routes answer only to the Billing read-only scope, and billing writes are refused.',
+);
+
+export type Scope = 'in_scope' | 'out_of_scope';
+
+export interface GridObservation {
+  readonly level: PermissionType;
+  readonly operation: string;
+  readonly scope: Scope;
+  readonly expected: 'allow' | 'deny';
+  readonly verdict: Verdict;
+  readonly status: number;
+  readonly code: string | null;
+  /** REST only: required_scope of a 403. */
+  readonly requiredScope?: string | null;
+  readonly protocol: 's3' | 'rest';
+  readonly expectedRequiredScope?: string;
+}
+
+export interface GridFixture {
+  readonly inScope: string;
+  readonly outOfScope: string;
+  readonly key: string;
+  readonly uploadKey: string;
+  readonly uploads: Readonly<Record<string, string>>;
+}
+
+export interface LevelTokens {
+  readonly level: PermissionType;
+  /** Scoped to the fixture's in-scope bucket; null when the target refused (admin levels) or the driver has none. */
+  readonly specific: IssuedToken | null;
+  readonly all: IssuedToken | null;
+  readonly specificRefusal: string | null;
+}
+
+/** Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload) by the fixture admin. */
+export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: string): Promise<GridFixture> {
+  const inScope = inScopeBucket ?? (await ctx.createBucket(ctx.name('in')));
+  if (inScopeBucket) ctx.useForeignBucket(inScopeBucket);
+  const outOfScope = await ctx.createBucket(ctx.name('out'));
+  const s3 = await ctx.adminS3();
+  const key = `${ctx.settings.runPrefix}-fixture/object.txt`;
+  const uploadKey = `${ctx.settings.runPrefix}-fixture/upload.bin`;
+  const uploads: Record<string, string> = {};
+  for (const bucket of [inScope, outOfScope]) {
+    const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'grid fixture object' })));
+    if (put.status >= 300) throw new Error(`fixture: PutObject in ${bucket} answered ${describeOutcome(put)}`);
+    // Configuration is best effort: a Get on a bucket without it answers 404 after authorization, which still counts.
+    await attempt(() => s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: corsConfiguration })));
+    await attempt(() => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: lifecycleConfiguration })));
+    await attempt(() => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: encryptionConfiguration })));
+    const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: uploadKey })));
+    uploads[bucket] = upload.value?.UploadId ?? 'ibee-conformance-no-upload';
+  }
+  return { inScope, outOfScope, key, uploadKey, uploads };
+}
+
+/** A level's tokens: one scoped to the in-scope bucket only, one on all buckets. */
+export async function obtainLevelTokens(ctx: SuiteContext, level: PermissionType, inScope: string): Promise<LevelTokens> {
+  let specific: IssuedToken | null = null;
+  let specificRefusal: string | null = null;
+  try {
+    specific = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [inScope] } });
+  } catch (error) {
+    if (!(error instanceof UnexpectedResponse) && !(error instanceof DriverCannot)) throw error;
+    specificRefusal = error.message;
+  }
+  let all: IssuedToken | null = null;
+  try {
+    all = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
+  } catch (error) {
+    if (!(error instanceof DriverCannot)) throw error;
+  }
+  return { level, specific, all, specificRefusal };
+}
+
+/**
+ * Whether admin levels may be bucket-scoped at all is open (SCOPE-ADMIN-SPECIFIC, INFO): a target that accepted the
+ * scope is expected to honour it, but an admin out-of-scope cell that is allowed is recorded as observed, not failed.
+ */
+function isAdminOutOfScope(level: PermissionType, scope: Scope): boolean {
+  return scope === 'out_of_scope' && level.startsWith('admin');
+}
+
+function cellRequirements(level: PermissionType, operation: string, scope: Scope): string[] {
+  if (isAdminOutOfScope(level, scope)) return ['SCOPE-ADMIN-SPECIFIC'];
+  const cell = permissionMatrix.find((c) => c.level === level && c.operation === operation);
+  const ids = [...(cell?.requirementIds ?? [levelRequirementId[level]])];
+  if (scope === 'out_of_scope') ids.push('SCOPE-SPECIFIC');
+  return ids;
+}
+
+function cellMessage(ids: readonly string[], level: PermissionType, operation: string, scope: Scope, expected: string, observed: string): string {
+  const primary = scope === 'out_of_scope' && expected === 'deny' ? 'SCOPE-SPECIFIC' : ids[0];
+  return `[${primary}] ${level} ${operation} on ${scope === 'in_scope' ? 'an in-scope' : 'an out-of-scope'} bucket: expected ${expected}, observed ${observed}`;
+}
+
+/** Runs the S3 grid for the given levels, recording one cell per level x operation x scope. */
+export async function runS3Grid(
+  ctx: SuiteContext,
+  rec: CheckRecorder,
+  fixture: GridFixture,
+  tokens: readonly LevelTokens[],
+  observations: GridObservation[],
+  operations: readonly string[] = s3Operations.map((rule) => rule.operation),
+): Promise<void> {
+  for (const levelTokens of tokens) {
+    const { level } = levelTokens;
+    for (const operation of operations) {
+      const rule = s3Operation(operation);
+      const exercise = exercisers[operation];
+      const scopes: Scope[] = rule.target === 'service' ? ['in_scope'] : ['in_scope', 'out_of_scope'];
+      for (const scope of scopes) {
+        const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, operation) ? 'allow' : 'deny';
+        const ids = cellRequirements(level, operation, scope);
+        // Service-level operations have no bucket: the all-buckets token speaks for the level.
+        const token = scope === 'out_of_scope' ? levelTokens.specific : rule.target === 'service' ? levelTokens.all : (levelTokens.specific ?? levelTokens.all);
+        const base = { operation, level, scope, expected } as const;
+        if (!exercise || !token) {
+          const detail = !exercise
+            ? `no exerciser for ${operation}`
+            : `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`;
+          rec.cell({ ...base, observed: 'not_run', detail }, ids);
+          continue;
+        }
+        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
+        const outcome = await exercise({
+          s3: ctx.s3For(token),
+          credentials: credentialsOf(token),
+          endpoint: ctx.target,
+          clock: ctx.clock,
+          bucket,
+          key: fixture.key,
+          uploadKey: fixture.uploadKey,
+          uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
+          writeKey: `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`,
+        });
+        const verdict = classify(outcome);
+        observations.push({ level, operation, scope, expected, verdict, status: outcome.status, code: outcome.code, protocol: 's3' });
+        const detail = describeOutcome(outcome);
+        const passed = verdict === expected;
+        rec.cell(
+          { ...base, observed: verdict, detail },
+          ids,
+          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${verdict} (${detail})`),
+          passed ? undefined : [{ request: { method: 'S3', url: `${ctx.target.s3Endpoint}/${bucket} ${operation}` }, response: { status: outcome.status, body: outcome.message ?? '' } }],
+          isAdminOutOfScope(level, scope),
+        );
+      }
+    }
+  }
+}
+
+function restPath(route: RestRouteRule, bucket: string): string {
+  return route.path.replace('{name}', encodeURIComponent(bucket));
+}
+
+/** Allowed means past authorization: success, or 404/409/422 about the bucket itself. */
+export function classifyRest(exchange: HttpExchange): Verdict {
+  const status = exchange.response.status;
+  if (status >= 200 && status < 300) return 'allow';
+  if (status === 401 || status === 403) return 'deny';
+  if ([404, 409, 422].includes(status)) return 'allow';
+  return 'error';
+}
+
+export async function exerciseRestRoute(ctx: SuiteContext, route: RestRouteRule, bearer: string, bucket: string): Promise<HttpExchange> {
+  const url = `${ctx.target.apiUrl}${restPath(route, bucket)}`;
+  const headers = { authorization: `Bearer ${bearer}` };
+  // POST creates the bucket named: an existing one, so that an allowed call ends in 409 and changes nothing.
+  return route.method === 'POST' ? httpRequest('POST', url, { headers, json: { name: bucket } }) : httpRequest(route.method, url, { headers });
+}
+
+export async function runRestGrid(
+  ctx: SuiteContext,
+  rec: CheckRecorder,
+  fixture: GridFixture,
+  tokens: readonly LevelTokens[],
+  observations: GridObservation[],
+): Promise<void> {
+  const storageRoutes = restRoutes.filter((route) => route.s3Operation !== null);
+  for (const levelTokens of tokens) {
+    const { level } = levelTokens;
+    for (const route of storageRoutes) {
+      const operation = `REST ${route.method} ${route.path}`;
+      const scopes: Scope[] = route.bucketScoped ? ['in_scope', 'out_of_scope'] : ['in_scope'];
+      for (const scope of scopes) {
+        const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, route.s3Operation!) ? 'allow' : 'deny';
+        const ids = cellRequirements(level, route.s3Operation!, scope);
+        const token = scope === 'out_of_scope' ? levelTokens.specific : route.bucketScoped ? (levelTokens.specific ?? levelTokens.all) : levelTokens.all;
+        const base = { operation, level, scope, expected } as const;
+        if (!token) {
+          rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
+          continue;
+        }
+        const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
+        const verdict = classifyRest(exchange);
+        const json = exchange.json as { required_scope?: unknown } | undefined;
+        observations.push({
+          level,
+          operation,
+          scope,
+          expected,
+          verdict,
+          status: exchange.response.status,
+          code: restErrorCode(exchange) ?? null,
+          requiredScope: typeof json?.required_scope === 'string' ? json.required_scope : null,
+          protocol: 'rest',
+          ...(scope === 'in_scope' ? { expectedRequiredScope: route.requiredScope } : {}),
+        });
+        const detail = `${exchange.response.status}${restErrorCode(exchange) ? ` ${restErrorCode(exchange)}` : ''}`;
+        const passed = verdict === expected;
+        rec.cell(
+          { ...base, observed: verdict, detail },
+          ids,
+          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${verdict} (${detail})`),
+          passed ? undefined : [toEvidence(exchange)],
+          isAdminOutOfScope(level, scope),
+        );
+      }
+    }
+  }
+}
+
+/** PERM-DENIED-CODE over the observations of both grids. */
+export function assertDeniedCodes(observations: readonly GridObservation[]): void {
+  const wrong = observations.filter((o) => {
+    if (o.verdict !== 'deny' || o.expected !== 'deny') return false;
+    if (isAdminOutOfScope(o.level, o.scope)) return false;
+    if (o.protocol === 's3') {
+      const cell = permissionMatrix.find((c) => c.level === o.level && c.operation === o.operation);
+      const status = cell?.deniedStatus ?? 403;
+      // HEAD responses carry no body, so only the status can be judged.
+      return !(o.status === status && (o.code === (cell?.deniedCode ?? 'AccessDenied') || o.operation.startsWith('Head')));
+    }
+    if (o.status !== 403 || o.code !== 'insufficient_scope') return true;
+    // A level denial names the scope the route needs; a scope denial may name any.
+    return o.expectedRequiredScope !== undefined && o.requiredScope !== o.expectedRequiredScope;
+  });
+  if (wrong.length > 0) {
+    const list = wrong
+      .slice(0, 10)
+      .map((o) => `${o.level} ${o.operation} ${o.scope}: ${o.status} ${o.code ?? ''}${o.protocol === 'rest' ? ` required_scope=${o.requiredScope}` : ''}`)
+      .join('; ');
+    throw new RequirementViolation('PERM-DENIED-CODE', `${wrong.length} denial(s) without the documented status/code: ${list}`);
+  }
+}
+
+/** PERM-MONOTONIC: for every pair of levels where one includes the other by the table, nothing the lower got is lost. */
+export function assertMonotonic(observations: readonly GridObservation[]): void {
+  const verdictOf = new Map(observations.map((o) => [`${o.protocol}|${o.level}|${o.operation}|${o.scope}`, o.verdict]));
+  const violations: string[] = [];
+  for (const higher of permissionTypes) {
+    for (const lower of permissionTypes) {
+      if (higher === lower || !levelIncludes(higher, lower)) continue;
+      for (const o of observations) {
+        if (o.level !== lower || o.verdict !== 'allow') continue;
+        const higherVerdict = verdictOf.get(`${o.protocol}|${higher}|${o.operation}|${o.scope}`);
+        if (higherVerdict !== undefined && higherVerdict !== 'allow') {
+          violations.push(`${lower} may ${o.operation} (${o.scope}) but ${higher} got ${higherVerdict}`);
+        }
+      }
+    }
+  }
+  if (violations.length > 0) throw new RequirementViolation('PERM-MONOTONIC', `${violations.length} violation(s): ${violations.slice(0, 10).join('; ')}`);
+}
+
+const billingPaths = restRoutes.filter((route) => route.requiredScope === 'billing:read_only');
+
+/** BILLING-SCOPE: storage-only tokens are refused billing, billing tokens may read it, and nobody may write it. */
+export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const storageOnly = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
+  const billingOnly = await ctx.token({ billing: { permission_type: 'read_only' } });
+  for (const route of billingPaths) {
+    const url = `${ctx.target.apiUrl}${route.path}`;
+    const refused = await httpRequest('GET', url, { headers: { authorization: `Bearer ${storageOnly.bearerToken}` } });
+    rec.evidence(toEvidence(refused));
+    if (refused.response.status !== 403) {
+      throw new RequirementViolation('BILLING-SCOPE', `GET ${route.path} with an Object Storage-only token answered ${refused.response.status}, expected 403`, [toEvidence(refused)]);
+    }
+    const allowed = await httpRequest('GET', url, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
+    if (allowed.response.status !== 200) {
+      throw new RequirementViolation('BILLING-SCOPE', `GET ${route.path} with a Billing read-only token answered ${allowed.response.status}, expected 200`, [toEvidence(allowed)]);
+    }
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      const write = await httpRequest(method, url, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` }, json: {} });
+      if (write.response.status < 400) {
+        throw new RequirementViolation('BILLING-SCOPE', `${method} ${route.path} with a Billing read-only token answered ${write.response.status}: billing writes must be refused`, [toEvidence(write)]);
+      }
+    }
+  }
+  const storageRoute = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
+  if (storageRoute.response.status !== 403) {
+    throw new RequirementViolation('BILLING-SCOPE', `a Billing-only token listing buckets answered ${storageRoute.response.status}, expected 403`, [toEvidence(storageRoute)]);
+  }
+}

@@ -1,0 +1,23 @@
+import { appendFileSync } from 'node:fs';
+import type { CheckRecord } from '../../reports/results-format.js';
+import { redact } from './redact.js';
+
+/**
+ * The one way a check result leaves a suite: redacted, kept in memory (for this process's own assertions) and,
+ * when the CLI runner names a file in IBEE_CHECKS_FILE, appended to it as one JSON line.
+ */
+
+const recorded: CheckRecord[] = [];
+
+export function recordCheck(record: CheckRecord): CheckRecord {
+  const clean = redact(record);
+  recorded.push(clean);
+  const file = process.env['IBEE_CHECKS_FILE'];
+  if (file) appendFileSync(file, `${JSON.stringify(clean)}\n`);
+  return clean;
+}
+
+/** Everything recorded by this process so far. */
+export function recordedChecks(): readonly CheckRecord[] {
+  return recorded;
+}

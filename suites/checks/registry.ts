@@ -1,0 +1,233 @@
+import fc from 'fast-check';
+import type { Evidence, MatrixCellResult } from '../../reports/results-format.js';
+import { isRequirementId } from '../../spec/index.js';
+import { DriverCannot } from '../target/driver.js';
+import type { RunSettings } from '../target/config.js';
+import { recordCheck } from './record.js';
+import { redactText } from './redact.js';
+
+/**
+ * A registry of named checks, like Schemathesis': each check has a name and the requirement ids it speaks for, and
+ * every run of it records CheckRecords. Failures name the requirement id, carry fast-check's shrunk counterexample,
+ * seed and path, and fail the vitest test too.
+ */
+
+export interface CheckDefinition {
+  readonly name: string;
+  readonly requirementIds: readonly [string, ...string[]];
+  readonly summary: string;
+}
+
+const registry = new Map<string, CheckDefinition>();
+
+export function defineCheck(name: string, requirementIds: readonly [string, ...string[]], summary: string): CheckDefinition {
+  for (const id of requirementIds) if (!isRequirementId(id)) throw new Error(`check ${name}: unknown requirement id ${id}`);
+  const existing = registry.get(name);
+  if (existing) return existing;
+  const definition = { name, requirementIds, summary };
+  registry.set(name, definition);
+  return definition;
+}
+
+export function registeredChecks(): readonly CheckDefinition[] {
+  return [...registry.values()];
+}
+
+/** IBEE_ONLY: a check runs when it speaks for any of the selected requirements. */
+export function isSelected(definition: CheckDefinition, only: readonly string[] | null): boolean {
+  return only === null || definition.requirementIds.some((id) => only.includes(id));
+}
+
+/** A broken rule, found by a check: the message always starts with the requirement id. */
+export class RequirementViolation extends Error {
+  override readonly name = 'RequirementViolation';
+  constructor(
+    readonly requirementId: string,
+    detail: string,
+    readonly evidence: readonly Evidence[] = [],
+  ) {
+    super(`[${requirementId}] ${detail}`);
+  }
+}
+
+/** The check cannot be exercised on this target (driver or capability missing). */
+export class NotApplicable extends Error {
+  override readonly name = 'NotApplicable';
+}
+
+/** A fast-check property that failed, with everything needed to replay it. */
+export class PropertyFailure extends Error {
+  override readonly name = 'PropertyFailure';
+  constructor(
+    message: string,
+    readonly requirementId: string | null,
+    readonly counterexample: string,
+    readonly seed: number,
+    readonly path: string,
+    readonly evidence: readonly Evidence[],
+  ) {
+    super(message);
+  }
+}
+
+export function replayCommand(seed: number, requirementId: string, path?: string): string {
+  return `npx ibee-conformance run --seed ${seed} --only ${requirementId}${path ? `  # fast-check path ${path}` : ''}`;
+}
+
+/**
+ * Runs a property with the run's seed and numRuns. On failure it throws a PropertyFailure whose message names the
+ * requirement id (from the RequirementViolation the property threw, else `fallbackId`) and contains fast-check's own
+ * report: shrunk counterexample, seed and path.
+ */
+export async function assertProperty<Ts>(
+  property: fc.IAsyncPropertyWithHooks<Ts> | fc.IPropertyWithHooks<Ts>,
+  settings: Pick<RunSettings, 'seed' | 'runs'>,
+  fallbackId: string,
+  parameters: fc.Parameters<Ts> = {},
+): Promise<void> {
+  const details = await fc.check(property as fc.IAsyncPropertyWithHooks<Ts>, { seed: settings.seed, numRuns: settings.runs, ...parameters });
+  if (!details.failed) return;
+  const cause = details.errorInstance;
+  const violation = cause instanceof RequirementViolation ? cause : null;
+  const requirementId = violation?.requirementId ?? fallbackId;
+  const counterexample = redactText(details.counterexample === null ? '(none)' : fc.stringify(details.counterexample));
+  const report = redactText(fc.defaultReportMessage(details) ?? `Property failed after ${details.numRuns} tests`);
+  throw new PropertyFailure(
+    `[${requirementId}] ${violation ? violation.message.replace(/^\[[^\]]+\] /, '') : 'property failed'}\n${report}`,
+    requirementId,
+    counterexample,
+    details.seed,
+    details.counterexamplePath ?? '',
+    violation?.evidence ?? [],
+  );
+}
+
+/** What a check body may report besides plain success. */
+export interface CheckRecorder {
+  /** Keeps an exchange as evidence for a failure or an observation (first few only). */
+  evidence(item: Evidence): void;
+  /** Records a permission-grid cell as its own CheckRecord. */
+  cell(cell: MatrixCellResult, requirementIds: readonly string[], message?: string, evidence?: readonly Evidence[], informational?: boolean): void;
+  /** Records what the target did for an INFO requirement. */
+  observe(requirementId: string, observed: unknown, message: string, evidence?: readonly Evidence[]): void;
+}
+
+export interface CheckOptions {
+  /** Whether to add one summary record for all requirement ids on success (off for checks made of cells/observations). */
+  readonly summary?: boolean;
+  /** The requirement ids a passing run speaks for, when fewer than the definition's (e.g. without time travel). */
+  readonly summaryIds?: () => readonly string[];
+}
+
+const maxEvidence = 6;
+
+/** What leaves a check as an exception is redacted too: vitest prints message and stack. */
+function scrubbed<E extends Error>(error: E): E {
+  error.message = redactText(error.message);
+  if (error.stack) error.stack = redactText(error.stack);
+  return error;
+}
+
+/**
+ * Runs one check body and records its outcome. Throws (so the vitest test fails) when the check failed; the thrown
+ * message names the requirement id and, for properties, includes counterexample and seed.
+ */
+export async function runCheck(
+  definition: CheckDefinition,
+  settings: Pick<RunSettings, 'seed' | 'runs'>,
+  body: (recorder: CheckRecorder) => Promise<void>,
+  options: CheckOptions = {},
+): Promise<void> {
+  const started = Date.now();
+  const evidence: Evidence[] = [];
+  const cellFailures: string[] = [];
+  const recorder: CheckRecorder = {
+    evidence(item) {
+      if (evidence.length < maxEvidence) evidence.push(item);
+    },
+    cell(cell, requirementIds, message, cellEvidence, informational = false) {
+      const passed = cell.observed === (cell.expected as string);
+      // An informational cell (an ambiguous point) is recorded as observed, never passed or failed.
+      const failed = !passed && cell.observed !== 'not_run' && !informational;
+      if (failed) cellFailures.push(message ?? `${cell.operation} ${cell.level} ${cell.scope}: expected ${cell.expected}, observed ${cell.observed}`);
+      recordCheck({
+        check: definition.name,
+        requirementIds,
+        status: cell.observed === 'not_run' ? 'not_applicable' : informational ? 'observed' : passed ? 'passed' : 'failed',
+        cell,
+        ...(cell.observed === 'not_run' ? { reason: cell.detail ?? 'not run on this target' } : {}),
+        ...(message ? { message } : {}),
+        ...(passed || !cellEvidence ? {} : { evidence: cellEvidence }),
+        ...(failed ? { seed: settings.seed, replay: replayCommand(settings.seed, requirementIds[0] ?? definition.requirementIds[0]) } : {}),
+        ...(informational && cell.observed !== 'not_run' ? { observed: { expected: cell.expected, observed: cell.observed, detail: cell.detail } } : {}),
+      });
+    },
+    observe(requirementId, observed, message, observationEvidence) {
+      recordCheck({
+        check: definition.name,
+        requirementIds: [requirementId],
+        status: 'observed',
+        observed,
+        message,
+        ...(observationEvidence ? { evidence: observationEvidence } : {}),
+      });
+    },
+  };
+  const base = { check: definition.name, seed: settings.seed };
+  try {
+    await body(recorder);
+  } catch (error) {
+    const durationMs = Date.now() - started;
+    if (error instanceof NotApplicable || error instanceof DriverCannot) {
+      recordCheck({ ...base, requirementIds: definition.requirementIds, status: 'not_applicable', reason: error.message, durationMs });
+      return;
+    }
+    if (error instanceof PropertyFailure) {
+      const id = error.requirementId ?? definition.requirementIds[0];
+      recordCheck({
+        ...base,
+        requirementIds: [id],
+        status: 'failed',
+        message: error.message,
+        counterexample: error.counterexample,
+        seed: error.seed,
+        path: error.path,
+        replay: replayCommand(error.seed, id, error.path),
+        evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
+        durationMs,
+      });
+      throw scrubbed(error);
+    }
+    if (error instanceof RequirementViolation) {
+      recordCheck({
+        ...base,
+        requirementIds: [error.requirementId],
+        status: 'failed',
+        message: error.message,
+        replay: replayCommand(settings.seed, error.requirementId),
+        evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
+        durationMs,
+      });
+      throw scrubbed(error);
+    }
+    // Anything else (a 500, a network error, a broken fixture) means the requirements could not be shown to hold.
+    const message = `[${definition.requirementIds.join(', ')}] check ${definition.name} could not complete: ${(error as Error).message ?? String(error)}`;
+    recordCheck({
+      ...base,
+      requirementIds: definition.requirementIds,
+      status: 'failed',
+      message,
+      replay: replayCommand(settings.seed, definition.requirementIds[0]),
+      evidence: evidence.slice(0, maxEvidence),
+      durationMs,
+    });
+    throw new Error(redactText(message), error instanceof Error ? { cause: scrubbed(error) } : undefined);
+  }
+  if (cellFailures.length > 0) {
+    throw new Error(redactText(`${definition.name}: ${cellFailures.length} cell(s) failed:\n${cellFailures.slice(0, 20).join('\n')}`));
+  }
+  if (options.summary !== false) {
+    const ids = options.summaryIds?.() ?? definition.requirementIds;
+    if (ids.length > 0) recordCheck({ ...base, requirementIds: ids, status: 'passed', durationMs: Date.now() - started });
+  }
+}

@@ -1,0 +1,175 @@
+import {
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import fc from 'fast-check';
+import { isAllowed, s3Operations, type PermissionType } from '../../spec/index.js';
+import { bucketName } from '../arbitraries/bucketName.js';
+import { permissionType } from '../arbitraries/permissionType.js';
+import type { SuiteContext } from '../target/context.js';
+import { httpRequest, toEvidence } from '../target/http.js';
+import { UnexpectedResponse } from '../target/rest-driver.js';
+import { attempt, credentialsOf } from '../target/s3.js';
+import { describeOutcome, exercisers } from './exercisers.js';
+import type { GridFixture } from './permissions.js';
+import { assertProperty, defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
+
+/** Bucket scoping: refusal outside the scope without an existence leak, all-buckets covering new buckets, copies. */
+
+export const noExistenceLeakCheck = defineCheck(
+  'scoping.no-existence-leak',
+  ['SCOPE-SPECIFIC', 'SCOPE-NO-EXISTENCE-LEAK'],
+  'A bucket-scoped token gets the same refusal on an existing other bucket and on a bucket that does not exist, over S3 and REST.',
+);
+export const allNewBucketsCheck = defineCheck('scoping.all-new-buckets', ['SCOPE-ALL-NEW-BUCKETS'], 'An all-buckets token works on a bucket created after it.');
+export const copyBoundaryCheck = defineCheck(
+  'scoping.copy-boundary',
+  ['SCOPE-COPY-BOUNDARY'],
+  'CopyObject and UploadPartCopy into an in-scope bucket from an out-of-scope source are refused.',
+);
+export const adminSpecificCheck = defineCheck('scoping.admin-specific', ['SCOPE-ADMIN-SPECIFIC'], 'Observes whether admin levels can be bucket-scoped, and whether the scope holds.');
+export const listBucketsViewCheck = defineCheck('scoping.listbuckets-view', ['SCOPE-LISTBUCKETS-VIEW'], 'Observes which buckets ListBuckets shows a bucket-scoped admin token.');
+
+const bucketOperations = s3Operations.filter((rule) => rule.target !== 'service' && rule.operation !== 'CreateBucket').map((rule) => rule.operation);
+
+export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixture): Promise<void> {
+  const tokens = new Map<PermissionType, Awaited<ReturnType<SuiteContext['token']>>>();
+  const tokenFor = async (level: PermissionType) => {
+    let token = tokens.get(level);
+    if (!token) {
+      token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
+      tokens.set(level, token);
+    }
+    return token;
+  };
+  // Object levels: scoping them is undisputed (admin levels are the ambiguous SCOPE-ADMIN-SPECIFIC).
+  const level = fc.constantFrom<PermissionType>('object_rw', 'object_ro');
+  const property = fc.asyncProperty(level, fc.constantFrom(...bucketOperations), bucketName(`${ctx.settings.runPrefix}-none`), async (lvl, operation, missing) => {
+    const token = await tokenFor(lvl);
+    const s3 = ctx.s3For(token);
+    const run = (bucket: string) =>
+      exercisers[operation]!({
+        s3,
+        credentials: credentialsOf(token),
+        endpoint: ctx.target,
+        clock: ctx.clock,
+        bucket,
+        key: fixture.key,
+        uploadKey: fixture.uploadKey,
+        uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
+        writeKey: `${ctx.settings.runPrefix}-scope/${operation}`,
+      });
+    const existing = await run(fixture.outOfScope);
+    const absent = await run(missing);
+    s3.destroy();
+    if (existing.status !== 403) {
+      throw new RequirementViolation('SCOPE-SPECIFIC', `${lvl} scoped to ${fixture.inScope}: ${operation} on another existing bucket answered ${describeOutcome(existing)}, expected 403`);
+    }
+    if (existing.status !== absent.status || existing.code !== absent.code) {
+      throw new RequirementViolation(
+        'SCOPE-NO-EXISTENCE-LEAK',
+        `${lvl} out of scope: ${operation} answered ${describeOutcome(existing)} on an existing bucket but ${describeOutcome(absent)} on a missing one`,
+      );
+    }
+    const bearer = { authorization: `Bearer ${token.bearerToken}` };
+    const restExisting = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets/${fixture.outOfScope}`, { headers: bearer });
+    const restAbsent = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets/${missing}`, { headers: bearer });
+    if (restExisting.response.status !== 403) {
+      throw new RequirementViolation('SCOPE-SPECIFIC', `REST GET of an existing out-of-scope bucket answered ${restExisting.response.status}, expected 403`, [toEvidence(restExisting)]);
+    }
+    if (restExisting.response.status !== restAbsent.response.status) {
+      throw new RequirementViolation(
+        'SCOPE-NO-EXISTENCE-LEAK',
+        `REST GET out of scope answered ${restExisting.response.status} for an existing bucket but ${restAbsent.response.status} for a missing one`,
+        [toEvidence(restExisting), toEvidence(restAbsent)],
+      );
+    }
+  });
+  await assertProperty(property, ctx.settings, 'SCOPE-NO-EXISTENCE-LEAK');
+}
+
+export async function checkAllNewBuckets(ctx: SuiteContext): Promise<void> {
+  const property = fc.asyncProperty(permissionType(), async (level) => {
+    const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
+    const bucket = await ctx.createBucket();
+    const s3 = ctx.s3For(token);
+    try {
+      const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })));
+      if (listed.status !== 200) throw new RequirementViolation('SCOPE-ALL-NEW-BUCKETS', `${level} on all buckets could not list a bucket created after it: ${describeOutcome(listed)}`);
+      if (isAllowed(level, 'PutObject')) {
+        const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${ctx.settings.runPrefix}-new`, Body: 'new bucket' })));
+        if (put.status !== 200) throw new RequirementViolation('SCOPE-ALL-NEW-BUCKETS', `${level} on all buckets could not write to a bucket created after it: ${describeOutcome(put)}`);
+      }
+    } finally {
+      s3.destroy();
+    }
+  });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 6) }, 'SCOPE-ALL-NEW-BUCKETS');
+}
+
+export async function checkCopyBoundary(ctx: SuiteContext, fixture: GridFixture): Promise<void> {
+  const token = await ctx.token({ object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
+  const s3 = ctx.s3For(token);
+  try {
+    const source = `${fixture.outOfScope}/${fixture.key}`;
+    const copy = await attempt(() => s3.send(new CopyObjectCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied`, CopySource: source })));
+    if (copy.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `CopyObject from out-of-scope ${fixture.outOfScope} into ${fixture.inScope} answered ${describeOutcome(copy)}, expected 403`);
+    const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied-part` })));
+    if (!upload.value?.UploadId) throw new Error(`object_rw could not start a multipart upload in scope: ${describeOutcome(upload)}`);
+    const { UploadId } = upload.value;
+    const part = await attempt(() =>
+      s3.send(new UploadPartCopyCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied-part`, UploadId, PartNumber: 1, CopySource: source })),
+    );
+    if (part.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `UploadPartCopy from out-of-scope ${fixture.outOfScope} answered ${describeOutcome(part)}, expected 403`);
+  } finally {
+    s3.destroy();
+  }
+}
+
+export async function observeAdminSpecific(ctx: SuiteContext, rec: CheckRecorder, fixture: GridFixture): Promise<void> {
+  const observed: Record<string, unknown> = {};
+  for (const level of ['admin_rw', 'admin_ro'] as const) {
+    try {
+      const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
+      const s3 = ctx.s3For(token);
+      const inside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.inScope })));
+      const outside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.outOfScope })));
+      s3.destroy();
+      observed[level] = { accepted: true, inScope: describeOutcome(inside), outOfScope: describeOutcome(outside), scopeHolds: outside.status === 403 };
+    } catch (error) {
+      if (!(error instanceof UnexpectedResponse)) throw error;
+      observed[level] = { accepted: false, refusal: `${error.exchange.response.status} ${error.exchange.response.body.slice(0, 200)}` };
+    }
+  }
+  rec.observe('SCOPE-ADMIN-SPECIFIC', observed, 'What the target does when an admin level is limited to specific buckets.');
+}
+
+export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecorder, fixture: GridFixture): Promise<void> {
+  let token;
+  try {
+    token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
+  } catch (error) {
+    if (!(error instanceof UnexpectedResponse)) throw error;
+    rec.observe('SCOPE-LISTBUCKETS-VIEW', { view: 'not-observable', reason: 'bucket-scoped admin tokens are refused' }, 'No bucket-scoped admin token could be made.');
+    return;
+  }
+  const s3 = ctx.s3For(token);
+  const listed = await attempt(() => s3.send(new ListBucketsCommand({})));
+  s3.destroy();
+  const names = (listed.value?.Buckets ?? []).map((b) => b.Name ?? '');
+  const view =
+    listed.status !== 200 ? 'refused' : names.includes(fixture.outOfScope) ? 'all' : names.includes(fixture.inScope) ? 'only-in-scope' : 'other';
+  const rest = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${token.bearerToken}` } });
+  const restNames = JSON.stringify(rest.json ?? '');
+  const restView =
+    rest.response.status !== 200 ? 'refused' : restNames.includes(fixture.outOfScope) ? 'all' : restNames.includes(fixture.inScope) ? 'only-in-scope' : 'other';
+  rec.observe(
+    'SCOPE-LISTBUCKETS-VIEW',
+    { s3: { view, status: listed.status, code: listed.code }, rest: { view: restView, status: rest.response.status } },
+    `ListBuckets with an Admin Read only token scoped to one bucket: S3 ${view}, REST ${restView}.`,
+  );
+}

@@ -1,0 +1,119 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
+import { tokenRequest } from '../arbitraries/tokenRequest.js';
+import type { SuiteContext } from '../target/context.js';
+import { httpRequest, observedLeaks, toEvidence, type HttpExchange } from '../target/http.js';
+import { parseIssuedToken } from '../target/rest-driver.js';
+import { attempt, observedS3HeaderLeaks, rawFetch, s3Client, signRequest } from '../target/s3.js';
+import { assertProperty, defineCheck, NotApplicable, RequirementViolation } from './registry.js';
+
+/** One-time secret: the secret access key and bearer token appear in the creation response and nowhere else. */
+
+export const secretOnceCheck = defineCheck(
+  'secrets.shown-once',
+  ['SECRET-ONCE'],
+  'After creation, no response of any route (token reads, lists, revoke, errors, REST and S3, headers included) carries the secret or bearer token.',
+);
+export const secretRunWideCheck = defineCheck(
+  'secrets.run-wide-scan',
+  ['SECRET-ONCE'],
+  'No response seen by this suite file, on any route, carried a secret issued earlier in the run.',
+);
+
+const secretFields = ['secret_access_key', 'bearer_token'];
+
+function carriesSecretField(exchange: HttpExchange): string | null {
+  const visit = (value: unknown): string | null => {
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        const found = visit(item);
+        if (found) return found;
+      }
+      return null;
+    }
+    if (value === null || typeof value !== 'object') return null;
+    for (const [key, item] of Object.entries(value)) {
+      if (secretFields.includes(key) && typeof item === 'string' && item.length > 0) return key;
+      const found = visit(item);
+      if (found) return found;
+    }
+    return null;
+  };
+  return visit(exchange.json);
+}
+
+/** Every later response of the token's life, scanned for its own secrets and for secret fields at all. */
+export async function checkSecretShownOnce(ctx: SuiteContext): Promise<void> {
+  if (!ctx.driver.capabilities.rawCreate || !ctx.driver.capabilities.read) throw new NotApplicable(`the ${ctx.driver.name} driver cannot create and read tokens`);
+  const bucket = await ctx.createBucket();
+  const property = fc.asyncProperty(tokenRequest(ctx.settings.runPrefix, [bucket]), async (request) => {
+    const created = await ctx.driver.createTokenRaw(request);
+    if (created.response.status !== 201) throw new Error(`creating a token for the secret sweep answered ${created.response.status}: ${created.response.body.slice(0, 200)}`);
+    const token = parseIssuedToken(created);
+    const own = [token.bearerToken, token.secretAccessKey].filter((s): s is string => s !== null);
+    const id = encodeURIComponent(token.id!);
+    const base = `${ctx.target.apiUrl}/v1/projects/${encodeURIComponent(ctx.target.projectId)}/api-tokens`;
+    const management = { authorization: `Bearer ${ctx.target.managementToken}` };
+    const bearer = { authorization: `Bearer ${token.bearerToken}` };
+    const later: HttpExchange[] = [
+      await ctx.driver.getToken(token.id!),
+      await ctx.driver.listTokens(),
+      await httpRequest('GET', `${base}/${id}-missing`, { headers: management }),
+      await httpRequest('POST', base, { headers: management, json: { name: token.name } }),
+      await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: bearer }),
+      await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets/${bucket}-missing`, { headers: bearer }),
+      await httpRequest('GET', `${ctx.target.apiUrl}/v1/billing/balance`, { headers: bearer }),
+      await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${token.bearerToken}x` } }),
+    ];
+    const s3Texts: string[] = [];
+    if (token.accessKeyId && token.secretAccessKey) {
+      const s3 = ctx.s3For(token);
+      const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: `${bucket}-missing` })));
+      s3Texts.push(listed.message ?? '');
+      s3.destroy();
+      // A wrong secret for the right key: the error must not teach the right one.
+      const wrong = s3Client(ctx.target, { accessKeyId: token.accessKeyId, secretAccessKey: `${token.secretAccessKey}x` }, ctx.clock);
+      s3Texts.push((await attempt(() => wrong.send(new ListObjectsV2Command({ Bucket: bucket })))).message ?? '');
+      wrong.destroy();
+      const signed = await signRequest({
+        method: 'GET',
+        url: `${ctx.target.s3Endpoint}/${bucket}?list-type=2`,
+        credentials: { accessKeyId: token.accessKeyId, secretAccessKey: 'not-the-secret-access-key-at-all' },
+        region: ctx.target.region,
+        signingDate: ctx.clock.now(),
+      });
+      const raw = await rawFetch(signed.url, { headers: signed.headers });
+      s3Texts.push(`${JSON.stringify(raw.headers)}\n${raw.body}`);
+    }
+    later.push(await ctx.driver.revokeToken(token.id!));
+    later.push(await ctx.driver.getToken(token.id!));
+    for (const exchange of later) {
+      const text = `${JSON.stringify(exchange.response.headers)}\n${exchange.response.body}`;
+      const leaked = own.filter((secret) => text.includes(secret));
+      const field = carriesSecretField(exchange);
+      if (leaked.length > 0 || field) {
+        throw new RequirementViolation(
+          'SECRET-ONCE',
+          `${exchange.request.method} ${new URL(exchange.request.url).pathname} answered ${exchange.response.status} with ${leaked.length > 0 ? 'the token\'s secret' : `a "${field}" field`} after creation`,
+          [toEvidence(exchange)],
+        );
+      }
+    }
+    for (const text of s3Texts) {
+      if (own.some((secret) => text.includes(secret))) throw new RequirementViolation('SECRET-ONCE', 'an S3 response carried the token\'s secret after creation');
+    }
+  });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 10) }, 'SECRET-ONCE');
+}
+
+/** Everything this process saw: REST responses (scanned by http.ts) and S3 responses (scanned by s3.ts). */
+export function checkRunWideLeaks(): Promise<void> {
+  const rest = observedLeaks();
+  const s3 = observedS3HeaderLeaks();
+  if (rest.length > 0) {
+    const first = rest[0]!;
+    throw new RequirementViolation('SECRET-ONCE', `${rest.length} response(s) carried an issued secret after its creation; first: ${first.where} (${first.secrets.join(', ')})`, [toEvidence(first.exchange)]);
+  }
+  if (s3.length > 0) throw new RequirementViolation('SECRET-ONCE', `${s3.length} S3 response(s) carried an issued secret; first: ${s3[0]!.where} (${s3[0]!.secrets.join(', ')})`);
+  return Promise.resolve();
+}

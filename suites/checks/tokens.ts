@@ -1,0 +1,122 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import fc from 'fast-check';
+import { accessKeyIdFormat, bearerTokenFormat, secretAccessKeyFormat } from '../../spec/index.js';
+import { invalidTokenRequest, type InvalidTokenRequest } from '../arbitraries/invalidTokenRequest.js';
+import { permissionType } from '../arbitraries/permissionType.js';
+import { tokenRequest } from '../arbitraries/tokenRequest.js';
+import type { SuiteContext } from '../target/context.js';
+import { httpRequest, toEvidence } from '../target/http.js';
+import { parseIssuedToken } from '../target/rest-driver.js';
+import { attempt } from '../target/s3.js';
+import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
+
+/** Token creation: validation of requests, credential formats and uniqueness, credentials that work, Bearer auth. */
+
+export const invalidRequestsCheck = defineCheck(
+  'tokens.invalid-requests',
+  ['TOKEN-SCOPE-REQUIRED', 'TOKEN-NAME-REQUIRED', 'TOKEN-LEVEL-ONE', 'TOKEN-BUCKET-SCOPE-SHAPE'],
+  'Requests breaking one creation rule (no scope, bad name, not exactly one level, bad bucket scope) are refused with 400/422.',
+);
+export const credentialFormatCheck = defineCheck(
+  'tokens.credential-formats',
+  ['CRED-FORMAT', 'CRED-UNIQUE'],
+  'Valid requests are accepted; each gets a Bearer token, and with Object Storage an AKIA key id and a secret, all well formed and unique.',
+);
+export const credentialsWorkCheck = defineCheck('tokens.credentials-work', ['CRED-S3-WORKS'], 'Issued access keys authenticate S3 requests at the project endpoint.');
+export const bearerAuthCheck = defineCheck(
+  'tokens.bearer-auth',
+  ['REST-BEARER-AUTH'],
+  'The REST API accepts a valid Bearer token and answers 401 to a missing, malformed or unknown one.',
+);
+
+function requireRawCreate(ctx: SuiteContext): void {
+  if (!ctx.driver.capabilities.rawCreate) throw new NotApplicable(`the ${ctx.driver.name} driver cannot send creation requests`);
+}
+
+export async function checkInvalidRequests(ctx: SuiteContext): Promise<void> {
+  requireRawCreate(ctx);
+  const bucket = ctx.name('scope');
+  const cases = invalidTokenRequest(ctx.settings.runPrefix, [bucket]).filter((c) => c.violates !== 'TOKEN-EXPIRY-BOUNDS');
+  const property = fc.asyncProperty(cases, async ({ violates, body }) => {
+    const exchange = await ctx.driver.createTokenRaw(body);
+    const status = exchange.response.status;
+    if (status !== 400 && status !== 422) {
+      throw new RequirementViolation(violates, `a request breaking ${violates} answered ${status}, expected 400/422`, [toEvidence(exchange)]);
+    }
+  });
+  // One plain case of each rule is always tried first, whatever the seed.
+  const examples: [InvalidTokenRequest][] = [
+    [{ violates: 'TOKEN-SCOPE-REQUIRED', body: { name: ctx.name('noscope') } }],
+    [{ violates: 'TOKEN-NAME-REQUIRED', body: { object_storage: { permission_type: 'object_ro', bucket_scope: 'all' } } }],
+    [{ violates: 'TOKEN-LEVEL-ONE', body: { name: ctx.name('lvl'), object_storage: { permission_type: 'admin', bucket_scope: 'all' } } }],
+    [{ violates: 'TOKEN-BUCKET-SCOPE-SHAPE', body: { name: ctx.name('shape'), object_storage: { permission_type: 'object_ro', bucket_scope: 'specific' } } }],
+  ];
+  await assertProperty(property, { ...ctx.settings, runs: Math.max(ctx.settings.runs, 30) }, 'TOKEN-SCOPE-REQUIRED', { examples });
+}
+
+export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
+  requireRawCreate(ctx);
+  const bucket = ctx.name('scope');
+  const seen = new Map<string, string>();
+  const property = fc.asyncProperty(tokenRequest(ctx.settings.runPrefix, [bucket]), async (request) => {
+    const exchange = await ctx.driver.createTokenRaw(request);
+    if (exchange.response.status !== 201) {
+      throw new RequirementViolation('CRED-FORMAT', `a valid creation request was refused with ${exchange.response.status}`, [toEvidence(exchange)]);
+    }
+    const token = parseIssuedToken(exchange);
+    if (token.id) await ctx.driver.revokeToken(token.id);
+    const fail = (detail: string) => new RequirementViolation('CRED-FORMAT', detail, [toEvidence(exchange)]);
+    if (!bearerTokenFormat.value.pattern.test(token.bearerToken)) throw fail(`the Bearer token does not match ${bearerTokenFormat.value.pattern}`);
+    if (request.object_storage) {
+      if (!token.accessKeyId || !accessKeyIdFormat.value.pattern.test(token.accessKeyId)) throw fail(`the Access Key ID ${JSON.stringify(token.accessKeyId)} does not match ${accessKeyIdFormat.value.pattern}`);
+      if (!token.secretAccessKey || !secretAccessKeyFormat.value.pattern.test(token.secretAccessKey)) throw fail('the Secret Access Key is missing or not 32-128 printable characters');
+    } else if (token.accessKeyId !== null || token.secretAccessKey !== null) {
+      throw fail('a Billing-only token was given S3 credentials');
+    }
+    for (const [kind, value] of [['bearer token', token.bearerToken], ['access key id', token.accessKeyId], ['secret access key', token.secretAccessKey]] as const) {
+      if (value === null) continue;
+      const owner = seen.get(value);
+      if (owner !== undefined) throw new RequirementViolation('CRED-UNIQUE', `token ${token.id} got the same ${kind} as token ${owner}`, [toEvidence(exchange)]);
+      seen.set(value, token.id ?? '?');
+    }
+  });
+  await assertProperty(property, ctx.settings, 'CRED-FORMAT');
+}
+
+export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
+  const bucket = await ctx.createBucket();
+  const property = fc.asyncProperty(permissionType(), async (level) => {
+    const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
+    const s3 = ctx.s3For(token);
+    // Every level may list objects, so this request can only fail on the credentials.
+    const outcome = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })));
+    s3.destroy();
+    if (outcome.status !== 200) throw new RequirementViolation('CRED-S3-WORKS', `a fresh ${level} token's keys could not list an in-scope bucket: ${outcome.status} ${outcome.code ?? ''}`);
+  });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'CRED-S3-WORKS');
+}
+
+/** Authorization header values that must all get 401. */
+function invalidAuthorization(): fc.Arbitrary<string | null> {
+  return fc.oneof(
+    fc.constant(null),
+    fc.constantFrom('', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'bearer'),
+    fc.stringMatching(/^[A-Za-z0-9_-]{16,48}$/).map((body) => `Bearer ${bearerTokenFormat.value.prefix}${body}`),
+    fc.string({ minLength: 1, maxLength: 40 }).filter((s) => /^[\x21-\x7e]+$/.test(s)).map((s) => `Bearer ${s}`),
+  );
+}
+
+export async function checkBearerAuth(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const url = `${ctx.target.apiUrl}/v1/object-storage/buckets`;
+  const token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'all' } });
+  const valid = await httpRequest('GET', url, { headers: { authorization: `Bearer ${token.bearerToken}` } });
+  rec.evidence(toEvidence(valid));
+  if (valid.response.status !== 200) throw new RequirementViolation('REST-BEARER-AUTH', `a valid Admin Read only Bearer token listing buckets answered ${valid.response.status}`, [toEvidence(valid)]);
+  const property = fc.asyncProperty(invalidAuthorization(), async (authorization) => {
+    const exchange = await httpRequest('GET', url, { headers: authorization === null ? {} : { authorization } });
+    if (exchange.response.status !== 401) {
+      throw new RequirementViolation('REST-BEARER-AUTH', `Authorization ${authorization === null ? '(none)' : JSON.stringify(authorization)} answered ${exchange.response.status}, expected 401`, [toEvidence(exchange)]);
+    }
+  });
+  await assertProperty(property, ctx.settings, 'REST-BEARER-AUTH');
+}

@@ -1,0 +1,296 @@
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { tokenExpiryDays } from '../../spec/index.js';
+import type { TargetEndpoint } from '../target/config.js';
+import { presignRaw } from '../target/s3.js';
+
+/**
+ * An HTTP proxy in front of a correct endpoint that injects one documented-rule violation at a time, so that tests
+ * can prove the checks catch it. Each fault is the kind a real deployment could plausibly ship.
+ */
+
+export type Fault =
+  /** Transparent: the control, which must pass every check. */
+  | 'none'
+  /** GET of a token returns its secret access key again (SECRET-ONCE). */
+  | 'secret-leak-on-get'
+  /** expires_in_days above the maximum is clamped to it instead of refused (TOKEN-EXPIRY-BOUNDS). */
+  | 'clamp-expiry'
+  /** A 2xx answer is cached for 1 s per URL and credential and served when the endpoint refuses: a revoked key keeps working for a moment (REVOKE-IMMEDIATE). */
+  | 'stale-revoked'
+  /** Writes signed by an Object Read only key are re-signed with an Admin Read & Write key (PERM-OBJECT-RO). */
+  | 'ro-write'
+  /** A token created without expires_in_days gets 30 days instead of 90 (TOKEN-EXPIRY-DEFAULT). */
+  | 'default-expiry-30'
+  /** A creation request without any scope is quietly given Billing read-only (TOKEN-SCOPE-REQUIRED). */
+  | 'scopeless-token-defaulted'
+  /** Writes to billing routes are answered 200 (BILLING-SCOPE). */
+  | 'billing-write-allowed'
+  /** Expired tokens keep working for an hour of grace: their requests are re-authenticated as an admin (TOKEN-EXPIRY-ENFORCED). */
+  | 'expiry-grace';
+
+export interface FaultProxy {
+  readonly endpoint: TargetEndpoint;
+  /** How many times the fault actually changed an exchange. */
+  injections(): number;
+  close(): Promise<void>;
+}
+
+interface KnownKey {
+  readonly level: string;
+  readonly bucketScope: string;
+  readonly secret: string;
+}
+
+interface Forwarded {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const staleWindowMs = 1_000;
+
+function readBody(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+function forward(upstream: URL, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Forwarded> {
+  return new Promise((resolve, reject) => {
+    const outgoing = { ...headers };
+    delete outgoing['transfer-encoding'];
+    outgoing['content-length'] = String(body.length);
+    const req = httpRequest({ host: upstream.hostname, port: upstream.port, method, path, headers: outgoing }, (res) => {
+      readBody(res).then((responseBody) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: responseBody }), reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function send(res: ServerResponse, forwarded: Forwarded): void {
+  const headers = { ...forwarded.headers };
+  delete headers['transfer-encoding'];
+  delete headers['content-length'];
+  delete headers['connection'];
+  delete headers['keep-alive'];
+  res.writeHead(forwarded.status, { ...headers, 'content-length': String(forwarded.body.length) });
+  res.end(forwarded.body);
+}
+
+/** Who is asking: the access key of a header signature, or the Bearer token (presigned URLs carry theirs in the URL). */
+function identity(headers: IncomingHttpHeaders): string {
+  const authorization = headers['authorization'] ?? '';
+  return /Credential=([^/]+)\//.exec(authorization)?.[1] ?? authorization;
+}
+
+function parseJson(body: Buffer): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function resign(method: string, rawUrl: string, headers: IncomingHttpHeaders, body: Buffer, as: { accessKeyId: string; secret: string }): Promise<IncomingHttpHeaders> {
+  const authorization = headers['authorization'] ?? '';
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
+  const scope = /Credential=[^/]+\/(\d{8})\/([^/]+)\/([^/]+)\//.exec(authorization);
+  const amzDate = String(headers['x-amz-date'] ?? '');
+  if (!scope || !amzDate) return headers;
+  const [path = '/', rawQuery = ''] = rawUrl.split(/\?(.*)/s);
+  const query: Record<string, string> = {};
+  for (const pair of rawQuery.split('&').filter((p) => p.length > 0)) {
+    const [key = '', value = ''] = pair.split(/=(.*)/s);
+    query[decodeURIComponent(key)] = decodeURIComponent(value);
+  }
+  const signable: Record<string, string> = {};
+  for (const name of signedHeaders) signable[name] = String(headers[name] ?? '');
+  const host = String(headers['host'] ?? '');
+  const request = new HttpRequest({ method, protocol: 'http:', hostname: host.split(':')[0] ?? '', path, query, headers: signable, body });
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: as.accessKeyId, secretAccessKey: as.secret },
+    region: scope[2]!,
+    service: scope[3]!,
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  const signed = await signer.sign(request, { signingDate, signableHeaders: new Set(signedHeaders) });
+  return { ...headers, authorization: signed.headers['authorization'] };
+}
+
+export async function startFaultProxy(upstream: TargetEndpoint, fault: Fault): Promise<FaultProxy> {
+  const creations = new Map<string, { secret: string | null }>();
+  const keys = new Map<string, KnownKey>();
+  const recent = new Map<string, { at: number; response: Forwarded }>();
+  /** Expiry (epoch ms) by access key id and by bearer token. */
+  const expiries = new Map<string, number>();
+  let adminBearer: string | null = null;
+  let managementAuth: string | null = null;
+  let injected = 0;
+
+  /** The endpoint's own clock (the mock's, which tests move), read as a faulty server would read its own. */
+  async function upstreamNow(): Promise<number> {
+    const response = await forward(new URL(upstream.apiUrl), 'GET', '/_mock/clock', { authorization: managementAuth ?? '' }, Buffer.alloc(0));
+    const now = parseJson(response.body)?.['now'];
+    return typeof now === 'string' ? Date.parse(now) : Date.now();
+  }
+
+  async function inGrace(credential: string | null): Promise<boolean> {
+    const expiresAt = credential ? expiries.get(credential) : undefined;
+    if (expiresAt === undefined) return false;
+    const now = await upstreamNow();
+    return now >= expiresAt && now < expiresAt + 3_600_000;
+  }
+
+  function adminKey(): [string, KnownKey] | undefined {
+    return [...keys.entries()].find(([, k]) => k.level === 'admin_rw' && k.bucketScope === 'all');
+  }
+
+  /** Learns every issued credential from creation responses, as a faulty server would know them. */
+  function learn(requestBody: Buffer, response: Forwarded): void {
+    const created = parseJson(response.body);
+    const request = parseJson(requestBody);
+    if (!created || typeof created['id'] !== 'string') return;
+    const secret = typeof created['secret_access_key'] === 'string' ? created['secret_access_key'] : null;
+    creations.set(created['id'], { secret });
+    const expiresAt = typeof created['expires_at'] === 'string' ? Date.parse(created['expires_at']) : Number.NaN;
+    const bearer = typeof created['bearer_token'] === 'string' ? created['bearer_token'] : null;
+    if (Number.isFinite(expiresAt)) {
+      if (bearer) expiries.set(bearer, expiresAt);
+      if (typeof created['access_key_id'] === 'string') expiries.set(created['access_key_id'], expiresAt);
+    }
+    const storage = (request?.['object_storage'] ?? null) as { permission_type?: string; bucket_scope?: string } | null;
+    if (secret && typeof created['access_key_id'] === 'string' && storage?.permission_type) {
+      keys.set(created['access_key_id'], { level: storage.permission_type, bucketScope: storage.bucket_scope ?? 'all', secret });
+      if (storage.permission_type === 'admin_rw' && (storage.bucket_scope ?? 'all') === 'all' && bearer) adminBearer = bearer;
+    }
+  }
+
+  async function handle(kind: 'api' | 's3', req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const upstreamUrl = new URL(kind === 'api' ? upstream.apiUrl : upstream.s3Endpoint);
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    let body = await readBody(req);
+    let headers = req.headers;
+    const isCreate = kind === 'api' && method === 'POST' && /^\/v1\/projects\/[^/]+\/api-tokens\/?$/.test(url);
+
+    if (isCreate) managementAuth = String(headers['authorization'] ?? '');
+    let path = url;
+    if (fault === 'expiry-grace') {
+      const admin = adminKey();
+      const bearer = /^Bearer (.+)$/.exec(String(headers['authorization'] ?? ''))?.[1] ?? null;
+      const presignedKey = /[?&]X-Amz-Credential=([^%&/]+)/.exec(url)?.[1] ?? null;
+      if (kind === 'api' && bearer && adminBearer && (await inGrace(bearer))) {
+        headers = { ...headers, authorization: `Bearer ${adminBearer}` };
+        injected += 1;
+      } else if (kind === 's3' && admin && (await inGrace(identity(headers)))) {
+        headers = await resign(method, url, headers, body, { accessKeyId: admin[0], secret: admin[1].secret });
+        injected += 1;
+      } else if (kind === 's3' && admin && method === 'GET' && presignedKey && (await inGrace(presignedKey))) {
+        const host = String(headers['host'] ?? '');
+        const resigned = presignRaw(`http://${host}${url.split('?')[0]}`, { accessKeyId: admin[0], secretAccessKey: admin[1].secret }, upstream.region, new Date(await upstreamNow()), 3600);
+        path = resigned.slice(`http://${host}`.length);
+        injected += 1;
+      }
+    }
+    if (fault === 'clamp-expiry' && isCreate) {
+      const json = parseJson(body);
+      const days = json?.['expires_in_days'];
+      if (json && typeof days === 'number' && days > tokenExpiryDays.value.max) {
+        body = Buffer.from(JSON.stringify({ ...json, expires_in_days: tokenExpiryDays.value.max }));
+        injected += 1;
+      }
+    }
+    if (fault === 'default-expiry-30' && isCreate) {
+      const json = parseJson(body);
+      if (json && !('expires_in_days' in json)) {
+        body = Buffer.from(JSON.stringify({ ...json, expires_in_days: 30 }));
+        injected += 1;
+      }
+    }
+    if (fault === 'scopeless-token-defaulted' && isCreate) {
+      const json = parseJson(body);
+      if (json && json['object_storage'] === undefined && json['billing'] === undefined) {
+        body = Buffer.from(JSON.stringify({ ...json, billing: { permission_type: 'read_only' } }));
+        injected += 1;
+      }
+    }
+    if (fault === 'billing-write-allowed' && kind === 'api' && method !== 'GET' && url.startsWith('/v1/billing/')) {
+      injected += 1;
+      send(res, { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') });
+      return;
+    }
+    if (fault === 'ro-write' && kind === 's3' && ['PUT', 'POST', 'DELETE'].includes(method)) {
+      const key = keys.get(identity(headers));
+      const admin = [...keys.entries()].find(([, k]) => k.level === 'admin_rw' && k.bucketScope === 'all');
+      if (key?.level === 'object_ro' && admin) {
+        headers = await resign(method, url, headers, body, { accessKeyId: admin[0], secret: admin[1].secret });
+        injected += 1;
+      }
+    }
+
+    let response = await forward(upstreamUrl, method, path, headers, body);
+    if (isCreate && response.status < 300) learn(body, response);
+
+    if (fault === 'secret-leak-on-get' && kind === 'api' && method === 'GET' && response.status === 200) {
+      const id = /^\/v1\/projects\/[^/]+\/api-tokens\/([^/?]+)/.exec(url)?.[1];
+      const secret = id ? creations.get(decodeURIComponent(id))?.secret : undefined;
+      const json = parseJson(response.body);
+      if (secret && json) {
+        response = { ...response, body: Buffer.from(JSON.stringify({ ...json, secret_access_key: secret })) };
+        injected += 1;
+      }
+    }
+    if (fault === 'stale-revoked' && method === 'GET') {
+      const cacheKey = `${kind} ${url} ${identity(headers)}`;
+      const cached = recent.get(cacheKey);
+      if (response.status >= 200 && response.status < 300) {
+        recent.set(cacheKey, { at: Date.now(), response });
+      } else if ((response.status === 401 || response.status === 403) && cached && Date.now() - cached.at < staleWindowMs) {
+        response = cached.response;
+        injected += 1;
+      }
+    }
+    send(res, response);
+  }
+
+  const listen = (kind: 'api' | 's3'): Promise<Server> =>
+    new Promise((resolve) => {
+      const server = createServer((req, res) => {
+        handle(kind, req, res).catch((error: unknown) => {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(`fault proxy: ${(error as Error).message}`);
+        });
+      });
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    });
+  const api = await listen('api');
+  const s3 = await listen('s3');
+  const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint: { ...upstream, apiUrl: urlOf(api), s3Endpoint: urlOf(s3), embedded: false },
+    injections: () => injected,
+    close: async () => {
+      await Promise.all(
+        [api, s3].map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CleanupRegistry, readJournal } from './cleanup.js';
+
+describe('cleanup registry', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('journals exactly what is still outstanding, whatever the order of creations and removals', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('token', 'bucket'), fc.nat({ max: 5 }), fc.boolean()), { maxLength: 30 }), (steps) => {
+        const dir = mkdtempSync(join(tmpdir(), 'ibee-cleanup-'));
+        dirs.push(dir);
+        const journal = join(dir, 'j.jsonl');
+        const registry = new CleanupRegistry('run1', journal);
+        for (const [kind, n, remove] of steps) {
+          if (kind === 'token') {
+            if (remove) registry.tokenRemoved(`t${n}`);
+            else registry.trackToken(`t${n}`);
+          } else if (remove) registry.bucketRemoved(`run1-b${n}`);
+          else registry.trackBucket(`run1-b${n}`);
+        }
+        const fromJournal = readJournal(journal);
+        const inMemory = registry.outstanding();
+        expect([...fromJournal.tokenIds].sort()).toEqual([...inMemory.tokenIds].sort());
+        expect([...fromJournal.buckets].sort()).toEqual([...inMemory.buckets].sort());
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('never touches a bucket outside the run prefix', () => {
+    const registry = new CleanupRegistry('run1', null);
+    expect(() => registry.trackBucket('someone-elses-bucket')).toThrow(/run prefix/);
+    expect(registry.owns('run1-x')).toBe(true);
+    expect(registry.owns('run10-x')).toBe(false);
+  });
+
+  it('removes buckets before revoking tokens, and reports what it could not remove', async () => {
+    const registry = new CleanupRegistry('run1', null);
+    registry.trackToken('t1');
+    registry.trackToken('t2');
+    registry.trackBucket('run1-a');
+    registry.trackBucket('run1-b');
+    const order: string[] = [];
+    const left = await registry.cleanUp(
+      { removeBucket: async (name) => (order.push(name), name === 'run1-a') },
+      { revokeToken: async (id) => (order.push(id), id === 't1') },
+    );
+    expect(order).toEqual(['run1-a', 'run1-b', 't1', 't2']);
+    expect(left).toEqual({ tokenIds: ['t2'], buckets: ['run1-b'] });
+  });
+});

@@ -1,0 +1,127 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { isRequirementId, s3SigningRegion } from '../../spec/index.js';
+
+/**
+ * What a conformance run is pointed at and how hard it pushes, read from the environment (the CLI sets the same
+ * variables from its flags). One place for every IBEE_* variable the suites read.
+ */
+
+export type DriverName = 'rest' | 'manual';
+
+export interface TargetEndpoint {
+  readonly apiUrl: string;
+  readonly s3Endpoint: string;
+  readonly projectId: string;
+  readonly managementToken: string;
+  readonly region: string;
+  /** True when the global setup started the embedded mock for this run. */
+  readonly embedded: boolean;
+}
+
+export interface RunSettings {
+  readonly driver: DriverName;
+  readonly credentialsFile: string | null;
+  /** fast-check seed shared by every property of the run; always reported. */
+  readonly seed: number;
+  /** fast-check numRuns; also bounds how many tokens a run creates on a real endpoint. */
+  readonly runs: number;
+  /** Requirement ids to restrict the run to, or null for all. */
+  readonly only: readonly string[] | null;
+  /** Everything the run creates is named `${runPrefix}-…`. */
+  readonly runPrefix: string;
+  /** JSON-lines file the CheckRecords are appended to, when the CLI runner asks for it. */
+  readonly checksFile: string | null;
+}
+
+/** Keeps the whole suite well under a minute against the embedded mock and bounds tokens created elsewhere. */
+export const defaultRuns = 15;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function parseNonNegativeInt(name: string, raw: string, min: number): number {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new ConfigError(`${name} must be at least ${min}, got ${raw}`);
+  return value;
+}
+
+export function parseSeed(raw: string | undefined): number {
+  const given = nonEmpty(raw);
+  if (given === undefined) return randomInt(0, 2 ** 31 - 1);
+  if (!/^-?\d+$/.test(given)) throw new ConfigError(`IBEE_SEED must be an integer, got ${JSON.stringify(given)}`);
+  const seed = Number(given);
+  // fast-check seeds are 32-bit integers.
+  if (!Number.isSafeInteger(seed) || seed < -(2 ** 31) || seed >= 2 ** 31) throw new ConfigError(`IBEE_SEED must fit in 32 bits, got ${given}`);
+  return seed;
+}
+
+export function parseOnly(raw: string | undefined): readonly string[] | null {
+  const given = nonEmpty(raw);
+  if (given === undefined) return null;
+  const ids = given.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+  const unknown = ids.filter((id) => !isRequirementId(id));
+  if (unknown.length > 0) throw new ConfigError(`IBEE_ONLY names unknown requirement ids: ${unknown.join(', ')}`);
+  return ids;
+}
+
+/** Run prefixes end up in bucket names, so they use only lower-case letters and digits and stay short. */
+export function parseRunPrefix(raw: string | undefined): string {
+  const given = nonEmpty(raw);
+  if (given === undefined) return `ibc${randomBytes(4).toString('hex')}`;
+  if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(given) || given.endsWith('-')) {
+    throw new ConfigError('IBEE_RUN_PREFIX must be 1-20 lower-case letters, digits or inner hyphens');
+  }
+  return given;
+}
+
+export function readRunSettings(env: Env = process.env): RunSettings {
+  const driverRaw = nonEmpty(env['IBEE_DRIVER']) ?? 'rest';
+  if (driverRaw !== 'rest' && driverRaw !== 'manual') throw new ConfigError(`IBEE_DRIVER must be rest or manual, got ${JSON.stringify(driverRaw)}`);
+  const credentialsFile = nonEmpty(env['IBEE_CREDENTIALS_FILE']) ?? null;
+  if (driverRaw === 'manual' && credentialsFile === null) throw new ConfigError('IBEE_DRIVER=manual needs IBEE_CREDENTIALS_FILE');
+  const runsRaw = nonEmpty(env['IBEE_RUNS']);
+  return {
+    driver: driverRaw,
+    credentialsFile,
+    seed: parseSeed(env['IBEE_SEED']),
+    runs: runsRaw === undefined ? defaultRuns : parseNonNegativeInt('IBEE_RUNS', runsRaw, 1),
+    only: parseOnly(env['IBEE_ONLY']),
+    runPrefix: parseRunPrefix(env['IBEE_RUN_PREFIX']),
+    checksFile: nonEmpty(env['IBEE_CHECKS_FILE']) ?? null,
+  };
+}
+
+/** The external target from the environment, or null when none is configured (the embedded mock is used then). */
+export function readTargetEndpoint(env: Env = process.env): TargetEndpoint | null {
+  const apiUrl = nonEmpty(env['IBEE_API_URL']);
+  if (apiUrl === undefined) return null;
+  const missing = ['IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', 'IBEE_MANAGEMENT_TOKEN'].filter((name) => nonEmpty(env[name]) === undefined);
+  const driver = nonEmpty(env['IBEE_DRIVER']) ?? 'rest';
+  // The manual driver never manages tokens, so it needs no management token.
+  const required = driver === 'manual' ? missing.filter((name) => name !== 'IBEE_MANAGEMENT_TOKEN') : missing;
+  if (required.length > 0) throw new ConfigError(`IBEE_API_URL is set, so these are needed too: ${required.join(', ')}`);
+  for (const [name, url] of [['IBEE_API_URL', apiUrl], ['IBEE_S3_ENDPOINT', env['IBEE_S3_ENDPOINT']]] as const) {
+    try {
+      new URL(url ?? '');
+    } catch {
+      throw new ConfigError(`${name} is not a URL`);
+    }
+  }
+  return {
+    apiUrl: apiUrl.replace(/\/+$/, ''),
+    s3Endpoint: (env['IBEE_S3_ENDPOINT'] ?? '').trim().replace(/\/+$/, ''),
+    projectId: (env['IBEE_PROJECT_ID'] ?? '').trim(),
+    managementToken: (env['IBEE_MANAGEMENT_TOKEN'] ?? '').trim(),
+    region: nonEmpty(env['IBEE_REGION']) ?? s3SigningRegion.value.default,
+    embedded: false,
+  };
+}

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { bucketNameRules, tokenExpiryDays } from '../../spec/index.js';
+import { registerSecret } from '../checks/redact.js';
+import { probeCapabilities, TargetClock, type Capabilities } from './capabilities.js';
+import { CleanupRegistry } from './cleanup.js';
+import type { RunSettings, TargetEndpoint } from './config.js';
+import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
+import { loadCredentialsFile, ManualTokenDriver } from './manual-driver.js';
+import { RestTokenDriver } from './rest-driver.js';
+import { attempt, credentialsOf, s3Client } from './s3.js';
+
+/** Everything a check needs to talk to one target: endpoint, driver, clock, fixture admin and the cleanup registry. */
+
+export interface RunInfo {
+  readonly endpoint: TargetEndpoint;
+  readonly settings: RunSettings;
+  /** Shared journal of created resources (see cleanup.ts); null when the run has none. */
+  readonly journalFile: string | null;
+}
+
+export class SuiteContext {
+  private adminToken: Promise<IssuedToken> | null = null;
+  private adminClient: S3Client | null = null;
+  private counter = 0;
+  /** Buckets the run did not create (manual driver) in which it wrote `${runPrefix}-…` keys to remove at the end. */
+  private readonly foreignBuckets = new Set<string>();
+
+  constructor(
+    readonly run: RunInfo,
+    readonly driver: TokenDriver,
+    readonly cleanup: CleanupRegistry,
+    readonly clock: TargetClock,
+    readonly capabilities: Capabilities,
+  ) {}
+
+  get target(): TargetEndpoint {
+    return this.run.endpoint;
+  }
+
+  get settings(): RunSettings {
+    return this.run.settings;
+  }
+
+  /** A fresh name under the run prefix, valid as a bucket name and a token name. */
+  name(kind: string): string {
+    this.counter += 1;
+    const name = `${this.settings.runPrefix}-${kind}-${this.counter}-${randomBytes(3).toString('hex')}`;
+    if (name.length > bucketNameRules.value.maxLength) throw new Error(`generated name ${name} is too long`);
+    return name;
+  }
+
+  /** A token for `spec` from the driver (created on the REST driver, picked from the file on the manual one). */
+  token(spec: Omit<TokenSpec, 'name'> & { name?: string }): Promise<IssuedToken> {
+    return this.driver.obtainToken({ ...spec, name: spec.name ?? this.name('tok') });
+  }
+
+  /** The fixture token that sets up and tears down buckets: Admin Read & Write on all buckets. */
+  admin(): Promise<IssuedToken> {
+    // The longest life allowed, so that time travel in a suite never expires the fixture.
+    this.adminToken ??= this.token({
+      name: this.name('admin'),
+      expires_in_days: tokenExpiryDays.value.max,
+      object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' },
+    });
+    return this.adminToken;
+  }
+
+  async adminS3(): Promise<S3Client> {
+    if (!this.adminClient) this.adminClient = this.s3For(await this.admin());
+    return this.adminClient;
+  }
+
+  s3For(token: IssuedToken): S3Client {
+    return s3Client(this.target, credentialsOf(token), this.clock);
+  }
+
+  /** Creates a bucket under the run prefix with the fixture admin and tracks it for cleanup. */
+  async createBucket(name: string = this.name('b')): Promise<string> {
+    const s3 = await this.adminS3();
+    this.cleanup.trackBucket(name);
+    const outcome = await attempt(() => s3.send(new CreateBucketCommand({ Bucket: name })));
+    if (outcome.status >= 300) throw new Error(`fixture: creating bucket ${name} answered ${outcome.status} ${outcome.code}`);
+    return name;
+  }
+
+  /** Empties and deletes one of the run's buckets. */
+  async removeBucket(name: string): Promise<boolean> {
+    if (!this.cleanup.owns(name)) return false;
+    const s3 = await this.adminS3();
+    for (let round = 0; round < 50; round += 1) {
+      const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: name, MaxKeys: 1000 })));
+      if (listed.status === 404) return true;
+      const keys = listed.value?.Contents?.map((object) => object.Key).filter((key): key is string => key !== undefined) ?? [];
+      if (keys.length === 0) break;
+      for (const key of keys) await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: name, Key: key })));
+    }
+    const uploads = await attempt(() => s3.send(new ListMultipartUploadsCommand({ Bucket: name })));
+    for (const upload of uploads.value?.Uploads ?? []) {
+      if (upload.Key && upload.UploadId) {
+        const { Key, UploadId } = upload;
+        await attempt(() => s3.send(new AbortMultipartUploadCommand({ Bucket: name, Key, UploadId })));
+      }
+    }
+    const deleted = await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: name })));
+    return deleted.status < 300 || deleted.status === 404;
+  }
+
+  /** Marks a bucket the run does not own but writes prefixed keys into; those keys are removed in dispose. */
+  useForeignBucket(name: string): void {
+    if (!this.cleanup.owns(name)) this.foreignBuckets.add(name);
+  }
+
+  private async removePrefixedKeys(bucket: string): Promise<void> {
+    const s3 = await this.adminS3();
+    const Prefix = `${this.settings.runPrefix}-`;
+    for (let round = 0; round < 50; round += 1) {
+      const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix })));
+      const keys = listed.value?.Contents?.map((object) => object.Key).filter((key): key is string => key !== undefined) ?? [];
+      if (keys.length === 0) break;
+      for (const key of keys) await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+    }
+    const uploads = await attempt(() => s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix })));
+    for (const upload of uploads.value?.Uploads ?? []) {
+      if (upload.Key && upload.UploadId) {
+        const { Key, UploadId } = upload;
+        await attempt(() => s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId })));
+      }
+    }
+  }
+
+  /** Removes everything this context created; the fixture admin goes last because it removes the buckets. */
+  async dispose(): Promise<void> {
+    let admin: IssuedToken | null = null;
+    try {
+      admin = this.adminToken ? await this.adminToken : null;
+    } catch {
+      admin = null;
+    }
+    const adminId = admin?.id ?? null;
+    const canRemoveBuckets = admin !== null;
+    if (canRemoveBuckets) for (const bucket of this.foreignBuckets) await this.removePrefixedKeys(bucket).catch(() => undefined);
+    const revoker = this.driver.capabilities.revoke
+      ? { revokeToken: async (id: string) => (await this.driver.revokeToken(id)).response.status < 300 }
+      : null;
+    await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : []);
+    if (adminId && revoker) await this.cleanup.cleanUp(null, revoker);
+    this.adminClient?.destroy();
+  }
+}
+
+export async function createSuiteContext(run: RunInfo): Promise<SuiteContext> {
+  registerSecret(run.endpoint.managementToken, 'the management token');
+  const cleanup = new CleanupRegistry(run.settings.runPrefix, run.journalFile);
+  let driver: TokenDriver;
+  if (run.settings.driver === 'manual') {
+    if (!run.settings.credentialsFile) throw new DriverCannot('the manual driver needs a credentials file');
+    driver = new ManualTokenDriver(loadCredentialsFile(run.settings.credentialsFile));
+  } else {
+    driver = new RestTokenDriver(run.endpoint, cleanup);
+  }
+  const capabilities = await probeCapabilities(run.endpoint);
+  const clock = new TargetClock(run.endpoint, capabilities.timeTravel);
+  await clock.refresh();
+  return new SuiteContext(run, driver, cleanup, clock, capabilities);
+}

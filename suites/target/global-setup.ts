@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { readRunSettings, readTargetEndpoint } from './config.js';
+import type { RunInfo } from './context.js';
+import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
+import { sweepJournal } from './sweep.js';
+
+/**
+ * vitest globalSetup of the `conformance` project: settles the target (IBEE_* variables, or the embedded mock
+ * started in-process when IBEE_API_URL is not set), the seed and the run prefix once for all test files, and
+ * removes whatever the run created (journaled by the workers) at the end, also after failed or cancelled runs.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const settings = readRunSettings();
+  const external = readTargetEndpoint();
+  let mock: EmbeddedMock | null = null;
+  if (!external) mock = await startEmbeddedMock();
+  const endpoint = external ?? mock!.endpoint;
+  const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-'));
+  const run: RunInfo = { endpoint, settings, journalFile: join(journalDir, 'created.jsonl') };
+  project.provide('ibeeRun', run);
+  console.log(
+    `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,
+  );
+
+  let finishing: Promise<void> | null = null;
+  // Interrupts: `ibee-conformance run` turns the first Ctrl-C into a cancelled run, after which vitest calls this
+  // teardown, so the sweep runs then too. (Plain vitest exits on SIGINT without any teardown.)
+  return () =>
+    (finishing ??= (async () => {
+      try {
+        const left = await sweepJournal(run);
+        if (left.tokenIds.length > 0 || left.buckets.length > 0) {
+          console.error(`ibee-conformance: could not remove ${left.buckets.length} bucket(s) and ${left.tokenIds.length} token(s) under prefix ${settings.runPrefix}`);
+        }
+      } finally {
+        rmSync(journalDir, { recursive: true, force: true });
+        await mock?.close();
+      }
+    })());
+}

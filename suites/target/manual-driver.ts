@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { bucketScopes, permissionTypes, type BucketScope, type PermissionType } from '../../spec/index.js';
+import { registerSecret } from '../checks/redact.js';
+import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
+import type { HttpExchange } from './http.js';
+
+/**
+ * For endpoints whose tokens are made in a portal: pre-created credentials, one per level and scope, read from a
+ * JSON file. It cannot create, read back or revoke tokens; checks that need that are recorded not_applicable.
+ *
+ * File format:
+ * { "tokens": [ { "id"?: string, "name"?: string, "permission_type"?: level, "bucket_scope"?: "all" | "specific",
+ *   "allowed_buckets"?: [names], "billing"?: boolean, "bearer_token": string, "access_key_id"?: string,
+ *   "secret_access_key"?: string, "expires_at"?: ISO date } ] }
+ */
+
+export interface ManualCredential {
+  readonly id?: string;
+  readonly name?: string;
+  readonly permission_type?: PermissionType;
+  readonly bucket_scope?: BucketScope;
+  readonly allowed_buckets?: readonly string[];
+  readonly billing?: boolean;
+  readonly bearer_token: string;
+  readonly access_key_id?: string;
+  readonly secret_access_key?: string;
+  readonly expires_at?: string;
+}
+
+export class CredentialsFileError extends Error {
+  override readonly name = 'CredentialsFileError';
+}
+
+function validate(entry: unknown, index: number): ManualCredential {
+  const where = `credentials file tokens[${index}]`;
+  if (entry === null || typeof entry !== 'object') throw new CredentialsFileError(`${where} is not an object`);
+  const e = entry as Record<string, unknown>;
+  if (typeof e['bearer_token'] !== 'string') throw new CredentialsFileError(`${where} needs bearer_token`);
+  if (e['permission_type'] !== undefined && !permissionTypes.includes(e['permission_type'] as PermissionType)) {
+    throw new CredentialsFileError(`${where}.permission_type must be one of ${permissionTypes.join(', ')}`);
+  }
+  if (e['bucket_scope'] !== undefined && !bucketScopes.includes(e['bucket_scope'] as BucketScope)) {
+    throw new CredentialsFileError(`${where}.bucket_scope must be all or specific`);
+  }
+  if (e['permission_type'] !== undefined && (typeof e['access_key_id'] !== 'string' || typeof e['secret_access_key'] !== 'string')) {
+    throw new CredentialsFileError(`${where} has an object storage level but no access_key_id/secret_access_key`);
+  }
+  return e as unknown as ManualCredential;
+}
+
+export function loadCredentialsFile(path: string): ManualCredential[] {
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  const tokens = parsed !== null && typeof parsed === 'object' ? (parsed as { tokens?: unknown }).tokens : undefined;
+  if (!Array.isArray(tokens)) throw new CredentialsFileError('credentials file must be { "tokens": [...] }');
+  const credentials = tokens.map(validate);
+  for (const credential of credentials) {
+    const label = credential.id ?? credential.name ?? credential.access_key_id ?? 'manual token';
+    registerSecret(credential.bearer_token, `bearer_token of ${label}`);
+    registerSecret(credential.secret_access_key, `secret_access_key of ${label}`);
+  }
+  return credentials;
+}
+
+function toIssued(credential: ManualCredential): IssuedToken {
+  return {
+    id: credential.id ?? null,
+    name: credential.name ?? '',
+    createdAt: null,
+    expiresAt: credential.expires_at ? new Date(credential.expires_at) : null,
+    objectStorage: credential.permission_type
+      ? { permissionType: credential.permission_type, bucketScope: credential.bucket_scope ?? 'all', allowedBuckets: credential.allowed_buckets ?? [] }
+      : null,
+    billing: credential.billing === true,
+    bearerToken: credential.bearer_token,
+    accessKeyId: credential.access_key_id ?? null,
+    secretAccessKey: credential.secret_access_key ?? null,
+    s3Endpoint: null,
+    creation: null,
+  };
+}
+
+const cannotManage = 'the manual driver uses pre-made credentials and cannot manage tokens';
+
+export class ManualTokenDriver implements TokenDriver {
+  readonly name = 'manual' as const;
+  readonly capabilities = { create: false, revoke: false, read: false, rawCreate: false };
+
+  constructor(private readonly credentials: readonly ManualCredential[]) {}
+
+  async obtainToken(spec: TokenSpec): Promise<IssuedToken> {
+    const wantedLevel = spec.object_storage?.permission_type;
+    const wantedScope = spec.object_storage?.bucket_scope;
+    const match = this.credentials.find(
+      (c) =>
+        c.permission_type === wantedLevel &&
+        (wantedLevel === undefined || (c.bucket_scope ?? 'all') === wantedScope) &&
+        (c.billing === true) === (spec.billing !== undefined),
+    );
+    if (!match) {
+      const what = wantedLevel ? `${wantedLevel} / ${wantedScope}` : 'billing-only';
+      throw new DriverCannot(`the credentials file has no ${what} token${spec.billing && wantedLevel ? ' with billing' : ''}`);
+    }
+    return toIssued(match);
+  }
+
+  createTokenRaw(): Promise<HttpExchange> {
+    return Promise.reject(new DriverCannot(cannotManage));
+  }
+
+  revokeToken(): Promise<HttpExchange> {
+    return Promise.reject(new DriverCannot(cannotManage));
+  }
+
+  getToken(): Promise<HttpExchange> {
+    return Promise.reject(new DriverCannot(cannotManage));
+  }
+
+  listTokens(): Promise<HttpExchange> {
+    return Promise.reject(new DriverCannot(cannotManage));
+  }
+}

@@ -1,0 +1,212 @@
+import { createHash, createHmac } from 'node:crypto';
+import { S3Client, type GetObjectCommand, type HeadObjectCommand, type PutObjectCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { findSecrets } from '../checks/redact.js';
+import type { TargetClock } from './capabilities.js';
+import type { TargetEndpoint } from './config.js';
+import type { IssuedToken } from './driver.js';
+
+/**
+ * S3 through the real SDK (path style, the target's region), signed at the target's clock so that time travel on
+ * the mock does not turn every request into RequestTimeTooSkewed. One attempt only: a retry would blur what "the
+ * very next request" after a revoke got.
+ */
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export function credentialsOf(token: IssuedToken): S3Credentials {
+  if (!token.accessKeyId || !token.secretAccessKey) throw new Error(`token ${token.id ?? token.name} has no S3 credentials`);
+  return { accessKeyId: token.accessKeyId, secretAccessKey: token.secretAccessKey };
+}
+
+/** Response headers carrying an issued secret are a SECRET-ONCE violation; S3 leaks are collected here. */
+const s3HeaderLeaks: { secrets: string[]; where: string }[] = [];
+
+export function observedS3HeaderLeaks(): readonly { secrets: string[]; where: string }[] {
+  return s3HeaderLeaks;
+}
+
+export function s3Client(target: TargetEndpoint, credentials: S3Credentials, clock: TargetClock, extra: Partial<S3ClientConfig> = {}): S3Client {
+  const client = new S3Client({
+    endpoint: target.s3Endpoint,
+    region: target.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    maxAttempts: 1,
+    systemClockOffset: clock.offsetMs,
+    ...extra,
+  });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      // Signing reads this at the finalize step, after this runs; the clock may have moved since creation.
+      client.config.systemClockOffset = clock.offsetMs;
+      return next(args);
+    },
+    { step: 'initialize', name: 'ibeeTargetClock' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const response = result.response as { headers?: Record<string, string> } | undefined;
+      const found = findSecrets(JSON.stringify(response?.headers ?? {}));
+      if (found.length > 0) s3HeaderLeaks.push({ secrets: found, where: `S3 ${context.commandName ?? 'request'} response headers` });
+      return result;
+    },
+    { step: 'deserialize', name: 'ibeeLeakScan' },
+  );
+  return client;
+}
+
+/** What an S3 call ended with, whether it threw or not. */
+export interface S3Outcome<T = unknown> {
+  /** HTTP status; 0 when no response arrived. */
+  readonly status: number;
+  /** S3 error code (`AccessDenied`, …), the SDK's name for bodiless errors (`Forbidden`, `NotFound`), or null on success. */
+  readonly code: string | null;
+  readonly message: string | null;
+  readonly value?: T;
+}
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
+}
+
+export function outcomeOfError(error: unknown): S3Outcome<never> {
+  const e = (error ?? {}) as SdkError;
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode ?? 0;
+  const leaked = findSecrets(String(e.message ?? ''));
+  if (leaked.length > 0) s3HeaderLeaks.push({ secrets: leaked, where: `S3 error message (${e.name ?? 'error'})` });
+  return { status, code: e.Code ?? e.name ?? 'Error', message: e.message ?? null };
+}
+
+export async function attempt<T>(call: () => Promise<T>): Promise<S3Outcome<T>> {
+  try {
+    const value = await call();
+    const status = (value as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode ?? 200;
+    return { status, code: null, message: null, value };
+  } catch (error) {
+    return outcomeOfError(error);
+  }
+}
+
+/** A presigned URL, signed at the target's clock (or at `signingDate`). */
+export function presign(
+  client: S3Client,
+  command: GetObjectCommand | PutObjectCommand | HeadObjectCommand,
+  expiresIn: number,
+  clock: TargetClock,
+  signingDate?: Date,
+): Promise<string> {
+  const options = { expiresIn, signingDate: signingDate ?? clock.now() };
+  // A type-only cast (getSignedUrl's generics reject a union); the command object itself decides method and path.
+  return getSignedUrl(client, command as GetObjectCommand, options);
+}
+
+export interface RawSignedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly credentials: S3Credentials;
+  readonly region: string;
+  readonly signingDate: Date;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
+/** Signs a request by hand (for skewed dates and tampering, which the SDK would not send). */
+export async function signRequest(request: RawSignedRequest): Promise<{ url: string; headers: Record<string, string> }> {
+  const url = new URL(request.url);
+  const query: Record<string, string> = {};
+  url.searchParams.forEach((value, key) => {
+    query[key] = value;
+  });
+  const body = request.body ?? '';
+  const sha256 = new Hash('sha256');
+  sha256.update(body);
+  const payloadHash = Buffer.from(await sha256.digest()).toString('hex');
+  const httpRequest = new HttpRequest({
+    method: request.method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query,
+    headers: { host: url.host, 'x-amz-content-sha256': payloadHash, ...request.headers },
+    body,
+  });
+  const signer = new SignatureV4({
+    credentials: request.credentials,
+    region: request.region,
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false,
+  });
+  const signed = await signer.sign(httpRequest, { signingDate: request.signingDate });
+  return { url: request.url, headers: signed.headers };
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly code: string | null;
+  readonly body: string;
+  readonly headers: Record<string, string>;
+}
+
+/** The `<Code>` of an S3 XML error body. */
+export function s3ErrorCode(body: string): string | null {
+  return /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? null;
+}
+
+export async function rawFetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
+  const response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, signal: AbortSignal.timeout(30_000) });
+  const body = await response.text();
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const leaked = findSecrets(`${JSON.stringify(headers)}\n${body}`);
+  if (leaked.length > 0) s3HeaderLeaks.push({ secrets: leaked, where: `${init.method ?? 'GET'} ${new URL(url).pathname}` });
+  return { status: response.status, code: s3ErrorCode(body), body, headers };
+}
+
+function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * A query-string (presigned) GET signed by hand, for values the SDK refuses to sign (an X-Amz-Expires above the
+ * 7-day limit): the canonical request and signature of AWS-SIGV4-QUERY, with `UNSIGNED-PAYLOAD` and only `host` signed.
+ */
+export function presignRaw(url: string, credentials: S3Credentials, region: string, signingDate: Date, expiresIn: number): string {
+  const parsed = new URL(url);
+  const amzDate = signingDate.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const day = amzDate.slice(0, 8);
+  const scope = `${day}/${region}/s3/aws4_request`;
+  const query: [string, string][] = [
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+    ['X-Amz-Credential', `${credentials.accessKeyId}/${scope}`],
+    ['X-Amz-Date', amzDate],
+    ['X-Amz-Expires', String(expiresIn)],
+    ['X-Amz-SignedHeaders', 'host'],
+  ];
+  const canonicalQuery = query
+    .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  const canonicalRequest = ['GET', parsed.pathname, canonicalQuery, `host:${parsed.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, day), region), 's3'), 'aws4_request');
+  const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
+  return `${parsed.origin}${parsed.pathname}?${canonicalQuery}&X-Amz-Signature=${signature}`;
+}
