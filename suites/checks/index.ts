@@ -8,5 +8,6 @@ export * from './permissions.js';
 export * from './revocation.js';
 export * from './scoping.js';
 export * from './secrets.js';
+export * from './storage.js';
 export * from './tokens.js';
 export { registeredChecks, type CheckDefinition } from './registry.js';

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Crc32 } from '@aws-crypto/crc32';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { tokenExpiryDays } from '../../spec/index.js';
+import { isValidBucketName, tokenExpiryDays } from '../../spec/index.js';
 import type { TargetEndpoint } from '../target/config.js';
 import { presignRaw } from '../target/s3.js';
 
@@ -30,7 +32,15 @@ export type Fault =
   /** Writes to billing routes are answered 200 (BILLING-SCOPE). */
   | 'billing-write-allowed'
   /** Expired tokens keep working for an hour of grace: their requests are re-authenticated as an admin (TOKEN-EXPIRY-ENFORCED). */
-  | 'expiry-grace';
+  | 'expiry-grace'
+  /** DeleteBucket of a non-empty bucket is answered 204 instead of 409 BucketNotEmpty (and nothing is deleted) (BUCKET-DELETE-NONEMPTY). */
+  | 'nonempty-bucket-deleted'
+  /** CreateBucket with an invalid name creates a renamed valid bucket and answers success (BUCKET-NAME-RULES). */
+  | 'invalid-bucket-name-accepted'
+  /** A PUT whose declared checksum does not match its body is answered 200, as by a target that ignores checksums (DATA-INTEGRITY). */
+  | 'checksum-ignored'
+  /** One byte of every object body a GET returns is flipped, and the response's checksum headers dropped (OBJECT-ROUNDTRIP). */
+  | 'corrupt-get-body';
 
 export interface FaultProxy {
   readonly endpoint: TargetEndpoint;
@@ -75,13 +85,16 @@ function forward(upstream: URL, method: string, path: string, headers: IncomingH
   });
 }
 
-function send(res: ServerResponse, forwarded: Forwarded): void {
+/** `head`: the answer to a HEAD request, whose content-length describes the object, not the (empty) body. */
+function send(res: ServerResponse, forwarded: Forwarded, head = false): void {
   const headers = { ...forwarded.headers };
+  const upstreamLength = headers['content-length'];
   delete headers['transfer-encoding'];
   delete headers['content-length'];
   delete headers['connection'];
   delete headers['keep-alive'];
-  res.writeHead(forwarded.status, { ...headers, 'content-length': String(forwarded.body.length) });
+  const length = head && upstreamLength !== undefined ? upstreamLength : String(forwarded.body.length);
+  res.writeHead(forwarded.status, { ...headers, 'content-length': length });
   res.end(forwarded.body);
 }
 
@@ -89,6 +102,48 @@ function send(res: ServerResponse, forwarded: Forwarded): void {
 function identity(headers: IncomingHttpHeaders): string {
   const authorization = headers['authorization'] ?? '';
   return /Credential=([^/]+)\//.exec(authorization)?.[1] ?? authorization;
+}
+
+/** The bucket of an S3 request on a bucket itself (`/name`, no key, no sub-resource), or null. */
+function bucketOnlyPath(url: string): string | null {
+  const [path = '', query] = url.split(/\?(.*)/s);
+  if (query) return null;
+  const name = /^\/([^/]+)\/?$/.exec(path)?.[1];
+  if (name === undefined) return null;
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+/** Whether an S3 GET reads an object's content (a key, and no sub-resource such as a part listing). */
+function isObjectRead(url: string): boolean {
+  const [path = ''] = url.split('?');
+  return /^\/[^/]+\/.+/.test(path) && !/[?&](uploadId|uploads|tagging|acl|attributes|versions|list-type)(=|&|$)/.test(url);
+}
+
+/** A valid bucket name standing in for an invalid one, the same each time. */
+function renamedBucket(name: string): string {
+  return `renamed-${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
+/** Whether a non-streaming request body contradicts a checksum its headers declare. */
+function contradictsDeclaredChecksum(headers: IncomingHttpHeaders, body: Buffer): boolean {
+  const payloadHash = String(headers['x-amz-content-sha256'] ?? '');
+  if (payloadHash.startsWith('STREAMING-') || String(headers['content-encoding'] ?? '').includes('aws-chunked')) return false;
+  const declared = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string).trim() : null);
+  const md5 = declared('content-md5');
+  if (md5 !== null && md5 !== createHash('md5').update(body).digest('base64')) return true;
+  const crc32 = declared('x-amz-checksum-crc32');
+  if (crc32 !== null) {
+    const computed = Buffer.alloc(4);
+    computed.writeUInt32BE(new Crc32().update(body).digest() >>> 0);
+    if (crc32 !== computed.toString('base64')) return true;
+  }
+  const sha256 = declared('x-amz-checksum-sha256');
+  if (sha256 !== null && sha256 !== createHash('sha256').update(body).digest('base64')) return true;
+  return /^[0-9a-f]{64}$/.test(payloadHash) && payloadHash !== createHash('sha256').update(body).digest('hex');
 }
 
 function parseJson(body: Buffer): Record<string, unknown> | null {
@@ -231,6 +286,28 @@ export async function startFaultProxy(upstream: TargetEndpoint, fault: Fault): P
       send(res, { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') });
       return;
     }
+    if (fault === 'invalid-bucket-name-accepted' && kind === 's3' && method === 'PUT') {
+      const bucket = bucketOnlyPath(url);
+      const signer = keys.get(identity(headers));
+      if (bucket !== null && !isValidBucketName(bucket) && signer) {
+        path = `/${renamedBucket(bucket)}`;
+        headers = await resign(method, path, headers, body, { accessKeyId: identity(headers), secret: signer.secret });
+        injected += 1;
+      }
+    }
+    if (fault === 'invalid-bucket-name-accepted' && kind === 'api' && method === 'POST' && url.split('?')[0] === '/v1/object-storage/buckets') {
+      const json = parseJson(body);
+      const name = json?.['name'];
+      if (json && typeof name === 'string' && !isValidBucketName(name)) {
+        body = Buffer.from(JSON.stringify({ ...json, name: renamedBucket(name) }));
+        injected += 1;
+      }
+    }
+    if (fault === 'checksum-ignored' && kind === 's3' && method === 'PUT' && contradictsDeclaredChecksum(headers, body)) {
+      injected += 1;
+      send(res, { status: 200, headers: { etag: `"${createHash('md5').update(body).digest('hex')}"` }, body: Buffer.alloc(0) });
+      return;
+    }
     if (fault === 'ro-write' && kind === 's3' && ['PUT', 'POST', 'DELETE'].includes(method)) {
       const key = keys.get(identity(headers));
       const admin = [...keys.entries()].find(([, k]) => k.level === 'admin_rw' && k.bucketScope === 'all');
@@ -262,7 +339,22 @@ export async function startFaultProxy(upstream: TargetEndpoint, fault: Fault): P
         injected += 1;
       }
     }
-    send(res, response);
+    if (fault === 'nonempty-bucket-deleted' && method === 'DELETE' && response.status === 409) {
+      const onBucket = kind === 's3' ? bucketOnlyPath(url) !== null : /^\/v1\/object-storage\/buckets\/[^/?]+\/?$/.test(url);
+      if (onBucket && /BucketNotEmpty|bucket_not_empty/.test(response.body.toString('utf8'))) {
+        response = { status: 204, headers: {}, body: Buffer.alloc(0) };
+        injected += 1;
+      }
+    }
+    if (fault === 'corrupt-get-body' && kind === 's3' && method === 'GET' && response.status === 200 && response.body.length > 0 && isObjectRead(url)) {
+      const corrupted = Buffer.from(response.body);
+      const middle = Math.floor(corrupted.length / 2);
+      corrupted[middle] = (corrupted[middle] ?? 0) ^ 0x01;
+      const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !name.startsWith('x-amz-checksum-')));
+      response = { ...response, headers, body: corrupted };
+      injected += 1;
+    }
+    send(res, response, method === 'HEAD');
   }
 
   const listen = (kind: 'api' | 's3'): Promise<Server> =>

@@ -5,6 +5,16 @@ import { recordedChecks } from '../checks/record.js';
 import { runCheck, type CheckDefinition, type CheckRecorder } from '../checks/registry.js';
 import { checkImmediateRevocation, checkRevocationModel, revocationModelCheck, revokeImmediateCheck } from '../checks/revocation.js';
 import { checkSecretShownOnce, secretOnceCheck } from '../checks/secrets.js';
+import {
+  bucketNamesInvalidCheck,
+  checkChecksumMismatch,
+  checkDeleteNonEmpty,
+  checkInvalidBucketNames,
+  checkObjectRoundTrip,
+  checksumMismatchCheck,
+  deleteNonEmptyCheck,
+  objectRoundTripCheck,
+} from '../checks/storage.js';
 import { checkInvalidRequests, invalidRequestsCheck } from '../checks/tokens.js';
 import { parseSeed, type RunSettings } from '../target/config.js';
 import { createSuiteContext, type SuiteContext } from '../target/context.js';
@@ -48,6 +58,10 @@ const cases: Record<Exclude<Fault, 'none'>, { case: Case; requirementId: string 
   'scopeless-token-defaulted': { case: { check: invalidRequestsCheck, body: (ctx) => checkInvalidRequests(ctx) }, requirementId: 'TOKEN-SCOPE-REQUIRED' },
   'expiry-grace': { case: { check: expiryEnforcedCheck, body: (ctx) => checkExpiryEnforced(ctx) }, requirementId: 'TOKEN-EXPIRY-ENFORCED' },
   'billing-write-allowed': { case: { check: billingCheck, body: (ctx, rec) => checkBillingScope(ctx, rec) }, requirementId: 'BILLING-SCOPE' },
+  'nonempty-bucket-deleted': { case: { check: deleteNonEmptyCheck, body: (ctx) => checkDeleteNonEmpty(ctx) }, requirementId: 'BUCKET-DELETE-NONEMPTY' },
+  'invalid-bucket-name-accepted': { case: { check: bucketNamesInvalidCheck, body: (ctx) => checkInvalidBucketNames(ctx) }, requirementId: 'BUCKET-NAME-RULES' },
+  'checksum-ignored': { case: { check: checksumMismatchCheck, body: (ctx) => checkChecksumMismatch(ctx) }, requirementId: 'DATA-INTEGRITY' },
+  'corrupt-get-body': { case: { check: objectRoundTripCheck, body: (ctx) => checkObjectRoundTrip(ctx) }, requirementId: 'OBJECT-ROUNDTRIP' },
 };
 
 async function runThrough(mock: EmbeddedMock, fault: Fault, { check, body }: Case): Promise<{ error: unknown; injections: number }> {

@@ -1,0 +1,387 @@
+import { createHash } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Crc32 } from '@aws-crypto/crc32';
+import fc from 'fast-check';
+import type { Evidence } from '../../reports/results-format.js';
+import { bucketNameRules, objectKeyRules } from '../../spec/index.js';
+import { bucketName } from '../arbitraries/bucketName.js';
+import { corruptedUpload, declaredChecksums, type CorruptedUpload, type DeclaredChecksum } from '../arbitraries/corruptedUpload.js';
+import { invalidBucketName, type InvalidBucketName } from '../arbitraries/invalidBucketName.js';
+import { longObjectKey } from '../arbitraries/longObjectKey.js';
+import { objectBody, seededBytes } from '../arbitraries/objectBody.js';
+import { objectKey } from '../arbitraries/objectKey.js';
+import { overlongObjectKey } from '../arbitraries/overlongObjectKey.js';
+import type { SuiteContext } from '../target/context.js';
+import { httpRequest, toEvidence, type HttpExchange } from '../target/http.js';
+import { attempt, credentialsOf, rawFetch, signRequest, type RawResponse, type S3Outcome } from '../target/s3.js';
+import { describeOutcome } from './exercisers.js';
+import { assertProperty, defineCheck, RequirementViolation } from './registry.js';
+
+/** Storage: bucket naming, deleting non-empty buckets, exact object round trips, and checksum verification. */
+
+export const bucketNamesValidCheck = defineCheck(
+  'storage.bucket-names-valid',
+  ['BUCKET-NAME-RULES'],
+  'Valid bucket names under the run prefix are accepted by S3 CreateBucket and REST POST /v1/object-storage/buckets, and deleted again.',
+);
+export const bucketNamesInvalidCheck = defineCheck(
+  'storage.bucket-names-invalid',
+  ['BUCKET-NAME-RULES'],
+  'Names breaking one naming rule (upper case, _, ., edge hyphen, length, other characters) are refused (S3 400 InvalidBucketName, REST 4xx JSON) and never created.',
+);
+export const deleteNonEmptyCheck = defineCheck(
+  'storage.delete-nonempty-bucket',
+  ['BUCKET-DELETE-NONEMPTY'],
+  'A bucket holding an object is refused DeleteBucket (S3 409 BucketNotEmpty, REST 409) and keeps its object; once emptied it can be deleted.',
+);
+export const objectRoundTripCheck = defineCheck(
+  'storage.object-roundtrip',
+  ['OBJECT-ROUNDTRIP'],
+  'Any key up to 1024 UTF-8 bytes and any body (empty, small, around 64 KiB) is read back byte for byte, listed under its exact key, and HEAD gives its length.',
+);
+export const keyTooLongCheck = defineCheck('storage.key-too-long', ['OBJECT-ROUNDTRIP'], 'Keys over 1024 UTF-8 bytes are refused (400 KeyTooLongError) and nothing is stored.');
+export const checksumMismatchCheck = defineCheck(
+  'storage.checksum-mismatch',
+  ['DATA-INTEGRITY'],
+  'A PUT whose body does not match its Content-MD5, x-amz-checksum-crc32/sha256 or x-amz-content-sha256 is refused (BadDigest / XAmzContentSHA256Mismatch) and stores nothing.',
+);
+
+/** Bucket creations per property run are bounded for real accounts: each run makes (and removes) two. */
+const maxBucketNameRuns = 10;
+const maxDeleteNonEmptyRuns = 4;
+
+const bucketsPath = '/v1/object-storage/buckets';
+
+function bearerOf(token: { bearerToken: string }): Record<string, string> {
+  return { authorization: `Bearer ${token.bearerToken}` };
+}
+
+function restBucketUrl(ctx: SuiteContext, name?: string): string {
+  return `${ctx.target.apiUrl}${bucketsPath}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
+}
+
+function isJsonError(exchange: HttpExchange): boolean {
+  return exchange.json !== null && typeof exchange.json === 'object' && !Array.isArray(exchange.json);
+}
+
+/** Whether ListBuckets shows `name` (one page is enough for a run's own account of test buckets). */
+async function bucketListed(s3: S3Client, name: string): Promise<boolean> {
+  const listed = await attempt(() => s3.send(new ListBucketsCommand({})));
+  if (listed.status !== 200) throw new Error(`ListBuckets with the fixture admin answered ${describeOutcome(listed)}`);
+  return (listed.value?.Buckets ?? []).some((bucket) => bucket.Name === name);
+}
+
+async function readBytes(s3: S3Client, bucket: string, key: string): Promise<S3Outcome<Uint8Array>> {
+  return attempt(async () => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return (await object.Body?.transformToByteArray()) ?? new Uint8Array(0);
+  });
+}
+
+function describeKey(key: string): string {
+  const characters = Array.from(key);
+  return `${JSON.stringify(characters.length > 60 ? `${characters.slice(0, 60).join('')}…` : key)} (${Buffer.byteLength(key, 'utf8')} UTF-8 bytes)`;
+}
+
+/** Where two byte strings first differ, for a message that says what broke. */
+function firstDifference(expected: Uint8Array, actual: Uint8Array): string {
+  const length = Math.min(expected.length, actual.length);
+  for (let i = 0; i < length; i += 1) {
+    if (expected[i] !== actual[i]) return `byte ${i} is 0x${actual[i]!.toString(16).padStart(2, '0')}, expected 0x${expected[i]!.toString(16).padStart(2, '0')}`;
+  }
+  return `${actual.length} bytes, expected ${expected.length}`;
+}
+
+function sameBytes(expected: Uint8Array, actual: Uint8Array): boolean {
+  return Buffer.compare(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength), Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength)) === 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// BUCKET-NAME-RULES
+
+export async function checkValidBucketNames(ctx: SuiteContext): Promise<void> {
+  const s3 = await ctx.adminS3();
+  const bearer = bearerOf(await ctx.admin());
+  const prefix = ctx.settings.runPrefix;
+  const used = new Set<string>();
+  const property = fc.asyncProperty(bucketName(prefix), bucketName(prefix), async (viaS3, viaRest) => {
+    // A name is created once per check: re-creating a just-deleted name is another question on real endpoints.
+    fc.pre(viaS3 !== viaRest && !used.has(viaS3) && !used.has(viaRest));
+    used.add(viaS3).add(viaRest);
+
+    ctx.cleanup.trackBucket(viaS3);
+    const created = await attempt(() => s3.send(new CreateBucketCommand({ Bucket: viaS3 })));
+    if (created.status !== 200) {
+      throw new RequirementViolation('BUCKET-NAME-RULES', `CreateBucket refused the valid name ${JSON.stringify(viaS3)} (${viaS3.length} characters): ${describeOutcome(created)}`);
+    }
+    const head = await attempt(() => s3.send(new HeadBucketCommand({ Bucket: viaS3 })));
+    if (head.status !== 200) throw new RequirementViolation('BUCKET-NAME-RULES', `bucket ${JSON.stringify(viaS3)} was created, but HeadBucket answered ${describeOutcome(head)}`);
+    const deleted = await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: viaS3 })));
+    if (deleted.status !== 204 && deleted.status !== 200) throw new Error(`DeleteBucket of the new empty bucket ${viaS3} answered ${describeOutcome(deleted)}`);
+    ctx.cleanup.bucketRemoved(viaS3);
+
+    ctx.cleanup.trackBucket(viaRest);
+    const posted = await httpRequest('POST', restBucketUrl(ctx), { headers: bearer, json: { name: viaRest } });
+    const postedName = (posted.json as { name?: unknown } | undefined)?.name;
+    if (posted.response.status !== 201 || postedName !== viaRest) {
+      throw new RequirementViolation(
+        'BUCKET-NAME-RULES',
+        `POST ${bucketsPath} with the valid name ${JSON.stringify(viaRest)} answered ${posted.response.status} (name ${JSON.stringify(postedName)}), expected 201`,
+        [toEvidence(posted)],
+      );
+    }
+    const removed = await httpRequest('DELETE', restBucketUrl(ctx, viaRest), { headers: bearer });
+    if (removed.response.status !== 204) throw new Error(`DELETE ${bucketsPath}/${viaRest} of the new empty bucket answered ${removed.response.status}`);
+    ctx.cleanup.bucketRemoved(viaRest);
+  });
+  const { maxLength } = bucketNameRules.value;
+  // The longest name, and hyphens in a row and digits: always tried, whatever the seed.
+  const longest = `${prefix}-`.padEnd(maxLength - 1, 'x') + '9';
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxBucketNameRuns) }, 'BUCKET-NAME-RULES', {
+    examples: [[longest, `${prefix}-0--9`]],
+  });
+}
+
+/** Best effort: a target that wrongly created an invalid bucket should not keep it (the check fails anyway). */
+async function removeWronglyCreated(ctx: SuiteContext, s3: S3Client, name: string, bearer: Record<string, string>): Promise<void> {
+  await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: name })));
+  await httpRequest('DELETE', restBucketUrl(ctx, name), { headers: bearer }).catch(() => undefined);
+}
+
+export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> {
+  const s3 = await ctx.adminS3();
+  const bearer = bearerOf(await ctx.admin());
+  const property = fc.asyncProperty(invalidBucketName(ctx.settings.runPrefix), async ({ breaks, name }) => {
+    const what = `a name breaking the ${breaks} rule, ${JSON.stringify(name)},`;
+    const created = await attempt(() => s3.send(new CreateBucketCommand({ Bucket: name })));
+    const posted = await httpRequest('POST', restBucketUrl(ctx), { headers: bearer, json: { name } });
+    const exists = await bucketListed(s3, name);
+    if (created.status < 300 || posted.response.status < 300 || exists) await removeWronglyCreated(ctx, s3, name, bearer);
+    if (created.status === 0) throw new Error(`CreateBucket ${JSON.stringify(name)} never reached the target: ${created.message ?? created.code}`);
+    if (created.status !== 400 || created.code !== 'InvalidBucketName') {
+      throw new RequirementViolation('BUCKET-NAME-RULES', `CreateBucket with ${what} answered ${describeOutcome(created)}, expected 400 InvalidBucketName`);
+    }
+    const status = posted.response.status;
+    if (status < 400 || status >= 500 || !isJsonError(posted)) {
+      throw new RequirementViolation('BUCKET-NAME-RULES', `POST ${bucketsPath} with ${what} answered ${status}, expected a 4xx JSON error`, [toEvidence(posted)]);
+    }
+    if (exists) throw new RequirementViolation('BUCKET-NAME-RULES', `${what} was refused, yet ListBuckets shows the bucket`);
+  });
+  const prefix = ctx.settings.runPrefix;
+  const examples: [InvalidBucketName][] = [
+    [{ breaks: 'upper-case', name: `${prefix}-Upper` }],
+    [{ breaks: 'too-short', name: 'ab' }],
+    [{ breaks: 'too-long', name: `${prefix}-`.padEnd(bucketNameRules.value.maxLength + 1, 'x') }],
+  ];
+  await assertProperty(property, ctx.settings, 'BUCKET-NAME-RULES', { examples });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// BUCKET-DELETE-NONEMPTY
+
+export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
+  const s3 = await ctx.adminS3();
+  const bearer = bearerOf(await ctx.admin());
+  const property = fc.asyncProperty(objectKey(), fc.constantFrom('s3', 'rest'), async (key, finalDelete) => {
+    const bucket = await ctx.createBucket();
+    const body = `held by ${bucket}`;
+    const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+    if (put.status !== 200) throw new Error(`fixture: PutObject ${describeKey(key)} answered ${describeOutcome(put)}`);
+
+    const s3Delete = await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: bucket })));
+    if (s3Delete.status !== 409 || s3Delete.code !== 'BucketNotEmpty') {
+      throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DeleteBucket of a bucket holding ${describeKey(key)} answered ${describeOutcome(s3Delete)}, expected 409 BucketNotEmpty`);
+    }
+    const restDelete = await httpRequest('DELETE', restBucketUrl(ctx, bucket), { headers: bearer });
+    if (restDelete.response.status !== 409) {
+      throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DELETE ${bucketsPath}/${bucket} of a non-empty bucket answered ${restDelete.response.status}, expected 409`, [
+        toEvidence(restDelete),
+      ]);
+    }
+    const head = await attempt(() => s3.send(new HeadBucketCommand({ Bucket: bucket })));
+    const kept = await readBytes(s3, bucket, key);
+    const keptBody = Buffer.from(kept.value ?? []).toString('utf8');
+    if (head.status !== 200 || kept.status !== 200 || keptBody !== body) {
+      const content = kept.status === 200 && keptBody !== body ? ` with other content (${keptBody.length} characters)` : '';
+      throw new RequirementViolation(
+        'BUCKET-DELETE-NONEMPTY',
+        `after the refused deletes the bucket and its object should be intact: HeadBucket ${describeOutcome(head)}, GetObject ${describeOutcome(kept)}${content}`,
+      );
+    }
+
+    const emptied = await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+    if (emptied.status !== 204 && emptied.status !== 200) throw new Error(`fixture: DeleteObject answered ${describeOutcome(emptied)}`);
+    if (finalDelete === 's3') {
+      const deleted = await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: bucket })));
+      if (deleted.status !== 204 && deleted.status !== 200) {
+        throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DeleteBucket of the emptied bucket answered ${describeOutcome(deleted)}, expected 204`);
+      }
+    } else {
+      const deleted = await httpRequest('DELETE', restBucketUrl(ctx, bucket), { headers: bearer });
+      if (deleted.response.status !== 204) {
+        throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DELETE ${bucketsPath}/${bucket} of the emptied bucket answered ${deleted.response.status}, expected 204`, [
+          toEvidence(deleted),
+        ]);
+      }
+    }
+    const gone = await attempt(() => s3.send(new HeadBucketCommand({ Bucket: bucket })));
+    if (gone.status !== 404) throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `after a successful delete HeadBucket answered ${describeOutcome(gone)}, expected 404`);
+    ctx.cleanup.bucketRemoved(bucket);
+  });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxDeleteNonEmptyRuns) }, 'BUCKET-DELETE-NONEMPTY');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// OBJECT-ROUNDTRIP
+
+/** A key of exactly the limit in UTF-8 bytes, mixing 1-, 2-, 3- and 4-byte characters. */
+function keyOfMaxBytes(): string {
+  const limit = objectKeyRules.value.maxBytes;
+  let key = 'max/';
+  const pieces = ['a', 'é', '中', '😀', '/'];
+  for (let i = 0; Buffer.byteLength(key + pieces[i % pieces.length]!, 'utf8') <= limit - 1; i += 1) key += pieces[i % pieces.length];
+  return key.padEnd(key.length + (limit - Buffer.byteLength(key, 'utf8')), 'z');
+}
+
+export async function checkObjectRoundTrip(ctx: SuiteContext): Promise<void> {
+  const s3 = await ctx.adminS3();
+  const bucket = await ctx.createBucket();
+  const keys = fc.oneof({ weight: 3, arbitrary: objectKey() }, { weight: 1, arbitrary: longObjectKey() });
+  const property = fc.asyncProperty(keys, objectBody(), async (key, body) => {
+    const what = `${describeKey(key)} with a ${body.length}-byte body`;
+    const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+    if (put.status !== 200) throw new RequirementViolation('OBJECT-ROUNDTRIP', `PutObject ${what} answered ${describeOutcome(put)}`);
+    const read = await readBytes(s3, bucket, key);
+    if (read.status !== 200 || !read.value) throw new RequirementViolation('OBJECT-ROUNDTRIP', `GetObject ${what} answered ${describeOutcome(read)}`);
+    if (!sameBytes(body, read.value)) throw new RequirementViolation('OBJECT-ROUNDTRIP', `GetObject ${what} returned other bytes: ${firstDifference(body, read.value)}`);
+    const head = await attempt(() => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    if (head.status !== 200 || head.value?.ContentLength !== body.length) {
+      throw new RequirementViolation('OBJECT-ROUNDTRIP', `HeadObject ${what} answered ${describeOutcome(head)} with ContentLength ${head.value?.ContentLength}`);
+    }
+    const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key })));
+    const keys = (listed.value?.Contents ?? []).map((object) => object.Key);
+    const entry = listed.value?.Contents?.find((object) => object.Key === key);
+    if (listed.status !== 200 || !entry) {
+      throw new RequirementViolation('OBJECT-ROUNDTRIP', `ListObjectsV2 with the key as prefix, after PutObject ${what}, answered ${describeOutcome(listed)} listing ${JSON.stringify(keys)}`);
+    }
+    if (entry.Size !== body.length) throw new RequirementViolation('OBJECT-ROUNDTRIP', `ListObjectsV2 lists ${what} with Size ${entry.Size}`);
+    // Keeps the bucket small; later keys may share this one's prefix.
+    await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+  });
+  await assertProperty(property, ctx.settings, 'OBJECT-ROUNDTRIP', {
+    examples: [
+      [keyOfMaxBytes(), seededBytes(64 * 1024, 7)],
+      ['empty body', new Uint8Array(0)],
+    ],
+  });
+}
+
+export async function checkKeyTooLong(ctx: SuiteContext): Promise<void> {
+  const s3 = await ctx.adminS3();
+  const bucket = await ctx.createBucket();
+  const property = fc.asyncProperty(overlongObjectKey(), async (key) => {
+    const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'too long a key' })));
+    if (put.status !== 400) {
+      throw new RequirementViolation('OBJECT-ROUNDTRIP', `PutObject with a key of ${Buffer.byteLength(key, 'utf8')} UTF-8 bytes answered ${describeOutcome(put)}, expected 400 KeyTooLongError`);
+    }
+    const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })));
+    const stored = (listed.value?.Contents ?? []).map((object) => object.Key ?? '');
+    if (listed.status !== 200 || stored.length > 0) {
+      throw new RequirementViolation('OBJECT-ROUNDTRIP', `after refusing an overlong key the bucket lists ${describeOutcome(listed)} ${JSON.stringify(stored.map((k) => k.slice(0, 40)))}`);
+    }
+  });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'OBJECT-ROUNDTRIP');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// DATA-INTEGRITY
+
+/** The header declaring `checksum` for `body`, as a client computes it. */
+function declare(checksum: DeclaredChecksum, body: string): Record<string, string> {
+  switch (checksum) {
+    case 'content-md5':
+      return { 'content-md5': createHash('md5').update(body).digest('base64') };
+    case 'x-amz-checksum-crc32': {
+      const crc = new Crc32().update(Buffer.from(body, 'utf8')).digest();
+      const bytes = Buffer.alloc(4);
+      bytes.writeUInt32BE(crc >>> 0);
+      return { 'x-amz-checksum-crc32': bytes.toString('base64') };
+    }
+    case 'x-amz-checksum-sha256':
+      return { 'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64') };
+    case 'x-amz-content-sha256':
+      // Signed as the payload hash: the signature is valid, only the body does not match it.
+      return { 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') };
+  }
+}
+
+const expectedRefusal: Record<DeclaredChecksum, string> = {
+  'content-md5': 'BadDigest',
+  'x-amz-checksum-crc32': 'BadDigest',
+  'x-amz-checksum-sha256': 'BadDigest',
+  'x-amz-content-sha256': 'XAmzContentSHA256Mismatch',
+};
+
+function rawEvidence(method: string, url: string, headers: Record<string, string>, body: string, response: RawResponse, note: string): Evidence {
+  // The authorization header is left out: it identifies the key and carries nothing the reader needs.
+  const { authorization: _signature, ...shown } = headers;
+  return toEvidence(
+    { request: { method, url, headers: shown, body }, response: { status: response.status, headers: response.headers, body: response.body }, json: undefined },
+    note,
+  );
+}
+
+function encodeKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+export async function checkChecksumMismatch(ctx: SuiteContext): Promise<void> {
+  const s3 = await ctx.adminS3();
+  const credentials = credentialsOf(await ctx.admin());
+  const bucket = await ctx.createBucket();
+  let uploads = 0;
+  const property = fc.asyncProperty(corruptedUpload(), fc.boolean(), async ({ checksum, original, sent }, hasPrevious) => {
+    uploads += 1;
+    const key = `${ctx.settings.runPrefix}-integrity/${uploads}`;
+    const previous = `previous version of ${key}`;
+    if (hasPrevious) {
+      const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: previous })));
+      if (put.status !== 200) throw new Error(`fixture: PutObject of the previous version answered ${describeOutcome(put)}`);
+    }
+    const url = `${ctx.target.s3Endpoint}/${bucket}/${encodeKey(key)}`;
+    const signed = await signRequest({ method: 'PUT', url, credentials, region: ctx.target.region, signingDate: ctx.clock.now(), headers: declare(checksum, original), body: sent });
+    const response = await rawFetch(url, { method: 'PUT', headers: signed.headers, body: sent });
+    const expected = expectedRefusal[checksum];
+    const evidence = () => [rawEvidence('PUT', url, signed.headers, sent, response, `${checksum} declared for a body that differs from the one sent`)];
+    if (response.status !== 400 || response.code !== expected) {
+      throw new RequirementViolation(
+        'DATA-INTEGRITY',
+        `a PUT whose ${checksum} does not match its ${sent.length}-byte body answered ${response.status}${response.code ? ` ${response.code}` : ''}, expected 400 ${expected}`,
+        evidence(),
+      );
+    }
+    const after = await readBytes(s3, bucket, key);
+    const text = Buffer.from(after.value ?? []).toString('utf8');
+    if (hasPrevious ? after.status !== 200 || text !== previous : after.status !== 404 || after.code !== 'NoSuchKey') {
+      throw new RequirementViolation(
+        'DATA-INTEGRITY',
+        `after refusing a PUT with a wrong ${checksum}, GetObject answered ${describeOutcome(after)}${after.status === 200 ? ` with ${after.value?.length ?? 0} bytes${text === sent ? ' (the corrupted body)' : ''}` : ''}, expected ${hasPrevious ? 'the previous version intact' : '404 NoSuchKey'}`,
+        evidence(),
+      );
+    }
+  });
+  // Each declared checksum once, whatever the seed.
+  const examples: [CorruptedUpload, boolean][] = declaredChecksums.map((checksum, i) => [{ checksum, original: 'integrity', sent: 'integritY' }, i % 2 === 0]);
+  await assertProperty(property, ctx.settings, 'DATA-INTEGRITY', { examples });
+}
