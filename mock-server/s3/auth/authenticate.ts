@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { clockSkewSeconds, presignedUrlExpirySeconds } from '../../../spec/index.js';
+import { accessKeyIdFormat, clockSkewSeconds, presignedUrlExpirySeconds } from '../../../spec/index.js';
 import { tokenIsUsable } from '../../auth/authorize.js';
 import type { MockContext, TokenRecord } from '../../context.js';
 import { S3Error } from '../errors.js';
@@ -126,9 +126,18 @@ export async function authenticate(req: IncomingMessage, ctx: AuthContext, targe
 function lookUpToken(ctx: AuthContext, accessKeyId: string): TokenRecord & { readonly secretAccessKey: string } {
   const token = ctx.tokens.findByAccessKeyId(accessKeyId);
   if (!token || token.secretAccessKey === null) {
-    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId });
+    throw invalidAccessKeyId(accessKeyId);
   }
   return token as TokenRecord & { readonly secretAccessKey: string };
+}
+
+/**
+ * AWS echoes the access key id it did not know. Only something shaped like one is echoed: a client that mixed up
+ * its settings may have sent its secret access key or bearer token in that place.
+ */
+export function invalidAccessKeyId(accessKeyId: string): S3Error {
+  const echo: Record<string, string> = accessKeyIdFormat.value.pattern.test(accessKeyId) ? { AWSAccessKeyId: accessKeyId } : {};
+  return new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', echo);
 }
 
 /** Only the signed headers, lower-case, with values as received; the Host header falls back to the target host. */

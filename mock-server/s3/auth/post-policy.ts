@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { tokenIsUsable } from '../../auth/authorize.js';
 import { S3Error } from '../errors.js';
 import type { AuthContext } from './authenticate.js';
-import { headerValue } from './authenticate.js';
+import { headerValue, invalidAccessKeyId } from './authenticate.js';
 import { createVerifiedBody } from './body.js';
 import { parseAmzDate, parseCredential } from './canonical.js';
 import type { BodyDecoder } from './chunked.js';
@@ -277,7 +277,7 @@ async function checkPolicy(
   }
   const token = ctx.tokens.findByAccessKeyId(credential.accessKeyId);
   if (!token || token.secretAccessKey === null) {
-    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: credential.accessKeyId });
+    throw invalidAccessKeyId(credential.accessKeyId);
   }
   const signingKey = await deriveSigningKey(credential.accessKeyId, token.secretAccessKey, credential.date, credential.region, credential.service);
   const providedSignature = (signature as string).toLowerCase();

@@ -1,0 +1,69 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { Agent } from 'node:http';
+import { fetchWithTimeout } from './http.js';
+import type { IssuedToken, SecretRegistry, TokenSpec } from './mock.js';
+
+/**
+ * Driving a mock that runs elsewhere (a child process) over HTTP only: token issuance with the management token,
+ * S3 clients, revocation. The same calls a user's test would make.
+ */
+
+export interface RemoteMock {
+  readonly apiUrl: string;
+  readonly s3Endpoint: string;
+  readonly projectId: string;
+  readonly managementToken: string;
+  readonly secrets: SecretRegistry;
+}
+
+export async function api(
+  mock: RemoteMock,
+  method: string,
+  path: string,
+  options: { token?: string | null; json?: unknown; timeoutMs?: number } = {},
+): Promise<{ status: number; body: unknown; text: string }> {
+  const token = options.token === undefined ? mock.managementToken : options.token;
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (options.json !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetchWithTimeout(`${mock.apiUrl}${path}`, { method, headers, body: options.json === undefined ? undefined : JSON.stringify(options.json) }, options.timeoutMs);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text };
+}
+
+export async function issueToken(mock: RemoteMock, spec: TokenSpec = {}, projectId = mock.projectId): Promise<IssuedToken> {
+  const request: Record<string, unknown> = { name: `reliability ${Math.random().toString(36).slice(2, 8)}` };
+  if (spec.objectStorage !== false) {
+    request.object_storage = spec.buckets
+      ? { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'specific', allowed_buckets: spec.buckets }
+      : { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'all' };
+  }
+  if (spec.billing) request.billing = { permission_type: 'read_only' };
+  const res = await api(mock, 'POST', `/v1/projects/${projectId}/api-tokens`, { json: request });
+  if (res.status !== 201) throw new Error(`token creation answered ${res.status}: ${res.text}`);
+  const body = res.body as { id: string; bearer_token: string; access_key_id: string | null; secret_access_key?: string };
+  mock.secrets.add(body.bearer_token);
+  mock.secrets.add(body.secret_access_key);
+  return { id: body.id, projectId, bearer: body.bearer_token, accessKeyId: body.access_key_id, secretAccessKey: body.secret_access_key ?? null };
+}
+
+/** An SDK client with its own connection pool, no retries (a retry would hide an error). */
+export function s3Client(mock: RemoteMock, token: IssuedToken, options: { maxSockets?: number; clockOffsetMs?: number } = {}): S3Client {
+  return new S3Client({
+    // A mock whose clock was moved forward needs the client's clock moved with it (SigV4 allows 15 minutes of skew).
+    systemClockOffset: options.clockOffsetMs ?? 0,
+    endpoint: mock.s3Endpoint,
+    region: 'auto',
+    forcePathStyle: true,
+    credentials: { accessKeyId: token.accessKeyId!, secretAccessKey: token.secretAccessKey! },
+    maxAttempts: 1,
+    // Handler options (not an instance), so no direct dependency on @smithy/node-http-handler.
+    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 4 }), requestTimeout: 30_000 },
+  });
+}
