@@ -4,12 +4,19 @@ import { defineConfig } from 'vitest/config';
  * Two projects: `unit` (the mock, spec and reports, tested from the inside) and `conformance` (the suites, which
  * judge a target over HTTP; with no target configured their global setup starts the embedded mock).
  */
+/**
+ * The AWS SDK is pinned to an exact version; its notice that *later* versions will need Node 22 is noise in every
+ * test worker's output.
+ */
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
+          env,
           include: ['spec/**/*.test.ts', 'mock-server/**/*.test.ts', 'reports/**/*.test.ts', 'suites/**/*.unit.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -18,6 +25,7 @@ export default defineConfig({
       {
         test: {
           name: 'conformance',
+          env,
           include: ['suites/**/*.conformance.ts'],
           globalSetup: ['suites/target/global-setup.ts'],
           testTimeout: 120_000,
