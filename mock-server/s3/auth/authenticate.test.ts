@@ -4,29 +4,17 @@ import zlib from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { objectStorageToken, startAuthTestServer, type AuthTestServer, type Outcome } from './test-support.js';
+import { describe, expect, it } from 'vitest';
+import { objectStorageToken, useAuthTestServer, type Outcome } from './test-support.js';
 
 const accessKeyId = 'AKIBEETESTKEY0000001';
 const secretAccessKey = 'test-secret-0123456789abcdefghijklmnopqrstuv';
 
-let server: AuthTestServer;
-
-beforeAll(async () => {
-  server = await startAuthTestServer();
-  server.tokens.add(objectStorageToken(accessKeyId, secretAccessKey));
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.outcomes.length = 0;
-  server.clock.reset();
-});
+const server = useAuthTestServer(accessKeyId, secretAccessKey);
 
 function client(config: Partial<S3ClientConfig> = {}): S3Client {
   return new S3Client({
-    endpoint: server.endpoint,
+    endpoint: server().endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId, secretAccessKey },
@@ -36,7 +24,7 @@ function client(config: Partial<S3ClientConfig> = {}): S3Client {
 }
 
 function lastOutcome(): Outcome {
-  const outcome = server.outcomes.at(-1);
+  const outcome = server().outcomes.at(-1);
   if (!outcome) throw new Error('the server saw no request');
   return outcome;
 }
@@ -156,7 +144,7 @@ describe('header SigV4 with @aws-sdk/client-s3', () => {
       403,
     );
     // No secret ever appears in what the server answered.
-    for (const outcome of server.outcomes) {
+    for (const outcome of server().outcomes) {
       expect(JSON.stringify({ message: outcome.error?.message, extra: outcome.error?.extra })).not.toContain(secretAccessKey);
     }
   });
@@ -169,24 +157,24 @@ describe('header SigV4 with @aws-sdk/client-s3', () => {
     const withinSkew = client({ systemClockOffset: -14 * 60 * 1000 });
     await withinSkew.send(new GetObjectCommand({ Bucket: 'bucket-a', Key: 'k' }));
     // The mock's clock runs 30 minutes ahead: the SDK sees the skew, corrects its offset and retries by itself.
-    server.clock.advance(30 * 60);
+    server().clock.advance(30 * 60);
     const retrying = client({ maxAttempts: 3 });
     const result = await retrying.send(new GetObjectCommand({ Bucket: 'bucket-a', Key: 'k' }));
-    expect(await result.Body?.transformToString()).toBe(server.getBody.toString());
-    expect(server.outcomes.at(-2)?.error?.code).toBe('RequestTimeTooSkewed');
+    expect(await result.Body?.transformToString()).toBe(server().getBody.toString());
+    expect(server().outcomes.at(-2)?.error?.code).toBe('RequestTimeTooSkewed');
   });
 
   it('refuses revoked and expired tokens with AccessDenied', async () => {
-    const revoked = server.tokens.add(objectStorageToken('AKIBEEREVOKED0000001', 'revoked-secret', { revokedAt: new Date() }));
+    const revoked = server().tokens.add(objectStorageToken('AKIBEEREVOKED0000001', 'revoked-secret', { revokedAt: new Date() }));
     await expectS3Error(
       client({ credentials: { accessKeyId: revoked.accessKeyId as string, secretAccessKey: 'revoked-secret' } }).send(new GetObjectCommand({ Bucket: 'b', Key: 'k' })),
       'AccessDenied',
       403,
     );
-    const expiring = server.tokens.add(objectStorageToken('AKIBEEEXPIRING000001', 'expiring-secret', { expiresAt: new Date(server.clock.nowMs() + 60_000) }));
+    const expiring = server().tokens.add(objectStorageToken('AKIBEEEXPIRING000001', 'expiring-secret', { expiresAt: new Date(server().clock.nowMs() + 60_000) }));
     const s3 = client({ credentials: { accessKeyId: expiring.accessKeyId as string, secretAccessKey: 'expiring-secret' } });
     await s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' }));
-    server.clock.advance(120);
+    server().clock.advance(120);
     // The SDK signs with real time, the mock's clock moved 2 minutes: still within skew, but the token expired.
     await expectS3Error(s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'k' })), 'AccessDenied', 403);
     expect(lastOutcome().error?.message).toMatch(/expired/);
@@ -199,7 +187,7 @@ describe('presigned URLs with @aws-sdk/s3-request-presigner and fetch', () => {
     const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'bucket-a', Key: 'a key/with ünïcode+plus' }), { expiresIn: 600 });
     const got = await fetch(getUrl);
     expect(got.status).toBe(200);
-    expect(await got.text()).toBe(server.getBody.toString());
+    expect(await got.text()).toBe(server().getBody.toString());
     expect(lastOutcome().caller?.presigned).toBe(true);
 
     const putClient = client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
@@ -223,7 +211,7 @@ describe('presigned URLs with @aws-sdk/s3-request-presigner and fetch', () => {
   it('refuses an expired URL with AccessDenied "Request has expired" and the S3 extra fields', async () => {
     const url = await getSignedUrl(client(), new GetObjectCommand({ Bucket: 'bucket-a', Key: 'k' }), { expiresIn: 60 });
     expect((await fetch(url)).status).toBe(200);
-    server.clock.advance(61);
+    server().clock.advance(61);
     const expired = await fetch(url);
     expect(expired.status).toBe(403);
     const text = await expired.text();
@@ -315,10 +303,10 @@ describe('property: canonical query strings', () => {
 
 describe('requests without usable authentication', () => {
   it('answers AccessDenied without any auth, AuthorizationHeaderMalformed for a broken header', async () => {
-    const anonymous = await fetch(`${server.endpoint}/bucket-a/k`);
+    const anonymous = await fetch(`${server().endpoint}/bucket-a/k`);
     expect(anonymous.status).toBe(403);
     expect(await anonymous.text()).toContain('<Code>AccessDenied</Code>');
-    const malformed = await fetch(`${server.endpoint}/bucket-a/k`, {
+    const malformed = await fetch(`${server().endpoint}/bucket-a/k`, {
       headers: { authorization: 'AWS4-HMAC-SHA256 Credential=nonsense, SignedHeaders=host, Signature=abc', 'x-amz-date': '20260101T000000Z' },
     });
     expect(malformed.status).toBe(400);

@@ -4,7 +4,7 @@ import zlib from 'node:zlib';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { S3Error } from '../errors.js';
 import { createVerifiedBody } from './body.js';
 import { BodyVerifier, crc64NvmeChecksum, type BodyExpectations } from './checksums.js';
@@ -14,13 +14,11 @@ import type { BodyDigests } from './types.js';
 import {
   emptySha256,
   encodeAwsChunked,
-  objectStorageToken,
   sendRaw,
   sendTruncated,
   signRequest,
   splitAt,
-  startAuthTestServer,
-  type AuthTestServer,
+  useAuthTestServer,
   type ChunkSigning,
 } from './test-support.js';
 
@@ -234,18 +232,7 @@ describe('streaming uploads over HTTP', () => {
   const accessKeyId = 'AKIBEESTREAMING00001';
   const secretAccessKey = 'streaming-secret-value';
   const credentials = { accessKeyId, secretAccessKey };
-  let server: AuthTestServer;
-
-  beforeAll(async () => {
-    server = await startAuthTestServer();
-    server.tokens.add(objectStorageToken(accessKeyId, secretAccessKey));
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  beforeEach(() => {
-    server.outcomes.length = 0;
-  });
+  const server = useAuthTestServer(accessKeyId, secretAccessKey, { resetClock: false });
 
   async function streamingPut(
     body: Buffer,
@@ -264,7 +251,7 @@ describe('streaming uploads over HTTP', () => {
       'x-amz-decoded-content-length': String(options.decodedLength ?? body.length),
     };
     if (trailer) headers['x-amz-trailer'] = 'x-amz-checksum-crc32';
-    const signed = await signRequest(server, {
+    const signed = await signRequest(server(), {
       method: 'PUT',
       path: '/bucket-a/streamed-object',
       headers,
@@ -278,7 +265,7 @@ describe('streaming uploads over HTTP', () => {
     });
     if (options.tamper) encoded = options.tamper(encoded);
     const response = await sendRaw(
-      server,
+      server(),
       'PUT',
       '/bucket-a/streamed-object',
       { ...signed.headers, 'content-length': String(encoded.length) },
@@ -291,13 +278,13 @@ describe('streaming uploads over HTTP', () => {
     const body = Buffer.from('x'.repeat(20_000) + 'end');
     const response = await streamingPut(body, { splits: [1, 2, 5, 30, 70, 80, 8192, 8300, 16_500] });
     expect(response.status).toBe(200);
-    expect(server.outcomes.at(-1)?.body?.equals(body)).toBe(true);
+    expect(server().outcomes.at(-1)?.body?.equals(body)).toBe(true);
   });
 
   it('accepts the signed-trailer variant and checks its CRC32 trailer', async () => {
     const body = Buffer.from('trailer-signed '.repeat(1000));
     expect((await streamingPut(body, { trailer: true })).status).toBe(200);
-    expect(server.outcomes.at(-1)?.digests?.checksums.CRC32).toBe(crc32Base64(body));
+    expect(server().outcomes.at(-1)?.digests?.checksums.CRC32).toBe(crc32Base64(body));
     const wrong = await streamingPut(body, { trailer: true, checksum: crc32Base64(Buffer.from('other')) });
     expect(wrong.status).toBe(400);
     expect(wrong.text).toContain('<Code>BadDigest</Code>');
@@ -338,29 +325,29 @@ describe('streaming uploads over HTTP', () => {
   it('answers IncompleteBody when the client sends less than Content-Length and closes', async () => {
     const body = Buffer.from('short body');
     const payloadHash = createHash('sha256').update(body).digest('hex');
-    const signed = await signRequest(server, { method: 'PUT', path: '/bucket-a/short', payloadHash, credentials, headers: { 'content-length': '1000' } });
+    const signed = await signRequest(server(), { method: 'PUT', path: '/bucket-a/short', payloadHash, credentials, headers: { 'content-length': '1000' } });
     const head = `PUT /bucket-a/short HTTP/1.1\r\n${Object.entries(signed.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
-    await sendTruncated(server, head, body);
-    await expect.poll(() => server.outcomes.at(-1)?.error?.code).toBe('IncompleteBody');
+    await sendTruncated(server(), head, body);
+    await expect.poll(() => server().outcomes.at(-1)?.error?.code).toBe('IncompleteBody');
   });
 
   it('answers XAmzContentSHA256Mismatch when the body differs from its signed hash', async () => {
     const body = Buffer.from('signed body');
-    const signed = await signRequest(server, {
+    const signed = await signRequest(server(), {
       method: 'PUT', path: '/bucket-a/hashed', payloadHash: createHash('sha256').update(body).digest('hex'), credentials,
     });
-    const response = await sendRaw(server, 'PUT', '/bucket-a/hashed', { ...signed.headers, 'content-length': String(body.length) }, [Buffer.from('signed bodY')]);
+    const response = await sendRaw(server(), 'PUT', '/bucket-a/hashed', { ...signed.headers, 'content-length': String(body.length) }, [Buffer.from('signed bodY')]);
     expect(response.status).toBe(400);
     expect(response.body).toContain('<Code>XAmzContentSHA256Mismatch</Code>');
   });
 
   it('refuses unsigned x-amz-* headers, and a credential date that differs from x-amz-date', async () => {
-    const signed = await signRequest(server, { method: 'GET', path: '/bucket-a/k', payloadHash: emptySha256, credentials });
-    const extra = await sendRaw(server, 'GET', '/bucket-a/k', { ...signed.headers, 'x-amz-meta-sneaky': '1' }, []);
+    const signed = await signRequest(server(), { method: 'GET', path: '/bucket-a/k', payloadHash: emptySha256, credentials });
+    const extra = await sendRaw(server(), 'GET', '/bucket-a/k', { ...signed.headers, 'x-amz-meta-sneaky': '1' }, []);
     expect(extra.status).toBe(403);
     expect(extra.body).toContain('HeadersNotSigned');
     const otherDay = signed.headers.authorization?.replace(/Credential=([^/]+)\/\d{8}/, 'Credential=$1/20200101') ?? '';
-    const misdated = await sendRaw(server, 'GET', '/bucket-a/k', { ...signed.headers, authorization: otherDay }, []);
+    const misdated = await sendRaw(server(), 'GET', '/bucket-a/k', { ...signed.headers, authorization: otherDay }, []);
     expect(misdated.status).toBe(400);
     expect(misdated.body).toContain('<Code>AuthorizationHeaderMalformed</Code>');
   });

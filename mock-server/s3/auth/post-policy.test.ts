@@ -1,28 +1,16 @@
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3Error } from '../errors.js';
 import { MultipartFormParser, type FormEvent } from './multipart-form.js';
-import { objectStorageToken, sendRaw, splitAt, startAuthTestServer, type AuthTestServer } from './test-support.js';
+import { sendRaw, splitAt, useAuthTestServer } from './test-support.js';
 
 const accessKeyId = 'AKIBEEPOSTPOLICY0001';
 const secretAccessKey = 'post-policy-secret';
 const region = 'us-east-1';
 
-let server: AuthTestServer;
-
-beforeAll(async () => {
-  server = await startAuthTestServer();
-  server.tokens.add(objectStorageToken(accessKeyId, secretAccessKey));
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.outcomes.length = 0;
-  server.clock.reset();
-});
+const server = useAuthTestServer(accessKeyId, secretAccessKey);
 
 function amzDateOf(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
@@ -40,7 +28,7 @@ interface FormOptions {
 
 /** Builds the fields a browser form would carry, signed as S3 documents (HMAC of the base64 policy). */
 async function signedFields(options: FormOptions = {}): Promise<Record<string, string>> {
-  const now = server.clock.now();
+  const now = server().clock.now();
   const amzDate = amzDateOf(now);
   const credential = `${options.accessKey ?? accessKeyId}/${amzDate.slice(0, 8)}/${region}/s3/aws4_request`;
   const fields: Record<string, string> = {
@@ -76,7 +64,7 @@ async function post(fields: Record<string, string>, file: Buffer | null, filenam
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   if (file) form.append('file', new Blob([file], { type: 'image/png' }), filename);
-  const response = await fetch(`${server.endpoint}/bucket-a`, { method: 'POST', body: form });
+  const response = await fetch(`${server().endpoint}/bucket-a`, { method: 'POST', body: form });
   return { status: response.status, text: await response.text() };
 }
 
@@ -85,7 +73,7 @@ describe('browser POST policy uploads', () => {
     const file = Buffer.from('\x89PNG fake image bytes\r\n--not-a-boundary\r\n');
     const response = await post(await signedFields(), file);
     expect(response.status).toBe(204);
-    const outcome = server.outcomes.at(-1);
+    const outcome = server().outcomes.at(-1);
     expect(outcome?.postKey).toBe('uploads/photo.png');
     expect(outcome?.body?.equals(file)).toBe(true);
     expect(outcome?.postFields?.['content-type']).toBe('image/png');
@@ -99,7 +87,7 @@ describe('browser POST policy uploads', () => {
         const file = Buffer.from(bytes);
         const response = await post(fields, file, filename.replace(/["\\\r\n/]/g, '_'));
         expect(response.status).toBe(204);
-        expect(server.outcomes.at(-1)?.body?.equals(file)).toBe(true);
+        expect(server().outcomes.at(-1)?.body?.equals(file)).toBe(true);
       }),
       { numRuns: 30 },
     );
@@ -120,9 +108,9 @@ describe('browser POST policy uploads', () => {
   });
 
   it('refuses an expired policy with 403 once the mock clock passes its expiration', async () => {
-    const fields = await signedFields({ expiration: new Date(server.clock.nowMs() + 60_000) });
+    const fields = await signedFields({ expiration: new Date(server().clock.nowMs() + 60_000) });
     expect((await post(fields, Buffer.from('ok'))).status).toBe(204);
-    server.clock.advance(61);
+    server().clock.advance(61);
     const response = await post(fields, Buffer.from('late'));
     expect(response.status).toBe(403);
     expect(response.text).toContain('Policy expired');
@@ -166,7 +154,7 @@ describe('browser POST policy uploads', () => {
     const boundary = 'cutboundary';
     const parts = Object.entries(fields).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
     const raw = Buffer.from(`${parts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\npartial file`);
-    const response = await sendRaw(server, 'POST', '/bucket-a', { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(raw.length) }, [raw]);
+    const response = await sendRaw(server(), 'POST', '/bucket-a', { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(raw.length) }, [raw]);
     expect(response.status).toBe(400);
     expect(response.body).toContain('<Code>IncompleteBody</Code>');
   });

@@ -8,6 +8,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createClock, type Clock } from '../../clock.js';
 import type { TokenRecord, TokenStore } from '../../context.js';
 import { S3Error } from '../errors.js';
@@ -181,6 +182,26 @@ export async function startAuthTestServer(): Promise<AuthTestServer> {
 }
 
 // ---- Hand-built SigV4 requests, for what the SDK never sends (signed chunks) or to send corrupted bodies. ----
+
+/**
+ * Registers the usual hooks for a test file (or describe block): one auth test server for all its tests, holding
+ * a token with these keys, with outcomes cleared (and, unless told otherwise, the clock reset) before each test.
+ */
+export function useAuthTestServer(accessKeyId: string, secretAccessKey: string, options: { resetClock?: boolean } = {}): () => AuthTestServer {
+  let server: AuthTestServer | undefined;
+  beforeAll(async () => {
+    server = await startAuthTestServer();
+    server.tokens.add(objectStorageToken(accessKeyId, secretAccessKey));
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  beforeEach(() => {
+    server!.outcomes.length = 0;
+    if (options.resetClock ?? true) server!.clock.reset();
+  });
+  return () => server!;
+}
 
 export interface RawCredentials {
   readonly accessKeyId: string;
