@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,21 +41,49 @@ export function waitForLine(child: ChildProcess, match: (line: string) => boolea
       clearTimeout(timer);
       child.off('exit', onExit);
       lines.close();
+      // Keep draining: a child blocked on a full stdout pipe would stall the benchmark.
+      child.stdout!.resume();
       resolve(line);
     });
   });
 }
 
-async function peakRss(pid: number | undefined): Promise<number | null> {
+/** A field of /proc/PID/status in bytes (VmRSS: resident now; VmHWM: peak resident so far), or null. */
+export async function memoryField(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): Promise<number | null> {
   if (!pid) return null;
   try {
-    const { readFile } = await import('node:fs/promises');
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     return match ? Number(match[1]) * 1024 : null;
   } catch {
     return null;
   }
+}
+
+const peakRss = (pid: number | undefined) => memoryField(pid, 'VmHWM');
+
+/** Polls a process's VmRSS every `intervalMs` until stopped; resolves to the largest value seen, in bytes. */
+export function sampleRss(pid: number | undefined, intervalMs = 20): { stop(): Promise<{ maxRssBytes: number | null; samples: number }> } {
+  let max: number | null = null;
+  let samples = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const rss = await memoryField(pid, 'VmRSS');
+      if (rss !== null) {
+        samples++;
+        max = Math.max(max ?? 0, rss);
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { maxRssBytes: max, samples };
+    },
+  };
 }
 
 function stopper(child: ChildProcess, cleanup?: () => Promise<void>) {
@@ -82,48 +110,56 @@ async function createBucket(endpoint: Omit<Endpoint, 'name'>) {
 }
 
 /** ibee-mock as users start it (`bin/ibee-mock.js`), with an admin token and one bucket. */
-export async function startIbeeMock(options: { dataDir?: boolean; name: string }): Promise<RunningPeer> {
+export async function startIbeeMock(options: { dataDir?: boolean; name: string; nodeArgs?: readonly string[] }): Promise<RunningPeer> {
   const dataDir = options.dataDir ? await mkdtemp(join(tmpdir(), 'ibee-bench-')) : null;
-  const args = [join(packageRoot, 'bin', 'ibee-mock.js'), '--api-port', '0', '--s3-port', '0', '--management-token', 'bench-management-token', '--log-level', 'error'];
+  const args = [...(options.nodeArgs ?? []), join(packageRoot, 'bin', 'ibee-mock.js'), '--api-port', '0', '--s3-port', '0', '--management-token', 'bench-management-token', '--log-level', 'error'];
   if (dataDir) args.push('--data-dir', dataDir);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = JSON.parse(await waitForLine(child, (line) => line.startsWith('{'))) as { api_url: string; s3_endpoint: string; project_id: string };
-  const created = await fetch(`${ready.api_url}/v1/projects/${ready.project_id}/api-tokens`, {
-    method: 'POST',
-    headers: { authorization: 'Bearer bench-management-token', 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } }),
+  const stop = stopper(child, async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
-  if (created.status !== 201) throw new Error(`token creation failed: ${created.status} ${await created.text()}`);
-  const token = (await created.json()) as { access_key_id: string; secret_access_key: string };
-  const endpoint = { name: options.name, url: ready.s3_endpoint, accessKeyId: token.access_key_id, secretAccessKey: token.secret_access_key, bucket: 'bench' };
-  await createBucket(endpoint);
-  return {
-    endpoint,
-    process: child,
-    peakRssBytes: () => peakRss(child.pid),
-    stop: stopper(child, async () => {
-      if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    }),
-  };
+  let endpoint: Endpoint;
+  try {
+    const ready = JSON.parse(await waitForLine(child, (line) => line.startsWith('{'))) as { api_url: string; s3_endpoint: string; project_id: string };
+    const created = await fetch(`${ready.api_url}/v1/projects/${ready.project_id}/api-tokens`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer bench-management-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } }),
+    });
+    if (created.status !== 201) throw new Error(`token creation failed: ${created.status} ${await created.text()}`);
+    const token = (await created.json()) as { access_key_id: string; secret_access_key: string };
+    endpoint = { name: options.name, url: ready.s3_endpoint, accessKeyId: token.access_key_id, secretAccessKey: token.secret_access_key, bucket: 'bench' };
+    await createBucket(endpoint);
+  } catch (error) {
+    // Never leave a half-started server behind.
+    await stop();
+    throw error;
+  }
+  return { endpoint, process: child, peakRssBytes: () => peakRss(child.pid), stop };
 }
 
-/** s3rver 3 (devDependency): it verifies no signatures, so it does strictly less work per request. */
+/**
+ * s3rver 3 (devDependency): it parses SigV4 headers but does not compute signatures ("Signature version 4
+ * calculation is unimplemented") nor check payload hashes or checksums; it does MD5 every body for the ETag.
+ * Started with --silent: the mock logs no per-request lines either.
+ */
 export async function startS3rver(): Promise<RunningPeer> {
   const dir = await mkdtemp(join(tmpdir(), 's3rver-bench-'));
   const port = await freePort();
   const bin = join(packageRoot, 'node_modules', 's3rver', 'bin', 's3rver.js');
-  const child = spawn(process.execPath, [bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--configure-bucket', 'bench'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const child = spawn(process.execPath, [bin, '--silent', '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--configure-bucket', 'bench'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  await waitForLine(child, (line) => /listening|S3rver/i.test(line)).catch(async () => {
-    // s3rver prints its banner only without --silent; fall back to polling the port.
-    await pollPort(port);
+  const stop = stopper(child, () => rm(dir, { recursive: true, force: true }));
+  await pollPort(port).catch(async (error: unknown) => {
+    await stop();
+    throw error;
   });
   return {
     endpoint: { name: 's3rver 3', url: `http://127.0.0.1:${port}`, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', bucket: 'bench' },
     process: child,
     peakRssBytes: () => peakRss(child.pid),
-    stop: stopper(child, () => rm(dir, { recursive: true, force: true })),
+    stop,
   };
 }
 
@@ -144,7 +180,10 @@ async function pollPort(port: number, timeoutMs = 10_000) {
 export async function startBareServer(): Promise<RunningPeer> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(packageRoot, 'dist', 'bench', 'bare-server.js'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await waitForLine(child, (line) => line === 'ready');
+  await waitForLine(child, (line) => line === 'ready').catch(async (error: unknown) => {
+    await stopper(child)();
+    throw error;
+  });
   return {
     endpoint: { name: 'bare node:http', url: `http://127.0.0.1:${port}`, accessKeyId: 'BARE', secretAccessKey: 'BARE', bucket: 'bench' },
     process: child,
@@ -160,9 +199,16 @@ export function motoAvailable(): boolean {
 /** moto in server mode, the mock most people use (present in this machine image's Python). */
 export async function startMoto(): Promise<RunningPeer> {
   const port = await freePort();
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await pollPort(port, 30_000);
+  // moto logs every request (werkzeug) to stderr; discarded, not piped, so it can never block on a full pipe.
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
   const endpoint = { name: 'moto_server', url: `http://127.0.0.1:${port}`, accessKeyId: 'testing', secretAccessKey: 'testing', bucket: 'bench' };
-  await createBucket(endpoint);
-  return { endpoint, process: child, peakRssBytes: () => peakRss(child.pid), stop: stopper(child) };
+  const stop = stopper(child);
+  try {
+    await pollPort(port, 30_000);
+    await createBucket(endpoint);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { endpoint, process: child, peakRssBytes: () => peakRss(child.pid), stop };
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { byteLimit, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
+import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
 
 /** Bodies as Buffers in a Map: the default, fast store for tests. Nothing survives the process. */
 export function createMemoryBlobStore(): BlobStore {
@@ -15,13 +14,18 @@ export function createMemoryBlobStore(): BlobStore {
         (error: unknown) => ({ error }),
       );
       const chunks: Buffer[] = [];
-      const limit = byteLimit(maxBytes, tooLarge);
-      await pipeline(source, limit, async (stream: AsyncIterable<Buffer>) => {
-        for await (const chunk of stream) chunks.push(chunk);
-      });
+      let size = 0;
+      // A plain loop rather than pipeline(source, byteLimit, sink): per request, pipeline's Transform and its
+      // AbortController (aborted, so a DOMException is built, on every finish) showed in the CPU profile of small
+      // PUTs. Leaving the loop by a throw destroys the source, as pipeline would.
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) throw tooLarge();
+        chunks.push(chunk);
+      }
       const failure = await verifiedOutcome;
       if (failure) throw failure.error;
-      const body = Buffer.concat(chunks);
+      const body = Buffer.concat(chunks, size);
       const id = randomUUID();
       blobs.set(id, body);
       return { id, size: body.length };
