@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -233,15 +233,19 @@ export async function runSuites(options: SuiteRunOptions): Promise<SuiteRunOutco
   const vitestOutput = new TailCapture(options.progress, redact);
   const startedAt = new Date();
   let interrupted = false;
-  // First Ctrl-C cancels the run so that the suites' teardown still removes what they created; a second one quits.
+  // First Ctrl-C cancels the run; vitest itself then exits within a millisecond, and the suites' global setup has
+  // what the run created removed before that (suites/target/interrupt.ts). A second Ctrl-C quits.
   const onSigint = (): void => {
     const vitest = reporter.vitest;
     if (interrupted || !vitest) process.exit(130);
     interrupted = true;
-    options.progress.write('\nInterrupted: cancelling the run and cleaning up (Ctrl-C again to quit now)…\n');
+    options.progress.write('\nInterrupted: stopping the run and removing what it created…\n');
     void vitest.cancelCurrentRun('keyboard-input');
   };
   process.on('SIGINT', onSigint);
+  // An interrupted run exits from inside vitest: the checks file must not outlive it.
+  const removeWorkDir = (): void => rmSync(workDir, { recursive: true, force: true });
+  process.on('exit', removeWorkDir);
   const exitCodeBefore = process.exitCode;
   // The global setup runs in this process and may console.log; stdout is kept for the final summary.
   const stdoutWrite = process.stdout.write;
@@ -271,6 +275,7 @@ export async function runSuites(options: SuiteRunOptions): Promise<SuiteRunOutco
     reporter.errors.push(`vitest failed to start: ${(error as Error).message}`);
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('exit', removeWorkDir);
     process.stdout.write = stdoutWrite;
     // The CLI decides the exit code from the results, not vitest.
     process.exitCode = exitCodeBefore;

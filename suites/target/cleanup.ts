@@ -3,10 +3,14 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 /**
  * Safety on real accounts: everything a run creates is named with its prefix, tracked here, and removed in
  * teardown even when tests fail. Each entry is also appended to a journal file shared by the run, so that the
- * global teardown (and a SIGINT handler) can remove what a crashed or interrupted worker left behind.
+ * global teardown (and, after SIGINT or SIGTERM, a detached cleaner process) can remove what a crashed or
+ * interrupted worker left behind. Names are journaled before the creation request is sent (write-ahead): a
+ * creation cut off before its answer arrived is still found, by its name under the run prefix.
  */
 
 export type JournalEntry =
+  /** Written before a token named `name` is requested; the token, if the target made it, is found by name. */
+  | { readonly kind: 'token-name'; readonly name: string }
   | { readonly kind: 'token'; readonly id: string }
   | { readonly kind: 'bucket'; readonly name: string }
   | { readonly kind: 'removed-token'; readonly id: string }
@@ -17,8 +21,15 @@ export interface Outstanding {
   readonly buckets: readonly string[];
 }
 
-export function readJournal(file: string): Outstanding {
-  if (!existsSync(file)) return { tokenIds: [], buckets: [] };
+/** What the journal says may still exist: created tokens and buckets, and the names of requested tokens. */
+export interface JournaledRun extends Outstanding {
+  /** Every token name requested under the run prefix (created or not: only the target knows). */
+  readonly tokenNames: readonly string[];
+}
+
+export function readJournal(file: string): JournaledRun {
+  if (!existsSync(file)) return { tokenIds: [], buckets: [], tokenNames: [] };
+  const tokenNames = new Set<string>();
   const tokens = new Set<string>();
   const buckets = new Set<string>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -29,12 +40,13 @@ export function readJournal(file: string): Outstanding {
     } catch {
       continue; // a line cut short by an interrupted write
     }
-    if (entry.kind === 'token') tokens.add(entry.id);
+    if (entry.kind === 'token-name') tokenNames.add(entry.name);
+    else if (entry.kind === 'token') tokens.add(entry.id);
     else if (entry.kind === 'removed-token') tokens.delete(entry.id);
     else if (entry.kind === 'bucket') buckets.add(entry.name);
     else if (entry.kind === 'removed-bucket') buckets.delete(entry.name);
   }
-  return { tokenIds: [...tokens], buckets: [...buckets] };
+  return { tokenIds: [...tokens], buckets: [...buckets], tokenNames: [...tokenNames] };
 }
 
 export interface BucketRemover {
@@ -64,6 +76,11 @@ export class CleanupRegistry {
     return name.startsWith(`${this.runPrefix}-`);
   }
 
+  /** Journals a token name before its creation is requested (names outside the prefix are never looked for). */
+  intendToken(name: string): void {
+    if (this.owns(name)) this.journal({ kind: 'token-name', name });
+  }
+
   trackToken(id: string): void {
     this.tokens.add(id);
     this.journal({ kind: 'token', id });
@@ -81,6 +98,12 @@ export class CleanupRegistry {
 
   bucketRemoved(name: string): void {
     if (this.buckets.delete(name)) this.journal({ kind: 'removed-bucket', name });
+  }
+
+  /** Takes over what a journal says is outstanding (for a sweep), without journaling it again. */
+  adopt(outstanding: Outstanding): void {
+    for (const id of outstanding.tokenIds) this.tokens.add(id);
+    for (const name of outstanding.buckets) if (this.owns(name)) this.buckets.add(name);
   }
 
   outstanding(): Outstanding {

@@ -34,6 +34,21 @@ describe('cleanup registry', () => {
     );
   });
 
+  it('journals requested token names before creation, only under the run prefix', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom('run1-', 'run10-', 'run1', 'x-'), fc.string({ maxLength: 3 })).chain((p) => fc.tuple(fc.constant(p), fc.string({ maxLength: 8 }))), { maxLength: 20 }), (parts) => {
+        const dir = mkdtempSync(join(tmpdir(), 'ibee-cleanup-'));
+        dirs.push(dir);
+        const journal = join(dir, 'j.jsonl');
+        const registry = new CleanupRegistry('run1', journal);
+        const names = parts.map(([prefix, rest]) => `${prefix}${rest}`);
+        for (const name of names) registry.intendToken(name);
+        expect([...readJournal(journal).tokenNames].sort()).toEqual([...new Set(names.filter((n) => n.startsWith('run1-')))].sort());
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it('never touches a bucket outside the run prefix', () => {
     const registry = new CleanupRegistry('run1', null);
     expect(() => registry.trackBucket('someone-elses-bucket')).toThrow(/run prefix/);

@@ -5,12 +5,14 @@ import type { TestProject } from 'vitest/node';
 import { readRunSettings, readTargetEndpoint } from './config.js';
 import type { RunInfo } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
+import { guardAgainstInterrupts } from './interrupt.js';
 import { sweepJournal } from './sweep.js';
 
 /**
  * vitest globalSetup of the `conformance` project: settles the target (IBEE_* variables, or the embedded mock
  * started in-process when IBEE_API_URL is not set), the seed and the run prefix once for all test files, and
- * removes whatever the run created (journaled by the workers) at the end, also after failed or cancelled runs.
+ * removes whatever the run created (journaled by the workers) at the end, also after failed or cancelled runs,
+ * and after SIGINT or SIGTERM (interrupt.ts: vitest exits on those without any teardown).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const settings = readRunSettings();
@@ -25,9 +27,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,
   );
 
+  // Guarded until the teardown below has finished: a signal during its sweep hands the rest to the cleaner.
+  const interrupts = guardAgainstInterrupts(run, journalDir);
   let finishing: Promise<void> | null = null;
-  // Interrupts: `ibee-conformance run` turns the first Ctrl-C into a cancelled run, after which vitest calls this
-  // teardown, so the sweep runs then too. (Plain vitest exits on SIGINT without any teardown.)
   return () =>
     (finishing ??= (async () => {
       try {
@@ -36,7 +38,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
           console.error(`ibee-conformance: could not remove ${left.buckets.length} bucket(s) and ${left.tokenIds.length} token(s) under prefix ${settings.runPrefix}`);
         }
       } finally {
-        rmSync(journalDir, { recursive: true, force: true });
+        interrupts.dispose();
+        // After an interrupt the folder is the detached cleaner's to remove.
+        if (!interrupts.interrupted) rmSync(journalDir, { recursive: true, force: true });
         await mock?.close();
       }
     })());

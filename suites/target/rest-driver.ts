@@ -85,6 +85,8 @@ export class RestTokenDriver implements TokenDriver {
   }
 
   async createTokenRaw(body: unknown): Promise<HttpExchange> {
+    // Write-ahead: if the answer never arrives (an interrupted run), the token is still found by its name.
+    if (isRecord(body) && typeof body['name'] === 'string') this.cleanup.intendToken(body['name']);
     const exchange = await httpRequest('POST', this.tokensUrl, { headers: this.auth, json: body });
     const created = exchange.json;
     // Whatever the endpoint created (even wrongly) is the run's to clean up, and its secrets are redacted.
