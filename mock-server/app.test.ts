@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { request as httpRequest } from 'node:http';
+import { CreateBucketCommand, HeadObjectCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { s3SigningRegion } from '../spec/index.js';
@@ -137,6 +141,76 @@ describe('createMockServer', () => {
     expect((await api(second, 'GET', '/v1/object-storage/buckets', gone.body.bearer_token)).status).toBe(401);
     const listed = await s3For(second, kept.body).send(new ListBucketsCommand({}));
     expect(listed.Buckets?.map((b) => b.Name)).toEqual(['durable']);
+  });
+
+  it('keeps the moved clock across a restart with a data dir, so an expired token stays expired', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ibee-mock-clock-'));
+    dirs.push(dataDir);
+    const managementToken = 'management-token-for-clock-restart';
+    const first = await createMockServer({ dataDir, managementToken });
+    const token = await api(first, 'POST', `/v1/projects/${first.projectId}/api-tokens`, managementToken, {
+      name: 'short', expires_in_days: 1, billing: { permission_type: 'read_only' },
+    });
+    expect((await api(first, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(200);
+    await api(first, 'POST', '/_mock/clock', managementToken, { advance_seconds: 2 * 86_400 });
+    expect((await api(first, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(401);
+    const movedTo = Date.parse((await api(first, 'GET', '/_mock/clock', managementToken)).body.now);
+    await first.close();
+
+    const second = await start({ dataDir, managementToken });
+    expect((await api(second, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(401);
+    expect((await api(second, 'GET', `/v1/projects/${second.projectId}/api-tokens/${token.body.id}`, managementToken)).body.status).toBe('expired');
+    expect(Date.parse((await api(second, 'GET', '/_mock/clock', managementToken)).body.now)).toBeGreaterThanOrEqual(movedTo);
+  });
+
+  it('refuses an upload whose token is revoked while its body is still arriving, and stores nothing', async () => {
+    const server = await start();
+    const created = await api(server, 'POST', `/v1/projects/${server.projectId}/api-tokens`, server.managementToken, adminRw);
+    const client = s3For(server, created.body);
+    await client.send(new CreateBucketCommand({ Bucket: 'in-flight' }));
+
+    const url = new URL(`${server.s3Endpoint}/in-flight/slow`);
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: created.body.access_key_id, secretAccessKey: created.body.secret_access_key },
+      region: s3SigningRegion.value.default,
+      service: 's3',
+      sha256: Hash.bind(null, 'sha256'),
+      uriEscapePath: false,
+    });
+    const signed = await signer.sign(
+      new HttpRequest({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        headers: { host: url.host, 'content-length': '10', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      }),
+    );
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ method: 'PUT', host: url.hostname, port: url.port, path: url.pathname, headers: signed.headers }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write('12345');
+      // Revoke while the body is half sent; only then send the rest.
+      setTimeout(() => {
+        void api(server, 'POST', `/v1/projects/${server.projectId}/api-tokens/${created.body.id}/revoke`, server.managementToken).then((revoked) => {
+          expect(revoked.status).toBe(200);
+          req.end('67890');
+        }, reject);
+      }, 100);
+    });
+    const answered = await response;
+    expect(answered.status).toBe(403);
+    expect(answered.body).toContain('<Code>AccessDenied</Code>');
+
+    const other = await api(server, 'POST', `/v1/projects/${server.projectId}/api-tokens`, server.managementToken, adminRw);
+    await expect(s3For(server, other.body).send(new HeadObjectCommand({ Bucket: 'in-flight', Key: 'slow' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
   });
 
   it('remembers the projects it was first given when restarted without any', async () => {

@@ -10,7 +10,7 @@ import { answerMalformedRequests, restMalformedAnswer, s3MalformedAnswer, type M
 import { managementCredential } from './rest/auth.js';
 import { createRestApp } from './rest/app.js';
 import { createS3App } from './s3/app.js';
-import { openDatabase, rememberedProjectIds } from './store/database.js';
+import { clockOffsetStore, openDatabase, rememberedProjectIds } from './store/database.js';
 import { createStorage } from './store/storage.js';
 import { createTokenStore } from './tokens/token-store.js';
 
@@ -102,8 +102,9 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.dataDir ?? null;
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'warn' });
-  const clock = createClock();
   const db = openDatabase(dataDir);
+  const savedOffset = dataDir === null ? null : clockOffsetStore(db);
+  const clock = createClock(Date.now, savedOffset ? { offsetMs: savedOffset.offsetMs, onChange: savedOffset.save } : {});
   const servers: Server[] = [];
   let storageClose: (() => Promise<void>) | undefined;
   try {

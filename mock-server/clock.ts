@@ -13,18 +13,27 @@ export interface Clock {
   reset(): void;
 }
 
-export function createClock(realNow: () => number = Date.now): Clock {
-  let offset = 0;
+export interface ClockOptions {
+  /** Offset to start from, e.g. the one a durable mock saved before a restart. */
+  readonly offsetMs?: number;
+  /** Called with the new offset whenever it changes, so that a durable mock can keep it. */
+  readonly onChange?: (offsetMs: number) => void;
+}
+
+export function createClock(realNow: () => number = Date.now, options: ClockOptions = {}): Clock {
+  let offset = options.offsetMs ?? 0;
   return {
     nowMs: () => realNow() + offset,
     now: () => new Date(realNow() + offset),
     advance(seconds: number) {
       if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError('advance_seconds must be a non-negative number');
       offset += Math.round(seconds * 1000);
+      options.onChange?.(offset);
     },
     offsetMs: () => offset,
     reset() {
       offset = 0;
+      options.onChange?.(offset);
     },
   };
 }

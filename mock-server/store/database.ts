@@ -39,3 +39,14 @@ export function rememberedProjectIds(db: Database.Database, given: readonly stri
   db.transaction(() => ids.forEach((id, position) => insert.run(position, id)))();
   return ids;
 }
+
+/**
+ * The mock clock's offset, kept in the data dir: a token that expired because tests moved time forward must stay
+ * expired after a restart, and objects must not come back dated in the future.
+ */
+export function clockOffsetStore(db: Database.Database): { readonly offsetMs: number; save(offsetMs: number): void } {
+  db.exec('CREATE TABLE IF NOT EXISTS mock_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_ms INTEGER NOT NULL)');
+  const row = db.prepare<[], { offset_ms: number }>('SELECT offset_ms FROM mock_clock WHERE id = 1').get();
+  const upsert = db.prepare('INSERT INTO mock_clock (id, offset_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET offset_ms = excluded.offset_ms');
+  return { offsetMs: row?.offset_ms ?? 0, save: (offsetMs) => void upsert.run(offsetMs) };
+}

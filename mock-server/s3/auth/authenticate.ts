@@ -242,7 +242,7 @@ async function verifyHeaderSignature(
 
   const signingKey = await checkSignature(req, target, query, params, token.secretAccessKey, longDate, contentSha256.trim());
   const signing: ChunkSigningContext = { signingKey, longDate, scope: params.credential.scope, seedSignature: params.signature };
-  const body = requestBody(req, mode, signing, new Map());
+  const body = requestBody(req, mode, signing, new Map(), stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
   return { token, params, body };
 }
 
@@ -281,7 +281,7 @@ async function verifyPresignedSignature(
   for (const [key, value] of Object.entries(query)) {
     if (algorithmOfChecksumHeader(key) && typeof value === 'string') queryChecksums.set(key.toLowerCase(), value);
   }
-  const body = requestBody(req, mode, null, queryChecksums);
+  const body = requestBody(req, mode, null, queryChecksums, stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
   return { token, params, body };
 }
 
@@ -290,12 +290,28 @@ function parseLength(value: string, header: string): number {
   return Number(value.trim());
 }
 
+/**
+ * Revocation is immediate, also for an upload already under way: when its body has arrived, the token is read
+ * again (never cached) and the body fails with AccessDenied if the token was revoked or expired meanwhile, so
+ * nothing is committed.
+ */
+function stillUsable(ctx: AuthContext, accessKeyId: string): () => void {
+  return () => {
+    const current = ctx.tokens.findByAccessKeyId(accessKeyId);
+    const usable = current ? tokenIsUsable(current, ctx.clock.nowMs()) : ({ allowed: false, reason: 'revoked' } as const);
+    if (!usable.allowed) {
+      throw accessDenied(usable.reason === 'expired' ? 'The access key has expired.' : 'The access key has been revoked.');
+    }
+  };
+}
+
 /** Gathers the body's promises from headers (and hoisted query checksums) and wraps the request in a verified stream. */
 function requestBody(
   req: IncomingMessage,
   mode: PayloadMode,
   signing: ChunkSigningContext | null,
   queryChecksums: ReadonlyMap<string, string>,
+  beforeFinish: () => void,
 ): AuthenticatedRequest['body'] {
   const streaming = mode.kind === 'streaming-signed' || mode.kind === 'streaming-unsigned-trailer';
   const contentEncoding = (headerValue(req, 'content-encoding') ?? '').toLowerCase();
@@ -368,7 +384,7 @@ function requestBody(
     const signed = mode.kind === 'streaming-signed';
     decoder = new AwsChunkedDecoder({ signing: signed ? signing : null, signedTrailer: signed && mode.trailer });
   }
-  return createVerifiedBody({ source: req, decoder, verifier, declaredLength });
+  return createVerifiedBody({ source: req, decoder, verifier, declaredLength, beforeFinish });
 }
 
 /** Content-Encoding to store for an object: the request's, without the aws-chunked transfer coding. */
