@@ -9,6 +9,10 @@ import { outputFiles, uniqueChecks } from './write.js';
  * Merging shard outputs: each shard directory holds results.json and checks.jsonl (written by `run`). The merged
  * report is aggregated again from the union of the checks, so a requirement skipped in one shard (its checks ran
  * in another) is judged on all of them.
+ *
+ * Sharded inputs must cover every shard 1..n exactly once, with one n and one seed: a shard that died before
+ * uploading its output would otherwise leave part of the suite unrun behind a passing gate. Those gaps become run
+ * errors (so the gate fails), yet the merged report is still written to show what did run.
  */
 
 export interface ShardOutput {
@@ -58,12 +62,64 @@ export interface MergedRun {
   readonly notes: readonly string[];
 }
 
+const shardPattern = /^(\d+)\/(\d+)$/;
+
+/**
+ * Run errors for sharded inputs that do not form one complete run: every shard 1..n exactly once, one n, one seed.
+ * Inputs without shard info (unsharded runs) are not checked, as before shards were recorded.
+ */
+export function shardCoverageErrors(shards: readonly ShardOutput[]): string[] {
+  const sharded = shards.filter((s) => s.results.shard !== undefined);
+  if (sharded.length === 0) return [];
+  const errors: string[] = [];
+  const unsharded = shards.filter((s) => s.results.shard === undefined);
+  if (unsharded.length > 0) {
+    errors.push(`Merge mixes sharded and unsharded outputs: ${unsharded.map((s) => s.dir).join(', ')} record no shard.`);
+  }
+  const byIndex = new Map<number, string[]>();
+  const counts = new Set<number>();
+  for (const s of sharded) {
+    const match = shardPattern.exec(s.results.shard!);
+    const index = Number(match?.[1]);
+    const count = Number(match?.[2]);
+    if (!match || count < 1 || index < 1 || index > count) {
+      errors.push(`${s.dir}: shard "${s.results.shard}" is not i/n with 1 <= i <= n.`);
+      continue;
+    }
+    counts.add(count);
+    byIndex.set(index, [...(byIndex.get(index) ?? []), s.dir]);
+  }
+  const described = sharded.map((s) => `${s.dir}: ${s.results.shard}`).join(', ');
+  if (counts.size > 1) {
+    errors.push(`Merge inputs disagree on the shard count (${described}).`);
+  } else if (counts.size === 1) {
+    const [count] = [...counts] as [number];
+    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
+    if (missing.length > 0) {
+      errors.push(
+        `Incomplete sharded run: missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} ` +
+          `(got ${described}); the checks of the missing shards never ran.`,
+      );
+    }
+    for (const [index, dirs] of [...byIndex].sort(([a], [b]) => a - b)) {
+      if (dirs.length > 1) errors.push(`Duplicate shard ${index}/${count}: given ${dirs.length} times (${dirs.join(', ')}).`);
+    }
+  }
+  const seeds = union(sharded.map((s) => [s.results.seed]));
+  if (seeds.length > 1) {
+    errors.push(`Shards of one run must share a seed, but they used ${seeds.join(', ')} (${sharded.map((s) => `${s.dir}: seed ${s.results.seed}`).join(', ')}).`);
+  }
+  return errors;
+}
+
 export function mergeShards(shards: readonly ShardOutput[], options: AggregateOptions = {}): MergedRun {
   const first = shards[0];
   if (!first) throw new Error('merge needs at least one shard directory');
   const notes: string[] = [];
+  const coverageErrors = shardCoverageErrors(shards);
   const seeds = union(shards.map((s) => [s.results.seed]));
-  if (seeds.length > 1) notes.push(`Shards used different seeds (${seeds.join(', ')}); the merged report shows the first. Each failure's replay names its own seed.`);
+  // For sharded inputs a seed mismatch is a run error (above); for unsharded ones it stays a note.
+  if (seeds.length > 1 && !shards.some((s) => s.results.shard !== undefined)) notes.push(`Shards used different seeds (${seeds.join(', ')}); the merged report shows the first. Each failure's replay names its own seed.`);
   // Each embedded run starts its own mock on a fresh port; only external targets must agree.
   const targets = union(shards.map((s) => [s.results.target.embedded ? 'the embedded mock' : s.results.target.s3_endpoint]));
   if (targets.length > 1) notes.push(`Shards ran against different targets (${targets.join(', ')}); the merged report names the first.`);
@@ -79,10 +135,13 @@ export function mergeShards(shards: readonly ShardOutput[], options: AggregateOp
     seed: first.results.seed,
     runs: first.results.runs,
     ...(onlies.every((o) => o && o.length > 0) ? { only: union(onlies) } : {}),
-    errors: union([...shards.map((s) => s.results.errors), ...shards.map((s) => s.problems)]).filter(
-      // Recomputed by aggregate from the checks themselves.
-      (e) => !/^Check ".*" names unknown requirement id/.test(e),
-    ),
+    errors: [
+      ...coverageErrors,
+      ...union([...shards.map((s) => s.results.errors), ...shards.map((s) => s.problems)]).filter(
+        // Recomputed by aggregate from the checks themselves.
+        (e) => !/^Check ".*" names unknown requirement id/.test(e),
+      ),
+    ],
   };
   const checks = prepareChecks(shards.flatMap((s) => s.checks), run, options);
   return { results: aggregate(checks, run, options), checks, notes };

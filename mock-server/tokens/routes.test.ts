@@ -100,13 +100,13 @@ describe('POST /v1/projects/{project_id}/api-tokens', () => {
     expect(h.tokens.list('1001')).toEqual([]);
   });
 
-  it('accepts names of 1..100 characters and refuses empty or longer ones', async () => {
+  it('accepts names of 1..100 characters and refuses empty, blank or longer ones', async () => {
     const { min, max } = tokenNameLength.value;
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: 'grapheme', minLength: 0, maxLength: max + 20 }), async (name) => {
+      fc.asyncProperty(fc.oneof(fc.string({ unit: 'grapheme', minLength: 0, maxLength: max + 20 }), fc.stringMatching(/^[ \t]{1,5}$/)), async (name) => {
         const length = Array.from(name).length;
         const res = await h.call('POST', tokensUrl(), { token: managementToken, json: { name, billing: { permission_type: 'read_only' } } });
-        if (length >= min && length <= max) {
+        if (length >= min && length <= max && name.trim() !== '') {
           expect(res.status).toBe(201);
           expect(res.body.name).toBe(name);
           const read = await h.call('GET', `${tokensUrl()}/${res.body.id}`, { token: managementToken });
@@ -186,7 +186,7 @@ describe('POST /v1/projects/{project_id}/api-tokens', () => {
       fc.record({ permission_type: fc.constant('object_ro'), bucket_scope: fc.constant('all'), allowed_buckets: fc.uniqueArray(bucketName, { minLength: 1, maxLength: 3 }) }),
     );
     const request = fc.record({
-      name: field(fc.string({ minLength: 1, maxLength: 100 }), fc.oneof(fc.constant(''), fc.string({ minLength: 101, maxLength: 130 }), fc.integer()), 'invalid_name'),
+      name: field(fc.string({ minLength: 1, maxLength: 100 }).filter((n) => n.trim() !== ''), fc.oneof(fc.constant(''), fc.constant('   '), fc.string({ minLength: 101, maxLength: 130 }), fc.integer()), 'invalid_name'),
       description: field(fc.oneof(fc.string({ maxLength: 500 }), fc.constant(null)), fc.oneof(fc.string({ minLength: 501, maxLength: 520 }), fc.boolean()), 'invalid_description'),
       expires_in_days: field(fc.integer({ min: 1, max: 365 }), fc.oneof(fc.integer({ min: 366 }), fc.integer({ max: 0 })), 'invalid_expiry'),
       object_storage: field(objectStorage, badObjectStorage, 'invalid_bucket_scope'),

@@ -53,6 +53,8 @@ function checkName(name: string): void {
   const length = characters(name);
   if (length < min || length > max) throw unprocessable('invalid_name', `name must be ${min} to ${max} characters long.`);
   if (!name.isWellFormed()) throw unprocessable('invalid_name', 'name must be well-formed Unicode (no lone surrogates).');
+  // A name of only white space names nothing: it is as empty as "".
+  if (name.trim() === '') throw unprocessable('invalid_name', 'name must not be blank.');
 }
 
 function checkDescription(description: string): void {
