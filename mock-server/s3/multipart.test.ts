@@ -230,3 +230,36 @@ describe('multipart upload', () => {
     expect(unknown.code).toBe('NoSuchUpload');
   });
 });
+
+describe('conditional CompleteMultipartUpload', () => {
+  async function uploadOnePart(key: string) {
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const { ETag } = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'assembled' }));
+    return { UploadId: UploadId!, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: ETag! }] } };
+  }
+
+  it('If-None-Match: * on an existing key is 412, keeps the object and the upload; on a new key it completes', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-complete', Body: 'existing' }));
+    const upload = await uploadOnePart('cond-complete');
+    const refused = await failure(client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'cond-complete', ...upload, IfNoneMatch: '*' })));
+    expect(refused).toEqual({ code: 'PreconditionFailed', status: 412 });
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond-complete' }));
+    expect(await got.Body!.transformToString()).toBe('existing');
+    expect((await client.send(new ListPartsCommand({ Bucket: bucket, Key: 'cond-complete', UploadId: upload.UploadId }))).Parts).toHaveLength(1);
+
+    const fresh = await uploadOnePart('cond-complete-new');
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'cond-complete-new', ...fresh, IfNoneMatch: '*' }));
+    const made = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond-complete-new' }));
+    expect(await made.Body!.transformToString()).toBe('assembled');
+  });
+
+  it('If-Match needs the current ETag', async () => {
+    const { ETag } = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-complete-match', Body: 'v1' }));
+    const upload = await uploadOnePart('cond-complete-match');
+    const refused = await failure(client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'cond-complete-match', ...upload, IfMatch: '"00"' })));
+    expect(refused).toEqual({ code: 'PreconditionFailed', status: 412 });
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'cond-complete-match', ...upload, IfMatch: ETag! }));
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond-complete-match' }));
+    expect(await got.Body!.transformToString()).toBe('assembled');
+  });
+});

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -402,6 +403,82 @@ describe('conditional writes', () => {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond-write', Body: 'three', IfMatch: first.ETag }));
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond-write' }));
     expect(await got.Body!.transformToString()).toBe('three');
+  });
+});
+
+describe('racing conditional writes', () => {
+  /**
+   * Starts two PutObjects on one key whose bodies are held open halfway, so both pass the early condition check
+   * before either commits; then finishes them. Returns the outcomes in start order and the stored body.
+   */
+  async function race(key: string, conditions: [{ IfNoneMatch?: string; IfMatch?: string }, { IfNoneMatch?: string; IfMatch?: string }]) {
+    const bodies = ['first-body', 'second-body'];
+    const streams = bodies.map(() => new PassThrough());
+    const sends = conditions.map((condition, index) =>
+      requiredClient
+        .send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: streams[index], ContentLength: bodies[index]!.length, ...condition }))
+        .then(() => 200, (error: S3ServiceException) => ({ status: error.$metadata?.httpStatusCode, code: error.name })),
+    );
+    streams.forEach((stream, index) => stream.write(bodies[index]!.slice(0, 3)));
+    // Both requests are now past authentication and the early check, waiting for the rest of their bodies.
+    await sleep(200);
+    streams.forEach((stream, index) => stream.end(bodies[index]!.slice(3)));
+    const outcomes = await Promise.all(sends);
+    const stored = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
+    return { outcomes, stored, bodies };
+  }
+
+  it('of two PUTs with If-None-Match: * on a new key, exactly one wins and the loser gets 412', async () => {
+    const { outcomes, stored, bodies } = await race('race-new', [{ IfNoneMatch: '*' }, { IfNoneMatch: '*' }]);
+    expect(outcomes.filter((outcome) => outcome === 200)).toHaveLength(1);
+    expect(outcomes).toContainEqual({ status: 412, code: 'PreconditionFailed' });
+    expect(stored).toBe(bodies[outcomes.indexOf(200)]);
+  });
+
+  it('of two PUTs with If-Match on the same ETag, exactly one wins and the loser gets 412', async () => {
+    const { ETag } = await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'race-match', Body: 'base' }));
+    const { outcomes, stored, bodies } = await race('race-match', [{ IfMatch: ETag! }, { IfMatch: ETag! }]);
+    expect(outcomes.filter((outcome) => outcome === 200)).toHaveLength(1);
+    expect(outcomes).toContainEqual({ status: 412, code: 'PreconditionFailed' });
+    expect(stored).toBe(bodies[outcomes.indexOf(200)]);
+  });
+
+  it('a CopyObject with If-None-Match: * onto an existing key is refused with 412', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'copy-cond-src', Body: 'source' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'copy-cond-dst', Body: 'kept' }));
+    const copied = await signedFetch(s3, credentials, 'PUT', `/${bucket}/copy-cond-dst`, {
+      headers: { 'x-amz-copy-source': `/${bucket}/copy-cond-src`, 'if-none-match': '*' },
+    });
+    expect(copied.status).toBe(412);
+    expect(copied.text).toContain('<Code>PreconditionFailed</Code>');
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'copy-cond-dst' }));
+    expect(await got.Body!.transformToString()).toBe('kept');
+  });
+});
+
+describe('versionId on an unversioned bucket', () => {
+  it('a bogus versionId on Delete, Get and Head is InvalidArgument and leaves the object intact', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'versioned-key', Body: 'still here' }));
+    const bogus = '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY';
+    const deleted = await failure(client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'versioned-key', VersionId: bogus })));
+    expect(deleted).toMatchObject({ code: 'InvalidArgument', status: 400 });
+    expect(deleted.error.message).toBe('Invalid version id specified');
+    expect(await failure(client.send(new GetObjectCommand({ Bucket: bucket, Key: 'versioned-key', VersionId: bogus })))).toMatchObject({
+      code: 'InvalidArgument',
+      status: 400,
+    });
+    expect((await failure(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'versioned-key', VersionId: bogus })))).status).toBe(400);
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'versioned-key' }));
+    expect(await got.Body!.transformToString()).toBe('still here');
+  });
+
+  it('versionId "null" names the current object', async () => {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'null-version', Body: 'current' }));
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'null-version', VersionId: 'null' }));
+    expect(await got.Body!.transformToString()).toBe('current');
+    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'null-version', VersionId: 'null' }))).ContentLength).toBe(7);
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'null-version', VersionId: 'null' }));
+    expect((await failure(client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'null-version' })))).status).toBe(404);
   });
 });
 

@@ -170,6 +170,14 @@ export function withCopySource(operation: string | null, copySource: string | un
   return operation;
 }
 
+/**
+ * Buckets are unversioned: the only version id is the literal "null" (the current object). Any other value is
+ * refused before anything is read or changed, never taken to mean the current object.
+ */
+export function requireNullVersion(versionId: string | null): void {
+  if (versionId !== null && versionId !== 'null') throw new S3Error('InvalidArgument', 'Invalid version id specified', { ArgumentName: 'versionId', ArgumentValue: versionId });
+}
+
 /** Parses `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded. */
 export function parseCopySource(header: string): { bucket: string; key: string } {
   const invalid = () => new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
@@ -179,7 +187,7 @@ export function parseCopySource(header: string): { bucket: string; key: string }
   const questionMark = header.indexOf('?');
   const pathPart = questionMark >= 0 ? header.slice(0, questionMark) : header;
   const versionId = questionMark >= 0 ? new URLSearchParams(header.slice(questionMark + 1)).get('versionId') : null;
-  if (versionId !== null && versionId !== 'null') throw new S3Error('InvalidArgument', 'Invalid version id specified');
+  requireNullVersion(versionId);
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathPart);

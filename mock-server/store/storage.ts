@@ -119,6 +119,13 @@ export interface CompletedPartRequest {
   readonly checksums?: Checksums;
 }
 
+/**
+ * A write precondition (If-None-Match / If-Match on PutObject, CopyObject, CompleteMultipartUpload): re-run against
+ * the key's current object in the same transaction as the commit, so that of racing conditional writes only one wins.
+ * Throws (PreconditionFailed) to refuse the write; the new body is then discarded.
+ */
+export type WritePrecondition = (current: StoredObject | undefined) => void;
+
 /** Derives the assembled object's checksums from its parts (S3's composite checksums); supplied by the caller. */
 export type PartChecksumCombiner = (upload: MultipartUpload, parts: readonly StoredPart[]) => Checksums;
 
@@ -132,8 +139,8 @@ export interface Storage extends StorageStore {
   getObject(bucket: string, key: string): StoredObject | undefined;
   /** Streams the object's body (or a range of it); opened at once, so a concurrent delete cannot break it. */
   readObject(object: StoredObject, range?: ByteRange): Readable;
-  putObject(bucket: string, key: string, body: IncomingBody, metadata: ObjectMetadata): Promise<StoredObject>;
-  copyObject(source: StoredObject, bucket: string, key: string, metadata: ObjectMetadata): Promise<StoredObject>;
+  putObject(bucket: string, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
+  copyObject(source: StoredObject, bucket: string, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   /** Whether an object was there. */
   deleteObject(bucket: string, key: string): Promise<boolean>;
   listObjects(bucket: string, options: ListOptions): ObjectListing;
@@ -144,7 +151,12 @@ export interface Storage extends StorageStore {
   putPart(upload: MultipartUpload, partNumber: number, body: IncomingBody): Promise<StoredPart>;
   copyPart(upload: MultipartUpload, partNumber: number, source: StoredObject, range: ByteRange | null): Promise<StoredPart>;
   listParts(uploadId: string, afterPartNumber: number, maxParts: number): { parts: readonly StoredPart[]; isTruncated: boolean };
-  completeUpload(upload: MultipartUpload, parts: readonly CompletedPartRequest[], combineChecksums?: PartChecksumCombiner): Promise<StoredObject>;
+  completeUpload(
+    upload: MultipartUpload,
+    parts: readonly CompletedPartRequest[],
+    combineChecksums?: PartChecksumCombiner,
+    precondition?: WritePrecondition,
+  ): Promise<StoredObject>;
   abortUpload(upload: MultipartUpload): Promise<void>;
   listUploads(bucket: string, options: UploadListOptions): UploadListing;
 }
@@ -402,17 +414,18 @@ export function createStorage(options: StorageOptions): Storage {
   };
 
   /** Commits an object row, unless its bucket vanished meanwhile; returns the blob the object pointed to before. */
-  const commitObject = db.transaction((row: ObjectRow): string | null => {
+  const commitObject = db.transaction((row: ObjectRow, precondition?: WritePrecondition): string | null => {
     if (!q.bucket.get(row.bucket)) throw noSuchBucket(row.bucket);
     const previous = q.object.get(row.bucket, row.key);
+    precondition?.(previous ? toObject(previous) : undefined);
     q.upsertObject.run(row);
     return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
   });
 
-  const storeObject = async (row: ObjectRow): Promise<StoredObject> => {
+  const storeObject = async (row: ObjectRow, precondition?: WritePrecondition): Promise<StoredObject> => {
     let replaced: string | null;
     try {
-      replaced = commitObject(row);
+      replaced = commitObject(row, precondition);
     } catch (error) {
       await removeBlobs([row.blob_id]);
       throw error;
@@ -546,17 +559,17 @@ export function createStorage(options: StorageOptions): Storage {
       return blobs.read(object.blobId, range);
     },
 
-    async putObject(bucket, key, body, metadata) {
+    async putObject(bucket, key, body, metadata, precondition) {
       const max = multipartLimits.value.maxSinglePutBytes;
       const { blob, digests } = await writeVerified(body, max);
-      return storeObject(objectRow(bucket, key, blob, digests.md5Hex, metadata, digests.checksums, null));
+      return storeObject(objectRow(bucket, key, blob, digests.md5Hex, metadata, digests.checksums, null), precondition);
     },
 
-    async copyObject(source, bucket, key, metadata) {
+    async copyObject(source, bucket, key, metadata, precondition) {
       const tap = md5Tap();
       const blob = await blobs.write(blobs.read(source.blobId).pipe(tap), {});
       // A copy keeps the source's checksums: the bytes are the same.
-      return storeObject(objectRow(bucket, key, blob, tap.hex(), metadata, source.partsCount ? {} : source.checksums, null));
+      return storeObject(objectRow(bucket, key, blob, tap.hex(), metadata, source.partsCount ? {} : source.checksums, null), precondition);
     },
 
     async deleteObject(bucket, key) {
@@ -668,7 +681,7 @@ export function createStorage(options: StorageOptions): Storage {
       return { parts: rows.slice(0, maxParts).map(toPart), isTruncated: rows.length > maxParts };
     },
 
-    async completeUpload(upload, requested, combineChecksums) {
+    async completeUpload(upload, requested, combineChecksums, precondition) {
       if (requested.length === 0) {
         throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
       }
@@ -715,7 +728,11 @@ export function createStorage(options: StorageOptions): Storage {
         await removeBlobs([blob.id]);
         throw noSuchUpload(upload.uploadId);
       }
-      const object = await storeObject(objectRow(upload.bucket, upload.key, blob, etag, upload.metadata, combineChecksums?.(upload, chosen) ?? {}, chosen.map((part) => part.size)));
+      // A failed precondition leaves the upload in place (the client may retry), as on S3.
+      const object = await storeObject(
+        objectRow(upload.bucket, upload.key, blob, etag, upload.metadata, combineChecksums?.(upload, chosen) ?? {}, chosen.map((part) => part.size)),
+        precondition,
+      );
       await removeBlobs(dropUpload(upload.uploadId));
       return object;
     },

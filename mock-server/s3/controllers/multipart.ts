@@ -22,7 +22,7 @@ import {
   type Controller,
   type S3Call,
 } from './common.js';
-import { copySourceObject, declaredLength } from './objects.js';
+import { copySourceObject, declaredLength, writePrecondition } from './objects.js';
 
 /** Multipart uploads: create, upload (or copy) parts, list parts, complete, abort. */
 
@@ -126,7 +126,8 @@ export const completeMultipartUpload: Controller = async (call) => {
     return { partNumber: Number(rawNumber), etag, checksums };
   });
   if (parts.length > limits.maxParts) throw malformedXml();
-  const object = await call.storage.completeUpload(target, parts, compositeChecksums);
+  const precondition = writePrecondition(call, target.bucket, target.key);
+  const object = await call.storage.completeUpload(target, parts, compositeChecksums, precondition);
   sendXml(call.res, 200, 'CompleteMultipartUploadResult', {
     Location: objectUrl(call, target.bucket, target.key),
     Bucket: target.bucket,

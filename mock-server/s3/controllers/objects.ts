@@ -1,9 +1,9 @@
 import { pipeline } from 'node:stream/promises';
 import { multipartLimits } from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
-import type { ObjectMetadata, StoredObject } from '../../store/storage.js';
+import type { ObjectMetadata, StoredObject, WritePrecondition } from '../../store/storage.js';
 import { S3Error } from '../errors.js';
-import { parseCopySource } from '../router.js';
+import { parseCopySource, requireNullVersion } from '../router.js';
 import { sendXml } from '../xml.js';
 import {
   bucketName,
@@ -57,6 +57,7 @@ function partRange(call: S3Call, object: StoredObject, raw: string): ByteRange |
 async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
   const key = objectKey(call);
   const bucket = requireBucket(call);
+  requireNullVersion(call.route.query.get('versionId'));
   const object = requireObject(call, bucket.name, key);
   const outcome = evaluatePreconditions(object, readConditions(call, ''));
   if (outcome === 'failed') throw preconditionFailed(header(call.req, 'if-match') !== undefined ? 'If-Match' : 'If-Unmodified-Since');
@@ -90,17 +91,24 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
 export const headObject: Controller = (call) => serveObject(call, false);
 export const getObject: Controller = (call) => serveObject(call, true);
 
-/** Conditional writes: If-None-Match: * refuses to overwrite, If-Match requires the current ETag. */
-function checkWriteConditions(call: S3Call, bucket: string, key: string): void {
+/**
+ * Conditional writes: If-None-Match: * refuses to overwrite, If-Match requires the current ETag. Checked once now,
+ * so a doomed write fails before its body is read, and returned to be re-checked by the store in the same
+ * transaction as the commit, so that of two racing conditional writes only one succeeds.
+ */
+export function writePrecondition(call: S3Call, bucket: string, key: string): WritePrecondition | undefined {
   const ifNoneMatch = header(call.req, 'if-none-match');
   const ifMatch = header(call.req, 'if-match');
-  if (ifNoneMatch === undefined && ifMatch === undefined) return;
-  const current = call.storage.getObject(bucket, key);
-  if (ifNoneMatch !== undefined && current) throw preconditionFailed('If-None-Match');
-  if (ifMatch !== undefined) {
-    if (!current) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
-    if (evaluatePreconditions(current, { ifMatch }) === 'failed') throw preconditionFailed('If-Match');
-  }
+  if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
+  const precondition: WritePrecondition = (current) => {
+    if (ifNoneMatch !== undefined && current) throw preconditionFailed('If-None-Match');
+    if (ifMatch !== undefined) {
+      if (!current) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
+      if (evaluatePreconditions(current, { ifMatch }) === 'failed') throw preconditionFailed('If-Match');
+    }
+  };
+  precondition(call.storage.getObject(bucket, key));
+  return precondition;
 }
 
 /** The decoded body length a write declares; refuses sizes above `max` before reading a byte. */
@@ -122,8 +130,8 @@ export const putObject: Controller = async (call) => {
   const bucket = requireBucket(call);
   declaredLength(call, multipartLimits.value.maxSinglePutBytes);
   const metadata = metadataFromHeaders(call.req.headers);
-  checkWriteConditions(call, bucket.name, key);
-  const object = await call.storage.putObject(bucket.name, key, call.body, metadata);
+  const precondition = writePrecondition(call, bucket.name, key);
+  const object = await call.storage.putObject(bucket.name, key, call.body, metadata, precondition);
   call.res.setHeader('ETag', quoted(object.etag));
   setChecksumHeaders(call.res, object.checksums);
   sendEmpty(call.res, 200);
@@ -155,9 +163,9 @@ export const copyObject: Controller = async (call) => {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  checkWriteConditions(call, bucket.name, key);
+  const precondition = writePrecondition(call, bucket.name, key);
   const metadata: ObjectMetadata = directive === 'REPLACE' ? metadataFromHeaders(call.req.headers) : source.metadata;
-  const object = await call.storage.copyObject(source, bucket.name, key, metadata);
+  const object = await call.storage.copyObject(source, bucket.name, key, metadata, precondition);
   const checksums = Object.fromEntries(Object.entries(object.checksums).map(([algorithm, value]) => [`Checksum${algorithm}`, value]));
   sendXml(call.res, 200, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(object.lastModified), ...checksums });
 };
@@ -165,6 +173,7 @@ export const copyObject: Controller = async (call) => {
 export const deleteObject: Controller = async (call) => {
   const key = objectKey(call);
   call.storage.requireBucket(projectOf(call), bucketName(call));
+  requireNullVersion(call.route.query.get('versionId'));
   await call.storage.deleteObject(bucketName(call), key);
   sendEmpty(call.res, 204);
 };
