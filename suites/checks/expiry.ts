@@ -5,7 +5,7 @@ import { expiryDays } from '../arbitraries/expiryDays.js';
 import { invalidExpiry, invalidExpiryExamples } from '../arbitraries/invalidExpiry.js';
 import { accessVerdict } from '../model/commands.js';
 import type { SuiteContext } from '../target/context.js';
-import { httpRequest, toEvidence } from '../target/http.js';
+import { httpRequest, toEvidence, type HttpExchange } from '../target/http.js';
 import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch } from '../target/s3.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
@@ -33,6 +33,38 @@ export const expiryEnforcedCheck = defineCheck(
 const expiryToleranceMs = 2_000;
 const dayMs = 86_400_000;
 
+/** How far created_at may stray from the target's clock at creation (latency, one-second Date headers, small skew). */
+const createdAtToleranceMs = 5 * 60_000;
+
+/**
+ * Creates a token and notes when, by the target's clock: with time travel, that clock read just before and after
+ * (the Date header of the REST app may follow the machine, not the moved clock); otherwise the Date header of the
+ * answer, the target's own clock, or this machine's clock when there is none.
+ */
+async function createOnTargetClock(ctx: SuiteContext, body: unknown): Promise<{ exchange: HttpExchange; from: number; to: number }> {
+  if (ctx.capabilities.timeTravel) await ctx.clock.refresh();
+  const before = ctx.clock.now().getTime();
+  const exchange = await ctx.driver.createTokenRaw(body);
+  if (ctx.capabilities.timeTravel) {
+    await ctx.clock.refresh();
+    return { exchange, from: before, to: ctx.clock.now().getTime() };
+  }
+  const date = Date.parse(exchange.response.headers['date'] ?? '');
+  return Number.isFinite(date) ? { exchange, from: date, to: date + 1_000 } : { exchange, from: before, to: ctx.clock.now().getTime() };
+}
+
+/** An expires_at off by a day passes a created_at difference if created_at is off too: created_at must be now. */
+function assertCreatedNow(requirementId: string, createdAt: Date, window: { exchange: HttpExchange; from: number; to: number }): void {
+  const at = createdAt.getTime();
+  if (at < window.from - createdAtToleranceMs || at > window.to + createdAtToleranceMs) {
+    throw new RequirementViolation(
+      requirementId,
+      `created_at ${createdAt.toISOString()} is ${((at - window.from) / 60_000).toFixed(1)} minutes from the target's clock at creation (${new Date(window.from).toISOString()}), so expires_at is off too`,
+      [toEvidence(window.exchange)],
+    );
+  }
+}
+
 function requireRawCreate(ctx: SuiteContext): void {
   if (!ctx.driver.capabilities.rawCreate) throw new NotApplicable(`the ${ctx.driver.name} driver cannot create tokens`);
 }
@@ -41,17 +73,19 @@ export async function checkValidExpiry(ctx: SuiteContext): Promise<void> {
   requireRawCreate(ctx);
   const { min, max } = tokenExpiryDays.value;
   const property = fc.asyncProperty(expiryDays(), async (days) => {
-    const exchange = await ctx.driver.createTokenRaw({
+    const created = await createOnTargetClock(ctx, {
       name: ctx.name('exp'),
       expires_in_days: days,
       object_storage: { permission_type: 'object_ro', bucket_scope: 'all' },
     });
+    const { exchange } = created;
     if (exchange.response.status !== 201) {
       throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', `expires_in_days ${days} was refused with ${exchange.response.status}`, [toEvidence(exchange)]);
     }
     const token = parseIssuedToken(exchange);
     if (token.id) await ctx.driver.revokeToken(token.id);
     if (!token.createdAt || !token.expiresAt) throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', 'the token has no created_at/expires_at', [toEvidence(exchange)]);
+    assertCreatedNow('TOKEN-EXPIRY-BOUNDS', token.createdAt, created);
     const actualMs = token.expiresAt.getTime() - token.createdAt.getTime();
     if (Math.abs(actualMs - days * dayMs) > expiryToleranceMs) {
       throw new RequirementViolation(
@@ -90,7 +124,8 @@ export async function checkInvalidExpiry(ctx: SuiteContext): Promise<void> {
 
 export async function checkDefaultExpiry(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
   requireRawCreate(ctx);
-  const exchange = await ctx.driver.createTokenRaw({ name: ctx.name('exp'), object_storage: { permission_type: 'object_ro', bucket_scope: 'all' } });
+  const created = await createOnTargetClock(ctx, { name: ctx.name('exp'), object_storage: { permission_type: 'object_ro', bucket_scope: 'all' } });
+  const { exchange } = created;
   rec.evidence(toEvidence(exchange));
   if (exchange.response.status !== 201) throw new RequirementViolation('TOKEN-EXPIRY-DEFAULT', `a token without expiry was refused with ${exchange.response.status}`, [toEvidence(exchange)]);
   const token = parseIssuedToken(exchange);
@@ -99,6 +134,7 @@ export async function checkDefaultExpiry(ctx: SuiteContext, rec: CheckRecorder):
   if (!(Math.abs(days - tokenExpiryDays.value.default) * dayMs <= expiryToleranceMs)) {
     throw new RequirementViolation('TOKEN-EXPIRY-DEFAULT', `a token without expiry expires after ${days} days, expected ${tokenExpiryDays.value.default}`, [toEvidence(exchange)]);
   }
+  if (token.createdAt) assertCreatedNow('TOKEN-EXPIRY-DEFAULT', token.createdAt, created);
 }
 
 /** Days for the enforcement property: short lives keep the total clock movement small. */

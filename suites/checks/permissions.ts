@@ -21,7 +21,7 @@ import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
-import { attempt, credentialsOf } from '../target/s3.js';
+import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
 import { classify, corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type Verdict } from './exercisers.js';
 import { defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
 
@@ -67,6 +67,35 @@ export interface GridObservation {
   readonly requiredScope?: string | null;
   readonly protocol: 's3' | 'rest';
   readonly expectedRequiredScope?: string;
+  /** Which of the level's tokens made the call: in-scope cells on a bucket are run with both. */
+  readonly tokenScope?: TokenScope;
+}
+
+export type TokenScope = 'specific' | 'all';
+
+interface TokenVariant {
+  readonly tokenScope: TokenScope;
+  readonly token: IssuedToken;
+}
+
+const tokenScopeLabel: Record<TokenScope, string> = { specific: 'bucket-scoped token', all: 'all-buckets token' };
+
+/**
+ * The tokens a cell is exercised with. In-scope cells on a bucket run with BOTH the bucket-scoped and the all-buckets
+ * token: a target may check the level on one path and skip it on the other. Out-of-scope cells need the bucket-scoped
+ * token; service-level operations have no bucket, so the all-buckets token speaks for the level.
+ */
+function tokenVariants(levelTokens: LevelTokens, scope: Scope, bucketLevel: boolean): TokenVariant[] {
+  const wanted: TokenScope[] = scope === 'out_of_scope' ? ['specific'] : bucketLevel ? ['specific', 'all'] : ['all'];
+  return wanted.flatMap((tokenScope) => {
+    const token = tokenScope === 'specific' ? levelTokens.specific : levelTokens.all;
+    return token ? [{ tokenScope, token }] : [];
+  });
+}
+
+/** One result of a cell per token variant, reduced to what the cell records: the first failing variant, else the last. */
+function worstVariant<T extends { readonly verdict: Verdict; readonly tokenScope: TokenScope }>(results: readonly T[], expected: string): T {
+  return results.find((r) => r.verdict !== expected) ?? results[results.length - 1]!;
 }
 
 export interface GridFixture {
@@ -165,10 +194,9 @@ export async function runS3Grid(
       for (const scope of scopes) {
         const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, operation) ? 'allow' : 'deny';
         const ids = cellRequirements(level, operation, scope);
-        // Service-level operations have no bucket: the all-buckets token speaks for the level.
-        const token = scope === 'out_of_scope' ? levelTokens.specific : rule.target === 'service' ? levelTokens.all : (levelTokens.specific ?? levelTokens.all);
+        const variants = tokenVariants(levelTokens, scope, rule.target !== 'service');
         const base = { operation, level, scope, expected } as const;
-        if (!exercise || !token) {
+        if (!exercise || variants.length === 0) {
           const detail = !exercise
             ? `no exerciser for ${operation}`
             : `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`;
@@ -176,26 +204,38 @@ export async function runS3Grid(
           continue;
         }
         const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
-        const outcome = await exercise({
-          s3: ctx.s3For(token),
-          credentials: credentialsOf(token),
-          endpoint: ctx.target,
-          clock: ctx.clock,
-          bucket,
-          key: fixture.key,
-          uploadKey: fixture.uploadKey,
-          uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
-          writeKey: `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`,
-        });
-        const verdict = classify(outcome);
-        observations.push({ level, operation, scope, expected, verdict, status: outcome.status, code: outcome.code, protocol: 's3' });
-        const detail = describeOutcome(outcome);
-        const passed = verdict === expected;
+        const results: { tokenScope: TokenScope; verdict: Verdict; outcome: S3Outcome }[] = [];
+        for (const { tokenScope, token } of variants) {
+          const s3 = ctx.s3For(token);
+          try {
+            const outcome = await exercise({
+              s3,
+              credentials: credentialsOf(token),
+              endpoint: ctx.target,
+              clock: ctx.clock,
+              bucket,
+              key: fixture.key,
+              uploadKey: fixture.uploadKey,
+              uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
+              writeKey: `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`,
+            });
+            const verdict = classify(outcome);
+            observations.push({ level, operation, scope, expected, verdict, status: outcome.status, code: outcome.code, protocol: 's3', tokenScope });
+            results.push({ tokenScope, verdict, outcome });
+          } finally {
+            s3.destroy();
+          }
+        }
+        const reported = worstVariant(results, expected);
+        const detail = results.map((r) => `${describeOutcome(r.outcome)}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
+        const passed = reported.verdict === expected;
         rec.cell(
-          { ...base, observed: verdict, detail },
+          { ...base, observed: reported.verdict, detail },
           ids,
-          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${verdict} (${detail})`),
-          passed ? undefined : [{ request: { method: 'S3', url: `${ctx.target.s3Endpoint}/${bucket} ${operation}` }, response: { status: outcome.status, body: outcome.message ?? '' } }],
+          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${describeOutcome(reported.outcome)}) with the ${tokenScopeLabel[reported.tokenScope]}`),
+          passed
+            ? undefined
+            : [{ request: { method: 'S3', url: `${ctx.target.s3Endpoint}/${bucket} ${operation}` }, response: { status: reported.outcome.status, body: reported.outcome.message ?? '' } }],
           isAdminOutOfScope(level, scope),
         );
       }
@@ -239,34 +279,40 @@ export async function runRestGrid(
       for (const scope of scopes) {
         const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, route.s3Operation!) ? 'allow' : 'deny';
         const ids = cellRequirements(level, route.s3Operation!, scope);
-        const token = scope === 'out_of_scope' ? levelTokens.specific : route.bucketScoped ? (levelTokens.specific ?? levelTokens.all) : levelTokens.all;
+        const variants = tokenVariants(levelTokens, scope, route.bucketScoped);
         const base = { operation, level, scope, expected } as const;
-        if (!token) {
+        if (variants.length === 0) {
           rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
           continue;
         }
-        const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
-        const verdict = classifyRest(exchange);
-        const json = exchange.json as { required_scope?: unknown } | undefined;
-        observations.push({
-          level,
-          operation,
-          scope,
-          expected,
-          verdict,
-          status: exchange.response.status,
-          code: restErrorCode(exchange) ?? null,
-          requiredScope: typeof json?.required_scope === 'string' ? json.required_scope : null,
-          protocol: 'rest',
-          ...(scope === 'in_scope' ? { expectedRequiredScope: route.requiredScope } : {}),
-        });
-        const detail = `${exchange.response.status}${restErrorCode(exchange) ? ` ${restErrorCode(exchange)}` : ''}`;
-        const passed = verdict === expected;
+        const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
+        for (const { tokenScope, token } of variants) {
+          const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
+          const verdict = classifyRest(exchange);
+          const json = exchange.json as { required_scope?: unknown } | undefined;
+          observations.push({
+            level,
+            operation,
+            scope,
+            expected,
+            verdict,
+            status: exchange.response.status,
+            code: restErrorCode(exchange) ?? null,
+            requiredScope: typeof json?.required_scope === 'string' ? json.required_scope : null,
+            protocol: 'rest',
+            tokenScope,
+            ...(scope === 'in_scope' ? { expectedRequiredScope: route.requiredScope } : {}),
+          });
+          results.push({ tokenScope, verdict, exchange, detail: `${exchange.response.status}${restErrorCode(exchange) ? ` ${restErrorCode(exchange)}` : ''}` });
+        }
+        const reported = worstVariant(results, expected);
+        const detail = results.map((r) => `${r.detail}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
+        const passed = reported.verdict === expected;
         rec.cell(
-          { ...base, observed: verdict, detail },
+          { ...base, observed: reported.verdict, detail },
           ids,
-          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${verdict} (${detail})`),
-          passed ? undefined : [toEvidence(exchange)],
+          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${reported.detail}) with the ${tokenScopeLabel[reported.tokenScope]}`),
+          passed ? undefined : [toEvidence(reported.exchange)],
           isAdminOutOfScope(level, scope),
         );
       }
@@ -300,16 +346,18 @@ export function assertDeniedCodes(observations: readonly GridObservation[]): voi
 
 /** PERM-MONOTONIC: for every pair of levels where one includes the other by the table, nothing the lower got is lost. */
 export function assertMonotonic(observations: readonly GridObservation[]): void {
-  const verdictOf = new Map(observations.map((o) => [`${o.protocol}|${o.level}|${o.operation}|${o.scope}`, o.verdict]));
+  // Compared token variant to token variant: a level's all-buckets call against the other level's all-buckets call.
+  const keyOf = (o: GridObservation, level: PermissionType) => `${o.protocol}|${level}|${o.operation}|${o.scope}|${o.tokenScope ?? ''}`;
+  const verdictOf = new Map(observations.map((o) => [keyOf(o, o.level), o.verdict]));
   const violations: string[] = [];
   for (const higher of permissionTypes) {
     for (const lower of permissionTypes) {
       if (higher === lower || !levelIncludes(higher, lower)) continue;
       for (const o of observations) {
         if (o.level !== lower || o.verdict !== 'allow') continue;
-        const higherVerdict = verdictOf.get(`${o.protocol}|${higher}|${o.operation}|${o.scope}`);
+        const higherVerdict = verdictOf.get(keyOf(o, higher));
         if (higherVerdict !== undefined && higherVerdict !== 'allow') {
-          violations.push(`${lower} may ${o.operation} (${o.scope}) but ${higher} got ${higherVerdict}`);
+          violations.push(`${lower} may ${o.operation} (${o.scope}${o.tokenScope ? `, ${tokenScopeLabel[o.tokenScope]}` : ''}) but ${higher} got ${higherVerdict}`);
         }
       }
     }

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { tokenRequest } from '../arbitraries/tokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
@@ -68,9 +68,15 @@ export async function checkSecretShownOnce(ctx: SuiteContext): Promise<void> {
     const s3Texts: string[] = [];
     if (token.accessKeyId && token.secretAccessKey) {
       const s3 = ctx.s3For(token);
+      // Success bodies too (ListBuckets, a listing of the bucket): s3.ts scans every XML answer the SDK receives.
+      const leaksBefore = observedS3HeaderLeaks().length;
+      await attempt(() => s3.send(new ListBucketsCommand({})));
+      await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })));
       const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: `${bucket}-missing` })));
       s3Texts.push(listed.message ?? '');
       s3.destroy();
+      const fresh = observedS3HeaderLeaks().slice(leaksBefore);
+      if (fresh.length > 0) throw new RequirementViolation('SECRET-ONCE', `an S3 response carried an issued secret after creation: ${fresh[0]!.where} (${fresh[0]!.secrets.join(', ')})`);
       // A wrong secret for the right key: the error must not teach the right one.
       const wrong = s3Client(ctx.target, { accessKeyId: token.accessKeyId, secretAccessKey: `${token.secretAccessKey}x` }, ctx.clock);
       s3Texts.push((await attempt(() => wrong.send(new ListObjectsV2Command({ Bucket: bucket })))).message ?? '');

@@ -40,7 +40,13 @@ export type Fault =
   /** A PUT whose declared checksum does not match its body is answered 200, as by a target that ignores checksums (DATA-INTEGRITY). */
   | 'checksum-ignored'
   /** One byte of every object body a GET returns is flipped, and the response's checksum headers dropped (OBJECT-ROUNDTRIP). */
-  | 'corrupt-get-body';
+  | 'corrupt-get-body'
+  /** Bucket-configuration writes (and DeleteBucket) by an all-buckets Object Read & Write key are re-signed as admin: the level is skipped when the scope is "all" (PERM-OBJECT-RW). */
+  | 'all-scope-config-write'
+  /** Every 200 XML answer of S3 carries the caller's own secret access key in an extra element (SECRET-ONCE). */
+  | 's3-secret-in-xml-body'
+  /** created_at and expires_at of a new token are both a day late: their difference is right, the dates are not (TOKEN-EXPIRY-DEFAULT). */
+  | 'created-at-shifted-day';
 
 export interface FaultProxy {
   readonly endpoint: TargetEndpoint;
@@ -115,6 +121,14 @@ function bucketOnlyPath(url: string): string | null {
   } catch {
     return name;
   }
+}
+
+/** Whether an S3 request writes a bucket's configuration (a sub-resource such as ?cors, no key) or deletes the bucket. */
+function isBucketConfigWrite(method: string, url: string): boolean {
+  if (method === 'DELETE' && bucketOnlyPath(url) !== null) return true;
+  const [path = '', query = ''] = url.split(/\?(.*)/s);
+  if (!['PUT', 'DELETE'].includes(method) || !/^\/[^/]+\/?$/.test(path)) return false;
+  return /(^|&)(cors|lifecycle|encryption|policy|versioning|tagging|website|acl)(=|&|$)/.test(query);
 }
 
 /** Whether an S3 GET reads an object's content (a key, and no sub-resource such as a part listing). */
@@ -308,6 +322,14 @@ export async function startFaultProxy(upstream: TargetEndpoint, fault: Fault): P
       send(res, { status: 200, headers: { etag: `"${createHash('md5').update(body).digest('hex')}"` }, body: Buffer.alloc(0) });
       return;
     }
+    if (fault === 'all-scope-config-write' && kind === 's3' && isBucketConfigWrite(method, url)) {
+      const key = keys.get(identity(headers));
+      const admin = adminKey();
+      if (key?.level === 'object_rw' && key.bucketScope === 'all' && admin) {
+        headers = await resign(method, url, headers, body, { accessKeyId: admin[0], secret: admin[1].secret });
+        injected += 1;
+      }
+    }
     if (fault === 'ro-write' && kind === 's3' && ['PUT', 'POST', 'DELETE'].includes(method)) {
       const key = keys.get(identity(headers));
       const admin = [...keys.entries()].find(([, k]) => k.level === 'admin_rw' && k.bucketScope === 'all');
@@ -320,6 +342,24 @@ export async function startFaultProxy(upstream: TargetEndpoint, fault: Fault): P
     let response = await forward(upstreamUrl, method, path, headers, body);
     if (isCreate && response.status < 300) learn(body, response);
 
+    if (fault === 'created-at-shifted-day' && isCreate && response.status === 201) {
+      const json = parseJson(response.body);
+      const shift = (value: unknown) => (typeof value === 'string' && Number.isFinite(Date.parse(value)) ? new Date(Date.parse(value) + 86_400_000).toISOString() : value);
+      if (json && typeof json['created_at'] === 'string') {
+        response = { ...response, body: Buffer.from(JSON.stringify({ ...json, created_at: shift(json['created_at']), expires_at: shift(json['expires_at']) })) };
+        injected += 1;
+      }
+    }
+    if (fault === 's3-secret-in-xml-body' && kind === 's3' && response.status === 200 && /xml/.test(String(response.headers['content-type'] ?? ''))) {
+      const secret = keys.get(identity(headers))?.secret;
+      const text = response.body.toString('utf8');
+      const rootEnd = text.lastIndexOf('</');
+      if (secret && rootEnd > 0) {
+        // An unknown element inside the root: the SDK parses the answer as before and ignores it.
+        response = { ...response, body: Buffer.from(`${text.slice(0, rootEnd)}<SecretAccessKey>${secret}</SecretAccessKey>${text.slice(rootEnd)}`) };
+        injected += 1;
+      }
+    }
     if (fault === 'secret-leak-on-get' && kind === 'api' && method === 'GET' && response.status === 200) {
       const id = /^\/v1\/projects\/[^/]+\/api-tokens\/([^/?]+)/.exec(url)?.[1];
       const secret = id ? creations.get(decodeURIComponent(id))?.secret : undefined;

@@ -49,6 +49,13 @@ async function readOnlyWriteGrid(ctx: SuiteContext, rec: CheckRecorder): Promise
   await runS3Grid(ctx, rec, fixture, tokens, [], ['PutObject', 'DeleteObject', 'GetObject']);
 }
 
+/** Only the object_rw level and the bucket-configuration writes (and a read as a control): where the fault lives. */
+async function objectRwConfigGrid(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const fixture = await prepareGridFixture(ctx);
+  const tokens = [await obtainLevelTokens(ctx, 'object_rw', fixture.inScope)];
+  await runS3Grid(ctx, rec, fixture, tokens, [], ['PutBucketCors', 'DeleteBucketCors', 'PutBucketEncryption', 'DeleteBucket', 'GetObject']);
+}
+
 const cases: Record<Exclude<Fault, 'none'>, { case: Case; requirementId: string }> = {
   'secret-leak-on-get': { case: { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) }, requirementId: 'SECRET-ONCE' },
   'clamp-expiry': { case: { check: expiryInvalidCheck, body: (ctx) => checkInvalidExpiry(ctx) }, requirementId: 'TOKEN-EXPIRY-BOUNDS' },
@@ -62,6 +69,9 @@ const cases: Record<Exclude<Fault, 'none'>, { case: Case; requirementId: string 
   'invalid-bucket-name-accepted': { case: { check: bucketNamesInvalidCheck, body: (ctx) => checkInvalidBucketNames(ctx) }, requirementId: 'BUCKET-NAME-RULES' },
   'checksum-ignored': { case: { check: checksumMismatchCheck, body: (ctx) => checkChecksumMismatch(ctx) }, requirementId: 'DATA-INTEGRITY' },
   'corrupt-get-body': { case: { check: objectRoundTripCheck, body: (ctx) => checkObjectRoundTrip(ctx) }, requirementId: 'OBJECT-ROUNDTRIP' },
+  'all-scope-config-write': { case: { check: s3GridCheck, body: objectRwConfigGrid }, requirementId: 'PERM-OBJECT-RW' },
+  's3-secret-in-xml-body': { case: { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) }, requirementId: 'SECRET-ONCE' },
+  'created-at-shifted-day': { case: { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) }, requirementId: 'TOKEN-EXPIRY-DEFAULT' },
 };
 
 async function runThrough(mock: EmbeddedMock, fault: Fault, { check, body }: Case): Promise<{ error: unknown; injections: number }> {

@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { S3Client, type GetObjectCommand, type HeadObjectCommand, type PutObjectCommand, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/hash-node';
@@ -32,6 +33,39 @@ export function observedS3HeaderLeaks(): readonly { secrets: string[]; where: st
   return s3HeaderLeaks;
 }
 
+/** XML answers above this size (large listings) are passed through unscanned rather than held in memory. */
+const maxScannedBodyBytes = 4 * 1024 * 1024;
+
+/**
+ * Success bodies never reach the leak scan through the SDK (it parses them into outputs), so the client's request
+ * handler is wrapped: an XML answer is read whole, scanned, and handed on to the SDK as an equivalent stream. Object
+ * bodies (non-XML) stream through untouched.
+ */
+const scannedHandlers = new WeakSet<object>();
+
+function scanXmlResponseBodies(client: S3Client): void {
+  const handler = client.config.requestHandler as { handle: (request: unknown, options?: unknown) => Promise<{ response: { headers: Record<string, string>; body: unknown; statusCode: number } }> };
+  // A handler shared between clients (passed in `extra`) is wrapped once.
+  if (scannedHandlers.has(handler)) return;
+  scannedHandlers.add(handler);
+  const handle = handler.handle.bind(handler);
+  handler.handle = async (request, options) => {
+    const result = await handle(request, options);
+    const { response } = result;
+    const contentType = response.headers['content-type'] ?? '';
+    const length = Number(response.headers['content-length'] ?? 0);
+    if (!/xml/i.test(contentType) || length > maxScannedBodyBytes || !(response.body instanceof Readable)) return result;
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    const body = Buffer.concat(chunks);
+    const found = findSecrets(body.toString('utf8'));
+    const path = (request as { path?: string }).path ?? '';
+    if (found.length > 0) s3HeaderLeaks.push({ secrets: found, where: `S3 ${response.statusCode} response body (${path})` });
+    response.body = Readable.from([body], { objectMode: false });
+    return result;
+  };
+}
+
 export function s3Client(target: TargetEndpoint, credentials: S3Credentials, clock: TargetClock, extra: Partial<S3ClientConfig> = {}): S3Client {
   const client = new S3Client({
     endpoint: target.s3Endpoint,
@@ -50,6 +84,7 @@ export function s3Client(target: TargetEndpoint, credentials: S3Credentials, clo
     },
     { step: 'initialize', name: 'ibeeTargetClock' },
   );
+  scanXmlResponseBodies(client);
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
