@@ -16,16 +16,22 @@ export interface RestAppOptions {
   readonly control: boolean;
 }
 
-/** The REST API server (api port): token management, the Bearer REST API, and the mock-only control routes. */
 /** Request schemas, compiled at start-up rather than on the first request that needs them. */
 const requestSchemas = ['CreateApiTokenRequest', 'EmptyRequest', 'CreateBucketRequest', 'AdvanceClockRequest'];
 
+/** The REST API server (api port): token management, the Bearer REST API, and the mock-only control routes. */
 export function createRestApp(ctx: MockContext, options: RestAppOptions): Express {
   for (const name of requestSchemas) schemaValidator(name);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  // Every time the mock shows reads its one clock, the Date header too (as on S3), so clients and suites see the
+  // same time that decides expiry.
+  app.use((_req, res, next) => {
+    res.setHeader('Date', ctx.clock.now().toUTCString());
+    next();
+  });
   app.use(requestContext(ctx.logger));
   if (options.control) app.use(controlRouter(ctx, options.management));
   app.use(tokenRouter(ctx, options.tokens, options.management));

@@ -25,7 +25,10 @@ describe('/_mock/clock', () => {
     expect(contractProblems('POST', '/_mock/clock', moved)).toEqual([]);
     expect(Date.parse(moved.body.now) - Date.parse(before.body.now)).toBe(86_400_000);
     expect(moved.body.offset_seconds).toBe(before.body.offset_seconds + 86_400);
-    expect((await h.call('GET', '/v1/billing/balance', { token: token.bearer_token })).status).toBe(401);
+    const refused = await h.call('GET', '/v1/billing/balance', { token: token.bearer_token });
+    expect(refused.status).toBe(401);
+    // The Date header shows the moved clock too, to the second.
+    expect(Math.abs(Date.parse(refused.headers.date!) - h.clock.nowMs())).toBeLessThan(2000);
   });
 
   it('refuses anything but a non-negative number of seconds, and never moves back', async () => {
