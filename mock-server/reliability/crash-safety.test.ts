@@ -7,7 +7,6 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
@@ -15,8 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartLimits } from '../../spec/index.js';
 import { spawnMock, type ChildMock } from './test/child.js';
-import type { IssuedToken } from './test/mock.js';
-import { SecretRegistry } from './test/mock.js';
+import { listAllKeys, SecretRegistry, type IssuedToken } from './test/mock.js';
 import { api, issueToken, s3Client, type RemoteMock } from './test/remote.js';
 
 /**
@@ -113,13 +111,7 @@ async function write(s3: S3Client, id: number, round: number, stopped: () => boo
 }
 
 async function verify(s3: S3Client): Promise<{ acknowledged: number; inFlightLanded: number }> {
-  const listed = new Set<string>();
-  let continuation: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: continuation }));
-    for (const o of page.Contents ?? []) listed.add(o.Key!);
-    continuation = page.NextContinuationToken;
-  } while (continuation);
+  const listed = await listAllKeys(s3, bucket);
   let acknowledged = 0;
   let inFlightLanded = 0;
   for (const key of listed) expect(keys.has(key), `${key} is visible but no client wrote it`).toBe(true);

@@ -20,7 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartLimits } from '../../spec/index.js';
 import { spawnMock, type ChildMock } from './test/child.js';
-import { SecretRegistry } from './test/mock.js';
+import { listAllKeys, SecretRegistry } from './test/mock.js';
 import { api, issueToken, s3Client, type RemoteMock } from './test/remote.js';
 
 /**
@@ -193,13 +193,7 @@ describe('load', () => {
     // Every acknowledged write, read back byte for byte; every delete holds; nothing else exists.
     const expected = new Map<string, string | null>();
     for (const model of models) for (const [key, hash] of model) expected.set(key, hash);
-    const listed = new Set<string>();
-    let continuation: string | undefined;
-    do {
-      const page = await setup.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: continuation }));
-      for (const o of page.Contents ?? []) listed.add(o.Key!);
-      continuation = page.NextContinuationToken;
-    } while (continuation);
+    const listed = await listAllKeys(setup, bucket);
     for (const [key, hash] of expected) {
       if (hash === null) {
         expect(listed.has(key), `${key} was deleted`).toBe(false);

@@ -4,6 +4,7 @@ import {
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import {
   isAllowed,
@@ -22,7 +23,7 @@ import { DriverCannot, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
-import { classify, corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type Verdict } from './exercisers.js';
+import { classify, corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget, type Verdict } from './exercisers.js';
 import { defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
 
 /** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
@@ -104,6 +105,21 @@ export interface GridFixture {
   readonly key: string;
   readonly uploadKey: string;
   readonly uploads: Readonly<Record<string, string>>;
+}
+
+/** What an exerciser needs to run one operation as `token` against one of the fixture's buckets. */
+export function exerciseTarget(ctx: SuiteContext, s3: S3Client, token: IssuedToken, fixture: GridFixture, bucket: string, writeKey: string): ExerciseTarget {
+  return {
+    s3,
+    credentials: credentialsOf(token),
+    endpoint: ctx.target,
+    clock: ctx.clock,
+    bucket,
+    key: fixture.key,
+    uploadKey: fixture.uploadKey,
+    uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
+    writeKey,
+  };
 }
 
 export interface LevelTokens {
@@ -208,17 +224,9 @@ export async function runS3Grid(
         for (const { tokenScope, token } of variants) {
           const s3 = ctx.s3For(token);
           try {
-            const outcome = await exercise({
-              s3,
-              credentials: credentialsOf(token),
-              endpoint: ctx.target,
-              clock: ctx.clock,
-              bucket,
-              key: fixture.key,
-              uploadKey: fixture.uploadKey,
-              uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
-              writeKey: `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`,
-            });
+            const outcome = await exercise(
+              exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`),
+            );
             const verdict = classify(outcome);
             observations.push({ level, operation, scope, expected, verdict, status: outcome.status, code: outcome.code, protocol: 's3', tokenScope });
             results.push({ tokenScope, verdict, outcome });

@@ -13,9 +13,9 @@ import { permissionType } from '../arbitraries/permissionType.js';
 import type { SuiteContext } from '../target/context.js';
 import { httpRequest, toEvidence } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
-import { attempt, credentialsOf } from '../target/s3.js';
+import { attempt } from '../target/s3.js';
 import { describeOutcome, exercisers } from './exercisers.js';
-import type { GridFixture } from './permissions.js';
+import { exerciseTarget, type GridFixture } from './permissions.js';
 import { assertProperty, defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
 
 /** Bucket scoping: refusal outside the scope without an existence leak, all-buckets covering new buckets, copies. */
@@ -51,18 +51,7 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
   const property = fc.asyncProperty(level, fc.constantFrom(...bucketOperations), bucketName(`${ctx.settings.runPrefix}-none`), async (lvl, operation, missing) => {
     const token = await tokenFor(lvl);
     const s3 = ctx.s3For(token);
-    const run = (bucket: string) =>
-      exercisers[operation]!({
-        s3,
-        credentials: credentialsOf(token),
-        endpoint: ctx.target,
-        clock: ctx.clock,
-        bucket,
-        key: fixture.key,
-        uploadKey: fixture.uploadKey,
-        uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
-        writeKey: `${ctx.settings.runPrefix}-scope/${operation}`,
-      });
+    const run = (bucket: string) => exercisers[operation]!(exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-scope/${operation}`));
     const existing = await run(fixture.outOfScope);
     const absent = await run(missing);
     s3.destroy();

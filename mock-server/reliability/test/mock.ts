@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { PermissionType } from '../../../spec/index.js';
 import { createMockServer, type MockServer, type MockServerOptions } from '../../app.js';
 import { createLogger } from '../../logger.js';
@@ -42,6 +42,39 @@ export interface TokenSpec {
   readonly buckets?: readonly string[];
   readonly billing?: boolean;
   readonly objectStorage?: boolean;
+}
+
+/** The token-management request body for a TokenSpec. */
+export function tokenCreateRequest(spec: TokenSpec): Record<string, unknown> {
+  const request: Record<string, unknown> = { name: `reliability ${Math.random().toString(36).slice(2, 8)}` };
+  if (spec.objectStorage !== false) {
+    request.object_storage = spec.buckets
+      ? { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'specific', allowed_buckets: spec.buckets }
+      : { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'all' };
+  }
+  if (spec.billing) request.billing = { permission_type: 'read_only' };
+  return request;
+}
+
+/** The credentials of a creation response, registered with the secrets that scans look for. */
+export function issuedToken(res: { status: number; body: unknown; text: string }, projectId: string, secrets: SecretRegistry): IssuedToken {
+  if (res.status !== 201) throw new Error(`token creation answered ${res.status}: ${res.text}`);
+  const body = res.body as { id: string; bearer_token: string; access_key_id: string | null; secret_access_key?: string };
+  secrets.add(body.bearer_token);
+  secrets.add(body.secret_access_key);
+  return { id: body.id, projectId, bearer: body.bearer_token, accessKeyId: body.access_key_id, secretAccessKey: body.secret_access_key ?? null };
+}
+
+/** Every key in a bucket, through ListObjectsV2 pages. */
+export async function listAllKeys(s3: S3Client, bucket: string): Promise<Set<string>> {
+  const listed = new Set<string>();
+  let continuation: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: continuation }));
+    for (const o of page.Contents ?? []) listed.add(o.Key!);
+    continuation = page.NextContinuationToken;
+  } while (continuation);
+  return listed;
 }
 
 export interface TestMock {
@@ -93,25 +126,8 @@ export async function startMock(options: Omit<MockServerOptions, 'logger' | 'log
     logLines,
     api,
     async issueToken(spec = {}, projectId = server.projectId) {
-      const request: Record<string, unknown> = { name: `reliability ${Math.random().toString(36).slice(2, 8)}` };
-      if (spec.objectStorage !== false) {
-        request.object_storage = spec.buckets
-          ? { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'specific', allowed_buckets: spec.buckets }
-          : { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'all' };
-      }
-      if (spec.billing) request.billing = { permission_type: 'read_only' };
-      const res = await api('POST', `/v1/projects/${projectId}/api-tokens`, { json: request });
-      if (res.status !== 201) throw new Error(`token creation answered ${res.status}: ${res.text}`);
-      const body = res.body as { id: string; bearer_token: string; access_key_id: string | null; secret_access_key?: string };
-      secrets.add(body.bearer_token);
-      secrets.add(body.secret_access_key);
-      return {
-        id: body.id,
-        projectId,
-        bearer: body.bearer_token,
-        accessKeyId: body.access_key_id,
-        secretAccessKey: body.secret_access_key ?? null,
-      };
+      const res = await api('POST', `/v1/projects/${projectId}/api-tokens`, { json: tokenCreateRequest(spec) });
+      return issuedToken(res, projectId, secrets);
     },
     async revoke(token) {
       const res = await api('POST', `/v1/projects/${token.projectId}/api-tokens/${token.id}/revoke`);

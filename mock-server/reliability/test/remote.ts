@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent } from 'node:http';
 import { fetchWithTimeout } from './http.js';
-import type { IssuedToken, SecretRegistry, TokenSpec } from './mock.js';
+import { issuedToken, tokenCreateRequest, type IssuedToken, type SecretRegistry, type TokenSpec } from './mock.js';
 
 /**
  * Driving a mock that runs elsewhere (a child process) over HTTP only: token issuance with the management token,
@@ -38,19 +38,8 @@ export async function api(
 }
 
 export async function issueToken(mock: RemoteMock, spec: TokenSpec = {}, projectId = mock.projectId): Promise<IssuedToken> {
-  const request: Record<string, unknown> = { name: `reliability ${Math.random().toString(36).slice(2, 8)}` };
-  if (spec.objectStorage !== false) {
-    request.object_storage = spec.buckets
-      ? { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'specific', allowed_buckets: spec.buckets }
-      : { permission_type: spec.level ?? 'admin_rw', bucket_scope: 'all' };
-  }
-  if (spec.billing) request.billing = { permission_type: 'read_only' };
-  const res = await api(mock, 'POST', `/v1/projects/${projectId}/api-tokens`, { json: request });
-  if (res.status !== 201) throw new Error(`token creation answered ${res.status}: ${res.text}`);
-  const body = res.body as { id: string; bearer_token: string; access_key_id: string | null; secret_access_key?: string };
-  mock.secrets.add(body.bearer_token);
-  mock.secrets.add(body.secret_access_key);
-  return { id: body.id, projectId, bearer: body.bearer_token, accessKeyId: body.access_key_id, secretAccessKey: body.secret_access_key ?? null };
+  const res = await api(mock, 'POST', `/v1/projects/${projectId}/api-tokens`, { json: tokenCreateRequest(spec) });
+  return issuedToken(res, projectId, mock.secrets);
 }
 
 /** An SDK client with its own connection pool, no retries (a retry would hide an error). */
