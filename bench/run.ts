@@ -14,7 +14,8 @@ import { memoryField, motoAvailable, packageRoot, sampleRss, startBareServer, st
  * `npm run bench`: measures the mock against peers measured in the same run and prints ratios. Environment:
  * BENCH_SECTIONS (throughput,startup,large,suite), BENCH_SECONDS (measured seconds per peer, size and round;
  * default 2), BENCH_ROUNDS (interleaved rounds; default 6), BENCH_THREADS (client threads; default one per core),
- * BENCH_LARGE_MIB (large-object size; default 1024), BENCH_PEERS (throughput peers; default all). BENCH_SECTIONS=profile
+ * BENCH_LARGE_MIB (large-object size; default 1024), BENCH_PEERS (throughput peers; default all), BENCH_SIZES_KIB
+ * (throughput object sizes; default 4,1024). BENCH_SECTIONS=profile
  * (not in the default set) profiles the mock under the throughput load.
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
@@ -26,7 +27,8 @@ const sections = new Set((process.env.BENCH_SECTIONS ?? 'throughput,startup,larg
 const peerNames = new Set((process.env.BENCH_PEERS ?? 'memory,data-dir,s3rver,bare,moto').split(','));
 const wanted = (name: string) => peerNames.has(name);
 const workers = 16;
-const sizes = [4 * 1024, 1024 * 1024];
+/** BENCH_SIZES_KIB picks the object sizes of the throughput section (default 4,1024). */
+const sizes = (process.env.BENCH_SIZES_KIB ?? '4,1024').split(',').map((kib) => Number(kib) * 1024);
 const MiB = 1024 * 1024;
 
 interface LargeResult {

@@ -1,7 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { createClock } from './clock.js';
 import type { MockContext } from './context.js';
@@ -78,7 +77,7 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-function listen(app: Express, port: number, host: string, malformed: MalformedRenderer): Promise<Server> {
+function listen(app: RequestListener, port: number, host: string, malformed: MalformedRenderer): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(app);
     answerMalformedRequests(server, app, malformed);

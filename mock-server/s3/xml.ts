@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse as Response } from 'node:http';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { S3Error } from './errors.js';
 
@@ -61,7 +61,7 @@ export function renderXml(root: string, body: XmlTree | string, namespace: strin
 
 export function sendXml(res: Response, status: number, root: string, body: XmlTree | string): void {
   const text = renderXml(root, body);
-  res.status(status);
+  res.statusCode = status;
   res.setHeader('Content-Type', 'application/xml');
   res.setHeader('Content-Length', Buffer.byteLength(text));
   res.end(text);
@@ -81,7 +81,7 @@ export function sendError(res: Response, error: S3Error, options: { method: stri
     const keep = /^(x-amz-request-id|x-amz-id-2|date|server|vary|access-control-.*)$/.test(name) || (error.status === 304 && /^(etag|last-modified)$/.test(name));
     if (!keep) res.removeHeader(name);
   }
-  res.status(error.status);
+  res.statusCode = error.status;
   if (options.method === 'HEAD' || error.status === 304) {
     res.end();
     return;

@@ -5,6 +5,12 @@ import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
 /** Bodies as Buffers in a Map: the default, fast store for tests. Nothing survives the process. */
 export function createMemoryBlobStore(): BlobStore {
   const blobs = new Map<string, Buffer>();
+  const readBuffer = (id: string, range?: ByteRange): Buffer => {
+    const body = blobs.get(id);
+    if (!body) throw new Error(`blob ${id} is missing`);
+    // Blobs are immutable, so a view is safe to hand out.
+    return range ? body.subarray(range.start, range.end + 1) : body;
+  };
 
   return {
     async write(source, { verified, maxBytes = Number.MAX_SAFE_INTEGER, tooLarge = () => new RangeError('blob too large') }): Promise<WrittenBlob> {
@@ -32,12 +38,11 @@ export function createMemoryBlobStore(): BlobStore {
     },
 
     read(id: string, range?: ByteRange): Readable {
-      const body = blobs.get(id);
-      if (!body) throw new Error(`blob ${id} is missing`);
-      const slice = range ? body.subarray(range.start, range.end + 1) : body;
       // One chunk per 64 KiB keeps backpressure meaningful for large bodies.
-      return Readable.from(chunked(slice), { objectMode: false });
+      return Readable.from(chunked(readBuffer(id, range)), { objectMode: false });
     },
+
+    readBuffer,
 
     async remove(id: string) {
       blobs.delete(id);

@@ -25,6 +25,8 @@ export interface BlobStore {
   write(source: Readable, options: { verified?: Promise<unknown>; maxBytes?: number; tooLarge?: () => Error }): Promise<WrittenBlob>;
   /** Opens the blob now (so a concurrent remove cannot pull it away) and streams it, or just `range` of it. */
   read(id: string, range?: ByteRange): Readable;
+  /** The blob (or `range` of it) as one Buffer, for stores that hold bodies in memory; otherwise absent. */
+  readBuffer?(id: string, range?: ByteRange): Buffer;
   remove(id: string): Promise<void>;
   /** Removes every blob for which `keep` is false: leftovers of a crash between blob write and metadata commit. */
   sweep(keep: (id: string) => boolean): number;

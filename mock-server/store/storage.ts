@@ -139,6 +139,8 @@ export interface Storage extends StorageStore {
   getObject(bucket: string, key: string): StoredObject | undefined;
   /** Streams the object's body (or a range of it); opened at once, so a concurrent delete cannot break it. */
   readObject(object: StoredObject, range?: ByteRange): Readable;
+  /** The body as one Buffer when the blob store holds it in memory; null when it must be streamed. */
+  readObjectBuffer(object: StoredObject, range?: ByteRange): Buffer | null;
   putObject(bucket: string, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   copyObject(source: StoredObject, bucket: string, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   /** Whether an object was there. */
@@ -557,6 +559,10 @@ export function createStorage(options: StorageOptions): Storage {
 
     readObject(object, range) {
       return blobs.read(object.blobId, range);
+    },
+
+    readObjectBuffer(object, range) {
+      return blobs.readBuffer ? blobs.readBuffer(object.blobId, range) : null;
     },
 
     async putObject(bucket, key, body, metadata, precondition) {

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { isValidObjectKey, objectKeyRules, userMetadataLimit } from '../../../spec/index.js';
 import type { MockContext } from '../../context.js';
 import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
@@ -194,7 +194,8 @@ export function setChecksumHeaders(res: Response, checksums: Readonly<Record<str
 
 /** The URL of an object as the client addressed this endpoint (path-style or virtual-hosted). */
 export function objectUrl(call: S3Call, bucket: string, key: string): string {
-  const base = `${call.req.protocol}://${call.route.host}`;
+  // The mock serves plain HTTP only.
+  const base = `http://${call.route.host}`;
   return call.route.virtualHosted ? `${base}/${urlEncodeKey(key)}` : `${base}/${encodeURIComponent(bucket)}/${urlEncodeKey(key)}`;
 }
 
@@ -204,7 +205,7 @@ export function notImplemented(): S3Error {
 }
 
 export function sendEmpty(res: Response, status: number): void {
-  res.status(status);
+  res.statusCode = status;
   if (status !== 204) res.setHeader('Content-Length', '0');
   res.end();
 }

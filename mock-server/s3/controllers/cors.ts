@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import type { Storage } from '../../store/storage.js';
 import { S3Error } from '../errors.js';
 import type { Route } from '../router.js';
@@ -70,6 +70,6 @@ export function applyCorsHeaders(storage: Storage, bucketName: string, req: Requ
   if (origin === undefined) return;
   const cors = storage.getBucket(bucketName)?.cors;
   if (!cors) return;
-  const rule = matchingRule(corsRules(cors), origin, req.method.toUpperCase(), []);
+  const rule = matchingRule(corsRules(cors), origin, (req.method ?? 'GET').toUpperCase(), []);
   if (rule) setAllowHeaders(res, rule, origin);
 }

@@ -73,15 +73,21 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
   const wantsChecksum = header(call.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   if (wantsChecksum && range === null) setChecksumHeaders(call.res, object.checksums);
   if (range) {
-    call.res.status(206);
+    call.res.statusCode = 206;
     call.res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`);
     call.res.setHeader('Content-Length', String(range.end - range.start + 1));
   } else {
-    call.res.status(200);
+    call.res.statusCode = 200;
     call.res.setHeader('Content-Length', String(object.size));
   }
   if (!withBody) {
     call.res.end();
+    return;
+  }
+  // A body held in memory goes out in one write: a stream pipeline per request showed in the CPU profile.
+  const whole = call.storage.readObjectBuffer(object, range ?? undefined);
+  if (whole) {
+    call.res.end(whole);
     return;
   }
   const stream = call.storage.readObject(object, range ?? undefined);
