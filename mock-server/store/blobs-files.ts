@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, mkdirSync, openSync, read, readdirSync, rmSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { byteLimit, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
+import { promisify } from 'node:util';
+import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
+
+const readAsync = promisify(read);
 
 /**
  * Bodies as files under `${root}`: written to `tmp/`, fsynced, then renamed into place (and the directory fsynced),
@@ -16,6 +18,9 @@ export function createFileBlobStore(root: string): BlobStore {
   // Anything in tmp/ is a write that never finished.
   rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir, { recursive: true });
+
+  /** Fan-out directories known to exist: mkdir once each, not once per write. */
+  const madeDirs = new Set<string>();
 
   const pathOf = (id: string) => {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error(`not a blob id: ${id}`);
@@ -30,26 +35,44 @@ export function createFileBlobStore(root: string): BlobStore {
       );
       const id = randomUUID();
       const tmpPath = join(tmpDir, id);
-      const limit = byteLimit(maxBytes, tooLarge);
+      let handle: FileHandle | null = null;
+      let size = 0;
       try {
-        await pipeline(source, limit, createWriteStream(tmpPath, { flags: 'wx' }));
+        // The body goes straight to a file handle, gathered into writes of up to 1 MiB: a stream pipeline and a
+        // write stream per request showed in the CPU profile of small PUTs. Awaiting each write is the backpressure.
+        handle = await open(tmpPath, 'wx');
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > maxBytes) throw tooLarge();
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (pendingBytes >= writeBatchBytes) {
+            await writeAll(handle, pending);
+            pending = [];
+            pendingBytes = 0;
+          }
+        }
+        if (pendingBytes > 0) await writeAll(handle, pending);
         const failure = await verifiedOutcome;
         if (failure) throw failure.error;
-        const handle = await open(tmpPath, 'r+');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await handle.sync();
+        await handle.close();
+        handle = null;
         const dir = join(root, id.slice(0, 2));
-        await mkdir(dir, { recursive: true });
+        if (!madeDirs.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          madeDirs.add(dir);
+        }
         await rename(tmpPath, pathOf(id));
         await syncDirectory(dir);
       } catch (error) {
+        await handle?.close().catch(() => undefined);
         await unlink(tmpPath).catch(() => undefined);
         throw error;
       }
-      return { id, size: limit.count() };
+      return { id, size };
     },
 
     read(id: string, range?: ByteRange): Readable {
@@ -61,6 +84,12 @@ export function createFileBlobStore(root: string): BlobStore {
         closeSync(fd);
         throw error;
       }
+    },
+
+    readBuffer(id: string, range?: ByteRange): Promise<Buffer> {
+      // Opened synchronously, as in read(); then one read into a buffer of the right size.
+      const fd = openSync(pathOf(id), 'r');
+      return readInto(fd, range).finally(() => closeSync(fd));
     },
 
     async remove(id: string) {
@@ -89,6 +118,43 @@ export function createFileBlobStore(root: string): BlobStore {
       }
     },
   };
+}
+
+/** Bodies are written in batches of up to this many bytes. */
+const writeBatchBytes = 1024 * 1024;
+
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let remaining = buffers;
+  while (remaining.length > 0) {
+    const { bytesWritten } = await handle.writev(remaining);
+    remaining = dropBytes(remaining, bytesWritten);
+  }
+}
+
+/** What is left of `buffers` after the first `count` bytes (writev may write less than asked). */
+function dropBytes(buffers: Buffer[], count: number): Buffer[] {
+  let skip = count;
+  let index = 0;
+  while (index < buffers.length && skip >= buffers[index]!.length) {
+    skip -= buffers[index]!.length;
+    index += 1;
+  }
+  const rest = buffers.slice(index);
+  if (skip > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
+}
+
+async function readInto(fd: number, range?: ByteRange): Promise<Buffer> {
+  const start = range ? range.start : 0;
+  const length = range ? range.end - range.start + 1 : fstatSync(fd).size;
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await readAsync(fd, buffer, filled, length - filled, start + filled);
+    if (bytesRead === 0) throw new Error('blob ended early');
+    filled += bytesRead;
+  }
+  return buffer;
 }
 
 async function syncDirectory(dir: string): Promise<void> {

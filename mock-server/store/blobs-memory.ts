@@ -21,7 +21,7 @@ export function createMemoryBlobStore(): BlobStore {
       );
       const chunks: Buffer[] = [];
       let size = 0;
-      // A plain loop rather than pipeline(source, byteLimit, sink): per request, pipeline's Transform and its
+      // A plain loop rather than a pipeline with a byte-counting Transform: per request, pipeline's Transform and its
       // AbortController (aborted, so a DOMException is built, on every finish) showed in the CPU profile of small
       // PUTs. Leaving the loop by a throw destroys the source, as pipeline would.
       for await (const chunk of source as AsyncIterable<Buffer>) {

@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /** A byte range, both ends inclusive, as HTTP Range and x-amz-copy-source-range give it. */
 export interface ByteRange {
@@ -25,23 +25,13 @@ export interface BlobStore {
   write(source: Readable, options: { verified?: Promise<unknown>; maxBytes?: number; tooLarge?: () => Error }): Promise<WrittenBlob>;
   /** Opens the blob now (so a concurrent remove cannot pull it away) and streams it, or just `range` of it. */
   read(id: string, range?: ByteRange): Readable;
-  /** The blob (or `range` of it) as one Buffer, for stores that hold bodies in memory; otherwise absent. */
-  readBuffer?(id: string, range?: ByteRange): Buffer;
+  /**
+   * The blob (or `range` of it) as one Buffer: at once from memory, or read in one go from a file (opened now, like
+   * `read`). For bodies small enough to hold; callers stream larger ones with `read`.
+   */
+  readBuffer(id: string, range?: ByteRange): Buffer | Promise<Buffer>;
   remove(id: string): Promise<void>;
   /** Removes every blob for which `keep` is false: leftovers of a crash between blob write and metadata commit. */
   sweep(keep: (id: string) => boolean): number;
   clear(): Promise<void>;
-}
-
-/** Counts bytes through a pipeline and fails it as soon as more than `maxBytes` have passed. */
-export function byteLimit(maxBytes: number, tooLarge: () => Error): Transform & { readonly count: () => number } {
-  let count = 0;
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      count += chunk.length;
-      if (count > maxBytes) callback(tooLarge());
-      else callback(null, chunk);
-    },
-  });
-  return Object.assign(transform, { count: () => count });
 }

@@ -10,6 +10,7 @@ import { S3Error } from '../s3/errors.js';
 import type { BlobStore, ByteRange } from './blobs.js';
 import { createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
+import { createGroupCommit } from './group-commit.js';
 
 /** Standard and user metadata kept with an object (and with a multipart upload until it completes). */
 export interface ObjectMetadata {
@@ -139,8 +140,11 @@ export interface Storage extends StorageStore {
   getObject(bucket: string, key: string): StoredObject | undefined;
   /** Streams the object's body (or a range of it); opened at once, so a concurrent delete cannot break it. */
   readObject(object: StoredObject, range?: ByteRange): Readable;
-  /** The body as one Buffer when the blob store holds it in memory; null when it must be streamed. */
-  readObjectBuffer(object: StoredObject, range?: ByteRange): Buffer | null;
+  /**
+   * The body (or range) as one Buffer when that is cheaper than a stream: always for bodies held in memory, for
+   * files up to `wholeReadMaxBytes`. Null: stream it with readObject.
+   */
+  readObjectBuffer(object: StoredObject, range?: ByteRange): Buffer | Promise<Buffer> | null;
   putObject(bucket: string, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   copyObject(source: StoredObject, bucket: string, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   /** Whether an object was there. */
@@ -299,6 +303,9 @@ const toPart = (row: PartRow): StoredPart => ({
   blobId: row.blob_id,
 });
 
+/** File bodies up to this size are read into one Buffer and sent in one write; larger ones are streamed. */
+export const wholeReadMaxBytes = 1024 * 1024;
+
 const noSuchBucket = (name: string) => new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
 const noSuchUpload = (uploadId: string) =>
   new S3Error(
@@ -415,19 +422,30 @@ export function createStorage(options: StorageOptions): Storage {
     return bucket;
   };
 
+  /**
+   * Runs a write in a transaction. With a data dir, writes of bodies (objects, parts) share their commit and fsync
+   * with the others that finish in the same turn of the event loop (group-commit.ts); in memory there is no fsync
+   * to share, so they commit at once.
+   */
+  const groupCommit = createGroupCommit(db);
+  const immediateTransaction = db.transaction((write: () => unknown) => write());
+  const commitWrite = <T>(write: () => T): Promise<T> =>
+    dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
+
   /** Commits an object row, unless its bucket vanished meanwhile; returns the blob the object pointed to before. */
-  const commitObject = db.transaction((row: ObjectRow, precondition?: WritePrecondition): string | null => {
-    if (!q.bucket.get(row.bucket)) throw noSuchBucket(row.bucket);
-    const previous = q.object.get(row.bucket, row.key);
-    precondition?.(previous ? toObject(previous) : undefined);
-    q.upsertObject.run(row);
-    return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
-  });
+  const commitObject = (row: ObjectRow, precondition?: WritePrecondition): Promise<string | null> =>
+    commitWrite(() => {
+      if (!q.bucket.get(row.bucket)) throw noSuchBucket(row.bucket);
+      const previous = q.object.get(row.bucket, row.key);
+      precondition?.(previous ? toObject(previous) : undefined);
+      q.upsertObject.run(row);
+      return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+    });
 
   const storeObject = async (row: ObjectRow, precondition?: WritePrecondition): Promise<StoredObject> => {
     let replaced: string | null;
     try {
-      replaced = commitObject(row, precondition);
+      replaced = await commitObject(row, precondition);
     } catch (error) {
       await removeBlobs([row.blob_id]);
       throw error;
@@ -467,17 +485,18 @@ export function createStorage(options: StorageOptions): Storage {
     }
   };
 
-  const commitPart = db.transaction((row: PartRow): string | null => {
-    if (!q.upload.get(row.upload_id)) throw noSuchUpload(row.upload_id);
-    const previous = q.part.get(row.upload_id, row.part_number);
-    q.upsertPart.run(row);
-    return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
-  });
+  const commitPart = (row: PartRow): Promise<string | null> =>
+    commitWrite(() => {
+      if (!q.upload.get(row.upload_id)) throw noSuchUpload(row.upload_id);
+      const previous = q.part.get(row.upload_id, row.part_number);
+      q.upsertPart.run(row);
+      return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+    });
 
   const storePart = async (row: PartRow): Promise<StoredPart> => {
     let replaced: string | null;
     try {
-      replaced = commitPart(row);
+      replaced = await commitPart(row);
     } catch (error) {
       await removeBlobs([row.blob_id]);
       throw error;
@@ -562,7 +581,8 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     readObjectBuffer(object, range) {
-      return blobs.readBuffer ? blobs.readBuffer(object.blobId, range) : null;
+      const length = range ? range.end - range.start + 1 : object.size;
+      return dataDir === null || length <= wholeReadMaxBytes ? blobs.readBuffer(object.blobId, range) : null;
     },
 
     async putObject(bucket, key, body, metadata, precondition) {
