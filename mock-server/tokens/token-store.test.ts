@@ -109,6 +109,24 @@ describe('token store', () => {
     expect(tokens.findByBearer(first.bearerToken)).toBeUndefined();
   });
 
+  it('sees a revocation and a reset on the very next lookup by access key id, after any number of lookups', () => {
+    const { tokens, clock } = memoryStore();
+    fc.assert(
+      fc.property(fc.nat({ max: 5 }), fc.boolean(), (lookupsBefore, byReset) => {
+        const t = tokens.create(storage);
+        const accessKeyId = t.token.accessKeyId!;
+        for (let i = 0; i < lookupsBefore; i++) expect(tokenStatus(tokens.findByAccessKeyId(accessKeyId)!, clock.nowMs())).toBe('active');
+        if (byReset) {
+          tokens.reset();
+          expect(tokens.findByAccessKeyId(accessKeyId)).toBeUndefined();
+        } else {
+          tokens.revoke('1001', t.token.id);
+          expect(tokenStatus(tokens.findByAccessKeyId(accessKeyId)!, clock.nowMs())).toBe('revoked');
+        }
+      }),
+    );
+  });
+
   it('survives a restart with a data dir; revocation too', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ibee-tokens-'));
     dirs.push(dir);

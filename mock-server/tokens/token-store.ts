@@ -7,8 +7,10 @@ import { newAccessKeyId, newBearerToken, newSecretAccessKey, sha256 } from './cr
 
 /**
  * API tokens, persisted in the shared metadata database. Bearer tokens are kept only as SHA-256 hashes; the
- * secret access key is kept because SigV4 verification needs it. Every read goes to the database: status,
- * expiry and revocation are never cached, so a revocation is seen by the very next request.
+ * secret access key is kept because SigV4 verification needs it. Expiry is never cached: callers compare
+ * `expiresAt` with the clock on every use. Lookups by access key id (every S3 request, twice for an upload) are
+ * served from a write-through cache: this store is the only writer of the table, and revoke and reset update the
+ * cache in the same synchronous call as the database, so a revocation is seen by the very next request.
  */
 
 export interface NewToken {
@@ -108,6 +110,9 @@ export function createTokenStore(options: { readonly db: Database.Database; read
     deleteAll: db.prepare('DELETE FROM api_tokens'),
   };
 
+  /** Tokens by access key id, filled on lookup; only tokens that exist are cached. */
+  const byAccessKeyId = new Map<string, TokenRecord>();
+
   return {
     create(input) {
       const createdAt = clock.nowMs();
@@ -142,12 +147,18 @@ export function createTokenStore(options: { readonly db: Database.Database; read
     revoke(projectId, tokenId) {
       q.revoke.run(clock.nowMs(), projectId, tokenId);
       const row = q.byId.get(projectId, tokenId);
+      if (row?.access_key_id) byAccessKeyId.delete(row.access_key_id);
       return row ? toRecord(row) : undefined;
     },
 
     findByAccessKeyId(accessKeyId) {
+      const cached = byAccessKeyId.get(accessKeyId);
+      if (cached) return cached;
       const row = q.byAccessKeyId.get(accessKeyId);
-      return row ? toRecord(row) : undefined;
+      if (!row) return undefined;
+      const token = toRecord(row);
+      byAccessKeyId.set(accessKeyId, token);
+      return token;
     },
 
     findByBearer(bearerToken) {
@@ -169,6 +180,7 @@ export function createTokenStore(options: { readonly db: Database.Database; read
 
     reset() {
       q.deleteAll.run();
+      byAccessKeyId.clear();
     },
   };
 }
