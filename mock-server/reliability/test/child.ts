@@ -39,6 +39,8 @@ function newestSourceMs(sources: readonly string[]): number {
 }
 
 function distIsFresh(sources: readonly string[]): boolean {
+  const bundle = join(repoRoot, 'dist', 'bundle', 'ibee-mock.js');
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSourceMs(sources)) return false;
   return sources.every((source) => {
     const built = join(repoRoot, 'dist', relative(repoRoot, source)).replace(/\.ts$/, '.js');
     return existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs;
@@ -92,6 +94,8 @@ function executables(): Promise<string> {
         if (!existsSync(join(outDir, built))) throw new Error(`private build produced no ${built}`);
       }
       copyFileSync(join(repoRoot, 'spec/openapi.yaml'), join(outDir, 'spec/openapi.yaml'));
+      // bin/ibee-mock.js runs the bundled CLI, made from this build by the same step as `npm run build`.
+      await promisify(execFile)(process.execPath, [join(repoRoot, 'scripts/bundle-mock.mjs'), outDir], { cwd: repoRoot });
       mkdirSync(bin, { recursive: true });
       // The same launchers as bin/, next to the private dist/.
       for (const name of ['ibee-mock.js', 'ibee-conformance.js']) copyFileSync(join(repoRoot, 'bin', name), join(bin, name));
