@@ -112,6 +112,58 @@ describe('buckets', () => {
     expect(storage.findBucket('shared-name')).toBeUndefined();
     await expect(storage.deleteBucket('p1', 'shared-name')).rejects.toMatchObject({ code: 'NoSuchBucket' });
   });
+
+  it('every lookup sees the bucket as the last change left it, whatever the sequence of changes and lookups', async () => {
+    type Step =
+      | { op: 'create'; name: string; project: string }
+      | { op: 'delete'; name: string; project: string }
+      | { op: 'cors'; name: string; cors: string }
+      | { op: 'reset' };
+    const name = fc.constantFrom('alpha-bucket', 'beta-bucket');
+    const project = fc.constantFrom('p1', 'p2');
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ op: fc.constant('create' as const), name, project }),
+      fc.record({ op: fc.constant('delete' as const), name, project }),
+      fc.record({ op: fc.constant('cors' as const), name, cors: fc.string({ maxLength: 8 }) }),
+      fc.constant({ op: 'reset' as const }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 15 }), async (steps) => {
+        const storage = memoryStorage();
+        const model = new Map<string, { project: string; cors: string | null }>();
+        for (const s of steps) {
+          if (s.op === 'create') {
+            try {
+              storage.createBucket(s.project, s.name, 'us-east-1');
+            } catch {
+              // Taken: the model keeps its owner.
+            }
+            if (!model.has(s.name)) model.set(s.name, { project: s.project, cors: null });
+          } else if (s.op === 'delete') {
+            await storage.deleteBucket(s.project, s.name).catch(() => undefined);
+            if (model.get(s.name)?.project === s.project) model.delete(s.name);
+          } else if (s.op === 'cors') {
+            try {
+              storage.setBucketConfig(s.name, 'cors', s.cors);
+            } catch {
+              // NoSuchBucket.
+            }
+            const entry = model.get(s.name);
+            if (entry) entry.cors = s.cors;
+          } else {
+            await storage.reset();
+            model.clear();
+          }
+          for (const bucket of ['alpha-bucket', 'beta-bucket']) {
+            const seen = storage.getBucket(bucket);
+            const expected = model.get(bucket);
+            expect(seen === undefined ? undefined : { project: seen.projectId, cors: seen.cors }).toEqual(expected);
+          }
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
 });
 
 describe('writes that fail verification', () => {

@@ -410,9 +410,21 @@ export function createStorage(options: StorageOptions): Storage {
     }
   };
 
+  /**
+   * Buckets by name, filled on lookup (every S3 request looks its bucket up). This store is the only writer of the
+   * bucket table: every change below drops the entry in the same synchronous step, so a lookup never sees a stale
+   * bucket. Only buckets that exist are cached.
+   */
+  const bucketCache = new Map<string, StoredBucket>();
+
   const getBucket = (name: string): StoredBucket | undefined => {
+    const cached = bucketCache.get(name);
+    if (cached) return cached;
     const row = q.bucket.get(name);
-    return row ? toBucket(row) : undefined;
+    if (!row) return undefined;
+    const bucket = toBucket(row);
+    bucketCache.set(name, bucket);
+    return bucket;
   };
 
   const requireBucket = (projectId: string, name: string): StoredBucket => {
@@ -541,6 +553,7 @@ export function createStorage(options: StorageOptions): Storage {
         }
         const createdAt = clock.nowMs();
         q.insertBucket.run(name, projectId, region, createdAt);
+        bucketCache.delete(name);
         return toBucket({ name, project_id: projectId, region, created_at: createdAt, cors: null, lifecycle: null, encryption: null });
       })();
     },
@@ -556,6 +569,7 @@ export function createStorage(options: StorageOptions): Storage {
         q.deleteBucket.run(name);
         return ids;
       })();
+      bucketCache.delete(name);
       await removeBlobs(partBlobs);
     },
 
@@ -568,6 +582,7 @@ export function createStorage(options: StorageOptions): Storage {
     setBucketConfig(name, kind, json) {
       const column = ({ cors: 'cors', lifecycle: 'lifecycle', encryption: 'encryption' } as const)[kind];
       const result = db.prepare(`UPDATE s3_buckets SET ${column} = ? WHERE name = ?`).run(json, name);
+      bucketCache.delete(name);
       if (result.changes === 0) throw noSuchBucket(name);
     },
 
@@ -808,6 +823,7 @@ export function createStorage(options: StorageOptions): Storage {
 
     async reset() {
       db.exec('DELETE FROM s3_parts; DELETE FROM s3_uploads; DELETE FROM s3_objects; DELETE FROM s3_buckets;');
+      bucketCache.clear();
       await blobs.clear();
     },
 
