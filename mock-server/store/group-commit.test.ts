@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGroupCommit } from './group-commit.js';
+import { createGroupCommit, DurabilityError } from './group-commit.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -86,6 +86,77 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
     expect(db.inTransaction).toBe(false);
+    db.close();
+  });
+});
+
+describe('group commit with the write-ahead log fsynced off the event loop', () => {
+  /** An fsync the test releases by hand, counting calls. */
+  function manualFsync() {
+    const calls: Array<(error: NodeJS.ErrnoException | null) => void> = [];
+    return {
+      calls,
+      fsync: (_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void calls.push(callback),
+      release: (error: NodeJS.ErrnoException | null = null) => calls.shift()!(error),
+    };
+  }
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('acknowledges a write only after the log fsync that follows its COMMIT, and shares that fsync across batches', async () => {
+    const db = durableDb();
+    const sync = manualFsync();
+    const commit = createGroupCommit(db, { walPath: `${db.name}-wal`, fsync: sync.fsync });
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const acked: string[] = [];
+    const write = (k: string) => commit(() => insert.run(k, 1)).then(() => void acked.push(k));
+    const first = write('a');
+    await tick();
+    await tick();
+    // Committed (visible) but not acknowledged: its fsync has not completed.
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 1 });
+    expect(sync.calls).toHaveLength(1);
+    expect(acked).toEqual([]);
+    // Two more batches commit while that fsync is under way: they wait for one more fsync, not two.
+    const second = write('b');
+    await tick();
+    const third = write('c');
+    await tick();
+    await tick();
+    expect(sync.calls).toHaveLength(1);
+    sync.release();
+    await first;
+    expect(acked).toEqual(['a']);
+    await tick();
+    expect(sync.calls).toHaveLength(1);
+    sync.release();
+    await Promise.all([second, third]);
+    expect(acked).toEqual(['a', 'b', 'c']);
+    // SQLite's own setting is back for every other transaction.
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    await commit.close();
+    db.close();
+  });
+
+  it('reports a failed fsync as a DurabilityError to exactly the writes it covered', async () => {
+    const db = durableDb();
+    const sync = manualFsync();
+    const commit = createGroupCommit(db, { walPath: `${db.name}-wal`, fsync: sync.fsync });
+    const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+    const failing = commit(() => insert.run('a', 1)).catch((error: unknown) => error);
+    const refused = commit(() => {
+      throw new Error('precondition');
+    }).catch((error: unknown) => error);
+    await tick();
+    await tick();
+    sync.release(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+    expect(await failing).toBeInstanceOf(DurabilityError);
+    expect(await refused).toEqual(new Error('precondition'));
+    const later = commit(() => insert.run('b', 2));
+    await tick();
+    await tick();
+    sync.release();
+    await expect(later).resolves.toBeDefined();
+    await commit.close();
     db.close();
   });
 });

@@ -10,7 +10,7 @@ import { S3Error } from '../s3/errors.js';
 import type { BlobStore, ByteRange } from './blobs.js';
 import { createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
-import { createGroupCommit } from './group-commit.js';
+import { createGroupCommit, DurabilityError } from './group-commit.js';
 
 /** Standard and user metadata kept with an object (and with a multipart upload until it completes). */
 export interface ObjectMetadata {
@@ -439,7 +439,8 @@ export function createStorage(options: StorageOptions): Storage {
    * with the others that finish in the same turn of the event loop (group-commit.ts); in memory there is no fsync
    * to share, so they commit at once.
    */
-  const groupCommit = createGroupCommit(db);
+  const walMode = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+  const groupCommit = createGroupCommit(db, walMode ? { walPath: `${db.name}-wal` } : {});
   const immediateTransaction = db.transaction((write: () => unknown) => write());
   const commitWrite = <T>(write: () => T): Promise<T> =>
     dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
@@ -459,7 +460,8 @@ export function createStorage(options: StorageOptions): Storage {
     try {
       replaced = await commitObject(row, precondition);
     } catch (error) {
-      await removeBlobs([row.blob_id]);
+      // A commit whose fsync failed may still point at the blob: keep it.
+      if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
       throw error;
     }
     if (replaced) await removeBlobs([replaced]);
@@ -510,7 +512,8 @@ export function createStorage(options: StorageOptions): Storage {
     try {
       replaced = await commitPart(row);
     } catch (error) {
-      await removeBlobs([row.blob_id]);
+      // A commit whose fsync failed may still point at the blob: keep it.
+      if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
       throw error;
     }
     if (replaced) await removeBlobs([replaced]);
@@ -828,7 +831,8 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async close() {
-      // The database handle belongs to the caller; blobs need no closing.
+      // The database handle belongs to the caller; blobs need no closing. Writes waiting for their fsync finish.
+      await groupCommit.close();
     },
   };
   return storage;
