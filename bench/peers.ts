@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Endpoint } from './load.js';
 
 /** A server under test, started in its own process so that it does not share the client's event loop. */
@@ -107,6 +107,37 @@ async function createBucket(endpoint: Omit<Endpoint, 'name'>) {
   });
   await client.send(new CreateBucketCommand({ Bucket: endpoint.bucket }));
   client.destroy();
+}
+
+/**
+ * Shows that the server under test verifies what the load sends, so that its speed is not bought by skipping
+ * checks: a request signed with the wrong secret must fail with SignatureDoesNotMatch, and a PutObject whose
+ * CRC32 header does not match its body with BadDigest. Returns the error names seen; throws if either succeeds.
+ */
+export async function checkVerification(endpoint: Endpoint): Promise<{ badSignature: string; badChecksum: string }> {
+  const client = (secretAccessKey: string) =>
+    new S3Client({ endpoint: endpoint.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey } });
+  const errorName = async (send: () => Promise<unknown>): Promise<string> => {
+    try {
+      await send();
+    } catch (error) {
+      return (error as { name?: string }).name ?? String(error);
+    }
+    throw new Error(`${endpoint.name} accepted a request it should have refused`);
+  };
+  const wrongSecret = client(`${endpoint.secretAccessKey.slice(1)}x`);
+  const rightSecret = client(endpoint.secretAccessKey);
+  try {
+    const badSignature = await errorName(() => wrongSecret.send(new PutObjectCommand({ Bucket: endpoint.bucket, Key: 'verify-signature', Body: 'x' })));
+    // The CRC32 of "hello" is NhCmhg==; the SDK sends a given checksum as it is.
+    const badChecksum = await errorName(() =>
+      rightSecret.send(new PutObjectCommand({ Bucket: endpoint.bucket, Key: 'verify-checksum', Body: 'hellO', ChecksumCRC32: 'NhCmhg==' })),
+    );
+    return { badSignature, badChecksum };
+  } finally {
+    wrongSecret.destroy();
+    rightSecret.destroy();
+  }
 }
 
 /** ibee-mock as users start it (`bin/ibee-mock.js`), with an admin token and one bucket. */

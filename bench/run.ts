@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { processCpuMs, runLoad, summarize, type LoadResult, type RawLoad } from './load.js';
-import { memoryField, motoAvailable, packageRoot, sampleRss, startBareServer, startIbeeMock, startMoto, startS3rver, waitForLine, type RunningPeer } from './peers.js';
+import { checkVerification, memoryField, motoAvailable, packageRoot, sampleRss, startBareServer, startIbeeMock, startMoto, startS3rver, waitForLine, type RunningPeer } from './peers.js';
 
 /**
  * `npm run bench`: measures the mock against peers measured in the same run and prints ratios. Environment:
@@ -87,6 +87,10 @@ if (sections.has('throughput')) {
     // engineers on this machine then hits every peer alike instead of one.
     if (wanted('memory')) peers.push(await startIbeeMock({ name: 'ibee-mock (memory)' }));
     if (wanted('data-dir')) peers.push(await startIbeeMock({ name: 'ibee-mock (--data-dir)', dataDir: true }));
+    for (const peer of peers) {
+      const refused = await checkVerification(peer.endpoint);
+      notes.push(`${peer.endpoint.name} verifies what it measures: a wrong secret got ${refused.badSignature}, a wrong CRC32 got ${refused.badChecksum}.`);
+    }
     if (wanted('s3rver')) peers.push(await startS3rver());
     if (wanted('bare')) peers.push(await startBareServer());
     if (wanted('moto')) {
