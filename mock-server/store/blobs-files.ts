@@ -65,7 +65,12 @@ export function createFileBlobStore(root: string): BlobStore {
           await mkdir(dir, { recursive: true });
           madeDirs.add(dir);
         }
-        await rename(tmpPath, pathOf(id));
+        await rename(tmpPath, pathOf(id)).catch(async (error: NodeJS.ErrnoException) => {
+          // The directory went away since it was made (clear(), or by hand): make it again, once.
+          if (error.code !== 'ENOENT') throw error;
+          await mkdir(dir, { recursive: true });
+          await rename(tmpPath, pathOf(id));
+        });
         await syncDirectory(dir);
       } catch (error) {
         await handle?.close().catch(() => undefined);
@@ -113,6 +118,7 @@ export function createFileBlobStore(root: string): BlobStore {
     },
 
     async clear() {
+      madeDirs.clear();
       for (const dir of await readdir(root)) {
         if (/^[0-9a-f]{2}$/.test(dir)) await rm(join(root, dir), { recursive: true, force: true });
       }

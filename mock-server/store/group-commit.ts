@@ -51,15 +51,18 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
   const inSavepoint = db.transaction((write: () => unknown) => write());
   const walPath = options.walPath ?? null;
   let walFd: number | null = null;
+  /** No new writes are taken. */
   let closed = false;
+  /** The log's descriptor is closed: no fsync can run any more. */
+  let released = false;
   /** Writes committed since the fsync under way started: the next fsync covers them. */
   let awaitingSync: Committed[] = [];
   let syncing: Promise<void> | null = null;
 
   const syncLog = (): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      if (closed) {
-        reject(new Error('the database is closing'));
+      if (released) {
+        reject(new Error('the store is closed'));
         return;
       }
       walFd ??= openSync(walPath!, 'r');
@@ -83,11 +86,15 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
   const flush = (): void => {
     const batch = queue;
     queue = [];
+    if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    const previousSynchronous = walPath === null ? null : (db.pragma('synchronous', { simple: true }) as number);
+    let previousSynchronous: number | null = null;
     try {
       // Only this transaction skips SQLite's fsync; the one below (syncLog) stands in for it.
-      if (previousSynchronous !== null) db.pragma('synchronous = NORMAL');
+      if (walPath !== null) {
+        previousSynchronous = db.pragma('synchronous', { simple: true }) as number;
+        db.pragma('synchronous = NORMAL');
+      }
       db.transaction(() => {
         for (const item of batch) {
           try {
@@ -98,7 +105,7 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
         }
       })();
     } catch (error) {
-      // The COMMIT itself failed (disk full, I/O error): nothing in the batch was stored.
+      // The COMMIT itself failed (disk full, I/O error, a closed database): nothing in the batch was stored.
       for (const item of batch) item.reject(error);
       return;
     } finally {
@@ -115,14 +122,22 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
 
   const commit = <T>(write: () => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      if (closed) {
+        reject(new Error('the store is closed'));
+        return;
+      }
       if (queue.length === 0) setImmediate(flush);
       queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
     });
 
   return Object.assign(commit, {
     async close(): Promise<void> {
-      while (syncing) await syncing;
+      // Writes still reading their body are refused from now on; queued ones are committed now, and every fsync
+      // under way finishes before the database can be closed.
       closed = true;
+      flush();
+      while (syncing) await syncing;
+      released = true;
       if (walFd !== null) closeSync(walFd);
       walFd = null;
     },

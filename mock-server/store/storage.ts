@@ -445,20 +445,25 @@ export function createStorage(options: StorageOptions): Storage {
   const commitWrite = <T>(write: () => T): Promise<T> =>
     dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
 
-  /** Commits an object row, unless its bucket vanished meanwhile; returns the blob the object pointed to before. */
-  const commitObject = (row: ObjectRow, precondition?: WritePrecondition): Promise<string | null> =>
+  /**
+   * Commits an object row, unless its bucket vanished meanwhile; returns the blob the object pointed to before.
+   * `alongside` runs in the same transaction, after the row is written: what it changes (or its throw) goes
+   * with the object, all or nothing.
+   */
+  const commitObject = (row: ObjectRow, precondition?: WritePrecondition, alongside?: () => void): Promise<string | null> =>
     commitWrite(() => {
       if (!q.bucket.get(row.bucket)) throw noSuchBucket(row.bucket);
       const previous = q.object.get(row.bucket, row.key);
       precondition?.(previous ? toObject(previous) : undefined);
       q.upsertObject.run(row);
+      alongside?.();
       return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
     });
 
-  const storeObject = async (row: ObjectRow, precondition?: WritePrecondition): Promise<StoredObject> => {
+  const storeObject = async (row: ObjectRow, precondition?: WritePrecondition, alongside?: () => void): Promise<StoredObject> => {
     let replaced: string | null;
     try {
-      replaced = await commitObject(row, precondition);
+      replaced = await commitObject(row, precondition, alongside);
     } catch (error) {
       // A commit whose fsync failed may still point at the blob: keep it.
       if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
@@ -767,17 +772,18 @@ export function createStorage(options: StorageOptions): Storage {
         for (const part of chosen) yield* blobs.read(part.blobId) as AsyncIterable<Buffer>;
       };
       const blob = await blobs.write(Readable.from(readParts()), {});
-      const current = q.upload.get(upload.uploadId);
-      if (!current) {
-        await removeBlobs([blob.id]);
-        throw noSuchUpload(upload.uploadId);
-      }
-      // A failed precondition leaves the upload in place (the client may retry), as on S3.
+      // The object appears and the upload goes in one transaction: of a Complete and an Abort (or two Completes)
+      // racing, exactly one succeeds. A failed precondition leaves the upload in place (the client may retry), as on S3.
+      let partBlobs: string[] = [];
       const object = await storeObject(
         objectRow(upload.bucket, upload.key, blob, etag, upload.metadata, combineChecksums?.(upload, chosen) ?? {}, chosen.map((part) => part.size)),
         precondition,
+        () => {
+          if (!q.upload.get(upload.uploadId)) throw noSuchUpload(upload.uploadId);
+          partBlobs = dropUpload(upload.uploadId);
+        },
       );
-      await removeBlobs(dropUpload(upload.uploadId));
+      await removeBlobs(partBlobs);
       return object;
     },
 

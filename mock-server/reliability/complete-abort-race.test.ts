@@ -1,0 +1,72 @@
+/**
+ * CompleteMultipartUpload racing AbortMultipartUpload with a data dir (group commit): the object's commit and the
+ * upload's removal are one transaction, so exactly one of the two succeeds; never both "done" with the object
+ * existing although its upload was aborted.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClock } from '../clock.js';
+import { openDatabase } from '../store/database.js';
+import { createStorage, type IncomingBody, type ObjectMetadata } from '../store/storage.js';
+
+const logger = pino({ level: 'silent' });
+const metadata: ObjectMetadata = {
+  contentType: 'application/octet-stream',
+  contentEncoding: null,
+  contentDisposition: null,
+  contentLanguage: null,
+  cacheControl: null,
+  expires: null,
+  userMetadata: {},
+};
+const body = (data: Buffer): IncomingBody => ({
+  stream: Readable.from([data]),
+  digests: Promise.resolve({ md5Hex: createHash('md5').update(data).digest('hex'), checksums: {} }),
+});
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('CompleteMultipartUpload racing AbortMultipartUpload with a data dir', () => {
+  it('never lets both succeed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibee-mpu-'));
+    dirs.push(dir);
+    const db = openDatabase(dir);
+    const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
+    storage.createBucket('p', 'bucket', 'us-east-1');
+    const both: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const key = `k${round}`;
+      const upload = storage.createUpload('bucket', key, metadata, null);
+      const part = await storage.putPart(upload, 1, body(Buffer.from(`part of ${key}`)));
+      const complete = storage.completeUpload(upload, [{ partNumber: 1, etag: part.etag }]).then(
+        () => true,
+        () => false,
+      );
+      // The Abort comes in as soon as the object is visible (committed), while the Complete waits for its fsync.
+      let aborted: boolean | null = null;
+      for (let turn = 0; turn < 1000 && aborted === null; turn++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (storage.getObject('bucket', key)) {
+          try {
+            await storage.abortUpload(storage.requireUpload('bucket', key, upload.uploadId));
+            aborted = true;
+          } catch {
+            aborted = false;
+          }
+        }
+      }
+      const completed = await complete;
+      if (completed && aborted) both.push(round);
+    }
+    expect(both).toEqual([]);
+    await storage.close();
+    db.close();
+  });
+});

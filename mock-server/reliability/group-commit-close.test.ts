@@ -1,0 +1,68 @@
+/**
+ * Closing the store while an object write is on its way to the commit queue (mock-server/app.ts closes with
+ * `await storage.close(); db.close()`): queued writes are committed or refused, never left unsettled, and nothing
+ * runs on the closed database (which would throw from a timer: a crash of the embedding process).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClock } from '../clock.js';
+import { openDatabase } from '../store/database.js';
+import { createStorage, type IncomingBody, type ObjectMetadata } from '../store/storage.js';
+
+const logger = pino({ level: 'silent' });
+const metadata: ObjectMetadata = {
+  contentType: 'application/octet-stream',
+  contentEncoding: null,
+  contentDisposition: null,
+  contentLanguage: null,
+  cacheControl: null,
+  expires: null,
+  userMetadata: {},
+};
+const body = (data: Buffer): IncomingBody => ({
+  stream: Readable.from([data]),
+  digests: Promise.resolve({ md5Hex: createHash('md5').update(data).digest('hex'), checksums: {} }),
+});
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('closing a durable store while a PUT is about to commit (as MockServer.close does)', () => {
+  it('settles the write (rejects it) and throws nothing uncaught', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibee-close-'));
+    dirs.push(dir);
+    const db = openDatabase(dir);
+    const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
+    storage.createBucket('p', 'bucket', 'us-east-1');
+
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    // Vitest would report the crash as an unhandled error; collect it instead so the test can say what happened.
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      // The body is complete; the blob write (open, write, fsync, rename) takes a few turns of the event loop.
+      const put = storage.putObject('bucket', 'key', body(Buffer.from('hello')), metadata).then(
+        () => 'fulfilled' as const,
+        () => 'rejected' as const,
+      );
+      // MockServer.close(): servers stopped, then storage.close(), then db.close().
+      await storage.close();
+      db.close();
+      const outcome = await Promise.race([put, new Promise((resolve) => setTimeout(() => resolve('never settled'), 2000))]);
+      expect(uncaught.map(String)).toEqual([]);
+      expect(outcome).toBe('rejected');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      for (const listener of listeners) process.on('uncaughtException', listener);
+    }
+  });
+});

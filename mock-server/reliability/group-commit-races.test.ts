@@ -1,0 +1,125 @@
+/**
+ * Group commit in storage.ts (commitWrite): conditional writes racing in one batch, a failed precondition not
+ * affecting the others, SQLite's synchronous setting afterwards, DeleteBucket racing PutObject, read-after-write.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClock } from '../clock.js';
+import { S3Error } from '../s3/errors.js';
+import { openDatabase } from '../store/database.js';
+import { createStorage, type IncomingBody, type ObjectMetadata, type WritePrecondition } from '../store/storage.js';
+
+const logger = pino({ level: 'silent' });
+const metadata: ObjectMetadata = {
+  contentType: 'application/octet-stream',
+  contentEncoding: null,
+  contentDisposition: null,
+  contentLanguage: null,
+  cacheControl: null,
+  expires: null,
+  userMetadata: {},
+};
+const body = (data: Buffer): IncomingBody => ({
+  stream: Readable.from([data]),
+  digests: Promise.resolve({ md5Hex: createHash('md5').update(data).digest('hex'), checksums: {} }),
+});
+const ifNoneMatchStar: WritePrecondition = (current) => {
+  if (current) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+};
+const ifMatch =
+  (etag: string): WritePrecondition =>
+  (current) => {
+    if (!current || current.etag !== etag) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  };
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function durable() {
+  const dir = mkdtempSync(join(tmpdir(), 'ibee-races-'));
+  dirs.push(dir);
+  const db = openDatabase(dir);
+  const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
+  const blobFiles = () => (readdirSync(join(dir, 'blobs'), { recursive: true }) as string[]).filter((p) => /[0-9a-f-]{36}$/.test(p) && !p.startsWith('tmp'));
+  return { dir, db, storage, blobFiles };
+}
+
+describe('group commit races', () => {
+  it('If-None-Match: * racing: exactly one wins; If-Match on the same ETag racing: exactly one wins; losers leave no blob', async () => {
+    const { db, storage, blobFiles } = durable();
+    storage.createBucket('p', 'bucket', 'us-east-1');
+    for (let round = 0; round < 5; round++) {
+      const key = `k${round}`;
+      const bodies = Array.from({ length: 12 }, () => randomBytes(50));
+      const outcomes = await Promise.allSettled(bodies.map((data) => storage.putObject('bucket', key, body(data), metadata, ifNoneMatchStar)));
+      const winners = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+      expect(winners).toHaveLength(1);
+      for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as S3Error).code).toBe('PreconditionFailed');
+      const stored = storage.getObject('bucket', key)!;
+      expect((await buffer(storage.readObject(stored))).equals(bodies[winners[0]!]!)).toBe(true);
+
+      const next = Array.from({ length: 12 }, () => randomBytes(50));
+      const second = await Promise.allSettled(next.map((data) => storage.putObject('bucket', key, body(data), metadata, ifMatch(stored.etag))));
+      const winners2 = second.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
+      expect(winners2).toHaveLength(1);
+      expect((await buffer(storage.readObject(storage.getObject('bucket', key)!))).equals(next[winners2[0]!]!)).toBe(true);
+    }
+    // One blob per key: no loser's (and no replaced) blob left behind.
+    expect(blobFiles()).toHaveLength(5);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    await storage.close();
+    db.close();
+  });
+
+  it('a write refused by its precondition in a batch does not affect the unconditional writes of that batch', async () => {
+    const { db, storage } = durable();
+    storage.createBucket('p', 'bucket', 'us-east-1');
+    await storage.putObject('bucket', 'exists', body(Buffer.from('old')), metadata);
+    const results = await Promise.allSettled([
+      storage.putObject('bucket', 'a', body(Buffer.from('a')), metadata),
+      storage.putObject('bucket', 'exists', body(Buffer.from('new')), metadata, ifNoneMatchStar),
+      storage.putObject('bucket', 'b', body(Buffer.from('b')), metadata),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await buffer(storage.readObject(storage.getObject('bucket', 'exists')!))).toString()).toBe('old');
+    expect(storage.getObject('bucket', 'a')?.size).toBe(1);
+    expect(storage.getObject('bucket', 'b')?.size).toBe(1);
+    await storage.close();
+    db.close();
+  });
+
+  it('DeleteBucket racing PutObject: the put fails NoSuchBucket, the bucket stays gone (cache included), no blob left', async () => {
+    const { db, storage, blobFiles } = durable();
+    storage.createBucket('p', 'bucket', 'us-east-1');
+    expect(storage.getBucket('bucket')).toBeDefined(); // cached
+    const put = storage.putObject('bucket', 'k', body(randomBytes(1000)), metadata);
+    await storage.deleteBucket('p', 'bucket');
+    await expect(put).rejects.toMatchObject({ code: 'NoSuchBucket' });
+    expect(storage.getBucket('bucket')).toBeUndefined();
+    expect(blobFiles()).toEqual([]);
+    expect(() => storage.setBucketConfig('bucket', 'cors', null)).toThrow(/does not exist/);
+    await storage.close();
+    db.close();
+  });
+
+  it('a read right after the write resolves sees the new object; synchronous is FULL for the next transaction', async () => {
+    const { db, storage } = durable();
+    storage.createBucket('p', 'bucket', 'us-east-1');
+    for (let i = 0; i < 20; i++) {
+      const data = randomBytes(i * 100);
+      await storage.putObject('bucket', 'same', body(data), metadata);
+      const stored = storage.getObject('bucket', 'same')!;
+      expect((await storage.readObjectBuffer(stored)!).equals(data)).toBe(true);
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    }
+    await storage.close();
+    db.close();
+  });
+});
