@@ -3,31 +3,15 @@
  * upload's removal are one transaction, so exactly one of the two succeeds; never both "done" with the object
  * existing although its upload was aborted.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { openDatabase } from '../store/database.js';
-import { createStorage, type IncomingBody, type ObjectMetadata } from '../store/storage.js';
+import { createStorage } from '../store/storage.js';
+import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from '../store/test-support.js';
 
-const logger = pino({ level: 'silent' });
-const metadata: ObjectMetadata = {
-  contentType: 'application/octet-stream',
-  contentEncoding: null,
-  contentDisposition: null,
-  contentLanguage: null,
-  cacheControl: null,
-  expires: null,
-  userMetadata: {},
-};
-const body = (data: Buffer): IncomingBody => ({
-  stream: Readable.from([data]),
-  digests: Promise.resolve({ md5Hex: createHash('md5').update(data).digest('hex'), checksums: {} }),
-});
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });

@@ -3,31 +3,14 @@
  * `await storage.close(); db.close()`): queued writes are committed or refused, never left unsettled, and nothing
  * runs on the closed database (which would throw from a timer: a crash of the embedding process).
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { openDatabase } from '../store/database.js';
-import { createStorage, type IncomingBody, type ObjectMetadata } from '../store/storage.js';
-
-const logger = pino({ level: 'silent' });
-const metadata: ObjectMetadata = {
-  contentType: 'application/octet-stream',
-  contentEncoding: null,
-  contentDisposition: null,
-  contentLanguage: null,
-  cacheControl: null,
-  expires: null,
-  userMetadata: {},
-};
-const body = (data: Buffer): IncomingBody => ({
-  stream: Readable.from([data]),
-  digests: Promise.resolve({ md5Hex: createHash('md5').update(data).digest('hex'), checksums: {} }),
-});
+import { createStorage } from '../store/storage.js';
+import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from '../store/test-support.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -2,33 +2,18 @@
  * Group commit in storage.ts (commitWrite): conditional writes racing in one batch, a failed precondition not
  * affecting the others, SQLite's synchronous setting afterwards, DeleteBucket racing PutObject, read-after-write.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { S3Error } from '../s3/errors.js';
 import { openDatabase } from '../store/database.js';
-import { createStorage, type IncomingBody, type ObjectMetadata, type WritePrecondition } from '../store/storage.js';
+import { createStorage, type WritePrecondition } from '../store/storage.js';
+import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from '../store/test-support.js';
 
-const logger = pino({ level: 'silent' });
-const metadata: ObjectMetadata = {
-  contentType: 'application/octet-stream',
-  contentEncoding: null,
-  contentDisposition: null,
-  contentLanguage: null,
-  cacheControl: null,
-  expires: null,
-  userMetadata: {},
-};
-const body = (data: Buffer): IncomingBody => ({
-  stream: Readable.from([data]),
-  digests: Promise.resolve({ md5Hex: createHash('md5').update(data).digest('hex'), checksums: {} }),
-});
 const ifNoneMatchStar: WritePrecondition = (current) => {
   if (current) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
 };

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,25 +6,11 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { S3Error } from '../s3/errors.js';
-import { createStorage, type IncomingBody, type ObjectMetadata, type Storage } from './storage.js';
-
-const logger = pino({ level: 'silent' });
-const metadata: ObjectMetadata = {
-  contentType: 'application/octet-stream',
-  contentEncoding: null,
-  contentDisposition: null,
-  contentLanguage: null,
-  cacheControl: null,
-  expires: null,
-  userMetadata: {},
-};
-
-const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
-const body = (data: Buffer): IncomingBody => ({ stream: Readable.from(data.length ? [data] : []), digests: Promise.resolve({ md5Hex: md5(data), checksums: {} }) });
+import { createStorage, type IncomingBody, type Storage } from './storage.js';
+import { md5Hex as md5, plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from './test-support.js';
 
 const dirs: string[] = [];
 afterEach(() => {

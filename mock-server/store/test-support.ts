@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import type { IncomingBody, ObjectMetadata } from './storage.js';
+
+/** Shared fixtures of the store's tests (store/ and reliability/): one place for them, not a copy per file. */
+
+export const silentLogger = pino({ level: 'silent' });
+
+/** An object's metadata as a PutObject without any metadata headers leaves it. */
+export const plainMetadata: ObjectMetadata = {
+  contentType: 'application/octet-stream',
+  contentEncoding: null,
+  contentDisposition: null,
+  contentLanguage: null,
+  cacheControl: null,
+  expires: null,
+  userMetadata: {},
+};
+
+export const md5Hex = (data: Buffer): string => createHash('md5').update(data).digest('hex');
+
+/** A body as the S3 layer hands it to the store: the bytes, and digests that check out. */
+export const verifiedBody = (data: Buffer): IncomingBody => ({
+  stream: Readable.from(data.length ? [data] : []),
+  digests: Promise.resolve({ md5Hex: md5Hex(data), checksums: {} }),
+});
