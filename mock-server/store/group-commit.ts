@@ -14,7 +14,7 @@ import type Database from 'better-sqlite3';
  */
 export interface GroupCommit {
   <T>(write: () => T): Promise<T>;
-  /** Waits for the fsync under way, then releases the log's file descriptor. */
+  /** Refuses new writes, commits the queued ones, waits for their fsync, then releases the log's descriptor. */
   close(): Promise<void>;
 }
 

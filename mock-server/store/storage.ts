@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -440,7 +440,8 @@ export function createStorage(options: StorageOptions): Storage {
    * to share, so they commit at once.
    */
   const walMode = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
-  const groupCommit = createGroupCommit(db, walMode ? { walPath: `${db.name}-wal` } : {});
+  // Absolute now: the log is opened at the first commit, and the process may have changed directory by then.
+  const groupCommit = createGroupCommit(db, walMode ? { walPath: resolve(`${db.name}-wal`) } : {});
   const immediateTransaction = db.transaction((write: () => unknown) => write());
   const commitWrite = <T>(write: () => T): Promise<T> =>
     dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
