@@ -18,12 +18,11 @@ import {
   PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
   type S3Client,
-  type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidBucketName } from '../../spec/index.js';
-import { signedFetch, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { failure, signedFetch, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
 
 /** Bucket operations, configuration and listings through the real SDK (and signed raw requests for bad XML). */
 
@@ -39,16 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s3?.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as S3ServiceException;
-    return { code: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the request to fail');
-}
 
 describe('bucket lifecycle', () => {
   it('creates, heads, locates, lists and deletes buckets', async () => {

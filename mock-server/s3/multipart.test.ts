@@ -13,12 +13,11 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
   type S3Client,
-  type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartLimits } from '../../spec/index.js';
-import { startTestS3, type TestS3 } from './test-helper.js';
+import { failure, startTestS3, type TestS3 } from './test-helper.js';
 
 /** Multipart uploads through the real SDK: random part layouts, part rules, listings, copies, aborts. */
 
@@ -40,16 +39,6 @@ afterAll(async () => {
 });
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined }> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as S3ServiceException;
-    return { code: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected the request to fail');
-}
 
 /** Non-final parts at or a little above 5 MiB, a final part of any size (1 byte up). */
 const layout = fc.tuple(

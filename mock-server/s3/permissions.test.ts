@@ -34,6 +34,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionMatrix, s3Operations, type PermissionType } from '../../spec/index.js';
+import { plainMetadata } from '../store/test-support.js';
 import { s3Controllers } from './app.js';
 import { corsFromXml } from './controllers/bucket-config.js';
 import { postPolicyForm, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test-helper.js';
@@ -68,15 +69,7 @@ async function fixture(options: { empty?: boolean; create?: boolean } = {}): Pro
   const storage = s3.storage;
   storage.createBucket(s3.projectId, bucket, 'us-east-1');
   if (options.empty) return { bucket, uploadId: 'none', partEtag: '"none"' };
-  await storage.putObject(bucket, 'obj', verifiedBody('object body'), {
-    contentType: 'text/plain',
-    contentEncoding: null,
-    contentDisposition: null,
-    contentLanguage: null,
-    cacheControl: null,
-    expires: null,
-    userMetadata: {},
-  });
+  await storage.putObject(bucket, 'obj', verifiedBody('object body'), { ...plainMetadata, contentType: 'text/plain' });
   const upload = storage.createUpload(bucket, 'mpu', { ...storage.getObject(bucket, 'obj')!.metadata }, null);
   const part = await storage.putPart(upload, 1, verifiedBody('last part'));
   storage.setBucketConfig(

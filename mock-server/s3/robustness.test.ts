@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainMetadata } from '../store/test-support.js';
 import { signedFetch, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test-helper.js';
 
 /**
@@ -13,15 +14,7 @@ beforeAll(async () => {
   s3 = await startTestS3();
   credentials = s3.token();
   s3.storage.createBucket(s3.projectId, 'robust-bucket', 'us-east-1');
-  await s3.storage.putObject('robust-bucket', 'k', verifiedBody('body'), {
-    contentType: 'text/plain',
-    contentEncoding: null,
-    contentDisposition: null,
-    contentLanguage: null,
-    cacheControl: null,
-    expires: null,
-    userMetadata: {},
-  });
+  await s3.storage.putObject('robust-bucket', 'k', verifiedBody('body'), { ...plainMetadata, contentType: 'text/plain' });
 });
 afterAll(async () => {
   await s3?.close();

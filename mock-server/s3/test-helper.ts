@@ -7,7 +7,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig, type S3ServiceException } from '@aws-sdk/client-s3';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -231,4 +231,15 @@ export async function signedFetch(
     body: body.length > 0 ? body : undefined,
   });
   return { status: response.status, headers: response.headers, text: await response.text() };
+}
+
+/** The S3 error a request failed with (code and HTTP status); fails the test if the request succeeded. */
+export async function failure(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as S3ServiceException;
+    return { code: e.name, status: e.$metadata?.httpStatusCode };
+  }
+  throw new Error('expected the request to fail');
 }
