@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, mkdirSync, openSync, read, readdirSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
+import { createDirectorySync, type DirectorySync } from './directory-sync.js';
 
 const readAsync = promisify(read);
 
@@ -13,7 +14,7 @@ const readAsync = promisify(read);
  * so a crash never leaves a half-written blob under a real id, and a blob whose id was handed out survives kill -9.
  * Blob ids are random UUIDs; files fan out over 256 directories by the id's first two hex digits.
  */
-export function createFileBlobStore(root: string): BlobStore {
+export function createFileBlobStore(root: string, options: { syncDirectory?: DirectorySync } = {}): BlobStore {
   const tmpDir = join(root, 'tmp');
   // Anything in tmp/ is a write that never finished.
   rmSync(tmpDir, { recursive: true, force: true });
@@ -21,6 +22,22 @@ export function createFileBlobStore(root: string): BlobStore {
 
   /** Fan-out directories known to exist: mkdir once each, not once per write. */
   const madeDirs = new Set<string>();
+
+  const syncDirectory = options.syncDirectory ?? createDirectorySync();
+
+  // New blobs go to one fan-out directory at a time, moving to the next after every `blobsPerDirectoryTurn`: the
+  // renames of writes in flight together then land in one directory and share its fsync (createDirectorySync),
+  // and over time the blobs still spread evenly. The rest of the id stays random.
+  let directoryTurn = randomInt(256);
+  let leftInTurn = blobsPerDirectoryTurn;
+  const newBlobId = (): string => {
+    if (leftInTurn === 0) {
+      directoryTurn = (directoryTurn + 1) % 256;
+      leftInTurn = blobsPerDirectoryTurn;
+    }
+    leftInTurn -= 1;
+    return directoryTurn.toString(16).padStart(2, '0') + randomUUID().slice(2);
+  };
 
   const pathOf = (id: string) => {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error(`not a blob id: ${id}`);
@@ -33,7 +50,7 @@ export function createFileBlobStore(root: string): BlobStore {
         () => null,
         (error: unknown) => ({ error }),
       );
-      const id = randomUUID();
+      const id = newBlobId();
       const tmpPath = join(tmpDir, id);
       let handle: FileHandle | null = null;
       let size = 0;
@@ -126,6 +143,9 @@ export function createFileBlobStore(root: string): BlobStore {
   };
 }
 
+/** New blobs per fan-out directory before the next one takes over. */
+const blobsPerDirectoryTurn = 64;
+
 /** Bodies are written in batches of up to this many bytes. */
 const writeBatchBytes = 1024 * 1024;
 
@@ -161,13 +181,4 @@ async function readInto(fd: number, range?: ByteRange): Promise<Buffer> {
     filled += bytesRead;
   }
   return buffer;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
