@@ -26,8 +26,9 @@ const readAsync = promisify(read);
 /**
  * Bodies as files under `${root}`: written to `tmp/`, flushed to disk (fdatasync, or O_DSYNC for a body written in
  * one go), then renamed into place (and the directory fsynced),
- * so a crash never leaves a half-written blob under a real id, and a blob whose id was handed out survives kill -9.
- * Blob ids are random UUIDs; files fan out over 256 directories by the id's first two hex digits.
+ * so a crash never leaves a half-written blob under a real id, and a blob whose id was handed out survives kill -9
+ * and power loss. Blob ids are UUIDs whose first two hex digits name one of 256 fan-out directories (chosen in turns,
+ * see `newBlobId`); the rest is random.
  */
 export interface FileBlobStoreOptions {
   /** How directories are fsynced after a rename (shared between concurrent writes by default). */
