@@ -33,6 +33,9 @@ export function controlRouter(ctx: MockContext, management: ManagementCredential
     .post(managementOnly, async (_req, res) => {
       ctx.tokens.reset();
       await ctx.storage.reset();
+      // All state, the clock's offset included: a clock left days ahead would refuse every real-time SigV4 client
+      // (RequestTimeTooSkewed) for good. Moving it back is safe now: no token or presigned URL is left to revive.
+      ctx.clock.reset();
       ctx.logger.info('state reset');
       res.status(204).end();
     })

@@ -60,8 +60,9 @@ describe('/_mock/clock', () => {
 });
 
 describe('/_mock/reset', () => {
-  it('empties tokens and storage of every project', async () => {
+  it('empties tokens and storage of every project, and puts the clock back to real time', async () => {
     const token = await h.createToken({ name: 'admin', object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
+    expect((await h.call('POST', '/_mock/clock', { token: managementToken, json: { advance_seconds: 3 * 86_400 } })).status).toBe(200);
     expect((await h.call('POST', '/v1/object-storage/buckets', { token: token.bearer_token, json: { name: 'to-be-gone' } })).status).toBe(201);
     const res = await h.call('POST', '/_mock/reset', { token: managementToken });
     expect(res.status).toBe(204);
@@ -69,6 +70,9 @@ describe('/_mock/reset', () => {
     expect(h.tokens.list(h.projectId)).toEqual([]);
     expect(h.storage.findBucket('to-be-gone')).toBeUndefined();
     expect((await h.call('GET', '/v1/object-storage/buckets', { token: token.bearer_token })).status).toBe(401);
+    const clock = await h.call('GET', '/_mock/clock', { token: managementToken });
+    expect(clock.body.offset_seconds).toBe(0);
+    expect(Math.abs(Date.parse(clock.body.now) - Date.now())).toBeLessThan(5000);
   });
 });
 
