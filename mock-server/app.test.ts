@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { request as httpRequest } from 'node:http';
-import { CreateBucketCommand, HeadObjectCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -13,6 +13,7 @@ import { s3SigningRegion } from '../spec/index.js';
 import { createMockServer, type MockServer } from './app.js';
 import { runCli } from './cli.js';
 import { createLogger } from './logger.js';
+import { DataDirInUseError } from './store/database.js';
 
 /** The mock as a whole, over real HTTP: createMockServer, the CLI, persistence, logs. */
 
@@ -161,6 +162,32 @@ describe('createMockServer', () => {
     expect((await api(second, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(401);
     expect((await api(second, 'GET', `/v1/projects/${second.projectId}/api-tokens/${token.body.id}`, managementToken)).body.status).toBe('expired');
     expect(Date.parse((await api(second, 'GET', '/_mock/clock', managementToken)).body.now)).toBeGreaterThanOrEqual(movedTo);
+  });
+
+  it('refuses a second mock on a data dir in use, touching nothing of the first, and starts once the first has closed', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ibee-mock-lock-'));
+    dirs.push(dataDir);
+    const managementToken = 'management-token-for-lock';
+    const first = await createMockServer({ dataDir, managementToken });
+    const token = await api(first, 'POST', `/v1/projects/${first.projectId}/api-tokens`, managementToken, adminRw);
+    await api(first, 'POST', '/v1/object-storage/buckets', token.body.bearer_token, { name: 'held' });
+    const tmpBefore = await readdir(join(dataDir, 'blobs', 'tmp'));
+    const error = await createMockServer({ dataDir, managementToken }).then(
+      async (second) => {
+        await second.close();
+        return null;
+      },
+      (refused: unknown) => refused,
+    );
+    expect(error).toBeInstanceOf(DataDirInUseError);
+    expect(String(error)).toContain(dataDir);
+    // The first mock goes on as before, with its temporary folder untouched.
+    expect(await readdir(join(dataDir, 'blobs', 'tmp'))).toEqual(tmpBefore);
+    await s3For(first, token.body).send(new PutObjectCommand({ Bucket: 'held', Key: 'k', Body: 'still mine' }));
+    await first.close();
+    const again = await start({ dataDir, managementToken });
+    const got = await s3For(again, token.body).send(new GetObjectCommand({ Bucket: 'held', Key: 'k' }));
+    expect(await got.Body!.transformToString()).toBe('still mine');
   });
 
   it('refuses an upload whose token is revoked while its body is still arriving, and stores nothing', async () => {

@@ -18,11 +18,30 @@ export function openDatabase(dataDir: string | null): Database.Database {
   }
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, databaseFileName));
-  db.pragma('journal_mode = WAL');
+  try {
+    // One mock per data dir: held for as long as this connection is open, and released by the kernel when the
+    // process dies (even by kill -9), so there is never a stale lock. A second mock on the same folder would
+    // otherwise clear the first one's temporary blobs and interleave writes with it.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('busy_timeout = 0');
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw new DataDirInUseError(dataDir);
+    throw error;
+  }
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   return db;
+}
+
+/** Another process (another ibee-mock, most likely) has the data dir open. */
+export class DataDirInUseError extends Error {
+  constructor(readonly dataDir: string) {
+    super(`the data dir ${dataDir} is in use by another process (another ibee-mock?): one mock per data dir`);
+    this.name = 'DataDirInUseError';
+  }
 }
 
 /**
