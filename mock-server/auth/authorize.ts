@@ -12,7 +12,9 @@ export type Denial =
   | 'no_object_storage_scope'
   | 'no_billing_scope'
   | 'out_of_scope'
-  | 'level_too_low';
+  | 'level_too_low'
+  /** The level allows the operation, but not as a presigned URL or POST policy (P11: Object Read & Write at least). */
+  | 'presigned_level_too_low';
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: Denial };
 
@@ -46,7 +48,7 @@ export function authorizeOperation(token: TokenRecord, request: OperationRequest
   if (!scope) return deny('no_object_storage_scope');
   for (const bucket of request.buckets) if (!bucketInScope(token, bucket)) return deny('out_of_scope');
   if (!isAllowed(scope.permissionType, request.operation)) return deny('level_too_low');
-  if (request.presigned && !levelAllows(scope.permissionType, presignedUrlRule.action as Action)) return deny('level_too_low');
+  if (request.presigned && !levelAllows(scope.permissionType, presignedUrlRule.action as Action)) return deny('presigned_level_too_low');
   return allow;
 }
 

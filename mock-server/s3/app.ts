@@ -110,6 +110,7 @@ export function createS3App(ctx: MockContext): RequestListener {
     const route = routeRequest(req.method ?? 'GET', req.url ?? '/', host, ctx.s3Domain, header(req, 'content-type') ?? '');
     let body: VerifiedBody | null = null;
     let operation: string | null = route.operation;
+    let errorCode: string | undefined;
     try {
       if (req.method === 'OPTIONS') {
         answerPreflight(storage, route, req, res);
@@ -120,7 +121,7 @@ export function createS3App(ctx: MockContext): RequestListener {
       if (route.operation === 'PostObject' && route.bucket !== null && route.error === null) {
         const upload = await authenticatePostPolicy(req, ctx, route.bucket);
         body = upload.file;
-        authorize(ctx, upload.caller.token, 'PostObject', [route.bucket], true);
+        authorize(ctx, upload.caller.token, 'PostObject', [route.bucket], true, requestId);
         await postObject(makeCall(ctx, storage, req, res, route, 'PostObject', upload.caller, upload.file, requestId), upload);
         return;
       }
@@ -137,7 +138,7 @@ export function createS3App(ctx: MockContext): RequestListener {
         const source = parseCopySource(copySource).bucket;
         if (!touched.includes(source)) touched.push(source);
       }
-      authorize(ctx, authenticated.caller.token, operation, touched, authenticated.caller.presigned);
+      authorize(ctx, authenticated.caller.token, operation, touched, authenticated.caller.presigned, requestId);
       await controller(makeCall(ctx, storage, req, res, route, operation, authenticated.caller, authenticated.body, requestId));
     } catch (error) {
       if (res.headersSent) {
@@ -147,17 +148,22 @@ export function createS3App(ctx: MockContext): RequestListener {
         return;
       }
       const s3Error = error instanceof S3Error ? error : internalError(ctx, error, operation);
+      errorCode = s3Error.code;
       sendError(res, s3Error, { method: req.method ?? 'GET', resource: route.rawPath, requestId });
     } finally {
       discardBody(req, body);
-      ctx.logger.debug({ requestId, operation, bucket: route.bucket, status: res.statusCode }, 's3 request');
+      ctx.logger.debug({ requestId, operation, bucket: route.bucket, status: res.statusCode, code: errorCode }, 's3 request');
     }
   }
 }
 
-function authorize(ctx: MockContext, token: S3Call['caller']['token'], operation: string, touched: string[], presigned: boolean): void {
+function authorize(ctx: MockContext, token: S3Call['caller']['token'], operation: string, touched: string[], presigned: boolean, requestId: string): void {
   const decision = authorizeOperation(token, { operation, buckets: touched, presigned }, ctx.clock.nowMs());
-  if (!decision.allowed) throw new S3Error('AccessDenied', 'Access Denied');
+  if (!decision.allowed) {
+    // The client gets AWS's bare "Access Denied"; the reason goes to the mock's log, for whoever debugs the test.
+    ctx.logger.info({ requestId, operation, buckets: touched, accessKeyId: token.accessKeyId, reason: decision.reason }, 's3 access denied');
+    throw new S3Error('AccessDenied', 'Access Denied');
+  }
 }
 
 function makeCall(

@@ -32,6 +32,7 @@ import {
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionMatrix, s3Operations, type PermissionType } from '../../spec/index.js';
 import { plainMetadata } from '../store/test-support.js';
@@ -230,6 +231,35 @@ describe('presigned URLs need Object Read & Write (P11), for downloads too', () 
     } else {
       expect(response.status).toBe(403);
       expect(text).toContain('<Code>AccessDenied</Code>');
+    }
+  });
+
+  it('logs why a request was denied (the client only sees AWS\'s "Access Denied"), naming the presigned-URL rule apart', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logged = await startTestS3({
+      logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }),
+    });
+    try {
+      const admin = logged.token({ level: 'admin_rw', scope: 'all' });
+      const bucket = 'logged-denials';
+      await logged.client(admin).send(new CreateBucketCommand({ Bucket: bucket }));
+      await logged.client(admin).send(new PutObjectCommand({ Bucket: bucket, Key: 'obj', Body: 'x' }));
+      const reader = logged.token({ level: 'object_ro', scope: 'all' });
+      const url = await getSignedUrl(logged.client(reader), new GetObjectCommand({ Bucket: bucket, Key: 'obj' }), { expiresIn: 60 });
+      const presigned = await fetch(url);
+      expect(presigned.status).toBe(403);
+      const writing = await outcome(() => logged.client(reader).send(new PutObjectCommand({ Bucket: bucket, Key: 'new', Body: 'x' })));
+      expectDenied(writing, 'PutObject');
+      const denials = lines.filter((line) => line.msg === 's3 access denied');
+      expect(denials.map((line) => [line.operation, line.reason, line.requestId])).toEqual([
+        ['GetObject', 'presigned_level_too_low', presigned.headers.get('x-amz-request-id')],
+        ['PutObject', 'level_too_low', expect.stringMatching(/^[0-9A-F]{16}$/)],
+      ]);
+      // The access key id names the token; its secret appears nowhere.
+      expect(denials[0]!.accessKeyId).toBe(reader.accessKeyId);
+      expect(JSON.stringify(lines)).not.toContain(reader.secretAccessKey);
+    } finally {
+      await logged.close();
     }
   });
 });

@@ -12,7 +12,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import Database from 'better-sqlite3';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { BucketScope, PermissionType } from '../../spec/index.js';
 import { createClock, type Clock } from '../clock.js';
 import type { MockContext, TokenRecord, TokenStore } from '../context.js';
@@ -61,11 +61,11 @@ export interface TestS3 {
 let counter = 0;
 
 export async function startTestS3(
-  options: { dataDir?: string | null; s3Domain?: string | null; db?: Database.Database; tokens?: TestTokenStore } = {},
+  options: { dataDir?: string | null; s3Domain?: string | null; db?: Database.Database; tokens?: TestTokenStore; logger?: Logger } = {},
 ): Promise<TestS3> {
   const dataDir = options.dataDir ?? null;
   const clock = createClock();
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const db = options.db ?? new Database(dataDir ? `${dataDir}/test-meta.sqlite` : ':memory:');
   const storage = createStorage({ db, dataDir, clock, logger });
   const tokens = options.tokens ?? new TestTokenStore();
