@@ -169,23 +169,26 @@ afterAll(async () => {
 describe('hostile input on the REST API', () => {
   it('answers every random request with a 2xx or a well-formed JSON 4xx, never a 5xx or a hang', async () => {
     const seen = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(requestArbitrary, async (request) => {
-        const res = await send(request);
-        const problems = restAnswerProblems(request.method, res);
-        if (problems.length > 0) throw new Error(`${request.method} ${request.path}?${request.query} → ${problems.join('; ')}`);
-        seen.set(res.status!, (seen.get(res.status!) ?? 0) + 1);
-        // Random requests may reset state, revoke or move the clock (the management token may); keep tokens usable.
-        if (res.status !== null && res.status < 300 && /_mock|revoke/.test(request.path)) await issueTokens();
-      }),
-      { numRuns: fuzzRuns(1500) },
-    );
-    await expectHealthy();
+    const property = fc.asyncProperty(requestArbitrary, async (request) => {
+      const res = await send(request);
+      const problems = restAnswerProblems(request.method, res);
+      if (problems.length > 0) throw new Error(`${request.method} ${request.path}?${request.query} → ${problems.join('; ')}`);
+      seen.set(res.status!, (seen.get(res.status!) ?? 0) + 1);
+      // Random requests may reset state, revoke or move the clock (the management token may); keep tokens usable.
+      if (res.status !== null && res.status < 300 && /_mock|revoke/.test(request.path)) await issueTokens();
+    });
+    await fc.assert(property, { numRuns: fuzzRuns(1500) });
     // The requests got past authentication into routing, body reading and validation, not just bounced at the door.
-    const statuses = [...seen.keys()];
     const expected = [200, 400, 401, 403, 404, 405, 415, 422];
-    // A scaled-down quick look may not reach them all; a full run does.
-    if (fuzzRuns(1500) >= 1000) for (const status of expected) expect(statuses, JSON.stringify(Object.fromEntries(seen))).toContain(status);
+    const missing = () => expected.filter((status) => !seen.has(status));
+    // A scaled-down quick look may not reach them all; a full run does. The rarest (422: a body that reaches
+    // validation) comes only about 5 times in 1500 random requests (once in some seeds), so an unlucky seed misses
+    // it: such a run goes on with more random requests (a fresh seed each round, the same property) until every
+    // status has come, for at most 7500 more. An unreachable status still fails; a lucky-seed miss no longer does.
+    const fullRun = fuzzRuns(1500) >= 1000;
+    for (let round = 0; fullRun && round < 5 && missing().length > 0; round++) await fc.assert(property, { numRuns: fuzzRuns(1500) });
+    await expectHealthy();
+    if (fullRun) expect(missing(), JSON.stringify(Object.fromEntries(seen))).toEqual([]);
   }, 120_000);
 
   it('refuses bodies over the limit with 413 payload_too_large on every body-reading route, with or without Content-Length', async () => {
