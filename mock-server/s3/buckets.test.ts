@@ -263,6 +263,34 @@ describe('listings', () => {
     expect(badToken.code).toBe('InvalidArgument');
   });
 
+  it('reads max-keys as S3 does: 0..2147483647 listed (at most 1000 keys), a negative out of range, the rest not an integer', async () => {
+    await reset(['m1', 'm2', 'm3']);
+    const value = fc.oneof(
+      fc.integer({ min: 0, max: 2_147_483_647 }).map((n) => ({ raw: String(n), expect: 'ok' as const })),
+      fc.integer({ min: -2_147_483_648, max: -1 }).map((n) => ({ raw: String(n), expect: 'range' as const })),
+      fc.oneof(fc.bigInt({ min: 2_147_483_648n, max: 10n ** 30n }), fc.bigInt({ min: -(10n ** 30n), max: -2_147_483_649n })).map((n) => ({ raw: String(n), expect: 'integer' as const })),
+      fc.constantFrom('abc', '1.5', '1e3', ' 7', '0x10', '+1').map((raw) => ({ raw, expect: 'integer' as const })),
+    );
+    await fc.assert(
+      fc.asyncProperty(value, async ({ raw, expect: expected }) => {
+        const response = await signedFetch(s3, credentials, 'GET', `/${bucket}?list-type=2&max-keys=${encodeURIComponent(raw)}`);
+        const text = response.text;
+        if (expected === 'ok') {
+          expect(response.status, text).toBe(200);
+          expect(text).toContain(`<MaxKeys>${raw}</MaxKeys>`);
+          expect(text).toContain(`<KeyCount>${Math.min(Number(raw), 3)}</KeyCount>`);
+        } else {
+          expect(response.status, text).toBe(400);
+          expect(text).toContain('<Code>InvalidArgument</Code>');
+          expect(text).toContain(
+            expected === 'range' ? 'Argument max-keys must be an integer between 0 and 2147483647' : 'Provided max-keys not an integer or within integer range',
+          );
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('ListObjectVersions lists every current object once, with version id null', async () => {
     await reset(['v/1', 'v/2', 'w']);
     const first = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: 2 }));

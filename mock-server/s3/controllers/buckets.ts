@@ -130,7 +130,7 @@ function listingParams(call: S3Call) {
   return {
     prefix: query.get('prefix') ?? '',
     delimiter: query.get('delimiter') ?? '',
-    maxKeys: integerParam(call, 'max-keys', { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: maxListKeys }),
+    maxKeys: integerParam(call, 'max-keys', { min: 0, max: 2_147_483_647, fallback: maxListKeys }),
     encoding: encodingType(call),
   };
 }

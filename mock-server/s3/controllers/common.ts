@@ -81,11 +81,16 @@ export function owner(call: S3Call) {
 }
 
 /** An integer query parameter within bounds, or InvalidArgument. */
+const int32Max = 2_147_483_647;
+
 export function integerParam(call: S3Call, name: string, options: { min: number; max: number; fallback: number; clampMax?: boolean }): number {
   const raw = call.route.query.get(name);
   if (raw === null || raw === '') return options.fallback;
-  if (!/^-?\d+$/.test(raw)) throw invalidArgument(name, raw, `Provided ${name} not an integer or within integer range`);
   const value = Number(raw);
+  // S3 reads these as 32-bit integers: anything else is "not an integer or within integer range".
+  if (!/^-?\d+$/.test(raw) || value > int32Max || value < -int32Max - 1) {
+    throw invalidArgument(name, raw, `Provided ${name} not an integer or within integer range`);
+  }
   if (value < options.min) throw invalidArgument(name, raw, `Argument ${name} must be an integer between ${options.min} and ${options.max}`);
   if (value > options.max) {
     if (options.clampMax) return options.max;
