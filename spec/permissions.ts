@@ -95,6 +95,7 @@ export const s3Operations: readonly S3OperationRule[] = [
   { operation: 'ListObjects', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
   { operation: 'ListObjectsV2', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
   { operation: 'ListObjectVersions', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'A listing like any other; IBEE does not document versioning.' },
+  { operation: 'GetBucketVersioning', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'IBEE does not document versioning; clients (rclone) read the state before listing or purging with any key that may list, and learn only that the bucket is unversioned.' },
   { operation: 'ListMultipartUploads', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
   { operation: 'HeadObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
   { operation: 'GetObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },

@@ -23,6 +23,7 @@ export const s3Controllers: Readonly<Record<string, Controller>> = {
   DeleteBucket: buckets.deleteBucket,
   HeadBucket: buckets.headBucket,
   GetBucketLocation: buckets.getBucketLocation,
+  GetBucketVersioning: buckets.getBucketVersioning,
   GetBucketCors: buckets.getBucketCors,
   PutBucketCors: buckets.putBucketCors,
   DeleteBucketCors: buckets.deleteBucketCors,

@@ -8,6 +8,7 @@ import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
+  GetBucketVersioningCommand,
   HeadBucketCommand,
   ListBucketsCommand,
   ListObjectsCommand,
@@ -47,6 +48,11 @@ describe('bucket lifecycle', () => {
     expect(head.BucketRegion).toBe('in-south-1');
     expect((await client.send(new GetBucketLocationCommand({ Bucket: 'life-cycle-1' }))).LocationConstraint).toBeUndefined();
     expect((await client.send(new GetBucketLocationCommand({ Bucket: 'life-cycle-2' }))).LocationConstraint).toBe('in-south-1');
+    // Never versioned: an empty configuration (no Status), as AWS answers for a bucket that never had versioning.
+    const versioning = await client.send(new GetBucketVersioningCommand({ Bucket: 'life-cycle-1' }));
+    expect(versioning.$metadata.httpStatusCode).toBe(200);
+    expect(versioning.Status).toBeUndefined();
+    expect(await failure(client.send(new GetBucketVersioningCommand({ Bucket: 'no-such-bucket-here' })))).toMatchObject({ code: 'NoSuchBucket', status: 404 });
     const names = (await client.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name);
     expect(names).toEqual(expect.arrayContaining(['life-cycle-1', 'life-cycle-2']));
     await client.send(new PutObjectCommand({ Bucket: 'life-cycle-1', Key: 'k', Body: 'x' }));

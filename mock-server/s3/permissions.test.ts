@@ -13,6 +13,7 @@ import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -91,6 +92,7 @@ const calls: Record<string, Send> = {
   DeleteBucket: (c, f) => c.send(new DeleteBucketCommand({ Bucket: f.bucket })),
   HeadBucket: (c, f) => c.send(new HeadBucketCommand({ Bucket: f.bucket })),
   GetBucketLocation: (c, f) => c.send(new GetBucketLocationCommand({ Bucket: f.bucket })),
+  GetBucketVersioning: (c, f) => c.send(new GetBucketVersioningCommand({ Bucket: f.bucket })),
   GetBucketCors: (c, f) => c.send(new GetBucketCorsCommand({ Bucket: f.bucket })),
   PutBucketCors: (c, f) =>
     c.send(

@@ -106,7 +106,9 @@ function invalidUri(): S3Error {
 }
 
 function operationOf(method: string, bucket: string | null, key: string | null, query: URLSearchParams, contentType: string): string | null {
-  for (const name of query.keys()) if (unimplementedSubresources.has(name)) return null;
+  // GET ?versioning on a bucket is served (versioning is never enabled); every other use of it is not implemented.
+  const readsVersioning = method === 'GET' && bucket !== null && key === null;
+  for (const name of query.keys()) if (unimplementedSubresources.has(name) && !(readsVersioning && name === 'versioning')) return null;
   const has = (name: string) => query.has(name);
 
   if (bucket === null) return method === 'GET' ? 'ListBuckets' : null;
@@ -120,6 +122,7 @@ function operationOf(method: string, bucket: string | null, key: string | null, 
         if (has('location')) return 'GetBucketLocation';
         if (has('uploads')) return 'ListMultipartUploads';
         if (has('versions')) return 'ListObjectVersions';
+        if (has('versioning')) return 'GetBucketVersioning';
         if (query.get('list-type') === '2') return 'ListObjectsV2';
         return 'ListObjects';
       case 'HEAD':

@@ -57,6 +57,13 @@ export const getBucketLocation: Controller = async (call) => {
   sendXml(call.res, 200, 'LocationConstraint', bucket.region === 'us-east-1' ? '' : bucket.region);
 };
 
+export const getBucketVersioning: Controller = async (call) => {
+  requireBucket(call);
+  // Versioning is never enabled (IBEE documents none, PutBucketVersioning is not implemented): AWS answers a bucket
+  // that never had it with an empty configuration, no Status element.
+  sendXml(call.res, 200, 'VersioningConfiguration', '');
+};
+
 export const getBucketCors: Controller = async (call) => {
   const bucket = requireBucket(call);
   if (!bucket.cors) {
