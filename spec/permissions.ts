@@ -95,7 +95,6 @@ export const s3Operations: readonly S3OperationRule[] = [
   { operation: 'ListObjects', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
   { operation: 'ListObjectsV2', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
   { operation: 'ListObjectVersions', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'A listing like any other; IBEE does not document versioning.' },
-  { operation: 'GetBucketVersioning', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'IBEE does not document versioning; clients (rclone) read the state before listing or purging with any key that may list, and learn only that the bucket is unversioned.' },
   { operation: 'ListMultipartUploads', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
   { operation: 'HeadObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
   { operation: 'GetObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
@@ -112,9 +111,18 @@ export const s3Operations: readonly S3OperationRule[] = [
   { operation: 'AbortMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
 ];
 
+/**
+ * Operations the mock also serves, for clients that call them, though IBEE documents nothing about them. They are
+ * authorized like the rows above but stay out of the judged matrix: an endpoint that answers them otherwise (or
+ * not at all) is not faulted for it.
+ */
+export const s3CompatibilityOperations: readonly S3OperationRule[] = [
+  { operation: 'GetBucketVersioning', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'IBEE does not document versioning; clients (rclone) read the state before listing or purging, with any key that may list, and learn only that the bucket is unversioned.' },
+];
+
 export type S3OperationName = string;
 
-const operationIndex = new Map(s3Operations.map((rule) => [rule.operation, rule]));
+const operationIndex = new Map([...s3Operations, ...s3CompatibilityOperations].map((rule) => [rule.operation, rule]));
 
 export function s3Operation(name: string): S3OperationRule {
   const rule = operationIndex.get(name);
@@ -140,17 +148,23 @@ export interface PermissionCell {
   readonly requirementIds: readonly string[];
 }
 
-/** The matrix, operation x level, derived from `levelGrants` and `s3Operations`. */
-export const permissionMatrix: readonly PermissionCell[] = s3Operations.flatMap((rule) =>
-  permissionTypes.map((level) => ({
-    operation: rule.operation,
-    level,
-    allowed: levelAllows(level, rule.action),
-    deniedCode: 'AccessDenied' as const,
-    deniedStatus: 403 as const,
-    requirementIds: [levelRequirementId[level], ...rule.requirementIds],
-  })),
-);
+const cellsOf = (rules: readonly S3OperationRule[]): PermissionCell[] =>
+  rules.flatMap((rule) =>
+    permissionTypes.map((level) => ({
+      operation: rule.operation,
+      level,
+      allowed: levelAllows(level, rule.action),
+      deniedCode: 'AccessDenied' as const,
+      deniedStatus: 403 as const,
+      requirementIds: [levelRequirementId[level], ...rule.requirementIds],
+    })),
+  );
+
+/** The matrix, operation x level, derived from `levelGrants` and `s3Operations`: what conformance judges. */
+export const permissionMatrix: readonly PermissionCell[] = cellsOf(s3Operations);
+
+/** Every cell the mock enforces: the judged matrix and the compatibility operations. */
+export const servedPermissionMatrix: readonly PermissionCell[] = [...permissionMatrix, ...cellsOf(s3CompatibilityOperations)];
 
 export function isAllowed(level: PermissionType, operation: string): boolean {
   return levelAllows(level, s3Operation(operation).action);

@@ -12,7 +12,10 @@ import {
   requirementAreas,
   requirements,
   restRoutes,
+  s3CompatibilityOperations,
+  s3Operation,
   s3Operations,
+  servedPermissionMatrix,
   sources,
 } from './index.js';
 import * as limits from './limits.js';
@@ -53,6 +56,17 @@ describe('permission matrix', () => {
       expect(cells.map((c) => c.level).sort(), op.operation).toEqual([...permissionTypes].sort());
     }
     expect(permissionMatrix.length).toBe(s3Operations.length * permissionTypes.length);
+  });
+
+  it('keeps the compatibility operations out of the judged matrix, and the mock enforces both', () => {
+    const judged = new Set(s3Operations.map((o) => o.operation));
+    for (const op of s3CompatibilityOperations) {
+      expect(judged.has(op.operation), op.operation).toBe(false);
+      expect(permissionMatrix.some((c) => c.operation === op.operation)).toBe(false);
+      expect(servedPermissionMatrix.filter((c) => c.operation === op.operation).map((c) => c.level).sort()).toEqual([...permissionTypes].sort());
+      expect(s3Operation(op.operation)).toBe(op);
+    }
+    expect(servedPermissionMatrix.length).toBe((s3Operations.length + s3CompatibilityOperations.length) * permissionTypes.length);
   });
 
   it('references only requirement ids that exist', () => {
@@ -124,6 +138,7 @@ describe('sources', () => {
     const cited = new Set<string>([
       ...requirements.flatMap((r) => r.sources),
       ...s3Operations.flatMap((o) => o.sources),
+      ...s3CompatibilityOperations.flatMap((o) => o.sources),
     ]);
     for (const tag of cited) expect(Object.keys(sources)).toContain(tag);
   });

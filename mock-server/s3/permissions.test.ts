@@ -35,7 +35,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { permissionMatrix, s3Operations, type PermissionType } from '../../spec/index.js';
+import { s3CompatibilityOperations, s3Operations, servedPermissionMatrix, type PermissionType } from '../../spec/index.js';
 import { plainMetadata } from '../store/test-support.js';
 import { s3Controllers } from './app.js';
 import { corsFromXml } from './controllers/bucket-config.js';
@@ -174,7 +174,7 @@ function expectDenied(result: Awaited<ReturnType<typeof outcome>>, operation: st
 
 describe('the controller table covers the matrix', () => {
   it('has a controller for every operation of spec, and a call in this test for each', () => {
-    for (const rule of s3Operations) {
+    for (const rule of [...s3Operations, ...s3CompatibilityOperations]) {
       if (rule.operation !== 'PostObject') expect(s3Controllers[rule.operation], rule.operation).toBeTypeOf('function');
       expect(calls[rule.operation], rule.operation).toBeTypeOf('function');
     }
@@ -183,7 +183,7 @@ describe('the controller table covers the matrix', () => {
 
 const fixtureOptions = (operation: string) => ({ empty: operation === 'DeleteBucket', create: operation !== 'CreateBucket' });
 
-describe.each(permissionMatrix.map((cell) => [`${cell.operation} × ${cell.level}`, cell] as const))('%s', (_name, cell) => {
+describe.each(servedPermissionMatrix.map((cell) => [`${cell.operation} × ${cell.level}`, cell] as const))('%s', (_name, cell) => {
   const level = cell.level as PermissionType;
 
   it(`in scope: ${cell.allowed ? 'allowed' : '403 AccessDenied'}`, async () => {
