@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -28,7 +29,16 @@ export function requestContext(logger: Logger): RequestHandler {
   };
 }
 
-const parseJson = express.json({ limit: maxBodyBytes, strict: true, inflate: false, type: () => true });
+const parseJson = express.json({
+  limit: maxBodyBytes,
+  strict: true,
+  inflate: false,
+  type: () => true,
+  // JSON is UTF-8 (RFC 8259): malformed bytes are refused rather than read as U+FFFD into a token's name.
+  verify: (_req, _res, body) => {
+    if (!isUtf8(body)) throw Object.assign(new Error('body is not UTF-8'), { status: 400, type: 'entity.invalid.utf8' });
+  },
+});
 
 /**
  * Reads a JSON body if the request has one. Another content type is 415; no body leaves `req.body` undefined
@@ -67,6 +77,7 @@ function fromHttpError(error: { type?: unknown; status?: unknown }): RestError |
   if (status === undefined || status < 400 || status > 499) return undefined;
   const byType: Record<string, [number, RestErrorCode, string]> = {
     'entity.parse.failed': [400, 'invalid_json', 'The body is not valid JSON (a JSON object is expected).'],
+    'entity.invalid.utf8': [400, 'invalid_json', 'The body is not valid UTF-8 (JSON bodies must be UTF-8).'],
     'entity.too.large': [413, 'payload_too_large', `The body is larger than ${maxBodyBytes} bytes.`],
     'encoding.unsupported': [415, 'unsupported_media_type', 'Compressed request bodies are not supported.'],
     'charset.unsupported': [415, 'unsupported_media_type', 'Request bodies must be UTF-8 JSON.'],

@@ -236,6 +236,29 @@ describe('bad requests get 4xx JSON, never 500', () => {
     }
   });
 
+  it('a body that is not UTF-8 is 400 invalid_json, and creates nothing', async () => {
+    // Bytes no UTF-8 text holds (a stray continuation byte, an overlong form, a lone surrogate, 0xFF), inside a name.
+    const badBytes = fc.constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff], [0xe2, 0x82]);
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 20 }), badBytes, async (prefix, bytes) => {
+        const before = h.tokens.list(h.projectId).length;
+        const name = Buffer.from(JSON.stringify(prefix).slice(1, -1));
+        const raw = Buffer.concat([
+          Buffer.from('{"name":"'),
+          name,
+          Buffer.from(bytes),
+          Buffer.from('","object_storage":{"permission_type":"object_ro","bucket_scope":"all"}}'),
+        ]);
+        const res = await h.call('POST', tokensUrl(), { token: managementToken, raw, contentType: 'application/json' });
+        expect(res.status).toBe(400);
+        expect(res.body.error).toBe('invalid_json');
+        expect(contractProblems('POST', collection, res)).toEqual([]);
+        expect(h.tokens.list(h.projectId).length).toBe(before);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('another content type is 415', async () => {
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
       const res = await h.call('POST', tokensUrl(), { token: managementToken, raw: '{"name":"x"}', contentType });

@@ -105,8 +105,13 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
     if (callOptions.json !== undefined) {
       if (callOptions.contentType === undefined) req = req.set('Content-Type', 'application/json');
       req = req.send(JSON.stringify(callOptions.json));
-    } else if (callOptions.raw !== undefined) {
+    } else if (typeof callOptions.raw === 'string') {
       req = req.send(callOptions.raw);
+    } else if (callOptions.raw !== undefined) {
+      // superagent would serialise a Buffer as JSON ({"type":"Buffer",…}): write its bytes as they are.
+      const bytes = callOptions.raw;
+      req = req.set('Content-Length', String(bytes.length));
+      req.write(bytes);
     }
     const res = await req;
     const headers = res.headers as Record<string, string>;
