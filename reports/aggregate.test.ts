@@ -71,6 +71,69 @@ describe('aggregation', () => {
     expect(results.only).toEqual(['REVOKE-IMMEDIATE', 'REVOKE-PERMANENT', 'CRED-FORMAT']);
   });
 
+  it('property: with --only, exactly the selected requirements are judged; every other id is "not selected"', () => {
+    const ids = requirements.map((r) => r.id);
+    const record = fc.record({
+      check: fc.constantFrom('revocation.model', 'permissions.s3-grid', 'tokens.credentials-work'),
+      requirementIds: fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 6 }),
+      status: fc.constantFrom<CheckRecord['status']>('passed', 'failed', 'not_applicable', 'skipped', 'observed'),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 12 }), fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 5 }), (checks, only) => {
+        const selected = new Set(only);
+        const run = fixtureRun({ only });
+        const results = aggregate(checks, run);
+        // The same records, cut down by hand to the selected ids, judge the selected requirements the same way.
+        const byHand = aggregate(
+          checks.map((c) => ({ ...c, requirementIds: c.requirementIds.filter((id) => selected.has(id)) })).filter((c) => c.requirementIds.length > 0),
+          fixtureRun(),
+        );
+        for (const req of results.requirements) {
+          if (selected.has(req.id)) {
+            expect(req.status).toBe(byHand.requirements.find((r) => r.id === req.id)!.status);
+          } else {
+            expect(req).toMatchObject({ status: 'skipped', reason: 'Not selected (--only).', checks: [] });
+          }
+          for (const c of req.checks) expect(c.requirementIds.every((id) => selected.has(id))).toBe(true);
+        }
+        const judged = results.requirements.filter((r) => r.status === 'passed' || r.status === 'failed');
+        expect(judged.every((r) => selected.has(r.id))).toBe(true);
+        expect(results.summary.must.applicable + results.summary.should.applicable).toBe(judged.filter((r) => r.level !== 'INFO').length);
+        expect(results.summary.unexpectedFailures.every((id) => selected.has(id))).toBe(true);
+        // Prepared once (as `run` does) or twice (as `merge` does), the outcome is the same.
+        const prepared = prepareChecks(checks, run);
+        expect(prepareChecks(prepared, run)).toEqual(prepared);
+        expect(aggregate(prepared, run).requirements).toEqual(results.requirements);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('narrows a failure that speaks for selected and unselected ids, replay included', () => {
+    const checks: CheckRecord[] = [
+      { check: 'revocation.model', requirementIds: ['REVOKE-IMMEDIATE', 'PERM-ADMIN-RW', 'PERM-OBJECT-RO', 'OBJECT-ROUNDTRIP'], status: 'passed' },
+      {
+        check: 'permissions.s3-grid',
+        requirementIds: ['PERM-ADMIN-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC'],
+        status: 'failed',
+        message: 'could not complete',
+        seed: 7,
+        replay: 'npx ibee-conformance run --seed 7 --only PERM-ADMIN-RW,PERM-OBJECT-RO,SCOPE-SPECIFIC',
+      },
+      { check: 'permissions.s3-grid', requirementIds: ['PERM-ADMIN-RW'], status: 'failed', message: 'cell' },
+    ];
+    const results = aggregate(checks, fixtureRun({ only: ['REVOKE-IMMEDIATE', 'PERM-OBJECT-RO', 'SECRET-ONCE'] }));
+    expect(statusOf(results, 'REVOKE-IMMEDIATE')).toBe('passed');
+    expect(statusOf(results, 'PERM-OBJECT-RO')).toBe('failed');
+    expect(results.requirements.find((r) => r.id === 'PERM-OBJECT-RO')!.replay).toBe(`${fixtureRun().replayBase} --seed 7 --only PERM-OBJECT-RO`);
+    for (const id of ['PERM-ADMIN-RW', 'OBJECT-ROUNDTRIP', 'SCOPE-SPECIFIC']) {
+      expect(results.requirements.find((r) => r.id === id)).toMatchObject({ status: 'skipped', reason: 'Not selected (--only).' });
+    }
+    expect(results.summary.must).toMatchObject({ passed: 1, failed: 1, applicable: 2 });
+    expect(results.summary.unexpectedFailures).toEqual(['PERM-OBJECT-RO']);
+    expect(results.summary.checks).toEqual({ total: 2, failed: 1 });
+  });
+
   it('reports a check naming an unknown requirement as a run error', () => {
     const results = aggregate([{ check: 'x', requirementIds: ['NOT-A-REQ'], status: 'passed' }], fixtureRun());
     expect(results.errors).toEqual(['Check "x" names unknown requirement id "NOT-A-REQ".']);

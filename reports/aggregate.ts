@@ -26,11 +26,16 @@ export interface RunInfo {
    * `--only ID --seed S` to build a replay for failures whose check did not record its own.
    */
   readonly replayBase?: string;
+  /** Set when merging: the inputs joined, the sum of their durations and the wall-clock span they cover. */
+  readonly merged?: { readonly inputs: number; readonly durationMs: number; readonly wallClockMs: number };
 }
 
 export interface AggregateOptions extends RedactOptions {
   readonly expectations?: Expectations;
 }
+
+/** The reason every requirement left out by `--only` carries (results.json `reason`). */
+export const notSelectedReason = 'Not selected (--only).';
 
 const allStatuses: readonly RequirementStatus[] = ['passed', 'failed', 'not_applicable', 'observed', 'skipped'];
 
@@ -58,17 +63,38 @@ function observedOf(checks: readonly CheckRecord[]): unknown {
 }
 
 /**
- * The records as reports show them: redacted, and every failure given a replay command (when the suite did not
- * record one) that re-runs its requirements with its seed. Idempotent, so shards can be prepared again on merge.
+ * The records as reports show them: narrowed to the `--only` selection, redacted, and every failure given a replay
+ * command (when the suite did not record one) that re-runs its requirements with its seed. Idempotent, so shards can be prepared again on merge.
  */
 export function prepareChecks(rawChecks: readonly CheckRecord[], run: RunInfo, options: RedactOptions = {}): CheckRecord[] {
-  return rawChecks.map((raw) => {
-    const check = redactCheck(raw, options);
-    if (check.status !== 'failed' || !run.replayBase) return check;
-    if (check.replay) return { ...check, replay: completeReplay(check.replay, run.replayBase) };
-    if (check.requirementIds.length === 0) return check;
-    return { ...check, replay: `${run.replayBase} --only ${check.requirementIds.join(',')} --seed ${check.seed ?? run.seed}` };
+  const only = selection(run);
+  return rawChecks.flatMap((raw) => {
+    const narrowed = only ? narrowToSelection(raw, only) : raw;
+    if (!narrowed) return [];
+    const check = redactCheck(narrowed, options);
+    if (check.status !== 'failed' || !run.replayBase) return [check];
+    if (check.replay) return [{ ...check, replay: completeReplay(check.replay, run.replayBase) }];
+    if (check.requirementIds.length === 0) return [check];
+    return [{ ...check, replay: `${run.replayBase} --only ${check.requirementIds.join(',')} --seed ${check.seed ?? run.seed}` }];
   });
+}
+
+/** The requirement ids a `--only` run judges, or null when the run was not narrowed. */
+function selection(run: Pick<RunInfo, 'only'>): ReadonlySet<string> | null {
+  return run.only && run.only.length > 0 ? new Set(run.only) : null;
+}
+
+/**
+ * With `--only`, a check that ran because it speaks for a selected requirement often speaks for others too: its
+ * record is kept for the selected ids only (and its replay narrowed to them), so that no unselected requirement is
+ * ever judged; a record that speaks for none of them is dropped. Idempotent.
+ */
+function narrowToSelection(check: CheckRecord, only: ReadonlySet<string>): CheckRecord | null {
+  const kept = check.requirementIds.filter((id) => only.has(id));
+  if (kept.length === 0) return null;
+  if (kept.length === check.requirementIds.length) return check;
+  const replay = check.replay?.replace(/--only \S+/, `--only ${kept.join(',')}`);
+  return { ...check, requirementIds: kept, ...(replay !== undefined ? { replay } : {}) };
 }
 
 const runCommand = 'npx ibee-conformance run';
@@ -98,18 +124,21 @@ export function aggregate(rawChecks: readonly CheckRecord[], run: RunInfo, optio
   const expectations = options.expectations ?? new Map<string, RequirementStatus>();
   const checks = prepareChecks(rawChecks, run, options);
   const errors = (run.errors ?? []).map((e) => redactText(e, options));
-  for (const check of checks) {
+  // The raw records: narrowing to an --only selection must not hide a check that names an unknown id.
+  for (const check of rawChecks) {
     for (const id of check.requirementIds) {
       if (!isRequirementId(id)) errors.push(`Check "${check.check}" names unknown requirement id "${id}".`);
     }
   }
-  const only = run.only && run.only.length > 0 ? new Set(run.only) : null;
+  const only = selection(run);
 
   const requirementResults: RequirementResult[] = catalogue.map((req) => {
-    const own = checks.filter((c) => c.requirementIds.includes(req.id));
-    const judged = statusOf(req, own);
+    // Not selected: never judged, whatever checks ran (prepareChecks already narrowed them to the selection).
+    const selected = !only || only.has(req.id);
+    const own = selected ? checks.filter((c) => c.requirementIds.includes(req.id)) : [];
+    const judged = selected ? statusOf(req, own) : { status: 'skipped' as const, reason: notSelectedReason };
     const status = judged.status;
-    const reason = own.length === 0 && only && !only.has(req.id) ? 'Not selected (--only).' : judged.reason;
+    const reason = judged.reason;
     const firstFailed = own.find((c) => c.status === 'failed');
     const expected = expectations.get(req.id);
     const observed = req.level === 'INFO' || status === 'observed' ? observedOf(own) : undefined;
@@ -146,7 +175,7 @@ export function aggregate(rawChecks: readonly CheckRecord[], run: RunInfo, optio
       .map((r) => r.id),
     unexpectedPasses: requirementResults.filter((r) => r.expected === 'failed' && r.status === 'passed').map((r) => r.id),
     checks: { total: checks.length, failed: checks.filter((c) => c.status === 'failed').length },
-    durationMs: Math.max(0, Date.parse(run.finished_at) - Date.parse(run.started_at)),
+    durationMs: run.merged?.durationMs ?? Math.max(0, Date.parse(run.finished_at) - Date.parse(run.started_at)),
   };
 
   return {
@@ -158,6 +187,7 @@ export function aggregate(rawChecks: readonly CheckRecord[], run: RunInfo, optio
     runs: run.runs,
     ...(run.shard !== undefined ? { shard: run.shard } : {}),
     ...(only ? { only: [...only] } : {}),
+    ...(run.merged ? { merged: { inputs: run.merged.inputs, wallClockMs: run.merged.wallClockMs } } : {}),
     requirements: requirementResults,
     summary,
     ...(errors.length > 0 ? { errors } : {}),

@@ -11,7 +11,10 @@ import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerTokenFormat, requirement, requirements } from '../spec/index.js';
 import { startEmbeddedMock, type EmbeddedMock } from '../suites/target/embedded-mock.js';
+import { aggregate } from './aggregate.js';
 import type { Results } from './results-format.js';
+import { fixtureRun } from './test/fixtures.js';
+import { writeReports } from './write.js';
 
 /**
  * The CLI end to end, as users run it: built by `npm run build`'s tsc into dist/, started through
@@ -133,6 +136,68 @@ describe('ibee-conformance CLI', () => {
     const bad = await cli(['run', '--expectations', expectations]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('unknown requirement id "REVOKE-SOMETIMES"');
+  });
+
+  it('names missing target settings with their flags, also when only IBEE_S3_ENDPOINT is set (exit 2, nothing run)', async () => {
+    const apiOnly = await cli(['run', '--api-url', 'http://127.0.0.1:9']);
+    expect(apiOnly.code).toBe(2);
+    expect(apiOnly.stderr).toContain(
+      'IBEE_API_URL (--api-url) is set, so an external target is meant, and these are needed too: ' +
+        'IBEE_S3_ENDPOINT (--s3-endpoint), IBEE_PROJECT_ID (--project-id), IBEE_MANAGEMENT_TOKEN (--management-token)',
+    );
+    const s3Only = await cli(['run'], { IBEE_S3_ENDPOINT: 'http://x' });
+    expect(s3Only.code).toBe(2);
+    expect(s3Only.stderr).toContain('IBEE_S3_ENDPOINT (--s3-endpoint) is set, so an external target is meant, and these are needed too: IBEE_API_URL (--api-url)');
+    for (const run of [apiOnly, s3Only]) {
+      expect(run.stderr).not.toContain('Running');
+      expect(run.stdout).not.toContain('Result: PASS');
+    }
+  });
+
+  it('stops before any check, with exit 3 and one clear line, when --out cannot be written or an endpoint cannot be reached', async () => {
+    const file = join(workDir, 'h.txt');
+    await writeFile(file, 'a file, not a folder');
+    const badOut = await cli(['run', '--out', join(file, 'sub')]);
+    expect(badOut.code).toBe(3);
+    expect(badOut.stderr.trim()).toBe(`ibee-conformance: --out: cannot write the reports into ${join(file, 'sub')}: ENOTDIR, part of the path is a file, not a directory`);
+    expect(badOut.stdout).toBe('');
+
+    // An API that answers (with 404s) next to an S3 endpoint where nothing listens.
+    const api = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const closedPort = (gone.address() as AddressInfo).port;
+    await new Promise((resolve) => gone.close(resolve));
+    try {
+      const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      const out = join(workDir, 'unreachable');
+      const run = await cli(
+        ['run', '--api-url', apiUrl, '--s3-endpoint', `http://127.0.0.1:${closedPort}`, '--project-id', 'p1', '--only', 'CRED-S3-WORKS,PERM-OBJECT-RO', '--out', out],
+        { IBEE_MANAGEMENT_TOKEN: 'not-a-real-management-token' },
+      );
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr.trim()).toBe(
+        `ibee-conformance: cannot reach the S3 endpoint http://127.0.0.1:${closedPort}: ECONNREFUSED 127.0.0.1:${closedPort}. Nothing was run.`,
+      );
+      expect(existsSync(join(out, 'results.json'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => api.close(resolve));
+    }
+  });
+
+  it('merge refuses outputs of different targets or seeds (exit 2)', async () => {
+    const outputs: string[] = [];
+    for (const [name, embedded, seed] of [['mock-42', true, 42], ['external-7', false, 7]] as const) {
+      const run = fixtureRun({ seed, target: { ...fixtureRun().target, embedded } });
+      const dir = join(workDir, name);
+      await writeReports(dir, aggregate([], run), []);
+      outputs.push(dir);
+    }
+    const merged = await cli(['merge', ...outputs, '--out', join(workDir, 'unrelated')]);
+    expect(merged.code).toBe(2);
+    expect(merged.stderr).toContain(`will not merge runs of different targets: ${outputs[0]}: the embedded mock (rest driver); ${outputs[1]}: https://api.example.test`);
+    expect(existsSync(join(workDir, 'unrelated', 'results.json'))).toBe(false);
   });
 
   it(`run --only ${onlyId} against the embedded mock: progress, three reports, exit 0; merge joins it`, async () => {

@@ -9,7 +9,7 @@ import {
   type PermissionType,
 } from '../spec/index.js';
 import type { CheckRecord, MatrixCellResult, RequirementResult, RequirementStatus, Results } from './results-format.js';
-import { formatDuration, formatEvidence, formatObserved, formatPercent } from './text.js';
+import { formatEvidence, formatObserved, formatPercent, formatRunDuration } from './text.js';
 
 /**
  * report.html: one self-contained page (inline CSS, no scripts, no external requests; a CSP forbids them),
@@ -39,6 +39,26 @@ function render(part: Part): string {
 
 function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]) : ''), ''));
+}
+
+const codeSpan = /`([^`\n]+)`/g;
+
+/**
+ * Spec text as HTML: Markdown inline code spans (`ibee_v4_…`) become <code>, and everything, inside the spans and
+ * out, is escaped as any other text. No other Markdown is interpreted.
+ */
+export function inlineCodeHtml(text: string): string {
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(codeSpan)) {
+    out += `${escapeHtml(text.slice(last, match.index))}<code>${escapeHtml(match[1]!)}</code>`;
+    last = match.index + match[0].length;
+  }
+  return out + escapeHtml(text.slice(last));
+}
+
+function specText(text: string): Html {
+  return new Html(inlineCodeHtml(text));
 }
 
 const statusLabel: Record<RequirementStatus, string> = {
@@ -145,7 +165,7 @@ function requirementRow(req: RequirementResult): Html {
   const failedChecks = req.checks.filter((c) => c.status === 'failed');
   return html`<tr class="${req.status}" id="req-${req.id}">
 <td><code>${req.id}</code></td>
-<td><b>${req.title}</b><div class="small muted">${spec.statement}</div>
+<td><b>${specText(req.title)}</b><div class="small muted">${specText(spec.statement)}</div>
 ${req.reason ? html`<div class="small">${req.reason}</div>` : ''}
 ${req.status === 'failed' ? html`${failedChecks.map(checkDetails)}${req.replay && !failedChecks.some((c) => c.replay === req.replay) ? html`<div class="small">Replay this failure: <code>${req.replay}</code></div>` : ''}` : ''}
 ${req.observed !== undefined ? html`<div class="small">Observed:</div><pre>${formatObserved(req.observed)}</pre>` : ''}
@@ -174,11 +194,26 @@ function requirementTables(results: Results): Html {
 type Scope = MatrixCellResult['scope'];
 const scopes: readonly Scope[] = ['in_scope', 'out_of_scope'];
 
+/**
+ * What spec/ expects of a cell no record speaks for (a level left out by --only, an operation without a cell in this
+ * scope); null for rows spec/'s S3 matrix does not describe (the REST rows).
+ */
+function expectedFromSpec(level: PermissionType, operation: string, scope: Scope): MatrixCellResult['expected'] | null {
+  if (scope === 'out_of_scope') return 'deny';
+  try {
+    return isAllowed(level, operation) ? 'allow' : 'deny';
+  } catch {
+    return null;
+  }
+}
+
 /** Folds every recorded cell result for one (operation, level, scope) into what the grid shows. */
 function matrixCell(cells: readonly MatrixCellResult[], operation: string, level: PermissionType, scope: Scope): Html {
-  const expected: MatrixCellResult['expected'] = cells[0]?.expected ?? (scope === 'in_scope' && isAllowed(level, operation) ? 'allow' : 'deny');
+  const expected = cells[0]?.expected ?? expectedFromSpec(level, operation, scope);
   const observedRun = cells.filter((c) => c.observed !== 'not_run');
-  const title = `${operation}, ${permissionLabels[level]}, ${scope.replaceAll('_', ' ')}: expected ${expected}`;
+  const where = `${operation}, ${permissionLabels[level]}, ${scope.replaceAll('_', ' ')}`;
+  if (expected === null) return html`<td class="cell-none" title="${where}: not run">—</td>`;
+  const title = `${where}: expected ${expected}`;
   if (observedRun.length === 0) {
     return html`<td class="cell-none" title="${title}, not run">${expected}<br>—</td>`;
   }
@@ -229,7 +264,7 @@ ${operations.map((op) => html`<tr><th class="op">${op}</th>${permissionTypes.map
 function observedSection(results: Results): Html {
   const info = results.requirements.filter((r) => r.level === 'INFO');
   return html`<table><thead><tr><th>Id</th><th>Question</th><th>Status</th><th>What the target did</th></tr></thead><tbody>
-${info.map((r) => html`<tr><td><code>${r.id}</code></td><td><b>${r.title}</b><div class="small muted">${requirement(r.id).statement}</div></td>
+${info.map((r) => html`<tr><td><code>${r.id}</code></td><td><b>${specText(r.title)}</b><div class="small muted">${specText(requirement(r.id).statement)}</div></td>
 <td class="status">${badge(r)}</td><td>${r.observed !== undefined ? html`<pre>${formatObserved(r.observed)}</pre>` : html`<span class="muted">${r.reason ?? 'nothing recorded'}</span>`}
 ${r.checks.filter((c) => c.message).map((c) => html`<div class="small">${c.message}</div>`)}</td></tr>`)}
 </tbody></table>`;
@@ -266,7 +301,7 @@ export function renderHtml(results: Results, options: HtmlOptions): string {
 <dt>Driver</dt><dd>${target.driver}</dd>
 ${capabilities.length > 0 ? html`<dt>Capabilities</dt><dd>${capabilities.map(([k, v], i) => html`${i > 0 ? ', ' : ''}${k}: <b>${String(v)}</b>`)}</dd>` : ''}
 <dt>Date</dt><dd>${results.started_at} to ${results.finished_at}</dd>
-<dt>Duration</dt><dd>${formatDuration(summary.durationMs)}</dd>
+<dt>Duration</dt><dd>${formatRunDuration(results)}</dd>
 <dt>Tool</dt><dd>${results.tool.name} ${results.tool.version}</dd>
 <dt>Seed</dt><dd><code>${results.seed}</code> (runs per property: ${results.runs})</dd>
 ${results.shard ? html`<dt>Shard</dt><dd>${results.shard}</dd>` : ''}

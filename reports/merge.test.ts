@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aggregate, gate, prepareChecks, type RunInfo } from './aggregate.js';
-import { mergeShards, readShard, shardCoverageErrors, type ShardOutput } from './merge.js';
+import { MergeRefused, mergeRefusal, mergeShards, readShard, shardCoverageErrors, type ShardOutput } from './merge.js';
 import type { CheckRecord, Results } from './results-format.js';
 import { fixtureChecks, fixtureRun, issueSecrets } from './test/fixtures.js';
+import { formatRunDuration } from './text.js';
 import { writeReports } from './write.js';
 
 const secrets = issueSecrets();
@@ -51,11 +52,67 @@ describe('shard coverage of a merge', () => {
     ]);
   });
 
-  it('leaves unsharded inputs alone, seed differences included', () => {
+  it('leaves unsharded inputs alone in the coverage check; merging unsharded runs of different seeds is refused', () => {
     expect(shardCoverageErrors([fakeShard('a', undefined, 1), fakeShard('b', undefined, 2)])).toEqual([]);
-    const merged = mergeShards([fakeShard('a', undefined, 1), fakeShard('b', undefined, 2)]);
-    expect(merged.results.errors).toBeUndefined();
-    expect(merged.notes).toEqual([expect.stringMatching(/different seeds/)]);
+    expect(() => mergeShards([fakeShard('a', undefined, 1), fakeShard('b', undefined, 2)])).toThrow(MergeRefused);
+    expect(() => mergeShards([fakeShard('a', undefined, 1), fakeShard('b', undefined, 2)])).toThrow(/different seeds: a: seed 1, b: seed 2/);
+    // The same run's output given twice (or one unsharded run) still merges.
+    expect(mergeShards([fakeShard('a', undefined, 1), fakeShard('b', undefined, 1)]).results.errors).toBeUndefined();
+  });
+});
+
+describe('merging unrelated runs', () => {
+  const embedded = { api_url: 'http://127.0.0.1:40001', s3_endpoint: 'http://127.0.0.1:40002', driver: 'rest', embedded: true, capabilities: {} };
+  const external = (host: string, driver = 'rest') => ({ api_url: `https://api.${host}`, s3_endpoint: `https://p1.blob.${host}`, driver, embedded: false, capabilities: {} });
+
+  function shardOn(dir: string, target: Results['target'], shard: string | undefined, seed: number, durationS = 30): ShardOutput {
+    const start = Date.parse('2026-11-27T09:00:00.000Z') + Number(dir.replace(/\D/g, '') || 0) * 60_000;
+    const run = fixtureRun({
+      target,
+      seed,
+      started_at: new Date(start).toISOString(),
+      finished_at: new Date(start + durationS * 1000).toISOString(),
+      ...(shard !== undefined ? { shard } : {}),
+    });
+    return { dir, results: aggregate([], run), checks: [], problems: [] };
+  }
+
+  it('refuses runs of different targets or drivers, naming each input and its target (property)', () => {
+    const target = fc.oneof(
+      fc.constant(embedded),
+      fc.constantFrom('example.test', 'other.test').map((host) => external(host)),
+      fc.constant(external('example.test', 'manual')),
+    );
+    fc.assert(
+      fc.property(fc.array(target, { minLength: 1, maxLength: 4 }), fc.boolean(), (targets, sharded) => {
+        const shards = targets.map((t, i) => shardOn(`out${i + 1}`, t, sharded ? `${i + 1}/${targets.length}` : undefined, 42));
+        const distinct = new Set(targets.map((t) => (t.embedded ? `embedded ${t.driver}` : `${t.api_url} ${t.driver}`))).size;
+        if (distinct > 1) {
+          expect(() => mergeShards(shards)).toThrow(MergeRefused);
+          const message = mergeRefusal(shards)!;
+          expect(message).toMatch(/^will not merge runs of different targets/);
+          for (const s of shards) expect(message).toContain(s.dir);
+        } else {
+          expect(mergeShards(shards).results.errors).toBeUndefined();
+        }
+      }),
+    );
+  });
+
+  it('refuses the embedded mock with seed 42 next to an external target with seed 7', () => {
+    expect(() => mergeShards([shardOn('out1', embedded, undefined, 42), shardOn('out2', external('example.test'), undefined, 7)])).toThrow(
+      /different targets: out1: the embedded mock \(rest driver\); out2: https:\/\/api\.example\.test/,
+    );
+  });
+
+  it('gives a merge the sum of the shard durations, and the wall-clock span apart', () => {
+    // Shards start a minute apart and each runs 30 s: 90 s of work over a 2 min 30 s span.
+    const shards = [1, 2, 3].map((i) => shardOn(`out${i}`, embedded, `${i}/3`, 42));
+    const merged = mergeShards(shards).results;
+    expect(merged.summary.durationMs).toBe(90_000);
+    expect(merged.merged).toEqual({ inputs: 3, wallClockMs: 150_000 });
+    expect(formatRunDuration(merged)).toBe('90.0 s (sum of 3 merged runs; 2 min 30 s from first start to last finish)');
+    expect(formatRunDuration(shards[0]!.results)).toBe('30.0 s');
   });
 });
 

@@ -58,7 +58,7 @@ function union<T>(lists: readonly (readonly T[] | undefined)[]): T[] {
 export interface MergedRun {
   readonly results: Results;
   readonly checks: readonly CheckRecord[];
-  /** Things a reader should know that are not errors (for example shards that used different seeds). */
+  /** Things a reader should know that are not errors (none at present: unrelated inputs are refused, see mergeRefusal). */
   readonly notes: readonly string[];
 }
 
@@ -112,17 +112,46 @@ export function shardCoverageErrors(shards: readonly ShardOutput[]): string[] {
   return errors;
 }
 
+/** Inputs that are not parts of one run: merging them would give one report about two things. */
+export class MergeRefused extends Error {
+  override readonly name = 'MergeRefused';
+}
+
+/** What a run was judging: each embedded run starts its own mock on fresh ports, so those count as one target. */
+function targetOf(results: Results): string {
+  const { target } = results;
+  return target.embedded ? `the embedded mock (${target.driver} driver)` : `${target.api_url} (S3 ${target.s3_endpoint}, ${target.driver} driver)`;
+}
+
+/**
+ * Why the inputs cannot be merged, or null: they must share one target (and driver), and unsharded ones one seed.
+ * Sharded inputs with different seeds are reported by shardCoverageErrors instead (the merged report still shows
+ * what ran).
+ */
+export function mergeRefusal(shards: readonly ShardOutput[]): string | null {
+  const targets = new Map<string, string[]>();
+  for (const s of shards) targets.set(targetOf(s.results), [...(targets.get(targetOf(s.results)) ?? []), s.dir]);
+  if (targets.size > 1) {
+    return `will not merge runs of different targets: ${[...targets].map(([target, dirs]) => `${dirs.join(', ')}: ${target}`).join('; ')}`;
+  }
+  if (!shards.some((s) => s.results.shard !== undefined)) {
+    const seeds = union(shards.map((s) => [s.results.seed]));
+    if (seeds.length > 1) {
+      return `will not merge unrelated runs (different seeds: ${shards.map((s) => `${s.dir}: seed ${s.results.seed}`).join(', ')}); only the shards of one run (--shard i/n, one seed) are merged`;
+    }
+  }
+  return null;
+}
+
 export function mergeShards(shards: readonly ShardOutput[], options: AggregateOptions = {}): MergedRun {
   const first = shards[0];
   if (!first) throw new Error('merge needs at least one shard directory');
+  const refusal = mergeRefusal(shards);
+  if (refusal) throw new MergeRefused(refusal);
   const notes: string[] = [];
   const coverageErrors = shardCoverageErrors(shards);
-  const seeds = union(shards.map((s) => [s.results.seed]));
-  // For sharded inputs a seed mismatch is a run error (above); for unsharded ones it stays a note.
-  if (seeds.length > 1 && !shards.some((s) => s.results.shard !== undefined)) notes.push(`Shards used different seeds (${seeds.join(', ')}); the merged report shows the first. Each failure's replay names its own seed.`);
-  // Each embedded run starts its own mock on a fresh port; only external targets must agree.
-  const targets = union(shards.map((s) => [s.results.target.embedded ? 'the embedded mock' : s.results.target.s3_endpoint]));
-  if (targets.length > 1) notes.push(`Shards ran against different targets (${targets.join(', ')}); the merged report names the first.`);
+  const startedAt = shards.map((s) => s.results.started_at).sort()[0]!;
+  const finishedAt = shards.map((s) => s.results.finished_at).sort().at(-1)!;
   const onlies = shards.map((s) => s.results.only);
   const run: RunInfo = {
     tool: first.results.tool,
@@ -130,8 +159,14 @@ export function mergeShards(shards: readonly ShardOutput[], options: AggregateOp
       ...first.results.target,
       capabilities: Object.assign({}, ...shards.map((s) => s.results.target.capabilities)) as Results['target']['capabilities'],
     },
-    started_at: shards.map((s) => s.results.started_at).sort()[0]!,
-    finished_at: shards.map((s) => s.results.finished_at).sort().at(-1)!,
+    started_at: startedAt,
+    finished_at: finishedAt,
+    // Shards often run one after another or wait for a runner: the span would count those gaps as run time.
+    merged: {
+      inputs: shards.length,
+      durationMs: shards.reduce((sum, s) => sum + s.results.summary.durationMs, 0),
+      wallClockMs: Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)),
+    },
     seed: first.results.seed,
     runs: first.results.runs,
     ...(onlies.every((o) => o && o.length > 0) ? { only: union(onlies) } : {}),

@@ -81,6 +81,7 @@ export interface ResultsSummary {
   /** Requirements listed as failing in the expectations file that passed. */
   readonly unexpectedPasses: readonly string[];
   readonly checks: { readonly total: number; readonly failed: number };
+  /** How long the run took; for a merge, the sum of the merged runs' durations (see `Results.merged`). */
   readonly durationMs: number;
 }
 
@@ -100,6 +101,11 @@ export interface Results {
   readonly shard?: string;
   /** The requirement ids selected by `--only`, when the run was narrowed. */
   readonly only?: readonly string[];
+  /**
+   * Set by `merge`: how many run outputs were joined, and the wall-clock span from the first start to the last
+   * finish (`summary.durationMs` is then the sum of their durations, without the gaps between them).
+   */
+  readonly merged?: { readonly inputs: number; readonly wallClockMs: number };
   readonly requirements: readonly RequirementResult[];
   readonly summary: ResultsSummary;
   /**

@@ -39,13 +39,21 @@ export function formatDuration(ms: number): string {
   return s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+/** A run's duration; for a merge, labelled as the sum of the merged runs, with the wall-clock span beside it. */
+export function formatRunDuration(results: Pick<Results, 'summary' | 'merged'>): string {
+  const total = formatDuration(results.summary.durationMs);
+  if (!results.merged) return total;
+  const { inputs, wallClockMs } = results.merged;
+  return `${total} (sum of ${inputs} merged run${inputs === 1 ? '' : 's'}; ${formatDuration(wallClockMs)} from first start to last finish)`;
+}
+
 /** The summary printed at the end of `run` and `merge`. */
 export function formatSummary(results: Results, verdict: GateVerdict, outDir: string): string {
   const { summary } = results;
   const lines = [
     '',
     `ibee-conformance ${results.tool.version}: ${results.target.embedded ? 'embedded mock' : results.target.s3_endpoint} (${results.target.driver} driver)`,
-    `seed ${results.seed}, runs ${results.runs}${results.shard ? `, shard ${results.shard}` : ''}, ${formatDuration(summary.durationMs)}`,
+    `seed ${results.seed}, runs ${results.runs}${results.shard ? `, shard ${results.shard}` : ''}, ${formatRunDuration(results)}`,
     `MUST   ${summary.must.passed}/${summary.must.applicable} passed (${formatPercent(summary.must.score)})`,
     `SHOULD ${summary.should.passed}/${summary.should.applicable} passed (${formatPercent(summary.should.score)})`,
     `requirements: ${Object.entries(summary.byStatus)

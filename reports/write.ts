@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gate, type GateVerdict } from './aggregate.js';
 import { toJsonl } from './checks-file.js';
@@ -15,6 +16,38 @@ export const outputFiles = {
   /** The redacted raw check records, so shards can be merged from the checks themselves. */
   checks: 'checks.jsonl',
 } as const;
+
+/** The output directory cannot hold the reports (a parent is a file, no permission, read-only file system, …). */
+export class OutputDirError extends Error {
+  override readonly name = 'OutputDirError';
+}
+
+const fileErrorMeaning: Readonly<Record<string, string>> = {
+  ENOTDIR: 'part of the path is a file, not a directory',
+  EEXIST: 'it exists and is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/**
+ * Creates `dir` (and its parents) and writes and removes a probe file in it, so that an unusable `--out` is found
+ * before a run rather than after it.
+ */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  const probe = join(dir, `.ibee-conformance-probe-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const meaning = e.code ? fileErrorMeaning[e.code] : undefined;
+    const cause = e.code ? `${e.code}${meaning ? `, ${meaning}` : ''}` : e.message;
+    throw new OutputDirError(`cannot write the reports into ${dir}: ${cause}`, { cause: error });
+  }
+}
 
 /**
  * Writes results.json, junit.xml, report.html and checks.jsonl (the redacted records `results` was built from)

@@ -4,19 +4,21 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isRequirementId, requirements, sourceUrl } from '../spec/index.js';
 import { aggregate, prepareChecks, type RunInfo } from '../reports/aggregate.js';
 import { loadExpectations, type Expectations } from '../reports/expectations.js';
-import { mergeShards, readShard } from '../reports/merge.js';
+import { MergeRefused, mergeShards, readShard } from '../reports/merge.js';
 import type { Results } from '../reports/results-format.js';
 import { formatSummary } from '../reports/text.js';
-import { writeReports } from '../reports/write.js';
+import { ensureWritableDir, OutputDirError, writeReports } from '../reports/write.js';
 import { packageInfo } from './runner-package.js';
 import { runSuites } from './runner.js';
-import { ConfigError, readRunSettings, readTargetEndpoint } from './target/config.js';
+import { ConfigError, readRunSettings, readTargetEndpoint, withFlags } from './target/config.js';
+import { describeUnreachable, probeEndpoints } from './target/reachability.js';
 
 /**
  * ibee-conformance: `run` judges a target (the embedded mock when none is given) and writes report.html,
  * results.json and junit.xml; `merge` joins shard outputs; `requirements` lists the catalogue.
  * Exit codes: 0 conforming (no MUST failure beyond the expectations), 1 not conforming or the run broke,
- * 2 bad usage or configuration.
+ * 2 bad usage or configuration, 3 the run could not be carried out (an endpoint unreachable, --out unusable:
+ * nothing was judged), 130 interrupted.
  */
 
 const defaultOutDir = 'reports/out';
@@ -38,6 +40,21 @@ interface RunFlags {
 }
 
 class UsageError extends Error {}
+
+/** The run could not be carried out at all (not a verdict on the target): exit code 3. */
+class RunError extends Error {}
+
+const exitCodes = { usage: 2, runError: 3 } as const;
+
+/** Fails early, before any check, when the output directory cannot hold the reports. */
+async function checkOutDir(dir: string): Promise<void> {
+  try {
+    await ensureWritableDir(dir);
+  } catch (error) {
+    if (error instanceof OutputDirError) throw new RunError(`--out: ${error.message}`);
+    throw error;
+  }
+}
 
 function parseShard(value: string): string {
   const match = /^(\d+)\/(\d+)$/.exec(value);
@@ -94,7 +111,15 @@ async function loadExpectationsFlag(path: string | undefined): Promise<Expectati
 }
 
 async function finish(results: Results, checks: Parameters<typeof writeReports>[2], outDir: string, notes: readonly string[] = []): Promise<number> {
-  const verdict = await writeReports(outDir, results, checks);
+  let verdict: Awaited<ReturnType<typeof writeReports>>;
+  try {
+    verdict = await writeReports(outDir, results, checks);
+  } catch (error) {
+    // Checked before the run, but the disk can still fill up or the folder go away.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code.startsWith('E')) throw new RunError(`could not write the reports into ${outDir}: ${code}`);
+    throw error;
+  }
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
   process.stdout.write(`${formatSummary(results, verdict, outDir)}\n`);
   return verdict.ok ? 0 : 1;
@@ -111,8 +136,17 @@ async function runCommand(flags: RunFlags): Promise<number> {
     settings = readRunSettings(env);
     external = readTargetEndpoint(env);
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message.replace(/IBEE_([A-Z_]+)/g, (m) => `${m} (or its flag)`));
+    if (error instanceof ConfigError) throw new UsageError(withFlags(error.message));
     throw error;
+  }
+  await checkOutDir(flags.out);
+  if (external) {
+    // An endpoint that cannot be reached would show up as a failure of every check; say so once, instead.
+    const unreachable = await probeEndpoints([
+      { label: 'API URL', url: external.apiUrl },
+      { label: 'S3 endpoint', url: external.s3Endpoint },
+    ]);
+    if (unreachable.length > 0) throw new RunError(`${unreachable.map(describeUnreachable).join('; ')}. Nothing was run.`);
   }
   env.IBEE_SEED = String(settings.seed);
   env.IBEE_RUNS = String(settings.runs);
@@ -170,7 +204,14 @@ async function mergeCommand(dirs: readonly string[], flags: { expectations?: str
       throw new UsageError((error as Error).message);
     }
   }
-  const merged = mergeShards(shards, expectations ? { expectations } : {});
+  let merged: ReturnType<typeof mergeShards>;
+  try {
+    merged = mergeShards(shards, expectations ? { expectations } : {});
+  } catch (error) {
+    if (error instanceof MergeRefused) throw new UsageError(error.message);
+    throw error;
+  }
+  await checkOutDir(flags.out);
   return finish(merged.results, merged.checks, flags.out, merged.notes);
 }
 
@@ -252,9 +293,9 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   try {
     await program.parseAsync([...argv]);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof RunError) {
       process.stderr.write(`ibee-conformance: ${error.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = error instanceof RunError ? exitCodes.runError : exitCodes.usage;
       return;
     }
     throw error;

@@ -5,6 +5,7 @@ import {
   assertMonotonic,
   billingCheck,
   checkBillingScope,
+  credentialsScopedBucket,
   deniedCodeCheck,
   monotonicCheck,
   obtainLevelTokens,
@@ -32,12 +33,7 @@ describe('permissions', () => {
   function gridSetup(ctx: SuiteContext): Promise<{ fixture: GridFixture; tokens: LevelTokens[] }> {
     prepared ??= (async () => {
       // With pre-made credentials, the bucket-scoped tokens decide which bucket is in scope.
-      let inScope: string | undefined;
-      if (!ctx.driver.capabilities.create) {
-        const scoped = await ctx.token({ object_storage: { permission_type: 'object_ro', bucket_scope: 'specific' } }).catch(() => null);
-        inScope = scoped?.objectStorage?.allowedBuckets[0];
-      }
-      const fixture = await prepareGridFixture(ctx, inScope);
+      const fixture = await prepareGridFixture(ctx, await credentialsScopedBucket(ctx));
       const tokens: LevelTokens[] = [];
       for (const level of permissionTypes) tokens.push(await obtainLevelTokens(ctx, level, fixture.inScope));
       return { fixture, tokens };

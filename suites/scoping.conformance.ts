@@ -1,5 +1,5 @@
 import { describe } from 'vitest';
-import { prepareGridFixture, type GridFixture } from './checks/permissions.js';
+import { credentialsScopedBucket, prepareGridFixture, type GridFixture } from './checks/permissions.js';
 import {
   adminSpecificCheck,
   allNewBucketsCheck,
@@ -20,7 +20,8 @@ import { checkTest, leakScanTest, useSuiteContext } from './target/suite.js';
 describe('scoping', () => {
   const context = useSuiteContext();
   let fixture: Promise<GridFixture> | null = null;
-  const setup = (ctx: SuiteContext) => (fixture ??= prepareGridFixture(ctx));
+  // With pre-made credentials, the bucket-scoped tokens decide which bucket is in scope.
+  const setup = (ctx: SuiteContext) => (fixture ??= credentialsScopedBucket(ctx).then((inScope) => prepareGridFixture(ctx, inScope)));
 
   checkTest(noExistenceLeakCheck, context, async (ctx) => checkNoExistenceLeak(ctx, await setup(ctx)));
   checkTest(allNewBucketsCheck, context, (ctx) => checkAllNewBuckets(ctx));

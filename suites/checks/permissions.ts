@@ -152,6 +152,20 @@ export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: stri
   return { inScope, outOfScope, key, uploadKey, uploads };
 }
 
+/**
+ * With pre-made credentials (a driver that cannot create tokens), the bucket their bucket-scoped tokens are limited
+ * to is the in-scope bucket of the fixtures; undefined otherwise (a fresh bucket is made).
+ */
+export async function credentialsScopedBucket(ctx: SuiteContext): Promise<string | undefined> {
+  if (ctx.driver.capabilities.create) return undefined;
+  for (const level of ['object_ro', 'object_rw', 'admin_ro', 'admin_rw'] as const) {
+    const scoped = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific' } }).catch(() => null);
+    const bucket = scoped?.objectStorage?.allowedBuckets[0];
+    if (bucket) return bucket;
+  }
+  return undefined;
+}
+
 /** A level's tokens: one scoped to the in-scope bucket only, one on all buckets. */
 export async function obtainLevelTokens(ctx: SuiteContext, level: PermissionType, inScope: string): Promise<LevelTokens> {
   let specific: IssuedToken | null = null;

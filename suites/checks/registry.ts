@@ -70,9 +70,14 @@ export class PropertyFailure extends Error {
   }
 }
 
-export function replayCommand(seed: number, requirementId: string, path?: string): string {
-  return `npx ibee-conformance run --seed ${seed} --only ${requirementId}${path ? `  # fast-check path ${path}` : ''}`;
+/** The command that re-runs the requirements a failure was recorded for (all of them, comma-separated). */
+export function replayCommand(seed: number, requirementIds: string | readonly string[], path?: string): string {
+  const only = typeof requirementIds === 'string' ? requirementIds : requirementIds.join(',');
+  return `npx ibee-conformance run --seed ${seed} --only ${only}${path ? `  # fast-check path ${path}` : ''}`;
 }
+
+/** What runCheck needs of the run settings; `only` (IBEE_ONLY) lets it say when a check stopped at an unselected id. */
+export type CheckSettings = Pick<RunSettings, 'seed' | 'runs'> & { readonly only?: RunSettings['only'] };
 
 /**
  * Runs a property with the run's seed and numRuns. On failure it throws a PropertyFailure whose message names the
@@ -134,7 +139,7 @@ function scrubbed<E extends Error>(error: E): E {
  */
 export async function runCheck(
   definition: CheckDefinition,
-  settings: Pick<RunSettings, 'seed' | 'runs'>,
+  settings: CheckSettings,
   body: (recorder: CheckRecorder) => Promise<void>,
   options: CheckOptions = {},
 ): Promise<void> {
@@ -158,7 +163,7 @@ export async function runCheck(
         ...(cell.observed === 'not_run' ? { reason: cell.detail ?? 'not run on this target' } : {}),
         ...(message ? { message } : {}),
         ...(passed || !cellEvidence ? {} : { evidence: cellEvidence }),
-        ...(failed ? { seed: settings.seed, replay: replayCommand(settings.seed, requirementIds[0] ?? definition.requirementIds[0]) } : {}),
+        ...(failed ? { seed: settings.seed, replay: replayCommand(settings.seed, requirementIds.length > 0 ? requirementIds : definition.requirementIds) } : {}),
         ...(informational && cell.observed !== 'not_run' ? { observed: { expected: cell.expected, observed: cell.observed, detail: cell.detail } } : {}),
       });
     },
@@ -174,6 +179,23 @@ export async function runCheck(
     },
   };
   const base = { check: definition.name, seed: settings.seed };
+  /**
+   * A failure under a requirement IBEE_ONLY did not select stops the check before it showed anything about the
+   * selected ones: they are recorded skipped, with why, rather than left without any record.
+   */
+  const stoppedOutsideSelection = (failedId: string, durationMs: number): void => {
+    const only = settings.only;
+    if (!only || only.includes(failedId)) return;
+    const selected = definition.requirementIds.filter((id) => only.includes(id));
+    if (selected.length === 0) return;
+    recordCheck({
+      ...base,
+      requirementIds: selected,
+      status: 'skipped',
+      reason: `check ${definition.name} stopped at a failure of ${failedId}, which --only did not select (replay with --only ${failedId} to see it)`,
+      durationMs,
+    });
+  };
   try {
     await body(recorder);
   } catch (error) {
@@ -196,6 +218,7 @@ export async function runCheck(
         evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
         durationMs,
       });
+      stoppedOutsideSelection(id, durationMs);
       throw scrubbed(error);
     }
     if (error instanceof RequirementViolation) {
@@ -208,6 +231,7 @@ export async function runCheck(
         evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
         durationMs,
       });
+      stoppedOutsideSelection(error.requirementId, durationMs);
       throw scrubbed(error);
     }
     // Anything else (a 500, a network error, a broken fixture) means the requirements could not be shown to hold.
@@ -217,7 +241,7 @@ export async function runCheck(
       requirementIds: definition.requirementIds,
       status: 'failed',
       message,
-      replay: replayCommand(settings.seed, definition.requirementIds[0]),
+      replay: replayCommand(settings.seed, definition.requirementIds),
       evidence: evidence.slice(0, maxEvidence),
       durationMs,
     });

@@ -44,4 +44,49 @@ describe('check registry', () => {
     expect(record).toMatchObject({ check: 'test.failing-property', status: 'failed', requirementIds: ['TOKEN-EXPIRY-BOUNDS'], counterexample: '[366]', seed: 1234 });
     expect(record.replay).toMatch(/^npx ibee-conformance run --seed 1234 --only TOKEN-EXPIRY-BOUNDS {2}# fast-check path \S+$/);
   });
+
+  it('a check that could not complete names every requirement it was recorded for in its replay (property)', async () => {
+    const ids = requirements.map((r) => r.id);
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), async (picked, seed) => {
+        const check = defineCheck(`test.broken.${picked.join('+')}`, picked as [string, ...string[]], 'x');
+        await expect(runCheck(check, { seed, runs: 1 }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')))).rejects.toThrow(/could not complete/);
+        const record = recordedChecks().at(-1)!;
+        expect(record.requirementIds).toEqual(picked);
+        expect(record.replay).toBe(`npx ibee-conformance run --seed ${seed} --only ${picked.join(',')}`);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('a failed grid cell names the cell\'s own requirements in its replay', async () => {
+    const check = defineCheck('test.cells', ['PERM-ADMIN-RW', 'PERM-OBJECT-RO', 'PERM-DENIED-CODE'], 'x');
+    await expect(
+      runCheck(
+        check,
+        { seed: 5, runs: 1 },
+        async (rec) => rec.cell({ operation: 'PutObject', level: 'object_ro', scope: 'in_scope', expected: 'deny', observed: 'allow' }, ['PERM-OBJECT-RO', 'PERM-DENIED-CODE']),
+        { summary: false },
+      ),
+    ).rejects.toThrow(/1 cell\(s\) failed/);
+    expect(recordedChecks().at(-1)!.replay).toBe('npx ibee-conformance run --seed 5 --only PERM-OBJECT-RO,PERM-DENIED-CODE');
+  });
+
+  it('with IBEE_ONLY, a check stopped by an unselected requirement records its selected ones skipped, with why', async () => {
+    const check = defineCheck('test.stopped', ['REVOKE-IMMEDIATE', 'PERM-ADMIN-RW', 'PERM-OBJECT-RO'], 'x');
+    const before = recordedChecks().length;
+    await expect(
+      runCheck(check, { seed: 9, runs: 1, only: ['PERM-OBJECT-RO', 'SECRET-ONCE'] }, () => Promise.reject(new RequirementViolation('PERM-ADMIN-RW', 'denied'))),
+    ).rejects.toThrow(/PERM-ADMIN-RW/);
+    const records = recordedChecks().slice(before);
+    expect(records.map((r) => [r.status, r.requirementIds])).toEqual([
+      ['failed', ['PERM-ADMIN-RW']],
+      ['skipped', ['PERM-OBJECT-RO']],
+    ]);
+    expect(records[1]!.reason).toMatch(/stopped at a failure of PERM-ADMIN-RW, which --only did not select/);
+    // A failure of a selected requirement is just that failure.
+    const after = recordedChecks().length;
+    await expect(runCheck(check, { seed: 9, runs: 1, only: ['PERM-OBJECT-RO'] }, () => Promise.reject(new RequirementViolation('PERM-OBJECT-RO', 'allowed')))).rejects.toThrow();
+    expect(recordedChecks().slice(after).map((r) => r.status)).toEqual(['failed']);
+  });
 });

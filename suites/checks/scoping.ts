@@ -7,13 +7,13 @@ import {
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
-import { isAllowed, s3Operations, type PermissionType } from '../../spec/index.js';
+import { isAllowed, permissionTypes, s3Operations, type PermissionType } from '../../spec/index.js';
 import { bucketName } from '../arbitraries/bucketName.js';
-import { permissionType } from '../arbitraries/permissionType.js';
 import type { SuiteContext } from '../target/context.js';
 import { httpRequest, toEvidence } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt } from '../target/s3.js';
+import { levelsWithCredentials } from './credentials.js';
 import { describeOutcome, exercisers } from './exercisers.js';
 import { exerciseTarget, type GridFixture } from './permissions.js';
 import { assertProperty, defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
@@ -47,7 +47,7 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
     return token;
   };
   // Object levels: scoping them is undisputed (admin levels are the ambiguous SCOPE-ADMIN-SPECIFIC).
-  const level = fc.constantFrom<PermissionType>('object_rw', 'object_ro');
+  const level = fc.constantFrom(...(await levelsWithCredentials(ctx, noExistenceLeakCheck, ['object_rw', 'object_ro'], 'specific', [fixture.inScope])));
   const property = fc.asyncProperty(level, fc.constantFrom(...bucketOperations), bucketName(`${ctx.settings.runPrefix}-none`), async (lvl, operation, missing) => {
     const token = await tokenFor(lvl);
     const s3 = ctx.s3For(token);
@@ -82,7 +82,8 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
 }
 
 export async function checkAllNewBuckets(ctx: SuiteContext): Promise<void> {
-  const property = fc.asyncProperty(permissionType(), async (level) => {
+  const levels = await levelsWithCredentials(ctx, allNewBucketsCheck, permissionTypes, 'all');
+  const property = fc.asyncProperty(fc.constantFrom(...levels), async (level) => {
     const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
     const bucket = await ctx.createBucket();
     const s3 = ctx.s3For(token);

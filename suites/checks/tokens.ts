@@ -1,13 +1,14 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
-import { accessKeyIdFormat, bearerTokenFormat, secretAccessKeyFormat } from '../../spec/index.js';
+import { accessKeyIdFormat, bearerTokenFormat, permissionTypes, secretAccessKeyFormat } from '../../spec/index.js';
 import { invalidTokenRequest, type InvalidTokenRequest } from '../arbitraries/invalidTokenRequest.js';
-import { permissionType } from '../arbitraries/permissionType.js';
 import { tokenRequest } from '../arbitraries/tokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
 import { httpRequest, toEvidence } from '../target/http.js';
 import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt } from '../target/s3.js';
+import { levelsWithCredentials } from './credentials.js';
+import { describeOutcome } from './exercisers.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
 
 /** Token creation: validation of requests, credential formats and uniqueness, credentials that work, Bearer auth. */
@@ -85,13 +86,14 @@ export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
 
 export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
   const bucket = await ctx.createBucket();
-  const property = fc.asyncProperty(permissionType(), async (level) => {
+  const levels = await levelsWithCredentials(ctx, credentialsWorkCheck, permissionTypes, 'all');
+  const property = fc.asyncProperty(fc.constantFrom(...levels), async (level) => {
     const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
     const s3 = ctx.s3For(token);
     // Every level may list objects, so this request can only fail on the credentials.
     const outcome = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })));
     s3.destroy();
-    if (outcome.status !== 200) throw new RequirementViolation('CRED-S3-WORKS', `a fresh ${level} token's keys could not list an in-scope bucket: ${outcome.status} ${outcome.code ?? ''}`);
+    if (outcome.status !== 200) throw new RequirementViolation('CRED-S3-WORKS', `a fresh ${level} token's keys could not list an in-scope bucket: ${describeOutcome(outcome)}`);
   });
   await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'CRED-S3-WORKS');
 }

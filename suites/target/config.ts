@@ -100,15 +100,46 @@ export function readRunSettings(env: Env = process.env): RunSettings {
   };
 }
 
-/** The external target from the environment, or null when none is configured (the embedded mock is used then). */
+/** The settings that point a run at an external target; setting any of them means the embedded mock is not wanted. */
+export const targetSettings = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', 'IBEE_MANAGEMENT_TOKEN', 'IBEE_REGION'] as const;
+
+/** The `ibee-conformance run` flag of each IBEE_* variable that has one, so that messages can name both. */
+export const settingFlags: Readonly<Record<string, string>> = {
+  IBEE_API_URL: '--api-url',
+  IBEE_S3_ENDPOINT: '--s3-endpoint',
+  IBEE_PROJECT_ID: '--project-id',
+  IBEE_MANAGEMENT_TOKEN: '--management-token',
+  IBEE_REGION: '--region',
+  IBEE_DRIVER: '--driver',
+  IBEE_CREDENTIALS_FILE: '--credentials',
+  IBEE_RUNS: '--runs',
+  IBEE_SEED: '--seed',
+  IBEE_ONLY: '--only',
+};
+
+/** A settings message for CLI users: every IBEE_* variable it names is followed by its flag, e.g. `IBEE_S3_ENDPOINT (--s3-endpoint)`. */
+export function withFlags(message: string): string {
+  return message.replace(/\bIBEE_[A-Z0-9_]*[A-Z0-9]\b/g, (name) => (settingFlags[name] ? `${name} (${settingFlags[name]})` : name));
+}
+
+/**
+ * The external target from the environment, or null when no target setting is given (the embedded mock is used
+ * then). Any target setting given means an external target, so the others it needs must be given too.
+ */
 export function readTargetEndpoint(env: Env = process.env): TargetEndpoint | null {
-  const apiUrl = nonEmpty(env['IBEE_API_URL']);
-  if (apiUrl === undefined) return null;
-  const missing = ['IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', 'IBEE_MANAGEMENT_TOKEN'].filter((name) => nonEmpty(env[name]) === undefined);
+  const given = targetSettings.filter((name) => nonEmpty(env[name]) !== undefined);
+  if (given.length === 0) return null;
   const driver = nonEmpty(env['IBEE_DRIVER']) ?? 'rest';
   // The manual driver never manages tokens, so it needs no management token.
-  const required = driver === 'manual' ? missing.filter((name) => name !== 'IBEE_MANAGEMENT_TOKEN') : missing;
-  if (required.length > 0) throw new ConfigError(`IBEE_API_URL is set, so these are needed too: ${required.join(', ')}`);
+  const needed = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', ...(driver === 'manual' ? [] : ['IBEE_MANAGEMENT_TOKEN'])];
+  const required = needed.filter((name) => nonEmpty(env[name]) === undefined);
+  if (required.length > 0) {
+    throw new ConfigError(
+      `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set, so an external target is meant, and these are needed too: ${required.join(', ')} ` +
+        '(with no target setting at all, the embedded mock is used)',
+    );
+  }
+  const apiUrl = nonEmpty(env['IBEE_API_URL'])!;
   for (const [name, url] of [['IBEE_API_URL', apiUrl], ['IBEE_S3_ENDPOINT', env['IBEE_S3_ENDPOINT']]] as const) {
     try {
       new URL(url ?? '');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requirements } from '../../spec/index.js';
-import { ConfigError, defaultRuns, parseOnly, parseRunPrefix, parseSeed, readRunSettings, readTargetEndpoint } from './config.js';
+import { ConfigError, defaultRuns, parseOnly, parseRunPrefix, parseSeed, readRunSettings, readTargetEndpoint, settingFlags, targetSettings, withFlags } from './config.js';
 
 describe('run settings from the environment', () => {
   it('uses defaults: rest driver, default runs, a random seed, a fresh prefix', () => {
@@ -54,5 +54,45 @@ describe('run settings from the environment', () => {
     });
     expect(target).toMatchObject({ apiUrl: 'https://api.example', region: 'us-east-1', embedded: false });
     expect(() => readTargetEndpoint({ IBEE_API_URL: 'not a url', IBEE_S3_ENDPOINT: 'x', IBEE_PROJECT_ID: 'p', IBEE_MANAGEMENT_TOKEN: 't' })).toThrow(ConfigError);
+  });
+
+  it('property: any target setting given means an external target; the missing ones are named, with their flags', () => {
+    const full: Record<string, string> = {
+      IBEE_API_URL: 'https://api.example',
+      IBEE_S3_ENDPOINT: 'https://p1.blob.example',
+      IBEE_PROJECT_ID: 'p1',
+      IBEE_MANAGEMENT_TOKEN: 'mgmt',
+      IBEE_REGION: 'eu-west-1',
+    };
+    fc.assert(
+      fc.property(fc.subarray([...targetSettings], { minLength: 1 }), fc.constantFrom('rest', 'manual'), (given, driver) => {
+        const env: Record<string, string> = { ...Object.fromEntries(given.map((name) => [name, full[name]!])), IBEE_DRIVER: driver };
+        const needed = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', ...(driver === 'rest' ? ['IBEE_MANAGEMENT_TOKEN'] : [])];
+        const missing = needed.filter((name) => !given.includes(name as (typeof targetSettings)[number]));
+        if (missing.length === 0) {
+          expect(readTargetEndpoint(env)).toMatchObject({ apiUrl: 'https://api.example', embedded: false });
+          return;
+        }
+        let message = '';
+        try {
+          readTargetEndpoint(env);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          message = (error as Error).message;
+        }
+        const neededPart = message.slice(message.indexOf('needed too: '));
+        for (const name of needed) expect(neededPart.includes(name)).toBe(missing.includes(name));
+        expect(message.startsWith(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set`)).toBe(true);
+        // As the CLI shows it: each variable once, followed by its flag, never cut apart.
+        const shown = withFlags(message);
+        for (const name of [...given, ...missing]) expect(shown.split(`${name} (${settingFlags[name]})`).length - 1).toBe(1);
+        expect(shown.replace(/IBEE_[A-Z0-9_]+ \(--[a-z0-9-]+\)/g, '')).not.toMatch(/IBEE_|--/);
+      }),
+    );
+  });
+
+  it('names variables with their flags, digits included (IBEE_S3_ENDPOINT)', () => {
+    expect(withFlags('needed too: IBEE_S3_ENDPOINT, IBEE_PROJECT_ID')).toBe('needed too: IBEE_S3_ENDPOINT (--s3-endpoint), IBEE_PROJECT_ID (--project-id)');
+    expect(withFlags('IBEE_RUN_PREFIX must be short')).toBe('IBEE_RUN_PREFIX must be short');
   });
 });

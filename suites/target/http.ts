@@ -1,5 +1,6 @@
 import type { Evidence } from '../../reports/results-format.js';
 import { findSecrets, redact } from '../checks/redact.js';
+import { describeNetworkError } from './reachability.js';
 
 /**
  * REST calls go through here: plain fetch, every exchange kept for evidence, and every response scanned for the
@@ -52,7 +53,13 @@ export async function httpRequest(method: string, url: string, options: HttpOpti
     body = JSON.stringify(options.json);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(url, { method, headers, body, signal: options.signal ?? AbortSignal.timeout(30_000) });
+  let response: Response;
+  try {
+    response = await fetch(url, { method, headers, body, signal: options.signal ?? AbortSignal.timeout(30_000) });
+  } catch (error) {
+    // fetch says only "fetch failed"; the cause (ECONNREFUSED host:port, a TLS error, a timeout) is what helps.
+    throw new Error(`${method} ${url}: no response (${describeNetworkError(error)})`, { cause: error });
+  }
   const text = await response.text();
   const responseHeaders: Record<string, string> = {};
   response.headers.forEach((value, name) => {

@@ -7,6 +7,10 @@ import { checkValidExpiry, expiryValidCheck } from '../checks/expiry.js';
 import { obtainLevelTokens, prepareGridFixture, runS3Grid, s3GridCheck } from '../checks/permissions.js';
 import { recordedChecks } from '../checks/record.js';
 import { runCheck } from '../checks/registry.js';
+import { allNewBucketsCheck, checkAllNewBuckets, checkNoExistenceLeak, noExistenceLeakCheck } from '../checks/scoping.js';
+import { checkCredentialsWork, credentialsWorkCheck } from '../checks/tokens.js';
+import { aggregate } from '../../reports/aggregate.js';
+import type { CheckRecord } from '../../reports/results-format.js';
 import { checkImmediateRevocation, revokeImmediateCheck } from '../checks/revocation.js';
 import type { RunSettings } from './config.js';
 import { createSuiteContext, type SuiteContext } from './context.js';
@@ -31,6 +35,8 @@ describe('manual driver', () => {
   let file: string;
   let portal: SuiteContext;
   let scopedBucket: string;
+  let tokens: ManualCredential[];
+  let billingOnly: ManualCredential;
 
   beforeAll(async () => {
     mock = await startEmbeddedMock();
@@ -38,7 +44,7 @@ describe('manual driver', () => {
     // "The portal": one token per level and scope, all bucket-scoped ones on the same dedicated bucket.
     portal = await createSuiteContext({ endpoint: mock.endpoint, settings: settings('rest', null), journalFile: null });
     scopedBucket = await portal.createBucket();
-    const tokens: ManualCredential[] = [];
+    tokens = [];
     for (const level of permissionTypes) {
       for (const scope of bucketScopes) {
         const token = await portal.token({
@@ -57,6 +63,70 @@ describe('manual driver', () => {
     }
     file = join(dir, 'credentials.json');
     writeFileSync(file, JSON.stringify({ tokens }));
+    const billing = await portal.token({ billing: { permission_type: 'read_only' } });
+    billingOnly = { id: billing.id!, billing: true, bearer_token: billing.bearerToken };
+  });
+
+  /** A credentials file with only some of the tokens (as a user who made only those in the portal). */
+  function partialFile(name: string, keep: readonly (readonly [string, string])[]): string {
+    const path = join(dir, name);
+    const kept = tokens.filter((t) => keep.some(([level, scope]) => t.permission_type === level && t.bucket_scope === scope));
+    writeFileSync(path, JSON.stringify({ tokens: [...kept, billingOnly] }));
+    return path;
+  }
+
+  /** Runs `body` as the check it is, and the records it made, judged as a report would. */
+  async function judged(ctx: SuiteContext, body: () => Promise<void>, definition: Parameters<typeof runCheck>[0]): Promise<{ records: CheckRecord[]; status: (id: string) => string }> {
+    const before = recordedChecks().length;
+    await runCheck(definition, ctx.settings, body);
+    const records = recordedChecks().slice(before);
+    const results = aggregate(records, {
+      tool: { name: 'ibee-conformance', version: 'test' },
+      target: { api_url: mock.endpoint.apiUrl, s3_endpoint: mock.endpoint.s3Endpoint, driver: 'manual', embedded: true, capabilities: {} },
+      started_at: new Date().toISOString(),
+      finished_at: new Date().toISOString(),
+      seed: ctx.settings.seed,
+      runs: ctx.settings.runs,
+    });
+    return { records, status: (id) => results.requirements.find((r) => r.id === id)!.status };
+  }
+
+  it('does not blame the target for credentials the file lacks: those cases are not generated, and the reason names them', async () => {
+    // admin_rw on all buckets, object_ro on the test bucket, billing: the user's file from the acceptance test.
+    const path = partialFile('partial.json', [['admin_rw', 'all'], ['object_ro', 'specific']]);
+    for (const seed of [1, 42, 7]) {
+      const ctx = await createSuiteContext({ endpoint: mock.endpoint, settings: { ...settings('manual', path), seed, runs: 6 }, journalFile: null });
+      try {
+        const fixture = await prepareGridFixture(ctx, scopedBucket);
+        const leak = await judged(ctx, () => checkNoExistenceLeak(ctx, fixture), noExistenceLeakCheck);
+        expect(leak.records.filter((r) => r.status === 'failed')).toEqual([]);
+        expect(leak.status('SCOPE-NO-EXISTENCE-LEAK')).toBe('passed');
+        expect(leak.records.find((r) => r.status === 'not_applicable')?.reason).toMatch(/no object_rw \/ specific token.*not generated \(run with object_ro only\)/);
+
+        const newBuckets = await judged(ctx, () => checkAllNewBuckets(ctx), allNewBucketsCheck);
+        expect(newBuckets.status('SCOPE-ALL-NEW-BUCKETS')).toBe('passed');
+        expect(newBuckets.records.find((r) => r.status === 'not_applicable')?.reason).toMatch(/no admin_ro \/ all token.*no object_rw \/ all token.*no object_ro \/ all token/);
+
+        const works = await judged(ctx, () => checkCredentialsWork(ctx), credentialsWorkCheck);
+        expect(works.status('CRED-S3-WORKS')).toBe('passed');
+      } finally {
+        await ctx.dispose();
+      }
+    }
+  });
+
+  it('records a check not_applicable, naming the missing credentials, when the file has none it can use', async () => {
+    const path = partialFile('admin-only.json', [['admin_rw', 'all']]);
+    const ctx = await createSuiteContext({ endpoint: mock.endpoint, settings: settings('manual', path), journalFile: null });
+    try {
+      const fixture = await prepareGridFixture(ctx, scopedBucket);
+      const leak = await judged(ctx, () => checkNoExistenceLeak(ctx, fixture), noExistenceLeakCheck);
+      expect(leak.records.map((r) => r.status)).toEqual(['not_applicable']);
+      expect(leak.records[0]!.reason).toMatch(/no object_rw \/ specific token; .*no object_ro \/ specific token/);
+      expect(leak.status('SCOPE-NO-EXISTENCE-LEAK')).toBe('not_applicable');
+    } finally {
+      await ctx.dispose();
+    }
   });
 
   afterAll(async () => {

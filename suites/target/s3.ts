@@ -9,6 +9,7 @@ import { findSecrets } from '../checks/redact.js';
 import type { TargetClock } from './capabilities.js';
 import type { TargetEndpoint } from './config.js';
 import type { IssuedToken } from './driver.js';
+import { describeNetworkError } from './reachability.js';
 
 /**
  * S3 through the real SDK (path style, the target's region), signed at the target's clock so that time travel on
@@ -102,7 +103,10 @@ export function s3Client(target: TargetEndpoint, credentials: S3Credentials, clo
 export interface S3Outcome<T = unknown> {
   /** HTTP status; 0 when no response arrived. */
   readonly status: number;
-  /** S3 error code (`AccessDenied`, …), the SDK's name for bodiless errors (`Forbidden`, `NotFound`), or null on success. */
+  /**
+   * S3 error code (`AccessDenied`, …), the SDK's name for bodiless errors (`Forbidden`, `NotFound`), with no response
+   * (status 0) the network cause (`ECONNREFUSED 127.0.0.1:1`, `ENOTFOUND host`, …), or null on success.
+   */
   readonly code: string | null;
   readonly message: string | null;
   readonly value?: T;
@@ -121,6 +125,8 @@ export function outcomeOfError(error: unknown): S3Outcome<never> {
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode ?? 0;
   const leaked = findSecrets(String(e.message ?? ''));
   if (leaked.length > 0) s3HeaderLeaks.push({ secrets: leaked, where: `S3 error message (${e.name ?? 'error'})` });
+  // No response at all: the network cause (ECONNREFUSED 127.0.0.1:1, …) says more than the SDK's generic "Error".
+  if (status === 0 && e.Code === undefined) return { status, code: describeNetworkError(error), message: e.message ?? null };
   return { status, code: e.Code ?? e.name ?? 'Error', message: e.message ?? null };
 }
 
@@ -202,7 +208,12 @@ export function s3ErrorCode(body: string): string | null {
 }
 
 export async function rawFetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {
-  const response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, signal: AbortSignal.timeout(30_000) });
+  let response: Response;
+  try {
+    response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    throw new Error(`${init.method ?? 'GET'} ${url.split('?')[0]}: no response (${describeNetworkError(error)})`, { cause: error });
+  }
   const body = await response.text();
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
