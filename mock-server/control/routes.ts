@@ -31,11 +31,12 @@ export function controlRouter(ctx: MockContext, management: ManagementCredential
   router
     .route('/_mock/reset')
     .post(managementOnly, async (_req, res) => {
-      ctx.tokens.reset();
-      await ctx.storage.reset();
       // All state, the clock's offset included: a clock left days ahead would refuse every real-time SigV4 client
-      // (RequestTimeTooSkewed) for good. Moving it back is safe now: no token or presigned URL is left to revive.
+      // (RequestTimeTooSkewed) for good. Moved back in the same synchronous step as the tokens go (before the
+      // storage's await), so no token created meanwhile is dated by the old clock, and none is left to revive.
+      ctx.tokens.reset();
       ctx.clock.reset();
+      await ctx.storage.reset();
       ctx.logger.info('state reset');
       res.status(204).end();
     })

@@ -56,6 +56,12 @@ export const jsonBody: RequestHandler = (req, res, next) => {
     next(new RestError(415, 'unsupported_media_type', 'Request bodies must be application/json.'));
     return;
   }
+  // JSON is UTF-8: a body declared in another charset (body-parser would decode utf-16 or utf-7) is refused.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    next(new RestError(415, 'unsupported_media_type', 'Request bodies must be UTF-8 JSON.'));
+    return;
+  }
   parseJson(req, res, next);
 };
 

@@ -303,11 +303,19 @@ describe('errors and headers', () => {
   });
 
   it('answers sub-resources it does not implement with 501 NotImplemented, after authentication', async () => {
-    for (const path of [`/${bucket}?versioning`, `/${bucket}?policy`, `/${bucket}/key?tagging`, `/${bucket}/key?acl`]) {
-      const response = await signedFetch(s3, credentials, 'GET', path);
+    const unimplemented: Array<[string, string]> = [
+      ['GET', `/${bucket}?website`],
+      ['GET', `/${bucket}?policy`],
+      ['GET', `/${bucket}/key?tagging`],
+      ['GET', `/${bucket}/key?acl`],
+      // Only reading a bucket's versioning state is served (never enabled); changing it is not.
+      ['PUT', `/${bucket}?versioning`],
+    ];
+    for (const [method, path] of unimplemented) {
+      const response = await signedFetch(s3, credentials, method, path);
       expect(response.status, path).toBe(501);
       expect(response.text).toContain('<Code>NotImplemented</Code>');
-      const anonymous = await fetch(new URL(path, s3.endpoint));
+      const anonymous = await fetch(new URL(path, s3.endpoint), { method });
       expect(anonymous.status, path).toBe(403);
     }
   });

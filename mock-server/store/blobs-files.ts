@@ -63,6 +63,11 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
     return directoryTurn.toString(16).padStart(2, '0') + randomUUID().slice(2);
   };
 
+  /** Makes a fan-out directory, and when it is new, fsyncs the root, so the directory itself survives a power cut. */
+  const makeFanOutDirectory = async (dir: string): Promise<void> => {
+    if ((await mkdir(dir, { recursive: true })) !== undefined) await syncDirectory(root);
+  };
+
   const pathOf = (id: string) => {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error(`not a blob id: ${id}`);
     return join(root, id.slice(0, 2), id);
@@ -97,12 +102,14 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
         }
         const failure = await verifiedOutcome;
         if (failure) throw failure.error;
-        if (fd === null) {
+        if (fd === null && size > 0) {
           // The whole body fits one write and is verified: written with O_DSYNC, the write is also its flush (one
           // round trip to the thread pool instead of two), and a refused body never touched the disk.
           fd = await openFile(tmpPath, createFlags | fsConstants.O_DSYNC);
           await writeAll(fd, pending, writev);
         } else {
+          // A longer body, or an empty one (no write to carry an O_DSYNC flush): flushed explicitly.
+          fd ??= await openFile(tmpPath, createFlags);
           if (pendingBytes > 0) await writeAll(fd, pending, writev);
           await fdatasyncFile(fd);
         }
@@ -111,13 +118,13 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
         await closeFile(written);
         const dir = join(root, id.slice(0, 2));
         if (!madeDirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
+          await makeFanOutDirectory(dir);
           madeDirs.add(dir);
         }
         await rename(tmpPath, pathOf(id)).catch(async (error: NodeJS.ErrnoException) => {
           // The directory went away since it was made (clear(), or by hand): make it again, once.
           if (error.code !== 'ENOENT') throw error;
-          await mkdir(dir, { recursive: true });
+          await makeFanOutDirectory(dir);
           await rename(tmpPath, pathOf(id));
         });
         await syncDirectory(dir);
@@ -169,7 +176,18 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
     async clear() {
       madeDirs.clear();
       for (const dir of await readdir(root)) {
-        if (/^[0-9a-f]{2}$/.test(dir)) await rm(join(root, dir), { recursive: true, force: true });
+        if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+        // Moved aside first, then removed: a write racing the reset renames into a directory that is either still in
+        // place (and goes with it) or gone (ENOENT, and it makes a new one), never into one being emptied, whose
+        // final rmdir would then fail with ENOTEMPTY.
+        const aside = join(tmpDir, `cleared-${randomUUID()}`);
+        try {
+          await rename(join(root, dir), aside);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
+        }
+        await rm(aside, { recursive: true, force: true });
       }
     },
   };

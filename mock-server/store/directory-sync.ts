@@ -26,7 +26,14 @@ export function createDirectorySync(syncOne: (dir: string) => Promise<void> = fs
     const group = state.next;
     state.next = [];
     state.running = true;
-    syncOne(dir)
+    let syncing: Promise<void>;
+    try {
+      syncing = syncOne(dir);
+    } catch (error) {
+      // A syncOne that throws instead of rejecting still ends this round (and lets the next one start).
+      syncing = Promise.reject(error);
+    }
+    syncing
       .then(
         () => group.forEach((waiter) => waiter.resolve()),
         (error: unknown) => group.forEach((waiter) => waiter.reject(error)),
