@@ -2,23 +2,15 @@
  * The file blob store's write path (a descriptor fed with writev, `dropBytes` for partial writes): bodies of any
  * chunk shape round-trip under short writes, and the error paths leave no temporary file and no open descriptor.
  */
-import { mkdtempSync, readdirSync, rmSync, writev } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writev } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from '../store/blobs-files.js';
+import { temporaryDirectories } from '../store/test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function root(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-blobs-'));
-  dirs.push(dir);
-  return dir;
-}
+const root = temporaryDirectories('ibee-blobs-');
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 describe('files blob store writes', () => {

@@ -3,24 +3,17 @@
  * upload's removal are one transaction, so exactly one of the two succeeds; never both "done" with the object
  * existing although its upload was aborted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { openDatabase } from '../store/database.js';
 import { createStorage } from '../store/storage.js';
-import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from '../store/test-support.js';
+import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from '../store/test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirectories();
 
 describe('CompleteMultipartUpload racing AbortMultipartUpload with a data dir', () => {
   it('never lets both succeed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ibee-mpu-'));
-    dirs.push(dir);
+    const dir = tempDir('ibee-mpu-');
     const db = openDatabase(dir);
     const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
     storage.createBucket('p', 'bucket', 'us-east-1');

@@ -2,24 +2,16 @@
  * Regression tests from a review of 0802b9a (createDirectorySync: directory fsyncs shared between writes in flight together): errors reach
  * exactly the callers of the failed sync, nobody hangs, the per-directory state is dropped once idle.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from '../store/blobs-files.js';
 import { createDirectorySync, fsyncDirectory } from '../store/directory-sync.js';
+import { temporaryDirectories } from '../store/test-support.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempRoot(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-review-dirsync-'));
-  roots.push(dir);
-  return dir;
-}
+const tempRoot = temporaryDirectories('ibee-review-dirsync-');
 
 /** Resolves to 'hung' when `promise` has not settled within `ms` (a generous bound: a hang, not a timing). */
 function settlesWithin(promise: Promise<unknown>, ms = 3_000): Promise<'ok' | 'error' | 'hung'> {

@@ -3,24 +3,17 @@
  * `await storage.close(); db.close()`): queued writes are committed or refused, never left unsettled, and nothing
  * runs on the closed database (which would throw from a timer: a crash of the embedding process).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { openDatabase } from '../store/database.js';
 import { createStorage } from '../store/storage.js';
-import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from '../store/test-support.js';
+import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from '../store/test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirectories();
 
 describe('closing a durable store while a PUT is about to commit (as MockServer.close does)', () => {
   it('settles the write (rejects it) and throws nothing uncaught', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ibee-close-'));
-    dirs.push(dir);
+    const dir = tempDir('ibee-close-');
     const db = openDatabase(dir);
     const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
     storage.createBucket('p', 'bucket', 'us-east-1');

@@ -3,16 +3,15 @@
  * affecting the others, SQLite's synchronous setting afterwards, DeleteBucket racing PutObject, read-after-write.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { S3Error } from '../s3/errors.js';
 import { openDatabase } from '../store/database.js';
 import { createStorage, type WritePrecondition } from '../store/storage.js';
-import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from '../store/test-support.js';
+import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from '../store/test-support.js';
 
 const ifNoneMatchStar: WritePrecondition = (current) => {
   if (current) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
@@ -23,13 +22,9 @@ const ifMatch =
     if (!current || current.etag !== etag) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
   };
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirectories();
 function durable() {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-races-'));
-  dirs.push(dir);
+  const dir = tempDir('ibee-races-');
   const db = openDatabase(dir);
   const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
   const blobFiles = () => (readdirSync(join(dir, 'blobs'), { recursive: true }) as string[]).filter((p) => /[0-9a-f-]{36}$/.test(p) && !p.startsWith('tmp'));

@@ -2,24 +2,16 @@
  * Writes after a reset with a data dir: `clear()` (storage.reset(), POST /_mock/reset) removes the blob fan-out
  * directories, and a later write whose blob falls in one of them must still succeed (not 500 on its rename).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startMock } from './test/mock.js';
 import { createFileBlobStore } from '../store/blobs-files.js';
+import { temporaryDirectories } from '../store/test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-reset-'));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = temporaryDirectories('ibee-reset-');
 
 describe('writes after a reset', () => {
   it('file blob store: every write succeeds after clear()', async () => {

@@ -6,24 +6,14 @@
  * ahead). With random ids (before 0802b9a) the same race was some 40 times rarer (5 of 200 clears against 186 of
  * 200 in a side-by-side run of clear() against 4 concurrent writes).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from '../store/blobs-files.js';
 import { startMock } from './test/mock.js';
+import { temporaryDirectories } from '../store/test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-review-reset-'));
-  dirs.push(dir);
-  return dir;
-};
+const tempDir = temporaryDirectories('ibee-review-reset-');
 
 describe('reset while uploads are in flight', () => {
   it('file blob store: clear() succeeds while writes are in flight, and the writes themselves do not fail', async () => {

@@ -1,6 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -17,9 +15,10 @@ import {
 } from '@aws-sdk/client-s3';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { multipartLimits } from '../../spec/index.js';
 import { startTestS3, TestTokenStore } from './test-helper.js';
+import { temporaryDirectories } from '../store/test-support.js';
 
 /**
  * Restart with a data dir: every acknowledged object (single PUT, aws-chunked stream, multipart), every bucket and
@@ -27,10 +26,7 @@ import { startTestS3, TestTokenStore } from './test-helper.js';
  * its database handle is never closed and its WAL never checkpointed.
  */
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirectories();
 
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 
@@ -51,8 +47,7 @@ describe('restart with --data-dir', () => {
         }),
         fc.array(fc.integer({ min: 0, max: 150_000 }), { minLength: 6, maxLength: 6 }),
         async (keys, sizes) => {
-          const dataDir = mkdtempSync(join(tmpdir(), 'ibee-s3-durable-'));
-          dirs.push(dataDir);
+          const dataDir = tempDir('ibee-s3-durable-');
           const tokens = new TestTokenStore();
           const first = await startTestS3({ dataDir, db: openDb(dataDir), tokens });
           const credentials = first.token();
@@ -106,8 +101,7 @@ describe('restart with --data-dir', () => {
 
 describe('large bodies stream to disk', () => {
   it('a 96 MiB aws-chunked upload and its download never sit in memory whole', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ibee-s3-stream-'));
-    dirs.push(dataDir);
+    const dataDir = tempDir('ibee-s3-stream-');
     const s3 = await startTestS3({ dataDir, db: openDb(dataDir) });
     try {
       const client = s3.client(s3.token());

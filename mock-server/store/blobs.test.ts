@@ -1,22 +1,18 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BlobStore } from './blobs.js';
 import { createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
+import { temporaryDirectories } from './test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirectories();
 
 function fileStore(): { store: BlobStore; root: string } {
-  const root = mkdtempSync(join(tmpdir(), 'ibee-blobs-'));
-  dirs.push(root);
+  const root = tempDir('ibee-blobs-');
   return { store: createFileBlobStore(root), root };
 }
 

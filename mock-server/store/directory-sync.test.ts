@@ -1,21 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from './blobs-files.js';
 import { createDirectorySync, fsyncDirectory } from './directory-sync.js';
+import { temporaryDirectories } from './test-support.js';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempRoot(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-dirsync-'));
-  roots.push(dir);
-  return dir;
-}
+const tempRoot = temporaryDirectories('ibee-dirsync-');
 
 /** One step: a caller asks for a directory's sync, or the sync under way for a directory ends (well or with EIO). */
 type Step = { kind: 'ask'; dir: string } | { kind: 'end'; dir: string; fails: boolean };

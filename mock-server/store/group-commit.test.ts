@@ -1,19 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
+import { temporaryDirectories } from './test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirectories();
 
 function durableDb(): Database.Database {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-group-'));
-  dirs.push(dir);
+  const dir = tempDir('ibee-group-');
   const db = new Database(join(dir, 'db.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');

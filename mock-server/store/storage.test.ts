@@ -1,26 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { S3Error } from '../s3/errors.js';
 import { createStorage, type IncomingBody, type Storage } from './storage.js';
-import { md5Hex as md5, plainMetadata as metadata, silentLogger as logger, verifiedBody as body } from './test-support.js';
+import { md5Hex as md5, plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from './test-support.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ibee-store-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = temporaryDirectories('ibee-store-');
 
 function memoryStorage(): Storage {
   return createStorage({ db: new Database(':memory:'), dataDir: null, clock: createClock(), logger });

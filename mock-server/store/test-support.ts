@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import type { IncomingBody, ObjectMetadata } from './storage.js';
 
 /** Shared fixtures of the store's tests (store/ and reliability/): one place for them, not a copy per file. */
@@ -25,3 +29,19 @@ export const verifiedBody = (data: Buffer): IncomingBody => ({
   stream: Readable.from(data.length ? [data] : []),
   digests: Promise.resolve({ md5Hex: md5Hex(data), checksums: {} }),
 });
+
+/**
+ * Temporary folders for one test file: `make()` creates one (named `${prefix}XXXXXX` under the OS temp dir), and every
+ * folder made during a test is removed after it. Call at the top level of the test file.
+ */
+export function temporaryDirectories(defaultPrefix = 'ibee-test-'): (prefix?: string) => string {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return (prefix = defaultPrefix) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
+}

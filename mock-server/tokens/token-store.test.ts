@@ -1,14 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { accessKeyIdFormat, bearerTokenFormat, secretAccessKeyFormat } from '../../spec/index.js';
 import { createClock } from '../clock.js';
 import { tokenStatus } from '../context.js';
 import { openDatabase } from '../store/database.js';
 import { secretsEqual } from './credentials.js';
 import { createTokenStore, type NewToken } from './token-store.js';
+import { temporaryDirectories } from '../store/test-support.js';
 
 /** The token store on its own: credentials, hashing, status from the clock, revocation, persistence. */
 
@@ -22,10 +22,7 @@ const storage: NewToken = {
   billing: null,
 };
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirectories();
 
 function memoryStore() {
   const clock = createClock(() => 1_800_000_000_000);
@@ -128,8 +125,7 @@ describe('token store', () => {
   });
 
   it('survives a restart with a data dir; revocation too', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ibee-tokens-'));
-    dirs.push(dir);
+    const dir = tempDir('ibee-tokens-');
     const clock = createClock();
     let db = openDatabase(dir);
     let tokens = createTokenStore({ db, clock });
