@@ -4,18 +4,14 @@
  * existing although its upload was aborted.
  */
 import { describe, expect, it } from 'vitest';
-import { createClock } from '../clock.js';
-import { openDatabase } from '../store/database.js';
-import { createStorage } from '../store/storage.js';
-import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from '../store/test-support.js';
+import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
 
 const tempDir = temporaryDirectories();
 
 describe('CompleteMultipartUpload racing AbortMultipartUpload with a data dir', () => {
   it('never lets both succeed', async () => {
     const dir = tempDir('ibee-mpu-');
-    const db = openDatabase(dir);
-    const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
+    const { db, storage } = openDurableStorage(dir);
     storage.createBucket('p', 'bucket', 'us-east-1');
     const both: number[] = [];
     for (let round = 0; round < 10; round++) {

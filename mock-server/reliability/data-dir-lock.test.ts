@@ -79,6 +79,9 @@ const refused = (dataDir: string) => {
   }
 };
 
+/** Rows of the test table, read through any connection. */
+const rowCount = (db: Database.Database): number => (db.prepare('SELECT COUNT(*) AS n FROM review_rows').get() as { n: number }).n;
+
 describe('one mock per data dir', () => {
   it('the lock holds after many commits, a checkpoint and a WAL reset, and goes with close', () => {
     const dataDir = tempDir();
@@ -94,7 +97,7 @@ describe('one mock per data dir', () => {
     expect(refused(dataDir)).toBeInstanceOf(DataDirInUseError);
     db.close();
     const again = openDatabase(dataDir);
-    expect(again.prepare('SELECT COUNT(*) AS n FROM review_rows').get()).toEqual({ n: 4001 });
+    expect(rowCount(again)).toBe(4001);
     again.close();
   });
 
@@ -140,10 +143,10 @@ describe('one mock per data dir', () => {
     expect(left).not.toContain(`${databaseFileName}-shm`);
     // What suite-safety.test.ts does after stopping the mock: a read-only connection.
     const ro = new Database(join(dataDir, databaseFileName), { readonly: true, fileMustExist: true });
-    expect(ro.prepare('SELECT COUNT(*) AS n FROM review_rows').get()).toEqual({ n: 200 });
+    expect(rowCount(ro)).toBe(200);
     ro.close();
     const db = openDatabase(dataDir);
-    expect(db.prepare('SELECT COUNT(*) AS n FROM review_rows').get()).toEqual({ n: 200 });
+    expect(rowCount(db)).toBe(200);
     db.close();
   });
 
@@ -156,7 +159,7 @@ describe('one mock per data dir', () => {
     expect(existsSync(join(dataDir, `${databaseFileName}-shm`))).toBe(true);
     const db = openDatabase(dataDir);
     try {
-      expect(db.prepare('SELECT COUNT(*) AS n FROM review_rows').get()).toEqual({ n: 200 });
+      expect(rowCount(db)).toBe(200);
       db.prepare('INSERT INTO review_rows VALUES (?)').run('by the new version');
       // A previous-version process started now cannot get in either.
       const late = holder(dataDir, 'previous', 1);
@@ -165,7 +168,7 @@ describe('one mock per data dir', () => {
       db.close();
     }
     const again = openDatabase(dataDir);
-    expect(again.prepare('SELECT COUNT(*) AS n FROM review_rows').get()).toEqual({ n: 201 });
+    expect(rowCount(again)).toBe(201);
     again.close();
   });
 });

@@ -4,18 +4,14 @@
  * runs on the closed database (which would throw from a timer: a crash of the embedding process).
  */
 import { describe, expect, it } from 'vitest';
-import { createClock } from '../clock.js';
-import { openDatabase } from '../store/database.js';
-import { createStorage } from '../store/storage.js';
-import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from '../store/test-support.js';
+import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
 
 const tempDir = temporaryDirectories();
 
 describe('closing a durable store while a PUT is about to commit (as MockServer.close does)', () => {
   it('settles the write (rejects it) and throws nothing uncaught', async () => {
     const dir = tempDir('ibee-close-');
-    const db = openDatabase(dir);
-    const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
+    const { db, storage } = openDurableStorage(dir);
     storage.createBucket('p', 'bucket', 'us-east-1');
 
     const uncaught: unknown[] = [];

@@ -7,11 +7,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import { createClock } from '../clock.js';
 import { S3Error } from '../s3/errors.js';
-import { openDatabase } from '../store/database.js';
-import { createStorage, type WritePrecondition } from '../store/storage.js';
-import { plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from '../store/test-support.js';
+import { type WritePrecondition } from '../store/storage.js';
+import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
 
 const ifNoneMatchStar: WritePrecondition = (current) => {
   if (current) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
@@ -25,8 +23,7 @@ const ifMatch =
 const tempDir = temporaryDirectories();
 function durable() {
   const dir = tempDir('ibee-races-');
-  const db = openDatabase(dir);
-  const storage = createStorage({ db, dataDir: dir, clock: createClock(), logger });
+  const { db, storage } = openDurableStorage(dir);
   const blobFiles = () => (readdirSync(join(dir, 'blobs'), { recursive: true }) as string[]).filter((p) => /[0-9a-f-]{36}$/.test(p) && !p.startsWith('tmp'));
   return { dir, db, storage, blobFiles };
 }

@@ -18,7 +18,7 @@ import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
+import { verificationCheck, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
 import { createDirectorySync, type DirectorySync } from './directory-sync.js';
 
 const readAsync = promisify(read);
@@ -75,10 +75,7 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
 
   return {
     async write(source, { verified, maxBytes = Number.MAX_SAFE_INTEGER, tooLarge = () => new RangeError('blob too large') }): Promise<WrittenBlob> {
-      const verifiedOutcome = verified?.then(
-        () => null,
-        (error: unknown) => ({ error }),
-      );
+      const checkVerified = verificationCheck(verified);
       const id = newBlobId();
       const tmpPath = join(tmpDir, id);
       let fd: number | null = null;
@@ -100,8 +97,7 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
             pendingBytes = 0;
           }
         }
-        const failure = await verifiedOutcome;
-        if (failure) throw failure.error;
+        await checkVerified();
         if (fd === null && size > 0) {
           // The whole body fits one write and is verified: written with O_DSYNC, the write is also its flush (one
           // round trip to the thread pool instead of two), and a refused body never touched the disk.

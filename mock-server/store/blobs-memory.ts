@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
+import { verificationCheck, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
 
 /** Bodies as Buffers in a Map: the default, fast store for tests. Nothing survives the process. */
 export function createMemoryBlobStore(): BlobStore {
@@ -14,11 +14,7 @@ export function createMemoryBlobStore(): BlobStore {
 
   return {
     async write(source, { verified, maxBytes = Number.MAX_SAFE_INTEGER, tooLarge = () => new RangeError('blob too large') }): Promise<WrittenBlob> {
-      // Observe `verified` at once so that an early rejection is never reported as unhandled.
-      const verifiedOutcome = verified?.then(
-        () => null,
-        (error: unknown) => ({ error }),
-      );
+      const checkVerified = verificationCheck(verified);
       const chunks: Buffer[] = [];
       let size = 0;
       // A plain loop rather than a pipeline with a byte-counting Transform: per request, pipeline's Transform and its
@@ -29,8 +25,7 @@ export function createMemoryBlobStore(): BlobStore {
         if (size > maxBytes) throw tooLarge();
         chunks.push(chunk);
       }
-      const failure = await verifiedOutcome;
-      if (failure) throw failure.error;
+      await checkVerified();
       const body = Buffer.concat(chunks, size);
       const id = randomUUID();
       blobs.set(id, body);

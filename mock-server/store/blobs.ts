@@ -35,3 +35,18 @@ export interface BlobStore {
   sweep(keep: (id: string) => boolean): number;
   clear(): Promise<void>;
 }
+
+/**
+ * Observes `verified` at once, so that a rejection arriving while the body is still being read is never reported as
+ * unhandled, and returns the check to run once the body is in: it throws the verification's error, if there was one.
+ */
+export function verificationCheck(verified: Promise<unknown> | undefined): () => Promise<void> {
+  const outcome = verified?.then(
+    () => null,
+    (error: unknown) => ({ error }),
+  );
+  return async () => {
+    const failure = await outcome;
+    if (failure) throw failure.error;
+  };
+}

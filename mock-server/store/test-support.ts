@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
-import type { IncomingBody, ObjectMetadata } from './storage.js';
+import type Database from 'better-sqlite3';
+import { createClock } from '../clock.js';
+import { openDatabase } from './database.js';
+import { createStorage, type IncomingBody, type ObjectMetadata, type Storage } from './storage.js';
 
 /** Shared fixtures of the store's tests (store/ and reliability/): one place for them, not a copy per file. */
 
@@ -44,4 +47,10 @@ export function temporaryDirectories(defaultPrefix = 'ibee-test-'): (prefix?: st
     made.push(dir);
     return dir;
   };
+}
+
+/** The durable store a mock with `--data-dir dir` opens: its database (exclusive to this process) and its storage. */
+export function openDurableStorage(dir: string): { db: Database.Database; storage: Storage } {
+  const db = openDatabase(dir);
+  return { db, storage: createStorage({ db, dataDir: dir, clock: createClock(), logger: silentLogger }) };
 }
