@@ -185,6 +185,19 @@ async function checkSignature(
   return signingKey;
 }
 
+/**
+ * S3 refuses `x-amz-*` headers that the signature does not cover, for header-signed requests and presigned URLs
+ * alike: they change what a request does (a copy source turns a PutObject into a CopyObject; metadata, ACL, storage
+ * class, tagging, encryption, redirects, object lock and checksums change what is stored), so a request may carry
+ * only those its signer chose. Presigners put every other `x-amz-*` value into the signed query string.
+ */
+function requireSignedAmzHeaders(req: IncomingMessage, signedHeaders: readonly string[]): void {
+  const unsigned = Object.keys(req.headers).filter((name) => name.startsWith('x-amz-') && !signedHeaders.includes(name));
+  if (unsigned.length > 0) {
+    throw accessDenied('There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
+  }
+}
+
 function checkScope(params: SignatureParameters, amzDate: string, error: (message: string) => S3Error): void {
   if (params.credential.date !== amzDate.slice(0, 8)) {
     throw error(`Invalid credential date "${params.credential.date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`);
@@ -234,12 +247,7 @@ async function verifyHeaderSignature(
     });
   }
 
-  // S3 refuses x-amz-* headers that the signature does not cover: they change what the request means.
-  const unsigned = Object.keys(req.headers).filter((name) => name.startsWith('x-amz-') && !params.signedHeaders.includes(name));
-  if (unsigned.length > 0) {
-    throw accessDenied('There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
-  }
-
+  requireSignedAmzHeaders(req, params.signedHeaders);
   const signingKey = await checkSignature(req, target, query, params, token.secretAccessKey, longDate, contentSha256.trim());
   const signing: ChunkSigningContext = { signingKey, longDate, scope: params.credential.scope, seedSignature: params.signature };
   const body = requestBody(req, mode, signing, new Map(), stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
@@ -261,6 +269,7 @@ async function verifyPresignedSignature(
   if (mode.kind !== 'sha256' && mode.kind !== 'unsigned') {
     throw new S3Error('InvalidArgument', 'Presigned URLs support only UNSIGNED-PAYLOAD or a SHA-256 payload hash.');
   }
+  requireSignedAmzHeaders(req, params.signedHeaders);
   // The signature is checked before the time window, so any change to a signed part (expiry and date included)
   // is reported as SignatureDoesNotMatch.
   await checkSignature(req, target, query, params, token.secretAccessKey, params.amzDate, payloadHash);
