@@ -304,7 +304,7 @@ function parseLength(value: string, header: string): number {
  * again (never cached) and the body fails with AccessDenied if the token was revoked or expired meanwhile, so
  * nothing is committed.
  */
-function stillUsable(ctx: AuthContext, accessKeyId: string): () => void {
+export function stillUsable(ctx: AuthContext, accessKeyId: string): () => void {
   return () => {
     const current = ctx.tokens.findByAccessKeyId(accessKeyId);
     const usable = current ? tokenIsUsable(current, ctx.clock.nowMs()) : ({ allowed: false, reason: 'revoked' } as const);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { tokenIsUsable } from '../../auth/authorize.js';
 import { S3Error } from '../errors.js';
 import type { AuthContext } from './authenticate.js';
-import { headerValue, invalidAccessKeyId } from './authenticate.js';
+import { headerValue, invalidAccessKeyId, stillUsable } from './authenticate.js';
 import { createVerifiedBody } from './body.js';
 import { parseAmzDate, parseCredential } from './canonical.js';
 import type { BodyDecoder } from './chunked.js';
@@ -58,6 +58,7 @@ class PostFormDecoder implements BodyDecoder {
   private currentField: string | null = null;
   private currentValue: Buffer[] = [];
   private fileBytes = 0;
+  private preFileBytes = 0;
   /** Set once the policy is known. */
   lengthRange: { readonly min: number; readonly max: number } | null = null;
 
@@ -77,6 +78,7 @@ class PostFormDecoder implements BodyDecoder {
         } else {
           this.currentField = name;
           this.currentValue = [];
+          this.addPreFileBytes(Buffer.byteLength(name));
         }
       } else if (event.type === 'data') {
         if (this.fileStarted) {
@@ -91,9 +93,7 @@ class PostFormDecoder implements BodyDecoder {
           out.push(event.data);
         } else {
           this.currentValue.push(event.data);
-          if (this.currentValue.reduce((sum, piece) => sum + piece.length, 0) > maxPreFileBytes) {
-            throw new S3Error('MaxPostPreDataLengthExceededError', 'Your POST request fields preceding the upload file were too large.');
-          }
+          this.addPreFileBytes(event.data.length);
         }
       } else if (this.fileStarted) {
         this.fileEnded = true;
@@ -103,13 +103,18 @@ class PostFormDecoder implements BodyDecoder {
         this.currentValue = [];
       }
     }
-    if (!this.fileStarted) {
-      const fieldBytes = [...this.fields].reduce((sum, [name, value]) => sum + name.length + Buffer.byteLength(value), 0);
-      if (fieldBytes > maxPreFileBytes) {
-        throw new S3Error('MaxPostPreDataLengthExceededError', 'Your POST request fields preceding the upload file were too large.');
-      }
-    }
     return out;
+  }
+
+  /**
+   * Every field before the file counts against S3's limit, names included and repeated names too (only the first
+   * value of a repeated name is kept, but all of them were read).
+   */
+  private addPreFileBytes(count: number): void {
+    this.preFileBytes += count;
+    if (this.preFileBytes > maxPreFileBytes) {
+      throw new S3Error('MaxPostPreDataLengthExceededError', 'Your POST request fields preceding the upload file were too large.');
+    }
   }
 
   end(): void {
@@ -340,13 +345,18 @@ async function checkPolicy(
       MaxSizeAllowed: String(decoder.lengthRange.max),
     });
   }
+  const usableAtEnd = stillUsable(ctx, credential.accessKeyId);
   const file = createVerifiedBody({
     source: req,
     decoder,
     verifier,
     declaredLength: null,
     initial,
-    beforeFinish: () => decoder.checkMinimum(),
+    // As for PUT: a token revoked or expired while the file was arriving refuses the upload before it is stored.
+    beforeFinish: () => {
+      decoder.checkMinimum();
+      usableAtEnd();
+    },
   });
   const plainFields: Record<string, string> = {};
   for (const [name, value] of fields) plainFields[name] = value;
