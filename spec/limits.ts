@@ -70,6 +70,16 @@ export const s3SigningRegion: Fact<{ default: string }> = {
   value: { default: 'us-east-1' },
 };
 
+export const bucketRegions: Fact<{ regions: readonly string[]; default: string }> = {
+  id: 'FORMAT-BUCKET-REGION',
+  statement:
+    'A bucket lives in a region the service knows. S3 CreateBucket names it in LocationConstraint (empty for the default); any other value is InvalidLocationConstraint.',
+  basis: 'inferred',
+  sources: ['P3', 'R1', 'AWS-ERRORS'],
+  value: { regions: ['us-east-1', 'in-south-1', 'in-south-2'], default: 'us-east-1' },
+  note: 'S3 clients sign for us-east-1 (FORMAT-S3-REGION); IBEE\'s SDKs name the storage regions in-south-1 and in-south-2. A bucket made over S3 without a LocationConstraint is in the region its request was signed for when that region is known, else in the default. SDK clients configured with another region send it as LocationConstraint.',
+};
+
 export const bucketNameRules: Fact<{ minLength: number; maxLength: number; pattern: RegExp }> = {
   id: 'LIMIT-BUCKET-NAME',
   statement:

@@ -65,7 +65,7 @@ describe('caches', () => {
     const client = (offsetMs: number) =>
       new S3Client({
         endpoint: mock.server.s3Endpoint,
-        region: 'auto',
+        region: 'us-east-1',
         forcePathStyle: true,
         maxAttempts: 1,
         systemClockOffset: offsetMs,

@@ -19,6 +19,7 @@ export const s3ErrorStatus = {
   InvalidArgument: 400,
   InvalidBucketName: 400,
   InvalidDigest: 400,
+  InvalidLocationConstraint: 400,
   InvalidPart: 400,
   InvalidPartNumber: 416,
   InvalidPartOrder: 400,

@@ -137,7 +137,7 @@ export async function startMock(options: Omit<MockServerOptions, 'logger' | 'log
       if (token.accessKeyId === null || token.secretAccessKey === null) throw new Error('token has no S3 credentials');
       const client = new S3Client({
         endpoint: server.s3Endpoint,
-        region: 'auto',
+        region: 'us-east-1',
         forcePathStyle: true,
         credentials: { accessKeyId: token.accessKeyId, secretAccessKey: token.secretAccessKey },
         maxAttempts: config.maxAttempts ?? 1,

@@ -48,7 +48,7 @@ export function s3Client(mock: RemoteMock, token: IssuedToken, options: { maxSoc
     // A mock whose clock was moved forward needs the client's clock moved with it (SigV4 allows 15 minutes of skew).
     systemClockOffset: options.clockOffsetMs ?? 0,
     endpoint: mock.s3Endpoint,
-    region: 'auto',
+    region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: token.accessKeyId!, secretAccessKey: token.secretAccessKey! },
     maxAttempts: 1,

@@ -1,4 +1,5 @@
 import { S3Error } from '../errors.js';
+import { refuseControlCharacters } from '../header-values.js';
 import { malformedXml, parseXmlBody, xmlRead, type XmlTree } from '../xml.js';
 
 /**
@@ -51,6 +52,10 @@ export function corsFromXml(body: Buffer): string {
       if ((origin.match(/\*/g) ?? []).length > 1) {
         throw new S3Error('InvalidRequest', `AllowedOrigin "${origin}" can not have more than one wildcard.`);
       }
+    }
+    // Header names a browser will be sent back, in Access-Control-Expose-Headers and -Allow-Headers.
+    for (const name of ['AllowedHeader', 'ExposeHeader']) {
+      for (const value of xmlRead.texts(rule, name)) refuseControlCharacters(name, value);
     }
     return {
       ID: optionalId(rule),

@@ -1,6 +1,7 @@
-import { multipartLimits } from '../../../spec/index.js';
+import { bucketRegions, multipartLimits } from '../../../spec/index.js';
 import type { StoredObject } from '../../store/storage.js';
 import { S3Error } from '../errors.js';
+import { sendable } from '../header-values.js';
 import { malformedXml, parseXmlBody, sendXml, xmlRead, type XmlTree } from '../xml.js';
 import {
   bucketName,
@@ -29,11 +30,17 @@ const maxListKeys = multipartLimits.value.maxListItems;
 export const createBucket: Controller = async (call) => {
   const name = bucketName(call);
   const body = await call.body.buffer(maxXmlBodyBytes);
-  let region = call.caller.region || 'us-east-1';
+  const { regions, default: defaultRegion } = bucketRegions.value;
+  let region = regions.includes(call.caller.region) ? call.caller.region : defaultRegion;
   if (body.length > 0) {
     const config = parseXmlBody(body, 'CreateBucketConfiguration');
     const constraint = xmlRead.trimmed(config, 'LocationConstraint');
-    if (constraint) region = constraint;
+    if (constraint) {
+      if (!regions.includes(constraint)) {
+        throw new S3Error('InvalidLocationConstraint', 'The specified location-constraint is not valid', { LocationConstraint: sendable(constraint).slice(0, 256) });
+      }
+      region = constraint;
+    }
   }
   call.storage.createBucket(projectOf(call), name, region);
   call.res.setHeader('Location', `/${name}`);
@@ -47,7 +54,7 @@ export const deleteBucket: Controller = async (call) => {
 
 export const headBucket: Controller = async (call) => {
   const bucket = requireBucket(call);
-  call.res.setHeader('x-amz-bucket-region', bucket.region);
+  call.res.setHeader('x-amz-bucket-region', sendable(bucket.region));
   sendEmpty(call.res, 200);
 };
 

@@ -4,6 +4,7 @@ import type { MockContext } from '../../context.js';
 import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
 import type { S3Caller, VerifiedBody } from '../auth/types.js';
 import { S3Error } from '../errors.js';
+import { checkMetadataName, isHeaderName, refuseControlCharacters, sendable, storedHeaderValue } from '../header-values.js';
 import type { Route } from '../router.js';
 
 /** Everything a controller gets: the request after routing, authentication and authorization. */
@@ -135,14 +136,23 @@ function single(bag: HeaderBag, name: string): string | undefined {
   return typeof value === 'string' ? value : value.join(',');
 }
 
-/** Standard and user metadata from request headers (PutObject, CopyObject REPLACE, CreateMultipartUpload, POST). */
-export function metadataFromHeaders(bag: HeaderBag, fallbackContentType: string | null = null): ObjectMetadata {
+/**
+ * Standard and user metadata from request headers (PutObject, CopyObject REPLACE, CreateMultipartUpload) or a POST
+ * form's fields, stored as text that can always be sent back (header-values.ts).
+ */
+export function metadataFromHeaders(bag: HeaderBag, origin: 'header' | 'form', fallbackContentType: string | null = null): ObjectMetadata {
+  const text = (name: string): string | undefined => {
+    const value = single(bag, name);
+    return value === undefined ? undefined : storedHeaderValue(name, value, origin);
+  };
   const userMetadata: Record<string, string> = {};
   let userBytes = 0;
   for (const name of Object.keys(bag)) {
-    const value = single(bag, name);
-    if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
+    if (!name.startsWith('x-amz-meta-')) continue;
+    const value = text(name);
+    if (value === undefined) continue;
     const metaName = name.slice('x-amz-meta-'.length);
+    checkMetadataName(metaName);
     userMetadata[metaName] = value;
     userBytes += Buffer.byteLength(metaName) + Buffer.byteLength(value);
   }
@@ -153,26 +163,49 @@ export function metadataFromHeaders(bag: HeaderBag, fallbackContentType: string 
     });
   }
   // aws-chunked is transfer framing, not a property of the object.
-  const encodings = (single(bag, 'content-encoding') ?? '')
+  const encodings = (text('content-encoding') ?? '')
     .split(',')
     .map((token) => token.trim())
     .filter((token) => token !== '' && token.toLowerCase() !== 'aws-chunked');
   return {
-    contentType: single(bag, 'content-type') || fallbackContentType || 'binary/octet-stream',
+    contentType: text('content-type') || (fallbackContentType === null ? null : storedHeaderValue('content-type', fallbackContentType, origin)) || 'binary/octet-stream',
     contentEncoding: encodings.length > 0 ? encodings.join(', ') : null,
-    contentDisposition: single(bag, 'content-disposition') ?? null,
-    contentLanguage: single(bag, 'content-language') ?? null,
-    cacheControl: single(bag, 'cache-control') ?? null,
-    expires: single(bag, 'expires') ?? null,
+    contentDisposition: text('content-disposition') ?? null,
+    contentLanguage: text('content-language') ?? null,
+    cacheControl: text('cache-control') ?? null,
+    expires: text('expires') ?? null,
     userMetadata,
   };
 }
 
+/** The `response-*` query parameters GetObject and HeadObject honour, as header names. */
+const responseOverrides = {
+  'response-content-type': 'Content-Type',
+  'response-content-encoding': 'Content-Encoding',
+  'response-content-disposition': 'Content-Disposition',
+  'response-content-language': 'Content-Language',
+  'response-cache-control': 'Cache-Control',
+  'response-expires': 'Expires',
+} as const;
+export type ResponseOverrides = Partial<Record<keyof typeof responseOverrides, string>>;
+
+/** The request's `response-*` overrides; one that no header could carry is InvalidArgument, before anything is sent. */
+export function readResponseOverrides(query: URLSearchParams): ResponseOverrides {
+  const overrides: ResponseOverrides = {};
+  for (const param of Object.keys(responseOverrides) as Array<keyof typeof responseOverrides>) {
+    const value = query.get(param);
+    if (value === null) continue;
+    refuseControlCharacters(param, value);
+    overrides[param] = value;
+  }
+  return overrides;
+}
+
 /** Headers describing a stored object (HeadObject, GetObject), with `response-*` overrides applied. */
-export function setObjectHeaders(call: S3Call, object: StoredObject, overrides: URLSearchParams | null): void {
+export function setObjectHeaders(call: S3Call, object: StoredObject, overrides: ResponseOverrides): void {
   const { res } = call;
   const meta = object.metadata;
-  const pick = (param: string, stored: string | null) => overrides?.get(param) ?? stored;
+  const pick = (param: keyof typeof responseOverrides, stored: string | null) => overrides[param] ?? stored;
   const values: Record<string, string | null> = {
     'Content-Type': pick('response-content-type', meta.contentType),
     'Content-Encoding': pick('response-content-encoding', meta.contentEncoding),
@@ -184,8 +217,11 @@ export function setObjectHeaders(call: S3Call, object: StoredObject, overrides: 
     'Last-Modified': httpTime(object.lastModified),
     'Accept-Ranges': 'bytes',
   };
-  for (const [name, value] of Object.entries(values)) if (value !== null) res.setHeader(name, value);
-  for (const [name, value] of Object.entries(meta.userMetadata)) res.setHeader(`x-amz-meta-${name}`, value);
+  for (const [name, value] of Object.entries(values)) if (value !== null) res.setHeader(name, sendable(value));
+  for (const [name, value] of Object.entries(meta.userMetadata)) {
+    // A name no header can carry (possible only in data stored before names were checked) is left out, not a 500.
+    if (isHeaderName(`x-amz-meta-${name}`)) res.setHeader(`x-amz-meta-${name}`, sendable(value));
+  }
 }
 
 /** A composite (multipart) checksum ends in `-N`, the number of parts; anything else covers the full object. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import type { Storage } from '../../store/storage.js';
 import { S3Error } from '../errors.js';
+import { sendable } from '../header-values.js';
 import type { Route } from '../router.js';
 import { corsRules, type CorsRule } from './bucket-config.js';
 import { header, sendEmpty } from './common.js';
@@ -34,7 +35,7 @@ function setAllowHeaders(res: Response, rule: CorsRule, origin: string): void {
   res.setHeader('Access-Control-Allow-Origin', anyOrigin ? '*' : origin);
   if (!anyOrigin) res.setHeader('Access-Control-Allow-Credentials', 'true');
   res.setHeader('Access-Control-Allow-Methods', rule.AllowedMethod.join(', '));
-  if (rule.ExposeHeader.length > 0) res.setHeader('Access-Control-Expose-Headers', rule.ExposeHeader.join(', '));
+  if (rule.ExposeHeader.length > 0) res.setHeader('Access-Control-Expose-Headers', sendable(rule.ExposeHeader.join(', ')));
   if (rule.MaxAgeSeconds !== undefined) res.setHeader('Access-Control-Max-Age', String(rule.MaxAgeSeconds));
   res.setHeader('Vary', 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method');
 }

@@ -65,7 +65,7 @@ export const createMultipartUpload: Controller = async (call) => {
   if (algorithmHeader !== null && !checksumAlgorithms.some((algorithm) => algorithm === algorithmHeader)) {
     throw invalidArgument('x-amz-checksum-algorithm', algorithmHeader, 'Checksum algorithm provided is unsupported.');
   }
-  const created = call.storage.createUpload(bucket.name, key, metadataFromHeaders(call.req.headers), algorithmHeader);
+  const created = call.storage.createUpload(bucket.name, key, metadataFromHeaders(call.req.headers, 'header'), algorithmHeader);
   if (algorithmHeader) call.res.setHeader('x-amz-checksum-algorithm', algorithmHeader);
   sendXml(call.res, 200, 'InitiateMultipartUploadResult', { Bucket: bucket.name, Key: key, UploadId: created.uploadId });
 };

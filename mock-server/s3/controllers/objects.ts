@@ -13,6 +13,7 @@ import {
   objectKey,
   projectOf,
   quoted,
+  readResponseOverrides,
   requireBucket,
   requireObject,
   sendEmpty,
@@ -58,6 +59,7 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
   const key = objectKey(call);
   const bucket = requireBucket(call);
   requireNullVersion(call.route.query.get('versionId'));
+  const overrides = readResponseOverrides(call.route.query);
   const object = requireObject(call, bucket.name, key);
   const outcome = evaluatePreconditions(object, readConditions(call, ''));
   if (outcome === 'failed') throw preconditionFailed(header(call.req, 'if-match') !== undefined ? 'If-Match' : 'If-Unmodified-Since');
@@ -68,7 +70,7 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
   }
   const partNumber = call.route.query.get('partNumber');
   const range = partNumber === null ? parseRange(header(call.req, 'range'), object.size) : partRange(call, object, partNumber);
-  setObjectHeaders(call, object, call.route.query);
+  setObjectHeaders(call, object, overrides);
   if (partNumber !== null) call.res.setHeader('x-amz-mp-parts-count', String(object.partsCount ?? 1));
   const wantsChecksum = header(call.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   if (wantsChecksum && range === null) setChecksumHeaders(call.res, object.checksums);
@@ -136,7 +138,7 @@ export const putObject: Controller = async (call) => {
   const key = objectKey(call);
   const bucket = requireBucket(call);
   declaredLength(call, multipartLimits.value.maxSinglePutBytes);
-  const metadata = metadataFromHeaders(call.req.headers);
+  const metadata = metadataFromHeaders(call.req.headers, 'header');
   const precondition = writePrecondition(call, bucket.name, key);
   const object = await call.storage.putObject(bucket.name, key, call.body, metadata, precondition);
   call.res.setHeader('ETag', quoted(object.etag));
@@ -171,7 +173,7 @@ export const copyObject: Controller = async (call) => {
     );
   }
   const precondition = writePrecondition(call, bucket.name, key);
-  const metadata: ObjectMetadata = directive === 'REPLACE' ? metadataFromHeaders(call.req.headers) : source.metadata;
+  const metadata: ObjectMetadata = directive === 'REPLACE' ? metadataFromHeaders(call.req.headers, 'header') : source.metadata;
   const object = await call.storage.copyObject(source, bucket.name, key, metadata, precondition);
   const checksums = Object.fromEntries(Object.entries(object.checksums).map(([algorithm, value]) => [`Checksum${algorithm}`, value]));
   sendXml(call.res, 200, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(object.lastModified), ...checksums });

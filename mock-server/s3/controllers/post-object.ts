@@ -11,7 +11,7 @@ export async function postObject(call: S3Call, upload: PostPolicyUpload): Promis
   const key = upload.key;
   checkKey(key);
   const bucket = requireBucket(call);
-  const metadata = metadataFromHeaders(upload.fields, upload.fileContentType);
+  const metadata = metadataFromHeaders(upload.fields, 'form', upload.fileContentType);
   const object = await call.storage.putObject(bucket.name, key, upload.file, metadata);
   const etag = quoted(object.etag);
   const location = objectUrl(call, bucket.name, key);
