@@ -2,7 +2,7 @@ import { validateHeaderValue } from 'node:http';
 import { CreateBucketCommand, HeadObjectCommand, PutBucketCorsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeEncodedWords, refuseControlCharacters, sendable, storedHeaderValue } from './header-values.js';
+import { decodeEncodedWords, hasControlCharacter, refuseControlCharacters, sendable, storedHeaderValue } from './header-values.js';
 import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
 
 /**
@@ -10,8 +10,6 @@ import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, ty
  * control characters are refused when written (400 InvalidArgument), other text is stored and served, non-ASCII
  * RFC 2047-encoded. Nothing is stored that cannot be served.
  */
-
-const controlCharacters = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 
 describe('header-values', () => {
   it('sends any text as a header value node accepts, and RFC 2047 decoding gives the text back', () => {
@@ -27,7 +25,7 @@ describe('header-values', () => {
   it('refuses exactly the values with a control character, and stores the rest unchanged from a form', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 40 }).filter((text) => text.isWellFormed()), (text) => {
-        if (controlCharacters.test(text)) {
+        if (hasControlCharacter(text)) {
           expect(() => storedHeaderValue('content-type', text, 'form')).toThrow(/control character/);
           expect(() => refuseControlCharacters('response-content-type', text)).toThrow(/control character/);
         } else if (!text.includes('=?')) {
@@ -137,7 +135,7 @@ describe('values sent back as headers', () => {
     await fc.assert(
       fc.asyncProperty(text.filter((value) => value.isWellFormed() && !value.includes('=?')), async (value) => {
         const posted = await postUpload({ 'x-amz-meta-value': value });
-        if (controlCharacters.test(value)) {
+        if (hasControlCharacter(value)) {
           expect(posted.status).toBe(400);
           expect(posted.text).toContain('<Code>InvalidArgument</Code>');
           expect(s3.storage.getObject(bucket, posted.key)).toBeUndefined();
