@@ -4,6 +4,7 @@ import {
   closeSync,
   constants as fsConstants,
   createReadStream,
+  existsSync,
   fdatasync,
   fstatSync,
   mkdirSync,
@@ -12,13 +13,14 @@ import {
   read,
   readdirSync,
   rmSync,
+  statSync,
   writev as fsWritev,
 } from 'node:fs';
 import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { verificationCheck, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
+import { BlobDamagedError, verificationCheck, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
 import { createDirectorySync, type DirectorySync } from './directory-sync.js';
 
 const readAsync = promisify(read);
@@ -35,6 +37,19 @@ export interface FileBlobStoreOptions {
   readonly syncDirectory?: DirectorySync;
   /** The vectored write to use: tests put a short-writing one here. Resolves to the bytes written. */
   readonly writev?: (fd: number, buffers: Buffer[]) => Promise<number>;
+}
+
+/** The folder of a data dir that holds object and part bodies. */
+export const blobsDirName = 'blobs';
+
+const fanOutDirectory = /^[0-9a-f]{2}$/;
+
+/** How many blob files the blob folder `root` holds (0 when it does not exist). */
+export function countBlobFiles(root: string): number {
+  if (!existsSync(root)) return 0;
+  let count = 0;
+  for (const dir of readdirSync(root)) if (fanOutDirectory.test(dir)) count += readdirSync(join(root, dir)).length;
+  return count;
 }
 
 export function createFileBlobStore(root: string, options: FileBlobStoreOptions = {}): BlobStore {
@@ -71,6 +86,17 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
   const pathOf = (id: string) => {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error(`not a blob id: ${id}`);
     return join(root, id.slice(0, 2), id);
+  };
+
+  /** Opens a blob for reading; with `expectedSize`, a file of another size is BlobDamagedError (naming the file). */
+  const openChecked = (id: string, expectedSize: number | undefined): number => {
+    const path = pathOf(id);
+    const fd = openSync(path, 'r');
+    if (expectedSize === undefined) return fd;
+    const actual = fstatSync(fd).size;
+    if (actual === expectedSize) return fd;
+    closeSync(fd);
+    throw new BlobDamagedError(path, expectedSize, actual);
   };
 
   return {
@@ -132,9 +158,9 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
       return { id, size };
     },
 
-    read(id: string, range?: ByteRange): Readable {
+    read(id: string, range?: ByteRange, expectedSize?: number): Readable {
       // Opened synchronously: once the caller has the stream, removing the blob cannot break the read.
-      const fd = openSync(pathOf(id), 'r');
+      const fd = openChecked(id, expectedSize);
       try {
         return createReadStream('', { fd, autoClose: true, ...(range ? { start: range.start, end: range.end } : {}) });
       } catch (error) {
@@ -143,9 +169,9 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
       }
     },
 
-    readBuffer(id: string, range?: ByteRange): Promise<Buffer> {
+    readBuffer(id: string, range?: ByteRange, expectedSize?: number): Promise<Buffer> {
       // Opened synchronously, as in read(); then one read into a buffer of the right size.
-      const fd = openSync(pathOf(id), 'r');
+      const fd = openChecked(id, expectedSize);
       return readInto(fd, range).finally(() => closeSync(fd));
     },
 
@@ -158,10 +184,11 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
     sweep(keep) {
       let removed = 0;
       for (const dir of readdirSync(root)) {
-        if (!/^[0-9a-f]{2}$/.test(dir)) continue;
+        if (!fanOutDirectory.test(dir)) continue;
         for (const id of readdirSync(join(root, dir))) {
-          if (!keep(id)) {
-            rmSync(join(root, dir, id), { force: true });
+          const path = join(root, dir, id);
+          if (!keep(id, statSync(path).mtimeMs)) {
+            rmSync(path, { force: true });
             removed += 1;
           }
         }

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { verificationCheck, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
+import { BlobDamagedError, verificationCheck, type BlobStore, type ByteRange, type WrittenBlob } from './blobs.js';
 
 /** Bodies as Buffers in a Map: the default, fast store for tests. Nothing survives the process. */
 export function createMemoryBlobStore(): BlobStore {
   const blobs = new Map<string, Buffer>();
-  const readBuffer = (id: string, range?: ByteRange): Buffer => {
+  const readBuffer = (id: string, range?: ByteRange, expectedSize?: number): Buffer => {
     const body = blobs.get(id);
     if (!body) throw new Error(`blob ${id} is missing`);
+    if (expectedSize !== undefined && body.length !== expectedSize) throw new BlobDamagedError(`${id} (in memory)`, expectedSize, body.length);
     // Blobs are immutable, so a view is safe to hand out.
     return range ? body.subarray(range.start, range.end + 1) : body;
   };
@@ -32,9 +33,9 @@ export function createMemoryBlobStore(): BlobStore {
       return { id, size: body.length };
     },
 
-    read(id: string, range?: ByteRange): Readable {
+    read(id: string, range?: ByteRange, expectedSize?: number): Readable {
       // One chunk per 64 KiB keeps backpressure meaningful for large bodies.
-      return Readable.from(chunked(readBuffer(id, range)), { objectMode: false });
+      return Readable.from(chunked(readBuffer(id, range, expectedSize)), { objectMode: false });
     },
 
     readBuffer,
@@ -46,7 +47,7 @@ export function createMemoryBlobStore(): BlobStore {
     sweep(keep) {
       let removed = 0;
       for (const id of [...blobs.keys()]) {
-        if (!keep(id)) {
+        if (!keep(id, 0)) {
           blobs.delete(id);
           removed += 1;
         }

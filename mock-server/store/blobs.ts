@@ -23,16 +23,22 @@ export interface BlobStore {
    * rejects, or when more than `maxBytes` arrive (with `tooLarge()` as the error).
    */
   write(source: Readable, options: { verified?: Promise<unknown>; maxBytes?: number; tooLarge?: () => Error }): Promise<WrittenBlob>;
-  /** Opens the blob now (so a concurrent remove cannot pull it away) and streams it, or just `range` of it. */
-  read(id: string, range?: ByteRange): Readable;
+  /**
+   * Opens the blob now (so a concurrent remove cannot pull it away) and streams it, or just `range` of it. With
+   * `expectedSize`, a blob of any other size (a truncated file, say) throws BlobDamagedError before a byte is read.
+   */
+  read(id: string, range?: ByteRange, expectedSize?: number): Readable;
   /**
    * The blob (or `range` of it) as one Buffer: at once from memory, or read in one go from a file (opened now, like
    * `read`). For bodies small enough to hold; callers stream larger ones with `read`.
    */
-  readBuffer(id: string, range?: ByteRange): Buffer | Promise<Buffer>;
+  readBuffer(id: string, range?: ByteRange, expectedSize?: number): Buffer | Promise<Buffer>;
   remove(id: string): Promise<void>;
-  /** Removes every blob for which `keep` is false: leftovers of a crash between blob write and metadata commit. */
-  sweep(keep: (id: string) => boolean): number;
+  /**
+   * Removes every blob for which `keep` (given its id and when it was last written, epoch ms) is false: leftovers of
+   * a crash between blob write and metadata commit.
+   */
+  sweep(keep: (id: string, modifiedMs: number) => boolean): number;
   clear(): Promise<void>;
 }
 
@@ -49,4 +55,16 @@ export function verificationCheck(verified: Promise<unknown> | undefined): () =>
     const failure = await outcome;
     if (failure) throw failure.error;
   };
+}
+
+/** A blob whose stored size is not the size its metadata records: the file was truncated or changed on disk. */
+export class BlobDamagedError extends Error {
+  constructor(
+    readonly where: string,
+    readonly expectedSize: number,
+    readonly actualSize: number,
+  ) {
+    super(`blob ${where} holds ${actualSize} bytes but its object or part has ${expectedSize}: the file was damaged (truncated or changed) on disk`);
+    this.name = 'BlobDamagedError';
+  }
 }

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { blobsDirName, countBlobFiles } from './blobs-files.js';
 
 /** The file the metadata database lives in, inside the data dir. */
 export const databaseFileName = 'ibee-mock.sqlite';
@@ -16,8 +17,14 @@ export function openDatabase(dataDir: string | null): Database.Database {
     db.pragma('foreign_keys = ON');
     return db;
   }
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, databaseFileName));
+  prepareFolder(dataDir);
+  const file = join(dataDir, databaseFileName);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (error) {
+    throw databaseError(dataDir, file, error);
+  }
   try {
     // One mock per data dir: held for as long as this connection is open, and released by the kernel when the
     // process dies (even by kill -9), so there is never a stale lock. A second mock on the same folder would
@@ -26,14 +33,80 @@ export function openDatabase(dataDir: string | null): Database.Database {
     db.pragma('busy_timeout = 0');
     db.pragma('journal_mode = WAL');
     db.exec('BEGIN EXCLUSIVE; COMMIT');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    refuseLostDatabase(db, dataDir, file);
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) throw new DataDirInUseError(dataDir);
-    throw error;
+    throw databaseError(dataDir, file, error);
   }
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
   return db;
+}
+
+/** A data dir that cannot be used as it is: the message says what is wrong, where, and what to do. */
+export class DataDirError extends Error {
+  constructor(
+    readonly dataDir: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DataDirError';
+  }
+}
+
+/** The data dir exists (made if missing) and is a folder this process can write. */
+function prepareFolder(dataDir: string): void {
+  const notAFolder = () => new DataDirError(dataDir, `the data dir ${dataDir} is not a folder (a file is in the way): give the path of a folder; it is made when missing`);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw notAFolder();
+    throw new DataDirError(dataDir, `cannot make the data dir ${dataDir} (${code ?? String(error)}): check the path and its permissions`);
+  }
+  if (!statSync(dataDir).isDirectory()) throw notAFolder();
+  try {
+    accessSync(dataDir, fsConstants.R_OK | fsConstants.W_OK | fsConstants.X_OK);
+  } catch {
+    throw new DataDirError(dataDir, `the data dir ${dataDir} is not writable by this user: give a folder it can write, or fix its permissions`);
+  }
+}
+
+/**
+ * A database without a single table beside blob files means the database was lost (deleted, or its -wal file lost
+ * after a crash before any checkpoint): starting would treat every object as an unreferenced leftover. Refused, so
+ * that nothing is deleted and the user can restore the database.
+ */
+function refuseLostDatabase(db: Database.Database, dataDir: string, file: string): void {
+  const tables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get()?.n ?? 0;
+  if (tables > 0) return;
+  const blobsDir = join(dataDir, blobsDirName);
+  const count = countBlobFiles(blobsDir);
+  if (count === 0) return;
+  throw new DataDirError(
+    dataDir,
+    `the data dir ${dataDir} holds ${count} object files in ${blobsDir} but its database ${file} is missing or empty ` +
+      '(deleted, or its -wal file lost after a crash): not starting, so that nothing is deleted. Restore the database ' +
+      `together with its -wal file, or move ${blobsDir} away to start empty.`,
+  );
+}
+
+/** An SQLite failure on the data dir's database, as one line that names the file and what to do. */
+function databaseError(dataDir: string, file: string, error: unknown): Error {
+  if (error instanceof DataDirError || error instanceof DataDirInUseError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_NOTADB') {
+    return new DataDirError(dataDir, `${file} is not an SQLite database (damaged, or another program's file): restore it, or move it away to start empty`);
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return new DataDirError(dataDir, `${file} is damaged (${message}): restore it from a backup, or move it away to start empty`);
+  }
+  if (code.startsWith('SQLITE_')) {
+    return new DataDirError(dataDir, `cannot use the database ${file} (${message}): check that ${dataDir} is writable and its disk has room`);
+  }
+  return error instanceof Error ? error : new Error(message);
 }
 
 /** Another process (another ibee-mock, most likely) has the data dir open. */

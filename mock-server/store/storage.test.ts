@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -190,10 +190,12 @@ describe('durability with a data dir', () => {
           const replaced = randomBytes(1234);
           await first.storage.putObject('durable', keys[0]!, body(replaced), metadata);
           written.set(keys[0]!, replaced);
-          // A leftover of an interrupted write: a blob file no metadata points to.
+          // A leftover of an interrupted write: a blob file no metadata points to, written after the last commit.
           const orphan = '00000000-0000-4000-8000-000000000000';
           mkdirSync(join(dataDir, 'blobs', '00'), { recursive: true });
           writeFileSync(join(dataDir, 'blobs', '00', orphan), 'orphan');
+          const later = new Date(Date.now() + 60_000);
+          utimesSync(join(dataDir, 'blobs', '00', orphan), later, later);
           first.db.close();
 
           const second = openDurable(dataDir);

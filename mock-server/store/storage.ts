@@ -7,8 +7,8 @@ import { isValidBucketName, multipartLimits } from '../../spec/index.js';
 import type { Clock } from '../clock.js';
 import type { BucketInfo, StorageStore } from '../context.js';
 import { S3Error } from '../s3/errors.js';
-import type { BlobStore, ByteRange } from './blobs.js';
-import { createFileBlobStore } from './blobs-files.js';
+import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
+import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
 
@@ -186,6 +186,7 @@ CREATE TABLE IF NOT EXISTS s3_buckets (
   encryption TEXT
 );
 CREATE INDEX IF NOT EXISTS s3_buckets_project ON s3_buckets (project_id, name);
+CREATE TABLE IF NOT EXISTS s3_last_blob_commit (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS s3_objects (
   bucket TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -346,7 +347,7 @@ export function createStorage(options: StorageOptions): Storage {
   // Databases made before part sizes were kept get the column (null: parts unknown, served as one part).
   const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
   if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
-  const blobs: BlobStore = dataDir ? createFileBlobStore(join(dataDir, 'blobs')) : createMemoryBlobStore();
+  const blobs: BlobStore = dataDir ? createFileBlobStore(join(dataDir, blobsDirName)) : createMemoryBlobStore();
 
   const q = {
     bucket: db.prepare<[string], BucketRow>('SELECT * FROM s3_buckets WHERE name = ?'),
@@ -394,20 +395,60 @@ export function createStorage(options: StorageOptions): Storage {
     ),
     deleteParts: db.prepare('DELETE FROM s3_parts WHERE upload_id = ?'),
     allBlobIds: db.prepare<[], { blob_id: string }>('SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts'),
+    lastBlobCommit: db.prepare<[], { at_ms: number }>('SELECT at_ms FROM s3_last_blob_commit WHERE id = 1'),
+    markBlobCommit: db.prepare(
+      'INSERT INTO s3_last_blob_commit (id, at_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at_ms = max(at_ms, excluded.at_ms)',
+    ),
   };
 
-  // A crash between a blob's rename and its metadata commit (or between a commit and the old blob's removal)
-  // leaves an unreferenced blob: harmless, and swept here.
+  // A crash between a blob's rename and its metadata commit leaves an unreferenced blob written after the last
+  // commit that references a new blob: provably a leftover, and removed here. An unreferenced blob written before
+  // that commit (a concurrent write cut short, an old blob whose removal a crash interrupted, or a write whose
+  // commit the database lost) is kept and reported: it may be somebody's data.
   if (dataDir) {
     const referenced = new Set(q.allBlobIds.all().map((row) => row.blob_id));
-    const swept = blobs.sweep((id) => referenced.has(id));
+    const lastCommitMs = q.lastBlobCommit.get()?.at_ms ?? null;
+    let kept = 0;
+    const swept = blobs.sweep((id, modifiedMs) => {
+      if (referenced.has(id)) return true;
+      if (lastCommitMs !== null && modifiedMs > lastCommitMs) return false;
+      kept += 1;
+      return true;
+    });
     if (swept > 0) logger.info({ swept }, 'removed unreferenced blobs left by an interrupted write');
+    if (kept > 0) {
+      logger.warn({ kept, folder: join(dataDir, blobsDirName) }, 'kept unreferenced blob files that are not provably leftovers of an interrupted write');
+    }
   }
+
+  /** Blobs being read by a CompleteMultipartUpload, and how many completes read each: removed only after them. */
+  const pinned = new Map<string, number>();
+  const removeWhenUnpinned = new Set<string>();
 
   const removeBlobs = async (ids: readonly string[]) => {
     for (const id of ids) {
+      if (pinned.has(id)) {
+        removeWhenUnpinned.add(id);
+        continue;
+      }
       await blobs.remove(id).catch((error: unknown) => logger.warn({ err: error, blobId: id }, 'could not remove blob'));
     }
+  };
+
+  const pinBlobs = (ids: readonly string[]): (() => Promise<void>) => {
+    for (const id of ids) pinned.set(id, (pinned.get(id) ?? 0) + 1);
+    return async () => {
+      const released: string[] = [];
+      for (const id of ids) {
+        const left = (pinned.get(id) ?? 1) - 1;
+        if (left > 0) pinned.set(id, left);
+        else {
+          pinned.delete(id);
+          if (removeWhenUnpinned.delete(id)) released.push(id);
+        }
+      }
+      await removeBlobs(released);
+    };
   };
 
   /**
@@ -443,6 +484,10 @@ export function createStorage(options: StorageOptions): Storage {
   // Absolute now: the log is opened at the first commit, and the process may have changed directory by then.
   const groupCommit = createGroupCommit(db, walMode ? { walPath: resolve(`${db.name}-wal`) } : {});
   const immediateTransaction = db.transaction((write: () => unknown) => write());
+  /** Every commit that references a new blob records when (wall time, as file times are): the start-up sweep's proof. */
+  const markBlobCommit = (): void => {
+    if (dataDir) q.markBlobCommit.run(Date.now());
+  };
   const commitWrite = <T>(write: () => T): Promise<T> =>
     dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
 
@@ -457,6 +502,7 @@ export function createStorage(options: StorageOptions): Storage {
       const previous = q.object.get(row.bucket, row.key);
       precondition?.(previous ? toObject(previous) : undefined);
       q.upsertObject.run(row);
+      markBlobCommit();
       alongside?.();
       return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
     });
@@ -510,6 +556,7 @@ export function createStorage(options: StorageOptions): Storage {
       if (!q.upload.get(row.upload_id)) throw noSuchUpload(row.upload_id);
       const previous = q.part.get(row.upload_id, row.part_number);
       q.upsertPart.run(row);
+      markBlobCommit();
       return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
     });
 
@@ -601,12 +648,12 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     readObject(object, range) {
-      return blobs.read(object.blobId, range);
+      return blobs.read(object.blobId, range, object.size);
     },
 
     readObjectBuffer(object, range) {
       const length = range ? range.end - range.start + 1 : object.size;
-      return dataDir === null || length <= wholeReadMaxBytes ? blobs.readBuffer(object.blobId, range) : null;
+      return dataDir === null || length <= wholeReadMaxBytes ? blobs.readBuffer(object.blobId, range, object.size) : null;
     },
 
     async putObject(bucket, key, body, metadata, precondition) {
@@ -617,7 +664,7 @@ export function createStorage(options: StorageOptions): Storage {
 
     async copyObject(source, bucket, key, metadata, precondition) {
       const tap = md5Tap();
-      const blob = await blobs.write(blobs.read(source.blobId).pipe(tap), {});
+      const blob = await blobs.write(blobs.read(source.blobId, undefined, source.size).pipe(tap), {});
       // A copy keeps the source's checksums: the bytes are the same.
       return storeObject(objectRow(bucket, key, blob, tap.hex(), metadata, source.partsCount ? {} : source.checksums, null), precondition);
     },
@@ -711,7 +758,7 @@ export function createStorage(options: StorageOptions): Storage {
 
     async copyPart(upload, partNumber, source, range) {
       const tap = md5Tap();
-      const blob = await blobs.write(blobs.read(source.blobId, range ?? undefined).pipe(tap), {
+      const blob = await blobs.write(blobs.read(source.blobId, range ?? undefined, source.size).pipe(tap), {
         maxBytes: multipartLimits.value.maxPartBytes,
         tooLarge: tooLarge(multipartLimits.value.maxPartBytes),
       });
@@ -769,10 +816,18 @@ export function createStorage(options: StorageOptions): Storage {
       const etag = `${createHash('md5')
         .update(Buffer.concat(chosen.map((part) => Buffer.from(part.etag, 'hex'))))
         .digest('hex')}-${chosen.length}`;
-      const readParts = async function* () {
-        for (const part of chosen) yield* blobs.read(part.blobId) as AsyncIterable<Buffer>;
-      };
-      const blob = await blobs.write(Readable.from(readParts()), {});
+      // The parts chosen are the versions whose ETags the request listed: a part uploaded again meanwhile replaces
+      // the row, but its old blob stays until this complete has read it (pinned), so the object is made of them.
+      const unpin = pinBlobs(chosen.map((part) => part.blobId));
+      let blob: WrittenBlob;
+      try {
+        const readParts = async function* () {
+          for (const part of chosen) yield* blobs.read(part.blobId, undefined, part.size) as AsyncIterable<Buffer>;
+        };
+        blob = await blobs.write(Readable.from(readParts()), {});
+      } finally {
+        await unpin();
+      }
       // The object appears and the upload goes in one transaction: of a Complete and an Abort (or two Completes)
       // racing, exactly one succeeds. A failed precondition leaves the upload in place (the client may retry), as on S3.
       let partBlobs: string[] = [];
