@@ -248,6 +248,29 @@ describe('createMockServer', () => {
     expect(again.projectIds).toEqual(['4242', '4343']);
   });
 
+  it('refuses everywhere the tokens of a project it no longer serves, and serves them again with their project', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ibee-mock-unserved-'));
+    dirs.push(dataDir);
+    const managementToken = 'unserved-projects-management-token-0123456789';
+    const first = await createMockServer({ dataDir, projectIds: ['4242', '4343'], managementToken });
+    const created = await api(first, 'POST', '/v1/projects/4242/api-tokens', managementToken, adminRw);
+    expect(created.status).toBe(201);
+    await s3For(first, created.body).send(new CreateBucketCommand({ Bucket: 'of-4242' }));
+    await first.close();
+
+    const onlyOther = await start({ dataDir, projectIds: ['4343'], managementToken });
+    await expect(s3For(onlyOther, created.body).send(new ListBucketsCommand({}))).rejects.toMatchObject({ name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } });
+    await expect(s3For(onlyOther, created.body).send(new PutObjectCommand({ Bucket: 'of-4242', Key: 'k', Body: 'x' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    expect((await api(onlyOther, 'GET', '/v1/object-storage/buckets', created.body.bearer_token)).status).toBe(401);
+    expect((await api(onlyOther, 'GET', `/v1/projects/4242/api-tokens/${created.body.id}`, managementToken)).status).toBe(404);
+    await onlyOther.close();
+
+    const both = await start({ dataDir, projectIds: ['4242', '4343'], managementToken });
+    expect((await s3For(both, created.body).send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual(['of-4242']);
+    expect((await api(both, 'POST', `/v1/projects/4242/api-tokens/${created.body.id}/revoke`, managementToken)).status).toBe(200);
+    await expect(s3For(both, created.body).send(new ListBucketsCommand({}))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+  });
+
   it('has no control routes with control: false', async () => {
     const server = await start({ control: false });
     expect((await api(server, 'GET', '/_mock/clock', server.managementToken)).status).toBe(404);

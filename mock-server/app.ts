@@ -112,7 +112,7 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
       ? rememberedProjectIds(db, options.projectIds, generateProjectId)
       : [...(options.projectIds ?? [generateProjectId()])];
     const managementToken = options.managementToken ?? `ibee_mock_mgmt_${randomBytes(32).toString('base64url')}`;
-    const tokens = createTokenStore({ db, clock });
+    const tokens = createTokenStore({ db, clock, servedProjectIds: projectIds });
     const storage = await createStorage({ db, dataDir, clock, logger });
     storageClose = () => storage.close();
 

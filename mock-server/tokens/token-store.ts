@@ -92,8 +92,21 @@ function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-export function createTokenStore(options: { readonly db: Database.Database; readonly clock: Clock }): ManagedTokenStore {
+export interface TokenStoreOptions {
+  readonly db: Database.Database;
+  readonly clock: Clock;
+  /**
+   * The projects this mock serves. A token of any other project (its data dir once served it) is not found by its
+   * credentials, so it is refused everywhere, S3 and REST, until its project is served again (and can be revoked).
+   * Absent: every project's tokens are found.
+   */
+  readonly servedProjectIds?: readonly string[];
+}
+
+export function createTokenStore(options: TokenStoreOptions): ManagedTokenStore {
   const { db, clock } = options;
+  const served = options.servedProjectIds ? new Set(options.servedProjectIds) : null;
+  const isServed = (row: { project_id: string }): boolean => served === null || served.has(row.project_id);
   db.exec(schema);
   const q = {
     insert: db.prepare(
@@ -155,7 +168,7 @@ export function createTokenStore(options: { readonly db: Database.Database; read
       const cached = byAccessKeyId.get(accessKeyId);
       if (cached) return cached;
       const row = q.byAccessKeyId.get(accessKeyId);
-      if (!row) return undefined;
+      if (!row || !isServed(row)) return undefined;
       const token = toRecord(row);
       byAccessKeyId.set(accessKeyId, token);
       return token;
@@ -165,7 +178,7 @@ export function createTokenStore(options: { readonly db: Database.Database; read
       const hash = sha256(bearerToken);
       const row = q.byBearerHash.get(hash);
       // The lookup is by hash (an index); the final comparison is constant-time as well.
-      if (!row || row.bearer_sha256.length !== hash.length || !timingSafeEqual(row.bearer_sha256, hash)) return undefined;
+      if (!row || row.bearer_sha256.length !== hash.length || !timingSafeEqual(row.bearer_sha256, hash) || !isServed(row)) return undefined;
       return toRecord(row);
     },
 
