@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { ClockRangeError } from '../clock.js';
 import type { MockContext } from '../context.js';
 import { requireManagement, type ManagementCredential } from '../rest/auth.js';
 import { RestError } from '../rest/errors.js';
@@ -22,7 +23,12 @@ export function controlRouter(ctx: MockContext, management: ManagementCredential
     .post(managementOnly, jsonBody, (req, res) => {
       if (req.body === undefined) throw new RestError(422, 'validation_error', 'A JSON body is required.');
       const { advance_seconds } = validateBody<{ advance_seconds: number }>('AdvanceClockRequest', req.body);
-      ctx.clock.advance(advance_seconds);
+      try {
+        ctx.clock.advance(advance_seconds);
+      } catch (error) {
+        if (error instanceof ClockRangeError) throw new RestError(422, 'validation_error', error.message);
+        throw error;
+      }
       ctx.logger.info({ advanceSeconds: advance_seconds, now: ctx.clock.now().toISOString() }, 'clock advanced');
       res.json(clockJson());
     })

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClock, latestClockMs } from '../clock.js';
 import { contractProblems, createHarness, managementToken, type Harness } from './test/harness.js';
 
 /** The mock-only control routes: the clock and reset, behind the management token. */
@@ -56,6 +57,36 @@ describe('/_mock/clock', () => {
     );
     const noBody = await h.call('POST', '/_mock/clock', { token: managementToken });
     expect(noBody.status).toBe(422);
+  });
+});
+
+describe('the clock\'s range', () => {
+  it('refuses with 422, changing nothing, an advance past the latest time it can show; requests keep working', async () => {
+    const hundredYears = 3_153_600_000;
+    let last = await h.call('POST', '/_mock/clock', { token: managementToken, json: { advance_seconds: hundredYears } });
+    for (let step = 0; step < 200 && last.status === 200; step++) {
+      last = await h.call('POST', '/_mock/clock', { token: managementToken, json: { advance_seconds: hundredYears } });
+    }
+    expect(last.status).toBe(422);
+    expect(last.body.error).toBe('validation_error');
+    expect(last.body.message).toContain('9999-01-01');
+    expect(contractProblems('POST', '/_mock/clock', last)).toEqual([]);
+    const before = h.clock.nowMs();
+    expect(before).toBeLessThanOrEqual(latestClockMs);
+    expect((await h.call('POST', '/_mock/clock', { token: managementToken, json: { advance_seconds: hundredYears } })).status).toBe(422);
+    expect(h.clock.nowMs() - before).toBeLessThan(60_000);
+    // Everything dated from the clock still works: a token (expiring a year later) is made and used.
+    const token = await h.createToken({ name: 'late', expires_in_days: 365, billing: { permission_type: 'read_only' } });
+    expect((await h.call('GET', '/v1/billing/balance', { token: token.bearer_token })).status).toBe(200);
+    expect((await h.call('POST', '/_mock/reset', { token: managementToken })).status).toBe(204);
+  });
+
+  it('drops an out-of-range offset saved by an older mock instead of keeping it', () => {
+    const saved: number[] = [];
+    const clock = createClock(() => Date.UTC(2026, 0, 1), { offsetMs: 8.64e15, onChange: (offset) => saved.push(offset) });
+    expect(clock.offsetMs()).toBe(0);
+    expect(saved).toEqual([0]);
+    expect(createClock(() => 0, { offsetMs: 1000 }).offsetMs()).toBe(1000);
   });
 });
 
