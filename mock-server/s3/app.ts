@@ -130,6 +130,8 @@ export function createS3App(ctx: MockContext): RequestListener {
       const authenticated = await authenticate(req, ctx, { rawPath: route.rawPath, rawQuery: route.rawQuery, host });
       body = authenticated.body;
       if (route.error) throw route.error;
+      // A presigned URL's hoisted x-amz-* values are its headers from here on (a header sent as well, signed, wins).
+      for (const [name, value] of Object.entries(authenticated.hoistedHeaders)) req.headers[name] ??= value;
       const copySource = header(req, 'x-amz-copy-source');
       operation = withCopySource(route.operation, copySource);
       const controller = operation === null ? undefined : s3Controllers[operation];

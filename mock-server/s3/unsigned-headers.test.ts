@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { crc32 as crc32Of } from '@aws-crypto/crc32';
+import { CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -187,5 +189,39 @@ describe('x-amz-* headers the signer did not sign', () => {
       expect(withMetadata.status, withMetadata.sent).toBe(200);
       expect(s3.storage.getObject(bucket, `signed-meta-${form}.txt`)?.metadata.userMetadata).toEqual({ note: 'signed' });
     }
+  });
+});
+
+describe('presigned URLs as real clients make and use them', () => {
+  it('apply the x-amz-* values the JS presigner hoisted into the query: metadata is stored, a copy copies', async () => {
+    const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: 'hoisted-meta.txt', Metadata: { origin: 'presigner' } }), { expiresIn: 600 });
+    expect(new URL(url).searchParams.get('x-amz-meta-origin')).toBe('presigner');
+    expect((await fetch(url, { method: 'PUT', body: 'with metadata' })).status).toBe(200);
+    expect(s3.storage.getObject(bucket, 'hoisted-meta.txt')?.metadata.userMetadata).toEqual({ origin: 'presigner' });
+
+    const copyUrl = await getSignedUrl(client, new CopyObjectCommand({ Bucket: bucket, Key: 'hoisted-copy.txt', CopySource: `${bucket}/existing.txt` }), { expiresIn: 600 });
+    const copied = await fetch(copyUrl, { method: 'PUT' });
+    expect(copied.status).toBe(200);
+    expect(await copied.text()).toContain('<CopyObjectResult');
+    expect(s3.storage.getObject(bucket, 'hoisted-copy.txt')?.etag).toBe(s3.storage.getObject(bucket, 'existing.txt')?.etag);
+  });
+
+  it('accept the checksum of the algorithm a signed x-amz-sdk-checksum-algorithm names, unsigned (boto3 presigns so), and check it', async () => {
+    const put = operations[0] as Operation;
+    const body = Buffer.from(put.body as string);
+    const crc32 = Buffer.alloc(4);
+    crc32.writeUInt32BE(crc32Of(body) >>> 0);
+    const signed = { 'x-amz-sdk-checksum-algorithm': 'CRC32' };
+    const right = await send(put, 'sdk-checksum.txt', 'presigned', signed, { 'x-amz-checksum-crc32': crc32.toString('base64') });
+    expect(right.status, right.sent).toBe(200);
+    expect(s3.storage.getObject(bucket, 'sdk-checksum.txt')?.checksums).toEqual({ CRC32: crc32.toString('base64') });
+    const wrong = await send(put, 'sdk-checksum-wrong.txt', 'presigned', signed, { 'x-amz-checksum-crc32': 'AAAAAA==' });
+    expect(wrong.status, wrong.sent).toBe(400);
+    expect(wrong.text).toContain('<Code>BadDigest</Code>');
+    const other = await send(put, 'sdk-checksum-other.txt', 'presigned', signed, { 'x-amz-checksum-sha256': 'x'.repeat(43) + '=' });
+    expect(other.status, other.sent).toBe(403);
+    expect(other.text).toContain('<HeadersNotSigned>x-amz-checksum-sha256</HeadersNotSigned>');
+    expect(s3.storage.getObject(bucket, 'sdk-checksum-wrong.txt')).toBeUndefined();
+    expect(s3.storage.getObject(bucket, 'sdk-checksum-other.txt')).toBeUndefined();
   });
 });

@@ -83,6 +83,7 @@ interface VerifiedRequest {
   readonly token: TokenRecord;
   readonly params: SignatureParameters;
   readonly body: AuthenticatedRequest['body'];
+  readonly hoistedHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -120,7 +121,7 @@ export async function authenticate(req: IncomingMessage, ctx: AuthContext, targe
     presigned: authorization === undefined,
     region: verified.params.credential.region,
   };
-  return { caller, body: verified.body };
+  return { caller, body: verified.body, hoistedHeaders: verified.hoistedHeaders ?? {} };
 }
 
 function lookUpToken(ctx: AuthContext, accessKeyId: string): TokenRecord & { readonly secretAccessKey: string } {
@@ -191,8 +192,8 @@ async function checkSignature(
  * class, tagging, encryption, redirects, object lock and checksums change what is stored), so a request may carry
  * only those its signer chose. Presigners put every other `x-amz-*` value into the signed query string.
  */
-function requireSignedAmzHeaders(req: IncomingMessage, signedHeaders: readonly string[]): void {
-  const unsigned = Object.keys(req.headers).filter((name) => name.startsWith('x-amz-') && !signedHeaders.includes(name));
+function requireSignedAmzHeaders(req: IncomingMessage, signedHeaders: readonly string[], exempt: string | null = null): void {
+  const unsigned = Object.keys(req.headers).filter((name) => name.startsWith('x-amz-') && !signedHeaders.includes(name) && name !== exempt);
   if (unsigned.length > 0) {
     throw accessDenied('There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
   }
@@ -263,13 +264,14 @@ async function verifyPresignedSignature(
   const params = parsePresignedQuery(query, presignedUrlExpirySeconds.value);
   checkScope(params, params.amzDate, (message) => new S3Error('AuthorizationQueryParametersError', message));
   const token = lookUpToken(ctx, params.credential.accessKeyId);
+  const hoisted = hoistedHeaders(query);
   // A presigned URL's payload is UNSIGNED-PAYLOAD unless the signer put a hash into the query.
   const payloadHash = queryValue(query, 'X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD';
   const mode = payloadModeOf(payloadHash);
   if (mode.kind !== 'sha256' && mode.kind !== 'unsigned') {
     throw new S3Error('InvalidArgument', 'Presigned URLs support only UNSIGNED-PAYLOAD or a SHA-256 payload hash.');
   }
-  requireSignedAmzHeaders(req, params.signedHeaders);
+  requireSignedAmzHeaders(req, params.signedHeaders, unsignedChecksumAllowed(req, params.signedHeaders, hoisted));
   // The signature is checked before the time window, so any change to a signed part (expiry and date included)
   // is reported as SignatureDoesNotMatch.
   await checkSignature(req, target, query, params, token.secretAccessKey, params.amzDate, payloadHash);
@@ -287,11 +289,50 @@ async function verifyPresignedSignature(
   }
   // Presigners may hoist checksum headers into the query (e.g. the JS SDK's x-amz-checksum-crc32): they bind too.
   const queryChecksums = new Map<string, string>();
-  for (const [key, value] of Object.entries(query)) {
-    if (algorithmOfChecksumHeader(key) && typeof value === 'string') queryChecksums.set(key.toLowerCase(), value);
-  }
+  for (const [name, value] of Object.entries(hoisted)) if (algorithmOfChecksumHeader(name)) queryChecksums.set(name, value);
   const body = requestBody(req, mode, null, queryChecksums, stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
-  return { token, params, body };
+  return { token, params, body, hoistedHeaders: hoisted };
+}
+
+/** Query parameters of a presigned URL that make up its signature rather than stand for request headers. */
+const signatureParameters = new Set([
+  'x-amz-algorithm',
+  'x-amz-credential',
+  'x-amz-date',
+  'x-amz-expires',
+  'x-amz-signedheaders',
+  'x-amz-signature',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
+]);
+
+/**
+ * The `x-amz-*` headers a presigner moved into the signed query string (the JS presigner does so for all it may),
+ * by lower-case name: S3 applies them as the headers they stand for (metadata, ACL, copy source, checksums…).
+ */
+function hoistedHeaders(query: QueryValues): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const key of Object.keys(query)) {
+    const name = key.toLowerCase();
+    if (!name.startsWith('x-amz-') || signatureParameters.has(name)) continue;
+    const value = queryValue(query, key);
+    if (value !== undefined && headers[name] === undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+/**
+ * The one unsigned `x-amz-*` header a presigned request may carry: the checksum of the algorithm the signer chose
+ * in a signed `x-amz-sdk-checksum-algorithm` (boto3 presigns that way and has its caller send the checksum of the
+ * body it did not know). The checksum is then checked against the body like any other, so it cannot change what
+ * is stored, only refuse a body that does not match.
+ */
+function unsignedChecksumAllowed(req: IncomingMessage, signedHeaders: readonly string[], hoisted: Readonly<Record<string, string>>): string | null {
+  const algorithm = hoisted['x-amz-sdk-checksum-algorithm']
+    ?? (signedHeaders.includes('x-amz-sdk-checksum-algorithm') ? headerValue(req, 'x-amz-sdk-checksum-algorithm') : undefined);
+  if (algorithm === undefined) return null;
+  const name = `x-amz-checksum-${algorithm.trim().toLowerCase()}`;
+  return algorithmOfChecksumHeader(name) ? name : null;
 }
 
 function parseLength(value: string, header: string): number {

@@ -43,4 +43,9 @@ export interface VerifiedBody {
 export interface AuthenticatedRequest {
   readonly caller: S3Caller;
   readonly body: VerifiedBody;
+  /**
+   * `x-amz-*` headers a presigned URL carries in its signed query string, by lower-case name; S3 applies them as
+   * headers. Empty for header-signed requests.
+   */
+  readonly hoistedHeaders: Readonly<Record<string, string>>;
 }
