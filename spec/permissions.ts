@@ -55,7 +55,8 @@ export function levelIncludes(higher: PermissionType, lower: PermissionType): bo
 /** Where an operation addresses: the service (no bucket), a bucket, or an object in a bucket. */
 export type OperationTarget = 'service' | 'bucket' | 'object';
 
-export interface S3OperationRule {
+/** A row of the permission model, as written below; `S3OperationRule` is the same with the name typed. */
+interface OperationRuleRow {
   readonly operation: string;
   readonly target: OperationTarget;
   /** The action the token's level must hold. */
@@ -77,8 +78,8 @@ const configRead = {
 } as const;
 const configWrite = { basis: 'documented', sources: ['P3', 'CF-TOKENS'] } as const;
 
-/** Every S3 operation the mock serves, with the action it needs. */
-export const s3Operations: readonly S3OperationRule[] = [
+/** Every S3 operation IBEE's matrix covers, with the action it needs. */
+const judgedOperations = [
   { operation: 'ListBuckets', target: 'service', action: 'bucket.list', requirementIds: [], basis: 'documented', sources: ['P3', 'CF-TOKENS'], note: 'R2 refuses ListBuckets to Object-level tokens even when they cover all buckets.' },
   { operation: 'CreateBucket', target: 'bucket', action: 'bucket.create', requirementIds: [], basis: 'documented', sources: ['P3'] },
   { operation: 'DeleteBucket', target: 'bucket', action: 'bucket.delete', requirementIds: [], basis: 'documented', sources: ['P3', 'P6'] },
@@ -109,22 +110,41 @@ export const s3Operations: readonly S3OperationRule[] = [
   { operation: 'UploadPartCopy', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
   { operation: 'CompleteMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
   { operation: 'AbortMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
-];
+] as const satisfies readonly OperationRuleRow[];
 
 /**
  * Operations the mock also serves, for clients that call them, though IBEE documents nothing about them. They are
  * authorized like the rows above but stay out of the judged matrix: an endpoint that answers them otherwise (or
  * not at all) is not faulted for it.
  */
-export const s3CompatibilityOperations: readonly S3OperationRule[] = [
+const compatibilityOperations = [
   { operation: 'GetBucketVersioning', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'IBEE does not document versioning; clients (rclone) read the state before listing or purging, with any key that may list, and learn only that the bucket is unversioned.' },
-];
+] as const satisfies readonly OperationRuleRow[];
 
-export type S3OperationName = string;
+/** The S3 operations of IBEE's matrix, by name: what conformance judges. */
+export type JudgedS3OperationName = (typeof judgedOperations)[number]['operation'];
+/** Every S3 operation the mock serves, by name. A table keyed by it (`Record<S3OperationName, …>`) must have them all. */
+export type S3OperationName = JudgedS3OperationName | (typeof compatibilityOperations)[number]['operation'];
 
-const operationIndex = new Map([...s3Operations, ...s3CompatibilityOperations].map((rule) => [rule.operation, rule]));
+export interface S3OperationRule extends OperationRuleRow {
+  readonly operation: S3OperationName;
+}
 
-export function s3Operation(name: string): S3OperationRule {
+/** Every S3 operation IBEE's matrix covers, with the action it needs. */
+export const s3Operations: readonly (S3OperationRule & { readonly operation: JudgedS3OperationName })[] = judgedOperations;
+/** See `compatibilityOperations`. */
+export const s3CompatibilityOperations: readonly S3OperationRule[] = compatibilityOperations;
+/** Every operation the mock serves, judged ones first. */
+export const s3OperationNames: readonly S3OperationName[] = [...s3Operations, ...s3CompatibilityOperations].map((rule) => rule.operation);
+
+const operationIndex = new Map<string, S3OperationRule>([...s3Operations, ...s3CompatibilityOperations].map((rule) => [rule.operation, rule]));
+
+/** Whether `name` is an operation the mock serves. */
+export function isS3OperationName(name: string): name is S3OperationName {
+  return operationIndex.has(name);
+}
+
+export function s3Operation(name: S3OperationName): S3OperationRule {
   const rule = operationIndex.get(name);
   if (!rule) throw new Error(`No permission-matrix row for S3 operation ${name}`);
   return rule;
@@ -139,7 +159,7 @@ export const levelRequirementId: Record<PermissionType, string> = {
 };
 
 export interface PermissionCell {
-  readonly operation: string;
+  readonly operation: S3OperationName;
   readonly level: PermissionType;
   readonly allowed: boolean;
   /** The S3 error a denied cell answers with. */
@@ -166,7 +186,7 @@ export const permissionMatrix: readonly PermissionCell[] = cellsOf(s3Operations)
 /** Every cell the mock enforces: the judged matrix and the compatibility operations. */
 export const servedPermissionMatrix: readonly PermissionCell[] = [...permissionMatrix, ...cellsOf(s3CompatibilityOperations)];
 
-export function isAllowed(level: PermissionType, operation: string): boolean {
+export function isAllowed(level: PermissionType, operation: S3OperationName): boolean {
   return levelAllows(level, s3Operation(operation).action);
 }
 
@@ -214,14 +234,14 @@ export interface RestRouteRule {
   /** OpenAPI path template under the API base URL. */
   readonly path: string;
   /** The S3 operation whose matrix row decides object-storage routes; `null` for billing routes. */
-  readonly s3Operation: string | null;
+  readonly s3Operation: S3OperationName | null;
   readonly requiredScope: RestScope;
   /** Whether the route names a bucket that the token's bucket scope must cover. */
   readonly bucketScoped: boolean;
   readonly requirementIds: readonly string[];
 }
 
-function storageRoute(method: RestRouteRule['method'], path: string, operation: string, bucketScoped: boolean): RestRouteRule {
+function storageRoute(method: RestRouteRule['method'], path: string, operation: S3OperationName, bucketScoped: boolean): RestRouteRule {
   const level = minimalLevelFor(s3Operation(operation).action);
   return { method, path, s3Operation: operation, requiredScope: `object_storage:${level}`, bucketScoped, requirementIds: [] };
 }

@@ -59,7 +59,7 @@ describe('permission matrix', () => {
   });
 
   it('keeps the compatibility operations out of the judged matrix, and the mock enforces both', () => {
-    const judged = new Set(s3Operations.map((o) => o.operation));
+    const judged = new Set<string>(s3Operations.map((o) => o.operation));
     for (const op of s3CompatibilityOperations) {
       expect(judged.has(op.operation), op.operation).toBe(false);
       expect(permissionMatrix.some((c) => c.operation === op.operation)).toBe(false);

@@ -1,4 +1,4 @@
-import { isAllowed, levelAllows, presignedUrlRule, type Action } from '../../spec/index.js';
+import { isAllowed, levelAllows, presignedUrlRule, type Action, type S3OperationName } from '../../spec/index.js';
 import { tokenStatus, type TokenRecord } from '../context.js';
 
 /**
@@ -34,7 +34,7 @@ export function bucketInScope(token: TokenRecord, bucket: string): boolean {
 
 export interface OperationRequest {
   /** S3 operation name, a row of spec's permission matrix. */
-  readonly operation: string;
+  readonly operation: S3OperationName;
   /** Buckets the operation touches (target, and copy source); empty for service-level operations. */
   readonly buckets: readonly string[];
   /** Whether the request came as a presigned URL (or POST policy): P11's stricter level applies. */

@@ -1,54 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage as Request, RequestListener, ServerResponse as Response } from 'node:http';
 import { authorizeOperation } from '../auth/authorize.js';
+import type { S3OperationName } from '../../spec/index.js';
 import type { MockContext } from '../context.js';
 import type { Storage } from '../store/storage.js';
-import { authenticate, authenticatePostPolicy } from './auth/index.js';
-import type { VerifiedBody } from './auth/types.js';
-import * as buckets from './controllers/buckets.js';
-import { header, notImplemented, type Controller, type S3Call } from './controllers/common.js';
+import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './auth/index.js';
+import type { S3Caller, VerifiedBody } from './auth/types.js';
+import { header, notImplemented } from './controllers/common.js';
 import { applyCorsHeaders, answerPreflight } from './controllers/cors.js';
-import * as multipart from './controllers/multipart.js';
-import * as objects from './controllers/objects.js';
-import { postObject } from './controllers/post-object.js';
-import { listBuckets } from './controllers/service.js';
 import { S3Error } from './errors.js';
-import { parseCopySource, routeRequest, withCopySource, type Route } from './router.js';
+import { s3OperationTable } from './operations.js';
+import { routeRequest } from './router.js';
 import { sendError } from './xml.js';
-
-/** Every S3 operation the mock serves (the rows of spec's permission matrix) and its controller. PostObject is apart. */
-export const s3Controllers: Readonly<Record<string, Controller>> = {
-  ListBuckets: listBuckets,
-  CreateBucket: buckets.createBucket,
-  DeleteBucket: buckets.deleteBucket,
-  HeadBucket: buckets.headBucket,
-  GetBucketLocation: buckets.getBucketLocation,
-  GetBucketVersioning: buckets.getBucketVersioning,
-  GetBucketCors: buckets.getBucketCors,
-  PutBucketCors: buckets.putBucketCors,
-  DeleteBucketCors: buckets.deleteBucketCors,
-  GetBucketLifecycleConfiguration: buckets.getBucketLifecycle,
-  PutBucketLifecycleConfiguration: buckets.putBucketLifecycle,
-  DeleteBucketLifecycle: buckets.deleteBucketLifecycle,
-  GetBucketEncryption: buckets.getBucketEncryption,
-  PutBucketEncryption: buckets.putBucketEncryption,
-  ListObjects: buckets.listObjectsV1,
-  ListObjectsV2: buckets.listObjectsV2,
-  ListObjectVersions: buckets.listObjectVersions,
-  ListMultipartUploads: buckets.listMultipartUploads,
-  DeleteObjects: buckets.deleteObjects,
-  HeadObject: objects.headObject,
-  GetObject: objects.getObject,
-  PutObject: objects.putObject,
-  CopyObject: objects.copyObject,
-  DeleteObject: objects.deleteObject,
-  CreateMultipartUpload: multipart.createMultipartUpload,
-  UploadPart: multipart.uploadPart,
-  UploadPartCopy: multipart.uploadPartCopy,
-  CompleteMultipartUpload: multipart.completeMultipartUpload,
-  AbortMultipartUpload: multipart.abortMultipartUpload,
-  ListParts: multipart.listParts,
-};
 
 function isStorage(store: MockContext['storage']): store is Storage {
   return typeof (store as Partial<Storage>).putObject === 'function' && typeof (store as Partial<Storage>).listObjects === 'function';
@@ -108,9 +71,12 @@ export function createS3App(ctx: MockContext): RequestListener {
     res.setHeader('Date', ctx.clock.now().toUTCString());
     res.setHeader('Server', 'IbeeMockS3');
     const host = header(req, 'host') ?? '';
-    const route = routeRequest(req.method ?? 'GET', req.url ?? '/', host, ctx.s3Domain, header(req, 'content-type') ?? '');
+    const route = routeRequest(req.method ?? 'GET', req.url ?? '/', host, ctx.s3Domain, {
+      contentType: header(req, 'content-type'),
+      copySource: header(req, 'x-amz-copy-source'),
+    });
     let body: VerifiedBody | null = null;
-    let operation: string | null = route.operation;
+    const operation = route.operation;
     let errorCode: string | undefined;
     try {
       if (req.method === 'OPTIONS') {
@@ -119,30 +85,26 @@ export function createS3App(ctx: MockContext): RequestListener {
       }
       if (route.bucket) applyCorsHeaders(storage, route.bucket, req, res);
 
-      if (route.operation === 'PostObject' && route.bucket !== null && route.error === null) {
-        const upload = await authenticatePostPolicy(req, ctx, route.bucket);
-        body = upload.file;
-        authorize(ctx, upload.caller.token, 'PostObject', [route.bucket], true, requestId);
-        await postObject(makeCall(ctx, storage, req, res, route, 'PostObject', upload.caller, upload.file, requestId), upload);
-        return;
+      const row = operation === null ? null : s3OperationTable[operation];
+      let caller: S3Caller;
+      let form: PostPolicyUpload | null = null;
+      if (row?.authentication === 'post-policy' && route.bucket !== null && route.error === null) {
+        form = await authenticatePostPolicy(req, ctx, route.bucket);
+        caller = form.caller;
+        body = form.file;
+      } else {
+        const authenticated = await authenticate(req, ctx, { rawPath: route.rawPath, rawQuery: route.rawQuery, host });
+        caller = authenticated.caller;
+        body = authenticated.body;
+        // A presigned URL's hoisted x-amz-* values are its headers from here on (a header sent as well, signed, wins).
+        for (const [name, value] of Object.entries(authenticated.hoistedHeaders)) req.headers[name] ??= value;
       }
-
-      const authenticated = await authenticate(req, ctx, { rawPath: route.rawPath, rawQuery: route.rawQuery, host });
-      body = authenticated.body;
       if (route.error) throw route.error;
-      // A presigned URL's hoisted x-amz-* values are its headers from here on (a header sent as well, signed, wins).
-      for (const [name, value] of Object.entries(authenticated.hoistedHeaders)) req.headers[name] ??= value;
-      const copySource = header(req, 'x-amz-copy-source');
-      operation = withCopySource(route.operation, copySource);
-      const controller = operation === null ? undefined : s3Controllers[operation];
-      if (operation === null || controller === undefined) throw notImplemented();
+      if (operation === null || row === null) throw notImplemented();
       const touched = route.bucket === null ? [] : [route.bucket];
-      if (copySource !== undefined && (operation === 'CopyObject' || operation === 'UploadPartCopy')) {
-        const source = parseCopySource(copySource).bucket;
-        if (!touched.includes(source)) touched.push(source);
-      }
-      authorize(ctx, authenticated.caller.token, operation, touched, authenticated.caller.presigned, requestId);
-      await controller(makeCall(ctx, storage, req, res, route, operation, authenticated.caller, authenticated.body, requestId));
+      if (route.copySource !== null && !touched.includes(route.copySource.bucket)) touched.push(route.copySource.bucket);
+      authorize(ctx, caller.token, operation, touched, caller.presigned, requestId);
+      await row.controller({ ctx, storage, req, res, route, operation, caller, body, form, requestId });
     } catch (error) {
       if (res.headersSent) {
         // The body was under way (a client that went away mid-download, say): nothing left to report to it.
@@ -160,7 +122,7 @@ export function createS3App(ctx: MockContext): RequestListener {
   }
 }
 
-function authorize(ctx: MockContext, token: S3Call['caller']['token'], operation: string, touched: string[], presigned: boolean, requestId: string): void {
+function authorize(ctx: MockContext, token: S3Caller['token'], operation: S3OperationName, touched: string[], presigned: boolean, requestId: string): void {
   const decision = authorizeOperation(token, { operation, buckets: touched, presigned }, ctx.clock.nowMs());
   if (!decision.allowed) {
     // The client gets AWS's bare "Access Denied"; the reason goes to the mock's log, for whoever debugs the test.
@@ -169,21 +131,7 @@ function authorize(ctx: MockContext, token: S3Call['caller']['token'], operation
   }
 }
 
-function makeCall(
-  ctx: MockContext,
-  storage: Storage,
-  req: Request,
-  res: Response,
-  route: Route,
-  operation: string,
-  caller: S3Call['caller'],
-  body: VerifiedBody,
-  requestId: string,
-): S3Call {
-  return { ctx, storage, req, res, route, operation, caller, body, requestId };
-}
-
-function internalError(ctx: MockContext, error: unknown, operation: string | null): S3Error {
+function internalError(ctx: MockContext, error: unknown, operation: S3OperationName | null): S3Error {
   ctx.logger.error({ err: error, operation }, 's3 request failed unexpectedly');
   return new S3Error('InternalError', 'We encountered an internal error. Please try again.');
 }

@@ -2,12 +2,12 @@ import { parseXML } from '@aws-sdk/xml-builder';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from './errors.js';
-import { parseCopySource, routeRequest, withCopySource } from './router.js';
+import { parseCopySource, routeRequest } from './router.js';
 import { escapeXmlText, parseXmlBody, renderXml } from './xml.js';
 
 describe('routeRequest', () => {
-  const route = (method: string, url: string, host = '127.0.0.1:9000', domain: string | null = null, contentType = '') =>
-    routeRequest(method, url, host, domain, contentType);
+  const route = (method: string, url: string, host = '127.0.0.1:9000', domain: string | null = null, contentType = '', copySource?: string) =>
+    routeRequest(method, url, host, domain, { contentType, ...(copySource === undefined ? {} : { copySource }) });
 
   it.each([
     ['GET', '/', 'ListBuckets'],
@@ -55,10 +55,17 @@ describe('routeRequest', () => {
     expect(route('POST', '/b-1', undefined, null, 'multipart/form-data; boundary=x').operation).toBe('PostObject');
   });
 
-  it('turns PUT with x-amz-copy-source into CopyObject / UploadPartCopy', () => {
-    expect(withCopySource('PutObject', 'src/k')).toBe('CopyObject');
-    expect(withCopySource('UploadPart', 'src/k')).toBe('UploadPartCopy');
-    expect(withCopySource('PutObject', undefined)).toBe('PutObject');
+  it('turns PUT with x-amz-copy-source into CopyObject / UploadPartCopy, and parses the source once', () => {
+    expect(route('PUT', '/b-1/k', undefined, null, '', 'src/k')).toMatchObject({ operation: 'CopyObject', copySource: { bucket: 'src', key: 'k' } });
+    expect(route('PUT', '/b-1/k?partNumber=1&uploadId=u', undefined, null, '', '/src/a%20b')).toMatchObject({
+      operation: 'UploadPartCopy',
+      copySource: { bucket: 'src', key: 'a b' },
+    });
+    expect(route('PUT', '/b-1/k')).toMatchObject({ operation: 'PutObject', copySource: null });
+    // A presigner may hoist the copy source into the signed query.
+    expect(route('PUT', '/b-1/k?x-amz-copy-source=src%2Fk').operation).toBe('CopyObject');
+    // A copy source that does not parse is an error raised after authentication.
+    expect(route('PUT', '/b-1/k', undefined, null, '', 'just-a-bucket').error?.code).toBe('InvalidArgument');
   });
 
   it('decodes any key exactly, path-style and virtual-hosted', () => {

@@ -1,16 +1,20 @@
+import type { S3OperationName } from '../../spec/index.js';
 import { S3Error } from './errors.js';
 
 /**
- * Which S3 operation a request is: the bucket and key from path-style (`/bucket/key`) or virtual-hosted-style
- * (`bucket.DOMAIN/key`) addressing, then the operation from the method and sub-resource query keys.
+ * Which S3 operation a request is, decided here and only here: the bucket and key from path-style (`/bucket/key`)
+ * or virtual-hosted-style (`bucket.DOMAIN/key`) addressing, then the operation from the method, the sub-resource
+ * query keys, a form upload's content type and a copy source.
  */
 
 export interface Route {
   /** A row of spec's permission matrix, or null when the request names something the mock does not implement. */
-  readonly operation: string | null;
+  readonly operation: S3OperationName | null;
   readonly bucket: string | null;
   /** The decoded key; null when the request addresses the bucket (or service) itself. */
   readonly key: string | null;
+  /** CopyObject's and UploadPartCopy's source, parsed once; null for every other operation. */
+  readonly copySource: CopySource | null;
   readonly query: URLSearchParams;
   /** Raw path and query as received: authentication canonicalises from these. */
   readonly rawPath: string;
@@ -18,8 +22,20 @@ export interface Route {
   readonly host: string;
   /** Whether the bucket came from the Host header (`bucket.DOMAIN`) rather than the path. */
   readonly virtualHosted: boolean;
-  /** A request the router could not make sense of (bad percent-encoding); raised after authentication. */
+  /** A request the router could not make sense of (bad percent-encoding, a bad copy source); raised after authentication. */
   readonly error: S3Error | null;
+}
+
+/** What routing reads of a request's headers. */
+export interface RoutingHeaders {
+  readonly contentType?: string;
+  /** `x-amz-copy-source`, as a header or (presigned URLs) hoisted into the query. */
+  readonly copySource?: string;
+}
+
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
 }
 
 /** Sub-resources S3 has and the mock does not implement: answered 501 NotImplemented after authentication. */
@@ -60,7 +76,7 @@ function hostWithoutPort(host: string): string {
   return colon >= 0 ? host.slice(0, colon) : host;
 }
 
-export function routeRequest(method: string, url: string, host: string, s3Domain: string | null, contentType: string): Route {
+export function routeRequest(method: string, url: string, host: string, s3Domain: string | null, headers: RoutingHeaders = {}): Route {
   const questionMark = url.indexOf('?');
   const rawPath = questionMark >= 0 ? url.slice(0, questionMark) : url;
   const rawQuery = questionMark >= 0 ? url.slice(questionMark + 1) : '';
@@ -97,15 +113,30 @@ export function routeRequest(method: string, url: string, host: string, s3Domain
     }
   }
 
-  const operation = operationOf(method.toUpperCase(), bucket, key, query, contentType);
-  return { operation, bucket, key, query, rawPath, rawQuery, host, virtualHosted, error };
+  // A presigner may hoist the copy source into the (signed) query; a header sent as well wins, as for every value.
+  const copySourceValue = headers.copySource ?? hoistedCopySource(query);
+  const operation = withCopySource(operationOf(method.toUpperCase(), bucket, key, query, headers.contentType ?? ''), copySourceValue);
+  let copySource: CopySource | null = null;
+  if (copySourceValue !== undefined && (operation === 'CopyObject' || operation === 'UploadPartCopy')) {
+    try {
+      copySource = parseCopySource(copySourceValue);
+    } catch (parseError) {
+      error ??= parseError instanceof S3Error ? parseError : invalidUri();
+    }
+  }
+  return { operation, bucket, key, copySource, query, rawPath, rawQuery, host, virtualHosted, error };
+}
+
+function hoistedCopySource(query: URLSearchParams): string | undefined {
+  for (const [name, value] of query) if (name.toLowerCase() === 'x-amz-copy-source') return value;
+  return undefined;
 }
 
 function invalidUri(): S3Error {
   return new S3Error('InvalidURI', "Couldn't parse the specified URI.");
 }
 
-function operationOf(method: string, bucket: string | null, key: string | null, query: URLSearchParams, contentType: string): string | null {
+function operationOf(method: string, bucket: string | null, key: string | null, query: URLSearchParams, contentType: string): S3OperationName | null {
   // GET ?versioning on a bucket is served (versioning is never enabled); every other use of it is not implemented.
   const readsVersioning = method === 'GET' && bucket !== null && key === null;
   for (const name of query.keys()) if (unimplementedSubresources.has(name) && !(readsVersioning && name === 'versioning')) return null;
@@ -166,7 +197,7 @@ function operationOf(method: string, bucket: string | null, key: string | null, 
 }
 
 /** CopyObject and UploadPartCopy are PutObject and UploadPart with an x-amz-copy-source header. */
-export function withCopySource(operation: string | null, copySource: string | undefined): string | null {
+function withCopySource(operation: S3OperationName | null, copySource: string | undefined): S3OperationName | null {
   if (copySource === undefined) return operation;
   if (operation === 'PutObject') return 'CopyObject';
   if (operation === 'UploadPart') return 'UploadPartCopy';
@@ -182,7 +213,7 @@ export function requireNullVersion(versionId: string | null): void {
 }
 
 /** Parses `x-amz-copy-source`: `[/]bucket/key[?versionId=…]`, URL-encoded. */
-export function parseCopySource(header: string): { bucket: string; key: string } {
+export function parseCopySource(header: string): CopySource {
   const invalid = () => new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', {
     ArgumentName: 'x-amz-copy-source',
     ArgumentValue: header,

@@ -30,6 +30,7 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import type { JudgedS3OperationName } from '../../spec/index.js';
 import type { TargetClock } from '../target/capabilities.js';
 import type { TargetEndpoint } from '../target/config.js';
 import { postObject } from '../target/post-policy.js';
@@ -80,7 +81,7 @@ function copySource(bucket: string, key: string): string {
 
 const missingUploadId = 'ibee-conformance-no-such-upload';
 
-export const exercisers: Readonly<Record<string, Exerciser>> = {
+export const exercisers: Readonly<Record<JudgedS3OperationName, Exerciser>> = {
   ListBuckets: (t) => attempt(() => t.s3.send(new ListBucketsCommand({}))),
   CreateBucket: (t) => attempt(() => t.s3.send(new CreateBucketCommand({ Bucket: t.bucket }))),
   DeleteBucket: (t) => attempt(() => t.s3.send(new DeleteBucketCommand({ Bucket: t.bucket }))),

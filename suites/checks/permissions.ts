@@ -17,6 +17,7 @@ import {
   s3Operations,
   type PermissionType,
   type RestRouteRule,
+  type JudgedS3OperationName,
 } from '../../spec/index.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, type IssuedToken } from '../target/driver.js';
@@ -213,7 +214,7 @@ export async function runS3Grid(
   fixture: GridFixture,
   tokens: readonly LevelTokens[],
   observations: GridObservation[],
-  operations: readonly string[] = s3Operations.map((rule) => rule.operation),
+  operations: readonly JudgedS3OperationName[] = s3Operations.map((rule) => rule.operation),
 ): Promise<void> {
   for (const levelTokens of tokens) {
     const { level } = levelTokens;

@@ -51,7 +51,7 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
   const property = fc.asyncProperty(level, fc.constantFrom(...bucketOperations), bucketName(`${ctx.settings.runPrefix}-none`), async (lvl, operation, missing) => {
     const token = await tokenFor(lvl);
     const s3 = ctx.s3For(token);
-    const run = (bucket: string) => exercisers[operation]!(exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-scope/${operation}`));
+    const run = (bucket: string) => exercisers[operation](exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-scope/${operation}`));
     const existing = await run(fixture.outOfScope);
     const absent = await run(missing);
     s3.destroy();

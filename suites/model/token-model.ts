@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { isAllowed, levelAllows, levelRequirementId, presignedUrlRule, type Action, type PermissionType } from '../../spec/index.js';
+import { isAllowed, levelAllows, levelRequirementId, presignedUrlRule, type Action, type PermissionType, type S3OperationName } from '../../spec/index.js';
 import type { SuiteContext } from '../target/context.js';
 import type { IssuedToken } from '../target/driver.js';
 
@@ -71,7 +71,7 @@ function usability(token: ModelToken, now: number): Expectation | null {
 }
 
 /** What an S3 operation by `token` on `bucket` must get. */
-export function expectS3(token: ModelToken, operation: string, bucket: string | null, now: number): Expectation {
+export function expectS3(token: ModelToken, operation: S3OperationName, bucket: string | null, now: number): Expectation {
   const unusable = usability(token, now);
   if (unusable) return unusable;
   if (bucket !== null && !inScope(token, bucket)) return { outcome: 'deny', requirementId: 'SCOPE-SPECIFIC', why: `${bucket} is outside the token's scope` };

@@ -92,7 +92,7 @@ export const deleteBucketCors: Controller = async (call) => {
   sendEmpty(call.res, 204);
 };
 
-export const getBucketLifecycle: Controller = async (call) => {
+export const getBucketLifecycleConfiguration: Controller = async (call) => {
   const bucket = requireBucket(call);
   if (!bucket.lifecycle) {
     throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', { BucketName: bucket.name });
@@ -100,7 +100,7 @@ export const getBucketLifecycle: Controller = async (call) => {
   sendXml(call.res, 200, 'LifecycleConfiguration', lifecycleToXml(bucket.lifecycle));
 };
 
-export const putBucketLifecycle: Controller = async (call) => {
+export const putBucketLifecycleConfiguration: Controller = async (call) => {
   const bucket = requireBucket(call);
   const json = lifecycleFromXml(await call.body.buffer(maxXmlBodyBytes));
   call.storage.setBucketConfig(bucket.name, 'lifecycle', json);
@@ -182,7 +182,7 @@ export const listObjectsV2: Controller = async (call) => {
   });
 };
 
-export const listObjectsV1: Controller = async (call) => {
+export const listObjects: Controller = async (call) => {
   const bucket = requireBucket(call);
   const { prefix, delimiter, maxKeys, encoding } = listingParams(call);
   const marker = call.route.query.get('marker') ?? '';

@@ -1,7 +1,8 @@
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import { isValidObjectKey, objectKeyRules, userMetadataLimit } from '../../../spec/index.js';
+import { isValidObjectKey, objectKeyRules, userMetadataLimit, type S3OperationName } from '../../../spec/index.js';
 import type { MockContext } from '../../context.js';
 import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
+import type { PostPolicyUpload } from '../auth/post-policy.js';
 import type { S3Caller, VerifiedBody } from '../auth/types.js';
 import { S3Error } from '../errors.js';
 import { checkMetadataName, isHeaderName, refuseControlCharacters, sendable, storedHeaderValue } from '../header-values.js';
@@ -14,9 +15,11 @@ export interface S3Call {
   readonly req: Request;
   readonly res: Response;
   readonly route: Route;
-  readonly operation: string;
+  readonly operation: S3OperationName;
   readonly caller: S3Caller;
   readonly body: VerifiedBody;
+  /** A browser POST upload's form (PostObject); null for every other operation. */
+  readonly form: PostPolicyUpload | null;
   readonly requestId: string;
 }
 

@@ -4,7 +4,7 @@ import { multipartLimits } from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
 import type { ObjectMetadata, StoredObject, WritePrecondition } from '../../store/storage.js';
 import { S3Error } from '../errors.js';
-import { parseCopySource, requireNullVersion } from '../router.js';
+import { requireNullVersion } from '../router.js';
 import { sendXml } from '../xml.js';
 import {
   bucketName,
@@ -154,8 +154,8 @@ export const putObject: Controller = async (call) => {
 
 /** The copy source named by x-amz-copy-source, after its conditions were checked. */
 export function copySourceObject(call: S3Call): StoredObject {
-  const sourceHeader = header(call.req, 'x-amz-copy-source') ?? '';
-  const source = parseCopySource(sourceHeader);
+  const source = call.route.copySource;
+  if (source === null) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
   call.storage.requireBucket(projectOf(call), source.bucket);
   const object = requireObject(call, source.bucket, source.key);
   const outcome = evaluatePreconditions(object, readConditions(call, 'x-amz-copy-source-'));

@@ -1,13 +1,15 @@
-import type { PostPolicyUpload } from '../auth/index.js';
 import { sendXml } from '../xml.js';
-import { checkKey, metadataFromHeaders, quoted, requireBucket, objectUrl, sendEmpty, type S3Call } from './common.js';
+import { S3Error } from '../errors.js';
+import { checkKey, metadataFromHeaders, quoted, requireBucket, objectUrl, sendEmpty, type Controller } from './common.js';
 
 /**
  * Browser form upload (POST policy). Authentication (s3/auth) has checked the policy and its conditions and hands
  * over the key, the form fields and the file as a verified stream; here the object is stored and the response is
  * shaped by success_action_redirect / success_action_status, as S3 does.
  */
-export async function postObject(call: S3Call, upload: PostPolicyUpload): Promise<void> {
+export const postObject: Controller = async (call) => {
+  const upload = call.form;
+  if (upload === null) throw new S3Error('InvalidRequest', 'A browser POST upload needs its form.');
   const key = upload.key;
   checkKey(key);
   const bucket = requireBucket(call);
@@ -42,4 +44,4 @@ export async function postObject(call: S3Call, upload: PostPolicyUpload): Promis
   }
   // S3 answers 204 for any value other than 200 and 201, and when there is none.
   sendEmpty(call.res, status === '200' ? 200 : 204);
-}
+};
