@@ -51,6 +51,9 @@ export interface StoredBucket extends BucketInfo {
 
 export type BucketConfigKind = 'cors' | 'lifecycle' | 'encryption';
 
+/** A bucket by name, or the very bucket a request was authorized for (its owner and creation time as well). */
+export type BucketRef = string | Pick<StoredBucket, 'name' | 'projectId' | 'createdAt'>;
+
 export interface MultipartUpload {
   readonly uploadId: string;
   readonly bucket: string;
@@ -145,8 +148,13 @@ export interface Storage extends StorageStore {
    * files up to `wholeReadMaxBytes`. Null: stream it with readObject.
    */
   readObjectBuffer(object: StoredObject, range?: ByteRange): Buffer | Promise<Buffer> | null;
-  putObject(bucket: string, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
-  copyObject(source: StoredObject, bucket: string, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
+  /**
+   * Stores an object in `bucket`. Given the bucket a request was authorized for (not just its name), the commit
+   * also checks that it is still that bucket: deleted and made again meanwhile (by another project, say), the write
+   * fails with NoSuchBucket instead of landing in the new one.
+   */
+  putObject(bucket: BucketRef, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
+  copyObject(source: StoredObject, bucket: BucketRef, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   /** Whether an object was there. */
   deleteObject(bucket: string, key: string): Promise<boolean>;
   listObjects(bucket: string, options: ListOptions): ObjectListing;
@@ -262,6 +270,8 @@ interface PartRow {
   last_modified: number;
   checksums: string;
 }
+
+const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
 
 const toBucket = (row: BucketRow): StoredBucket => ({
   projectId: row.project_id,
@@ -496,9 +506,11 @@ export function createStorage(options: StorageOptions): Storage {
    * `alongside` runs in the same transaction, after the row is written: what it changes (or its throw) goes
    * with the object, all or nothing.
    */
-  const commitObject = (row: ObjectRow, precondition?: WritePrecondition, alongside?: () => void): Promise<string | null> =>
+  const commitObject = (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<string | null> =>
     commitWrite(() => {
-      if (!q.bucket.get(row.bucket)) throw noSuchBucket(row.bucket);
+      const current = q.bucket.get(row.bucket);
+      const same = typeof bucket === 'string' || (current?.project_id === bucket.projectId && current.created_at === bucket.createdAt.getTime());
+      if (!current || !same) throw noSuchBucket(row.bucket);
       const previous = q.object.get(row.bucket, row.key);
       precondition?.(previous ? toObject(previous) : undefined);
       q.upsertObject.run(row);
@@ -507,10 +519,10 @@ export function createStorage(options: StorageOptions): Storage {
       return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
     });
 
-  const storeObject = async (row: ObjectRow, precondition?: WritePrecondition, alongside?: () => void): Promise<StoredObject> => {
+  const storeObject = async (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<StoredObject> => {
     let replaced: string | null;
     try {
-      replaced = await commitObject(row, precondition, alongside);
+      replaced = await commitObject(row, bucket, precondition, alongside);
     } catch (error) {
       // A commit whose fsync failed may still point at the blob: keep it.
       if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
@@ -659,14 +671,14 @@ export function createStorage(options: StorageOptions): Storage {
     async putObject(bucket, key, body, metadata, precondition) {
       const max = multipartLimits.value.maxSinglePutBytes;
       const { blob, digests } = await writeVerified(body, max);
-      return storeObject(objectRow(bucket, key, blob, digests.md5Hex, metadata, digests.checksums, null), precondition);
+      return storeObject(objectRow(bucketName(bucket), key, blob, digests.md5Hex, metadata, digests.checksums, null), bucket, precondition);
     },
 
     async copyObject(source, bucket, key, metadata, precondition) {
       const tap = md5Tap();
       const blob = await blobs.write(blobs.read(source.blobId, undefined, source.size).pipe(tap), {});
       // A copy keeps the source's checksums: the bytes are the same.
-      return storeObject(objectRow(bucket, key, blob, tap.hex(), metadata, source.partsCount ? {} : source.checksums, null), precondition);
+      return storeObject(objectRow(bucketName(bucket), key, blob, tap.hex(), metadata, source.partsCount ? {} : source.checksums, null), bucket, precondition);
     },
 
     async deleteObject(bucket, key) {
@@ -833,6 +845,8 @@ export function createStorage(options: StorageOptions): Storage {
       let partBlobs: string[] = [];
       const object = await storeObject(
         objectRow(upload.bucket, upload.key, blob, etag, upload.metadata, combineChecksums?.(upload, chosen) ?? {}, chosen.map((part) => part.size)),
+        // The upload goes with its bucket, so finding the upload below is finding the bucket it was made in.
+        upload.bucket,
         precondition,
         () => {
           if (!q.upload.get(upload.uploadId)) throw noSuchUpload(upload.uploadId);
