@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { DataDirError, databaseFileName, openDatabase } from '../store/database.js';
 import { createStorage } from '../store/storage.js';
-import { openDurableStorage, plainMetadata, silentLogger, temporaryDirectories, verifiedBody } from '../store/test-support.js';
+import { openDurableStorage, plainMetadata, temporaryDirectories, verifiedBody } from '../store/test-support.js';
 import { mockExecutable, spawnMock } from './test/child.js';
 import { SecretRegistry } from './test/mock.js';
 import { issueToken, s3Client, type RemoteMock } from './test/remote.js';
@@ -14,7 +16,7 @@ import { issueToken, s3Client, type RemoteMock } from './test/remote.js';
 /**
  * A data dir whose database was lost or damaged is never "cleaned": the mock refuses to start, names what is wrong
  * and where, and deletes nothing. At start-up it removes only what it can prove is a leftover of an interrupted
- * write: temporary files, and unreferenced blobs written after the last committed write.
+ * write: temporary files, never renamed into place.
  */
 
 const tempDir = temporaryDirectories('ibee-recovery-');
@@ -91,29 +93,48 @@ describe('a data dir whose database is missing', () => {
 });
 
 describe('the start-up sweep', () => {
-  it('removes temporary files and unreferenced blobs newer than the last commit, and keeps older unreferenced ones', async () => {
+  it('removes temporary files, keeps every blob file (unreferenced ones too) and reports the unreferenced', async () => {
     const dataDir = tempDir();
     await fillDataDir(dataDir, 3);
-    const referenced = blobFiles(dataDir);
-    const dir = referenced[0]?.slice(0, 2) as string;
-    const older = join(dataDir, 'blobs', dir, `${dir}000000-1111-4111-8111-111111111111`);
-    const newer = join(dataDir, 'blobs', dir, `${dir}000000-2222-4222-8222-222222222222`);
+    const before = blobFiles(dataDir);
+    const dir = before[0]?.slice(0, 2) as string;
+    // An interrupted write's blob, or one whose commit a restored (older) database does not know: nothing tells them apart.
+    const unreferenced = join(dataDir, 'blobs', dir, `${dir}000000-1111-4111-8111-111111111111`);
     const temporary = join(dataDir, 'blobs', 'tmp', 'interrupted');
-    writeFileSync(older, 'written before the last commit: maybe data');
-    writeFileSync(newer, 'written after the last commit: an interrupted write');
+    writeFileSync(unreferenced, 'maybe somebody\'s data');
     writeFileSync(temporary, 'never renamed into place');
-    const hourMs = 3_600_000;
-    utimesSync(older, new Date(Date.now() - hourMs), new Date(Date.now() - hourMs));
-    utimesSync(newer, new Date(Date.now() + hourMs), new Date(Date.now() + hourMs));
 
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _encoding, done) => void (lines.push(chunk.toString()), done()) }));
     const db = openDatabase(dataDir);
-    const storage = createStorage({ db, dataDir, clock: createClock(), logger: silentLogger });
+    const storage = createStorage({ db, dataDir, clock: createClock(), logger });
     await storage.close();
     db.close();
     expect(existsSync(temporary)).toBe(false);
-    expect(existsSync(newer)).toBe(false);
-    expect(existsSync(older)).toBe(true);
-    for (const file of referenced) expect(existsSync(join(dataDir, 'blobs', file))).toBe(true);
+    expect(existsSync(unreferenced)).toBe(true);
+    expect(blobFiles(dataDir)).toHaveLength(before.length + 1);
+    const warning = lines.map((line) => JSON.parse(line) as { unreferenced?: number; folder?: string }).find((line) => line.unreferenced !== undefined);
+    expect(warning).toMatchObject({ unreferenced: 1, folder: join(dataDir, 'blobs') });
+  });
+
+  it('deletes no blob when the database is older than its blobs (restored from a backup)', async () => {
+    const dataDir = tempDir();
+    await fillDataDir(dataDir, 3);
+    const backup = join(tempDir(), 'backup.sqlite');
+    copyFileSync(join(dataDir, databaseFileName), backup);
+    const { db, storage } = openDurableStorage(dataDir);
+    for (let i = 0; i < 3; i += 1) await storage.putObject('kept', `later${i}`, verifiedBody(Buffer.from(`later ${i}`)), plainMetadata);
+    await storage.close();
+    db.close();
+    const before = blobFiles(dataDir);
+    expect(before).toHaveLength(6);
+    removeDatabase(dataDir);
+    copyFileSync(backup, join(dataDir, databaseFileName));
+
+    const again = openDurableStorage(dataDir);
+    await again.storage.close();
+    again.db.close();
+    expect(blobFiles(dataDir)).toEqual(before);
   });
 });
 

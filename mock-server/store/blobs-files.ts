@@ -13,7 +13,6 @@ import {
   read,
   readdirSync,
   rmSync,
-  statSync,
   writev as fsWritev,
 } from 'node:fs';
 import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
@@ -181,19 +180,13 @@ export function createFileBlobStore(root: string, options: FileBlobStoreOptions 
       });
     },
 
-    sweep(keep) {
-      let removed = 0;
+    countUnreferenced(referenced) {
+      let count = 0;
       for (const dir of readdirSync(root)) {
         if (!fanOutDirectory.test(dir)) continue;
-        for (const id of readdirSync(join(root, dir))) {
-          const path = join(root, dir, id);
-          if (!keep(id, statSync(path).mtimeMs)) {
-            rmSync(path, { force: true });
-            removed += 1;
-          }
-        }
+        for (const id of readdirSync(join(root, dir))) if (!referenced(id)) count += 1;
       }
-      return removed;
+      return count;
     },
 
     async clear() {

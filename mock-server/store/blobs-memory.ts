@@ -44,15 +44,8 @@ export function createMemoryBlobStore(): BlobStore {
       blobs.delete(id);
     },
 
-    sweep(keep) {
-      let removed = 0;
-      for (const id of [...blobs.keys()]) {
-        if (!keep(id, 0)) {
-          blobs.delete(id);
-          removed += 1;
-        }
-      }
-      return removed;
+    countUnreferenced(referenced) {
+      return [...blobs.keys()].filter((id) => !referenced(id)).length;
     },
 
     async clear() {

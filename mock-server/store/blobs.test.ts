@@ -56,8 +56,8 @@ describe.each(stores)('%s blob store', (_name, makeStore) => {
     const badDigest = new Error('bad digest');
     await expect(store.write(Readable.from([Buffer.from('body')]), { verified: Promise.reject(badDigest) })).rejects.toBe(badDigest);
     // Only the good blob remains.
-    expect(store.sweep(() => true)).toBe(0);
-    expect(store.sweep((id) => id !== kept.id)).toBe(1);
+    expect(store.countUnreferenced(() => false)).toBe(1);
+    expect(store.countUnreferenced((id) => id === kept.id)).toBe(0);
   });
 });
 

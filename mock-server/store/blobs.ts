@@ -34,11 +34,8 @@ export interface BlobStore {
    */
   readBuffer(id: string, range?: ByteRange, expectedSize?: number): Buffer | Promise<Buffer>;
   remove(id: string): Promise<void>;
-  /**
-   * Removes every blob for which `keep` (given its id and when it was last written, epoch ms) is false: leftovers of
-   * a crash between blob write and metadata commit.
-   */
-  sweep(keep: (id: string, modifiedMs: number) => boolean): number;
+  /** How many blobs `referenced` does not claim (leftovers of a crash, or data a lost database no longer knows). */
+  countUnreferenced(referenced: (id: string) => boolean): number;
   clear(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -171,7 +171,7 @@ describe('writes that fail verification', () => {
 });
 
 describe('durability with a data dir', () => {
-  it('keeps every acknowledged object byte for byte across a restart, and sweeps blobs no object references', async () => {
+  it('keeps every acknowledged object byte for byte across a restart, and every blob file, referenced or not', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 8 }),
@@ -190,12 +190,10 @@ describe('durability with a data dir', () => {
           const replaced = randomBytes(1234);
           await first.storage.putObject('durable', keys[0]!, body(replaced), metadata);
           written.set(keys[0]!, replaced);
-          // A leftover of an interrupted write: a blob file no metadata points to, written after the last commit.
+          // A blob file no metadata points to: an interrupted write's, or data a lost database no longer knows.
           const orphan = '00000000-0000-4000-8000-000000000000';
           mkdirSync(join(dataDir, 'blobs', '00'), { recursive: true });
           writeFileSync(join(dataDir, 'blobs', '00', orphan), 'orphan');
-          const later = new Date(Date.now() + 60_000);
-          utimesSync(join(dataDir, 'blobs', '00', orphan), later, later);
           first.db.close();
 
           const second = openDurable(dataDir);
@@ -206,7 +204,7 @@ describe('durability with a data dir', () => {
             expect(object?.etag).toBe(md5(data));
             expect((await buffer(second.storage.readObject(object!))).equals(data)).toBe(true);
           }
-          expect(readdirSync(join(dataDir, 'blobs', '00'))).not.toContain(orphan);
+          expect(readdirSync(join(dataDir, 'blobs', '00'))).toContain(orphan);
           second.db.close();
         },
       ),

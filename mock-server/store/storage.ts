@@ -194,7 +194,6 @@ CREATE TABLE IF NOT EXISTS s3_buckets (
   encryption TEXT
 );
 CREATE INDEX IF NOT EXISTS s3_buckets_project ON s3_buckets (project_id, name);
-CREATE TABLE IF NOT EXISTS s3_last_blob_commit (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS s3_objects (
   bucket TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -405,29 +404,20 @@ export function createStorage(options: StorageOptions): Storage {
     ),
     deleteParts: db.prepare('DELETE FROM s3_parts WHERE upload_id = ?'),
     allBlobIds: db.prepare<[], { blob_id: string }>('SELECT blob_id FROM s3_objects UNION ALL SELECT blob_id FROM s3_parts'),
-    lastBlobCommit: db.prepare<[], { at_ms: number }>('SELECT at_ms FROM s3_last_blob_commit WHERE id = 1'),
-    markBlobCommit: db.prepare(
-      'INSERT INTO s3_last_blob_commit (id, at_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at_ms = max(at_ms, excluded.at_ms)',
-    ),
   };
 
-  // A crash between a blob's rename and its metadata commit leaves an unreferenced blob written after the last
-  // commit that references a new blob: provably a leftover, and removed here. An unreferenced blob written before
-  // that commit (a concurrent write cut short, an old blob whose removal a crash interrupted, or a write whose
-  // commit the database lost) is kept and reported: it may be somebody's data.
+  // A crash between a blob's rename and its metadata commit (or between a commit and the old blob's removal) leaves
+  // an unreferenced blob. So does a database older than its blobs (restored from a backup, or its -wal file lost):
+  // then the blob is somebody's data. Nothing tells the two apart, so unreferenced blobs are kept and reported, never
+  // deleted; only temporary files (never renamed into place) go, when the blob store opens.
   if (dataDir) {
     const referenced = new Set(q.allBlobIds.all().map((row) => row.blob_id));
-    const lastCommitMs = q.lastBlobCommit.get()?.at_ms ?? null;
-    let kept = 0;
-    const swept = blobs.sweep((id, modifiedMs) => {
-      if (referenced.has(id)) return true;
-      if (lastCommitMs !== null && modifiedMs > lastCommitMs) return false;
-      kept += 1;
-      return true;
-    });
-    if (swept > 0) logger.info({ swept }, 'removed unreferenced blobs left by an interrupted write');
-    if (kept > 0) {
-      logger.warn({ kept, folder: join(dataDir, blobsDirName) }, 'kept unreferenced blob files that are not provably leftovers of an interrupted write');
+    const unreferenced = blobs.countUnreferenced((id) => referenced.has(id));
+    if (unreferenced > 0) {
+      logger.warn(
+        { unreferenced, folder: join(dataDir, blobsDirName) },
+        'kept blob files no object or part references (an interrupted write, or a database older than its blobs); nothing was deleted',
+      );
     }
   }
 
@@ -494,10 +484,6 @@ export function createStorage(options: StorageOptions): Storage {
   // Absolute now: the log is opened at the first commit, and the process may have changed directory by then.
   const groupCommit = createGroupCommit(db, walMode ? { walPath: resolve(`${db.name}-wal`) } : {});
   const immediateTransaction = db.transaction((write: () => unknown) => write());
-  /** Every commit that references a new blob records when (wall time, as file times are): the start-up sweep's proof. */
-  const markBlobCommit = (): void => {
-    if (dataDir) q.markBlobCommit.run(Date.now());
-  };
   const commitWrite = <T>(write: () => T): Promise<T> =>
     dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
 
@@ -514,7 +500,6 @@ export function createStorage(options: StorageOptions): Storage {
       const previous = q.object.get(row.bucket, row.key);
       precondition?.(previous ? toObject(previous) : undefined);
       q.upsertObject.run(row);
-      markBlobCommit();
       alongside?.();
       return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
     });
@@ -568,7 +553,6 @@ export function createStorage(options: StorageOptions): Storage {
       if (!q.upload.get(row.upload_id)) throw noSuchUpload(row.upload_id);
       const previous = q.part.get(row.upload_id, row.part_number);
       q.upsertPart.run(row);
-      markBlobCommit();
       return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
     });
 
