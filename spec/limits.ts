@@ -116,6 +116,16 @@ export const userMetadataLimit: Fact<{ maxBytes: number }> = {
   value: { maxBytes: 2048 },
 };
 
+export const storedHeadersLimit: Fact<{ maxBytes: number }> = {
+  id: 'LIMIT-STORED-HEADERS',
+  statement:
+    'The header values an object is stored with (Content-Type and the other standard headers, x-amz-meta-*), and the response-* overrides of a read, total at most 8 KB as they are sent back.',
+  basis: 'inferred',
+  sources: ['AWS-ERRORS', 'AWS-METADATA'],
+  value: { maxBytes: 8192 },
+  note: 'AWS refuses a request header section over 8 KB (RequestHeaderSectionTooLarge), so it never stores more than a response can carry; a POST form could, and RFC 2047 encoding grows non-ASCII text by a third. HTTP clients (Node\'s among them) refuse responses whose headers pass 16 KB.',
+};
+
 export const multipartLimits: Fact<{
   minPartBytes: number;
   maxPartBytes: number;

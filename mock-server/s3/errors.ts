@@ -41,6 +41,7 @@ export const s3ErrorStatus = {
   NotImplemented: 501,
   NotModified: 304,
   PreconditionFailed: 412,
+  RequestHeaderSectionTooLarge: 400,
   RequestTimeTooSkewed: 403,
   ServerSideEncryptionConfigurationNotFoundError: 404,
   SignatureDoesNotMatch: 403,

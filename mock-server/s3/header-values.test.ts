@@ -202,3 +202,31 @@ describe('values sent back as headers', () => {
     expect(outcome).toEqual({ code: 'InvalidArgument', status: 400 });
   });
 });
+
+describe('header values too large to send back', () => {
+  it('are refused when written (PUT or POST) with RequestHeaderSectionTooLarge, and nothing is stored', async () => {
+    // 7 KB of non-ASCII text fits a request and the limit, but RFC 2047-encoded (a third more) not the limit.
+    const disposition = `attachment; filename="${'報'.repeat(2_400)}.pdf"`;
+    const put = await signedFetch(s3, credentials, 'PUT', `/${bucket}/too-large-put.txt`, {
+      body: 'x',
+      headers: { 'content-disposition': Buffer.from(disposition, 'utf8').toString('latin1') },
+    });
+    expect(put.status, put.text.slice(0, 200)).toBe(400);
+    expect(put.text).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    expect(s3.storage.getObject(bucket, 'too-large-put.txt')).toBeUndefined();
+
+    const posted = await postUpload({ 'Content-Disposition': disposition });
+    expect(posted.status).toBe(400);
+    expect(posted.text).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    expect(s3.storage.getObject(bucket, posted.key)).toBeUndefined();
+  });
+
+  it('are refused as response-* overrides, and a value just within the limit is served to the SDK', async () => {
+    const huge = await signedFetch(s3, credentials, 'GET', `/${bucket}/plain.txt?response-content-disposition=${'b'.repeat(9_000)}`);
+    expect(huge.status).toBe(400);
+    expect(huge.text).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    const fits = 'attachment; filename="' + 'b'.repeat(7_000) + '"';
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'large-but-fits.txt', Body: 'x', ContentDisposition: fits }));
+    expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'large-but-fits.txt' }))).ContentDisposition).toBe(fits);
+  });
+});

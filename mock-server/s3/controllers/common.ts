@@ -1,5 +1,5 @@
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import { isValidObjectKey, objectKeyRules, userMetadataLimit, type S3OperationName } from '../../../spec/index.js';
+import { isValidObjectKey, objectKeyRules, storedHeadersLimit, userMetadataLimit, type S3OperationName } from '../../../spec/index.js';
 import type { MockContext } from '../../context.js';
 import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
 import type { PostPolicyUpload } from '../auth/post-policy.js';
@@ -170,7 +170,7 @@ export function metadataFromHeaders(bag: HeaderBag, origin: 'header' | 'form', f
     .split(',')
     .map((token) => token.trim())
     .filter((token) => token !== '' && token.toLowerCase() !== 'aws-chunked');
-  return {
+  const metadata: ObjectMetadata = {
     contentType: text('content-type') || (fallbackContentType === null ? null : storedHeaderValue('content-type', fallbackContentType, origin)) || 'binary/octet-stream',
     contentEncoding: encodings.length > 0 ? encodings.join(', ') : null,
     contentDisposition: text('content-disposition') ?? null,
@@ -179,6 +179,26 @@ export function metadataFromHeaders(bag: HeaderBag, origin: 'header' | 'form', f
     expires: text('expires') ?? null,
     userMetadata,
   };
+  const { contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl, expires } = metadata;
+  const sent: Array<readonly [string, string | null]> = Object.entries(userMetadata).map(([name, value]) => [`x-amz-meta-${name}`, value]);
+  sent.push(...Object.entries({ contentType, contentEncoding, contentDisposition, contentLanguage, cacheControl, expires }));
+  requireSendable(sent);
+  return metadata;
+}
+
+/**
+ * Refuses header values that, as they would be sent back (RFC 2047 encoding included), pass spec's limit: no
+ * response could carry them to a client.
+ */
+function requireSendable(values: ReadonlyArray<readonly [string, string | null]>): void {
+  let bytes = 0;
+  for (const [name, value] of values) if (value !== null) bytes += name.length + 2 + Buffer.byteLength(sendable(value));
+  if (bytes > storedHeadersLimit.value.maxBytes) {
+    throw new S3Error('RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.', {
+      Size: String(bytes),
+      MaxSizeAllowed: String(storedHeadersLimit.value.maxBytes),
+    });
+  }
 }
 
 /** The `response-*` query parameters GetObject and HeadObject honour, as header names. */
@@ -201,6 +221,7 @@ export function readResponseOverrides(query: URLSearchParams): ResponseOverrides
     refuseControlCharacters(param, value);
     overrides[param] = value;
   }
+  requireSendable(Object.entries(overrides));
   return overrides;
 }
 
