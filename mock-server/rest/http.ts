@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
-import { S3Error } from '../s3/errors.js';
+import { StoreError } from '../store/errors.js';
 import { RestError, type RestErrorCode } from './errors.js';
 
 /**
@@ -93,8 +93,8 @@ function fromHttpError(error: { type?: unknown; status?: unknown }): RestError |
   return new RestError(status === 413 || status === 415 ? status : 400, 'invalid_request', 'The request could not be read.');
 }
 
-/** Storage errors reach REST as S3Error values; the same conditions, in REST's words. */
-function fromS3Error(error: S3Error): RestError {
+/** The store's refusals in REST's words. */
+function fromStoreError(error: StoreError): RestError {
   switch (error.code) {
     case 'NoSuchBucket':
       return new RestError(404, 'bucket_not_found', 'The bucket does not exist.');
@@ -106,10 +106,10 @@ function fromS3Error(error: S3Error): RestError {
       return new RestError(409, 'bucket_already_owned_by_you', 'The project already has this bucket.');
     case 'InvalidBucketName':
       return new RestError(422, 'invalid_bucket_name', 'The bucket name breaks the naming rules.');
-    case 'AccessDenied':
+    case 'BucketOfAnotherProject':
       return new RestError(404, 'bucket_not_found', 'The bucket does not exist.');
     default:
-      return new RestError(error.status >= 500 ? 500 : 400, error.status >= 500 ? 'internal_error' : 'invalid_request', error.message);
+      return new RestError(400, 'invalid_request', error.message);
   }
 }
 
@@ -121,7 +121,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     let rest: RestError | undefined;
     if (error instanceof RestError) rest = error;
-    else if (error instanceof S3Error) rest = fromS3Error(error);
+    else if (error instanceof StoreError) rest = fromStoreError(error);
     else if (typeof error === 'object' && error !== null) rest = fromHttpError(error as { type?: unknown; status?: unknown });
     if (!rest || rest.status >= 500) {
       // Never log the request itself (it may carry credentials); the error and where it happened suffice.

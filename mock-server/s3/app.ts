@@ -8,7 +8,8 @@ import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './a
 import type { S3Caller, VerifiedBody } from './auth/types.js';
 import { header, notImplemented } from './controllers/common.js';
 import { applyCorsHeaders, answerPreflight } from './controllers/cors.js';
-import { S3Error } from './errors.js';
+import { StoreError } from '../store/errors.js';
+import { fromStoreError, S3Error } from './errors.js';
 import { s3OperationTable } from './operations.js';
 import { routeRequest } from './router.js';
 import { sendError } from './xml.js';
@@ -112,7 +113,7 @@ export function createS3App(ctx: MockContext): RequestListener {
         res.destroy();
         return;
       }
-      const s3Error = error instanceof S3Error ? error : internalError(ctx, error, operation);
+      const s3Error = error instanceof S3Error ? error : error instanceof StoreError ? fromStoreError(error) : internalError(ctx, error, operation);
       errorCode = s3Error.code;
       sendError(res, s3Error, { method: req.method ?? 'GET', resource: route.rawPath, requestId });
     } finally {

@@ -2,6 +2,8 @@
  * S3 errors are values of one type, rendered to AWS-style XML in one place (s3/xml). Status codes follow AWS's
  * error-code list (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
  */
+import type { StoreError } from '../store/errors.js';
+
 export const s3ErrorStatus = {
   AccessDenied: 403,
   AccessForbidden: 403,
@@ -68,5 +70,43 @@ export class S3Error extends Error {
     this.code = code;
     this.status = s3ErrorStatus[code];
     this.extra = extra;
+  }
+}
+
+/** The store's refusals in S3's words (codes, messages and extra elements as AWS answers them). */
+export function fromStoreError(error: StoreError): S3Error {
+  const { details } = error;
+  switch (error.code) {
+    case 'NoSuchBucket':
+      return new S3Error('NoSuchBucket', 'The specified bucket does not exist', details);
+    case 'BucketOfAnotherProject':
+      // Another project's bucket is none of the caller's business: S3's answer for someone else's bucket.
+      return new S3Error('AccessDenied', 'Access Denied');
+    case 'BucketAlreadyOwnedByYou':
+      return new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', details);
+    case 'BucketAlreadyExists':
+      return new S3Error(
+        'BucketAlreadyExists',
+        'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
+        details,
+      );
+    case 'BucketNotEmpty':
+      return new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', details);
+    case 'InvalidBucketName':
+      return new S3Error('InvalidBucketName', 'The specified bucket is not valid.', details);
+    case 'NoSuchUpload':
+      return new S3Error(
+        'NoSuchUpload',
+        'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+        details,
+      );
+    case 'TooLarge':
+      return new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', details);
+    case 'InvalidPart':
+      return new S3Error(
+        'InvalidPart',
+        "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+        details,
+      );
   }
 }

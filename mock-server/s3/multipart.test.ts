@@ -94,6 +94,8 @@ describe('multipart upload', () => {
     expect((await failure(complete([{ ETag: small.ETag!, PartNumber: 1 }, { ETag: last.ETag!, PartNumber: 2 }]))).code).toBe('EntityTooSmall');
     expect((await failure(complete([{ ETag: last.ETag!, PartNumber: 2 }, { ETag: small.ETag!, PartNumber: 1 }]))).code).toBe('InvalidPartOrder');
     expect((await failure(complete([{ ETag: '"00000000000000000000000000000000"', PartNumber: 2 }]))).code).toBe('InvalidPart');
+    // An empty list is not a list of parts (the SDK sends no Part element).
+    expect((await failure(complete([]))).code).toBe('MalformedXML');
     for (const PartNumber of [0, 10_001]) {
       const bad = await failure(client.send(new UploadPartCommand({ Bucket: bucket, Key: 'rules', UploadId, PartNumber, Body: 'x' })));
       expect(bad.code).toBe('InvalidArgument');

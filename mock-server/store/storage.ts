@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { isValidBucketName, multipartLimits } from '../../spec/index.js';
 import type { Clock } from '../clock.js';
 import type { BucketInfo, StorageStore } from '../context.js';
-import { S3Error } from '../s3/errors.js';
+import { StoreError } from './errors.js';
 import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
 import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
@@ -133,6 +133,14 @@ export type WritePrecondition = (current: StoredObject | undefined) => void;
 /** Derives the assembled object's checksums from its parts (S3's composite checksums); supplied by the caller. */
 export type PartChecksumCombiner = (upload: MultipartUpload, parts: readonly StoredPart[]) => Checksums;
 
+/** What the caller of completeUpload decides: its rules about the parts chosen, their checksums, a precondition. */
+export interface CompleteRules {
+  /** Throws to refuse the parts chosen (in the versions named), before anything is written. */
+  readonly checkParts?: (parts: readonly StoredPart[]) => void;
+  readonly combineChecksums?: PartChecksumCombiner;
+  readonly precondition?: WritePrecondition;
+}
+
 /** The full storage API: StorageStore (shared with REST) plus what the S3 controllers need. */
 export interface Storage extends StorageStore {
   getBucket(name: string): StoredBucket | undefined;
@@ -165,12 +173,11 @@ export interface Storage extends StorageStore {
   putPart(upload: MultipartUpload, partNumber: number, body: IncomingBody): Promise<StoredPart>;
   copyPart(upload: MultipartUpload, partNumber: number, source: StoredObject, range: ByteRange | null): Promise<StoredPart>;
   listParts(uploadId: string, afterPartNumber: number, maxParts: number): { parts: readonly StoredPart[]; isTruncated: boolean };
-  completeUpload(
-    upload: MultipartUpload,
-    parts: readonly CompletedPartRequest[],
-    combineChecksums?: PartChecksumCombiner,
-    precondition?: WritePrecondition,
-  ): Promise<StoredObject>;
+  /**
+   * Makes the object of the parts `parts` names, each in the version (ETag, checksums) named, else InvalidPart. The
+   * caller's rules about the parts chosen (S3's part sizes) run before anything is written.
+   */
+  completeUpload(upload: MultipartUpload, parts: readonly CompletedPartRequest[], rules?: CompleteRules): Promise<StoredObject>;
   abortUpload(upload: MultipartUpload): Promise<void>;
   listUploads(bucket: string, options: UploadListOptions): UploadListing;
 }
@@ -316,15 +323,9 @@ const toPart = (row: PartRow): StoredPart => ({
 /** File bodies up to this size are read into one Buffer and sent in one write; larger ones are streamed. */
 export const wholeReadMaxBytes = 1024 * 1024;
 
-const noSuchBucket = (name: string) => new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
-const noSuchUpload = (uploadId: string) =>
-  new S3Error(
-    'NoSuchUpload',
-    'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
-    { UploadId: uploadId },
-  );
-const tooLarge = (max: number) => () =>
-  new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.', { MaxSizeAllowed: String(max) });
+const noSuchBucket = (name: string) => new StoreError('NoSuchBucket', `No bucket ${name}.`, { BucketName: name });
+const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `No multipart upload ${uploadId}.`, { UploadId: uploadId });
+const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is longer than ${max} bytes.`, { MaxSizeAllowed: String(max) });
 
 /** The first string, in UTF-8 byte order, greater than every string that starts with `prefix`; null if none is simple. */
 function prefixSuccessor(prefix: string): string | null {
@@ -471,7 +472,7 @@ export function createStorage(options: StorageOptions): Storage {
   const requireBucket = (projectId: string, name: string): StoredBucket => {
     const bucket = getBucket(name);
     if (!bucket) throw noSuchBucket(name);
-    if (bucket.projectId !== projectId) throw new S3Error('AccessDenied', 'Access Denied');
+    if (bucket.projectId !== projectId) throw new StoreError('BucketOfAnotherProject', `Bucket ${name} belongs to another project.`, { BucketName: name });
     return bucket;
   };
 
@@ -585,23 +586,15 @@ export function createStorage(options: StorageOptions): Storage {
 
     createBucket(projectId, name, region) {
       if (!isValidBucketName(name)) {
-        throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
+        throw new StoreError('InvalidBucketName', `${JSON.stringify(name)} breaks the bucket naming rules.`, { BucketName: name });
       }
       return db.transaction(() => {
         const existing = q.bucket.get(name);
         if (existing) {
           if (existing.project_id === projectId) {
-            throw new S3Error(
-              'BucketAlreadyOwnedByYou',
-              'Your previous request to create the named bucket succeeded and you already own it.',
-              { BucketName: name },
-            );
+            throw new StoreError('BucketAlreadyOwnedByYou', `The project already has bucket ${name}.`, { BucketName: name });
           }
-          throw new S3Error(
-            'BucketAlreadyExists',
-            'The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.',
-            { BucketName: name },
-          );
+          throw new StoreError('BucketAlreadyExists', `Another project has bucket ${name}.`, { BucketName: name });
         }
         const createdAt = clock.nowMs();
         q.insertBucket.run(name, projectId, region, createdAt);
@@ -614,7 +607,7 @@ export function createStorage(options: StorageOptions): Storage {
       const partBlobs = db.transaction(() => {
         requireBucket(projectId, name);
         if (q.anyObject.get(name)) {
-          throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
+          throw new StoreError('BucketNotEmpty', `Bucket ${name} is not empty.`, { BucketName: name });
         }
         // Unfinished multipart uploads go with the bucket, as on S3.
         const ids = q.uploadIdsOf.all(name).flatMap((row) => dropUpload(row.upload_id));
@@ -774,41 +767,21 @@ export function createStorage(options: StorageOptions): Storage {
       return { parts: rows.slice(0, maxParts).map(toPart), isTruncated: rows.length > maxParts };
     },
 
-    async completeUpload(upload, requested, combineChecksums, precondition) {
-      if (requested.length === 0) {
-        throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-      }
+    async completeUpload(upload, requested, { checkParts, combineChecksums, precondition } = {}) {
       const stored = new Map(q.parts.all(upload.uploadId).map((row) => [row.part_number, toPart(row)]));
-      // Checked in S3's order, each over the whole list: ordering, then parts and ETags, then sizes.
-      let previousNumber = 0;
-      for (const request of requested) {
-        if (request.partNumber <= previousNumber) {
-          throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
-        }
-        previousNumber = request.partNumber;
-      }
       const chosen = requested.map((request) => {
         const part = stored.get(request.partNumber);
         const checksumsMatch = Object.entries(request.checksums ?? {}).every(([algorithm, value]) => part?.checksums[algorithm] === value);
         if (!part || part.etag !== request.etag.replace(/^"|"$/g, '').toLowerCase() || !checksumsMatch) {
-          throw new S3Error(
-            'InvalidPart',
-            "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
-            { UploadId: upload.uploadId, PartNumber: String(request.partNumber), ETag: request.etag },
-          );
+          throw new StoreError('InvalidPart', `Part ${request.partNumber} of upload ${upload.uploadId} is not there in the version named.`, {
+            UploadId: upload.uploadId,
+            PartNumber: String(request.partNumber),
+            ETag: request.etag,
+          });
         }
         return part;
       });
-      for (const part of chosen.slice(0, -1)) {
-        if (part.size < multipartLimits.value.minPartBytes) {
-          throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
-            ProposedSize: String(part.size),
-            MinSizeAllowed: String(multipartLimits.value.minPartBytes),
-            PartNumber: String(part.partNumber),
-            ETag: `"${part.etag}"`,
-          });
-        }
-      }
+      checkParts?.(chosen);
       const etag = `${createHash('md5')
         .update(Buffer.concat(chosen.map((part) => Buffer.from(part.etag, 'hex'))))
         .digest('hex')}-${chosen.length}`;

@@ -1,6 +1,7 @@
 import { bucketRegions, multipartLimits } from '../../../spec/index.js';
 import type { StoredObject } from '../../store/storage.js';
-import { S3Error } from '../errors.js';
+import { StoreError } from '../../store/errors.js';
+import { fromStoreError, S3Error } from '../errors.js';
 import { sendable } from '../header-values.js';
 import { malformedXml, parseXmlBody, sendXml, xmlRead, type XmlTree } from '../xml.js';
 import {
@@ -297,8 +298,9 @@ export const deleteObjects: Controller = async (call) => {
       await call.storage.deleteObject(bucket.name, key);
       if (!quiet) deleted.push({ Key: key, VersionId: versionId });
     } catch (error) {
-      if (!(error instanceof S3Error)) throw error;
-      errors.push({ Key: key, Code: error.code, Message: error.message });
+      const s3Error = error instanceof StoreError ? fromStoreError(error) : error;
+      if (!(s3Error instanceof S3Error)) throw error;
+      errors.push({ Key: key, Code: s3Error.code, Message: s3Error.message });
     }
   }
   sendXml(call.res, 200, 'DeleteResult', { Deleted: deleted, Error: errors });

@@ -1,6 +1,6 @@
 import { multipartLimits } from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
-import type { MultipartUpload, PartChecksumCombiner } from '../../store/storage.js';
+import type { MultipartUpload, PartChecksumCombiner, StoredPart } from '../../store/storage.js';
 import { checksumAlgorithms, createChecksum } from '../auth/checksums.js';
 import { S3Error } from '../errors.js';
 import { malformedXml, parseXmlBody, sendXml, xmlRead } from '../xml.js';
@@ -111,6 +111,20 @@ export const uploadPartCopy: Controller = async (call) => {
   sendXml(call.res, 200, 'CopyPartResult', { ETag: quoted(part.etag), LastModified: isoTime(part.lastModified) });
 };
 
+/** Every part but the last is at least S3's minimum part size. */
+function requireMinimumPartSizes(parts: readonly StoredPart[]): void {
+  for (const part of parts.slice(0, -1)) {
+    if (part.size < limits.minPartBytes) {
+      throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
+        ProposedSize: String(part.size),
+        MinSizeAllowed: String(limits.minPartBytes),
+        PartNumber: String(part.partNumber),
+        ETag: `"${part.etag}"`,
+      });
+    }
+  }
+}
+
 export const completeMultipartUpload: Controller = async (call) => {
   const target = upload(call);
   const request = parseXmlBody(await call.body.buffer(maxXmlBodyBytes), 'CompleteMultipartUpload', ['Part']);
@@ -125,9 +139,16 @@ export const completeMultipartUpload: Controller = async (call) => {
     }
     return { partNumber: Number(rawNumber), etag, checksums };
   });
-  if (parts.length > limits.maxParts) throw malformedXml();
+  if (parts.length === 0 || parts.length > limits.maxParts) throw malformedXml();
+  // Checked in S3's order, each over the whole list: ordering here, then parts and ETags (the store), then sizes.
+  parts.reduce((previous, part) => {
+    if (part.partNumber <= previous) {
+      throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+    }
+    return part.partNumber;
+  }, 0);
   const precondition = writePrecondition(call, target.bucket, target.key);
-  const object = await call.storage.completeUpload(target, parts, compositeChecksums, precondition);
+  const object = await call.storage.completeUpload(target, parts, { checkParts: requireMinimumPartSizes, combineChecksums: compositeChecksums, precondition });
   sendXml(call.res, 200, 'CompleteMultipartUploadResult', {
     Location: objectUrl(call, target.bucket, target.key),
     Bucket: target.bucket,
