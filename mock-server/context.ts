@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { BillingPermissionType, BucketScope, PermissionType } from '../spec/index.js';
 import type { Clock } from './clock.js';
+import type { Storage } from './store/storage.js';
 
 /**
  * What every part of the mock shares: one clock, one logger, one metadata database, the token store and the
@@ -17,7 +18,7 @@ export interface MockContext {
   /** Projects this mock serves; the first is the default. */
   readonly projectIds: readonly string[];
   readonly tokens: TokenStore;
-  readonly storage: StorageStore;
+  readonly storage: Storage;
   /** Base domain for virtual-hosted-style S3 requests (`bucket.DOMAIN`), if enabled. */
   readonly s3Domain: string | null;
   /** Public S3 endpoint URL for `projectId`, as handed out with credentials. */
@@ -63,29 +64,4 @@ export interface TokenStore {
   get(projectId: string, tokenId: string): TokenRecord | undefined;
   list(projectId: string): readonly TokenRecord[];
   reset(): void;
-}
-
-export interface BucketInfo {
-  readonly projectId: string;
-  readonly name: string;
-  readonly region: string;
-  readonly createdAt: Date;
-}
-
-/**
- * Bucket-level storage operations the REST API shares with S3. The S3 controllers use the fuller object API of
- * the implementation (mock-server/store/); REST needs only this.
- */
-export interface StorageStore {
-  listBuckets(projectId: string): readonly BucketInfo[];
-  /** Buckets are unique across all projects, as IBEE documents; this finds one in any project. */
-  findBucket(name: string): BucketInfo | undefined;
-  /** Throws S3Error BucketAlreadyOwnedByYou / BucketAlreadyExists / InvalidBucketName. */
-  createBucket(projectId: string, name: string, region: string): BucketInfo;
-  /** Throws S3Error NoSuchBucket / BucketNotEmpty. */
-  deleteBucket(projectId: string, name: string): Promise<void>;
-  bucketStats(projectId: string, name: string): { readonly objectCount: number; readonly totalSize: number };
-  /** Empties everything (POST /_mock/reset). */
-  reset(): Promise<void>;
-  close(): Promise<void>;
 }

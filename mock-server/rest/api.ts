@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { restRoutes, s3SigningRegion, type RestRouteRule } from '../../spec/index.js';
 import { authorizeBilling, authorizeOperation, bucketInScope, type Decision } from '../auth/authorize.js';
-import type { BucketInfo, MockContext, TokenRecord } from '../context.js';
+import type { MockContext, TokenRecord } from '../context.js';
+import type { BucketInfo } from '../store/storage.js';
 import { authenticateApiToken, requireApiToken, type ApiTokenLocals, type ManagementCredential } from './auth.js';
 import { balanceFor, invoicesFor, ordersFor } from './billing.js';
 import { RestError, insufficientScope, invalidToken } from './errors.js';

@@ -3,7 +3,6 @@ import type { IncomingMessage as Request, RequestListener, ServerResponse as Res
 import { authorizeOperation } from '../auth/authorize.js';
 import type { S3OperationName } from '../../spec/index.js';
 import type { MockContext } from '../context.js';
-import type { Storage } from '../store/storage.js';
 import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './auth/index.js';
 import type { S3Caller, VerifiedBody } from './auth/types.js';
 import { header, notImplemented } from './controllers/common.js';
@@ -13,10 +12,6 @@ import { fromStoreError, S3Error } from './errors.js';
 import { s3OperationTable } from './operations.js';
 import { routeRequest } from './router.js';
 import { sendError } from './xml.js';
-
-function isStorage(store: MockContext['storage']): store is Storage {
-  return typeof (store as Partial<Storage>).putObject === 'function' && typeof (store as Partial<Storage>).listObjects === 'function';
-}
 
 /**
  * Random bytes for request ids, drawn from a pool refilled 4 KiB at a time: one randomBytes call per request
@@ -51,9 +46,7 @@ function discardBody(req: Request, body: VerifiedBody | null): void {
  * check) → controller → store → XML. Every response carries a Date from the mock's clock and a request id.
  */
 export function createS3App(ctx: MockContext): RequestListener {
-  const candidate = ctx.storage;
-  if (!isStorage(candidate)) throw new Error('createS3App needs the storage made by createStorage (mock-server/store/storage.ts)');
-  const storage: Storage = candidate;
+  const { storage } = ctx;
 
   // A plain node:http listener: S3 needs no routing framework (router.ts maps the request), and Express's
   // per-request work (prototype swaps, its router) showed in the CPU profile of small requests.

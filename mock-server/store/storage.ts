@@ -5,7 +5,6 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { isValidBucketName, multipartLimits } from '../../spec/index.js';
 import type { Clock } from '../clock.js';
-import type { BucketInfo, StorageStore } from '../context.js';
 import { StoreError } from './errors.js';
 import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
 import { blobsDirName, createFileBlobStore } from './blobs-files.js';
@@ -139,6 +138,30 @@ export interface CompleteRules {
   readonly checkParts?: (parts: readonly StoredPart[]) => void;
   readonly combineChecksums?: PartChecksumCombiner;
   readonly precondition?: WritePrecondition;
+}
+
+export interface BucketInfo {
+  readonly projectId: string;
+  readonly name: string;
+  readonly region: string;
+  readonly createdAt: Date;
+}
+
+/**
+ * Bucket-level storage operations, the part of the store the REST API uses; `Storage` adds the object API.
+ */
+export interface StorageStore {
+  listBuckets(projectId: string): readonly BucketInfo[];
+  /** Buckets are unique across all projects, as IBEE documents; this finds one in any project. */
+  findBucket(name: string): BucketInfo | undefined;
+  /** Throws StoreError BucketAlreadyOwnedByYou / BucketAlreadyExists / InvalidBucketName. */
+  createBucket(projectId: string, name: string, region: string): BucketInfo;
+  /** Throws StoreError NoSuchBucket / BucketOfAnotherProject / BucketNotEmpty. */
+  deleteBucket(projectId: string, name: string): Promise<void>;
+  bucketStats(projectId: string, name: string): { readonly objectCount: number; readonly totalSize: number };
+  /** Empties everything (POST /_mock/reset). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** The full storage API: StorageStore (shared with REST) plus what the S3 controllers need. */
