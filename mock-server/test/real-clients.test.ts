@@ -26,6 +26,13 @@ const awsV2: Tool = { name: 'aws-cli v2 (Debian)', bin: '/usr/bin/aws', env: { P
 const awsV1: Tool = { name: 'aws-cli v1 (image Python)', bin: join(process.env.HOME ?? '/root', '.pyenv', 'shims', 'aws') };
 const rclone: Tool = { name: 'rclone (Debian)', bin: '/usr/bin/rclone' };
 
+/**
+ * The bound on a test that drives a real client: every aws invocation starts a Python interpreter, 1-2 s on a quiet
+ * machine and 4-5 s on a busy one, and the CLI test makes thirteen of them (rclone and boto3 are bounded alike).
+ * Nothing waits for time; the bound only stops a client that hangs.
+ */
+const clientTestTimeoutMs = 300_000;
+
 function available(tool: Tool): boolean {
   return existsSync(tool.bin);
 }
@@ -105,7 +112,7 @@ for (const tool of [awsV2, awsV1]) {
       await aws('s3', 'rm', `s3://${bucket}/dir/ünïcode key.bin`);
       await aws('s3', 'rb', `s3://${bucket}`);
       expect((await aws('s3', 'ls')).stdout).not.toContain(bucket);
-    });
+    }, clientTestTimeoutMs);
 
     it('is refused with a wrong secret', async () => {
       if (!available(tool)) return;
@@ -115,7 +122,7 @@ for (const tool of [awsV2, awsV1]) {
         env: { ...(process.env as Record<string, string>), ...tool.env, AWS_CONFIG_FILE: join(profileDir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(profileDir, 'credentials') },
       });
       await expect(aws('s3', 'ls')).rejects.toMatchObject({ stderr: expect.stringContaining('SignatureDoesNotMatch') });
-    });
+    }, clientTestTimeoutMs);
   });
 }
 
@@ -168,7 +175,7 @@ describe(rclone.name, () => {
     expect((await rc('ls', `ibee:${bucket}`)).stdout.trim()).toBe('');
     await rc('rmdir', `ibee:${bucket}`);
     expect((await rc('lsd', 'ibee:')).stdout).not.toContain(bucket);
-  });
+  }, clientTestTimeoutMs);
 });
 
 const pythons: Tool[] = [
@@ -206,6 +213,6 @@ for (const python of pythons) {
         listed: ['boto3/ünïcode €.bin'],
         presigned: true,
       });
-    });
+    }, clientTestTimeoutMs);
   });
 }
