@@ -21,6 +21,7 @@ export type Decision = { readonly allowed: true } | { readonly allowed: false; r
 const allow: Decision = { allowed: true };
 const deny = (reason: Denial): Decision => ({ allowed: false, reason });
 
+/** The token's own state (neither revoked nor expired): the first step of `authorize`, and all that identifying a caller needs. */
 export function tokenIsUsable(token: TokenRecord, nowMs: number): Decision {
   const status = tokenStatus(token, nowMs);
   return status === 'active' ? allow : deny(status);
@@ -32,29 +33,28 @@ export function bucketInScope(token: TokenRecord, bucket: string): boolean {
   return scope.bucketScope === 'all' || scope.allowedBuckets.includes(bucket);
 }
 
-export interface OperationRequest {
-  /** S3 operation name, a row of spec's permission matrix. */
-  readonly operation: S3OperationName;
-  /** Buckets the operation touches (target, and copy source); empty for service-level operations. */
-  readonly buckets: readonly string[];
-  /** Whether the request came as a presigned URL (or POST policy): P11's stricter level applies. */
-  readonly presigned?: boolean;
-}
+/** What a caller asks to do: an S3 operation (over S3, or a REST route that mirrors one), or read billing data. */
+export type AccessRequest =
+  | {
+      readonly kind: 'object-storage';
+      /** S3 operation name, a row of spec's permission matrix. */
+      readonly operation: S3OperationName;
+      /** Buckets the operation touches (target, and copy source); empty for service-level operations. */
+      readonly buckets: readonly string[];
+      /** Whether the request came as a presigned URL (or POST policy): P11's stricter level applies. */
+      readonly presigned?: boolean;
+    }
+  | { readonly kind: 'billing' };
 
-export function authorizeOperation(token: TokenRecord, request: OperationRequest, nowMs: number): Decision {
+/** Whether `token` may do `request` now: the one decision, for S3 requests and REST routes alike. */
+export function authorize(token: TokenRecord, request: AccessRequest, nowMs: number): Decision {
   const usable = tokenIsUsable(token, nowMs);
   if (!usable.allowed) return usable;
+  if (request.kind === 'billing') return token.billing ? allow : deny('no_billing_scope');
   const scope = token.objectStorage;
   if (!scope) return deny('no_object_storage_scope');
   for (const bucket of request.buckets) if (!bucketInScope(token, bucket)) return deny('out_of_scope');
   if (!isAllowed(scope.permissionType, request.operation)) return deny('level_too_low');
   if (request.presigned && !levelAllows(scope.permissionType, presignedUrlRule.action as Action)) return deny('presigned_level_too_low');
   return allow;
-}
-
-/** Billing routes: the token must be usable and hold the Billing read-only scope. */
-export function authorizeBilling(token: TokenRecord, nowMs: number): Decision {
-  const usable = tokenIsUsable(token, nowMs);
-  if (!usable.allowed) return usable;
-  return token.billing ? allow : deny('no_billing_scope');
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { restRoutes, s3SigningRegion, type RestRouteRule } from '../../spec/index.js';
-import { authorizeBilling, authorizeOperation, bucketInScope, type Decision } from '../auth/authorize.js';
+import { authorize, bucketInScope, type Decision } from '../auth/authorize.js';
 import type { MockContext, TokenRecord } from '../context.js';
 import type { BucketInfo } from '../store/storage.js';
 import { authenticateApiToken, requireApiToken, type ApiTokenLocals, type ManagementCredential } from './auth.js';
@@ -90,9 +90,7 @@ const handlers: Record<string, RouteHandler> = {
 };
 
 function decide(rule: RestRouteRule, token: TokenRecord, buckets: readonly string[], nowMs: number): Decision {
-  return rule.s3Operation === null
-    ? authorizeBilling(token, nowMs)
-    : authorizeOperation(token, { operation: rule.s3Operation, buckets }, nowMs);
+  return authorize(token, rule.s3Operation === null ? { kind: 'billing' } : { kind: 'object-storage', operation: rule.s3Operation, buckets }, nowMs);
 }
 
 function denialMessage(rule: RestRouteRule, reason: string): string {

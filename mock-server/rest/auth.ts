@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
-import { tokenStatus, type MockContext, type TokenRecord } from '../context.js';
+import { tokenIsUsable } from '../auth/authorize.js';
+import type { MockContext, TokenRecord } from '../context.js';
 import { secretsEqual } from '../tokens/credentials.js';
 import { RestError, invalidToken } from './errors.js';
 
@@ -42,14 +43,9 @@ export function authenticateApiToken(ctx: MockContext, management: ManagementCre
     }
     throw invalidToken('The Bearer token is not a known API token.');
   }
-  switch (tokenStatus(token, ctx.clock.nowMs())) {
-    case 'revoked':
-      throw invalidToken('The API token has been revoked.');
-    case 'expired':
-      throw invalidToken('The API token has expired.');
-    case 'active':
-      return token;
-  }
+  const usable = tokenIsUsable(token, ctx.clock.nowMs());
+  if (usable.allowed) return token;
+  throw invalidToken(usable.reason === 'revoked' ? 'The API token has been revoked.' : 'The API token has expired.');
 }
 
 /** Routes for API tokens: a usable API token, or 401 `invalid_token`. */
@@ -73,7 +69,7 @@ export function requireManagement(ctx: MockContext, management: ManagementCreden
       return;
     }
     const token = ctx.tokens.findByBearer(bearer);
-    if (token && tokenStatus(token, ctx.clock.nowMs()) === 'active') {
+    if (token && tokenIsUsable(token, ctx.clock.nowMs()).allowed) {
       throw new RestError(403, 'forbidden', 'API tokens cannot manage tokens or the mock; use the management token.');
     }
     throw invalidToken('The Bearer token is not the management token.');

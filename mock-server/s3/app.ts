@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage as Request, RequestListener, ServerResponse as Response } from 'node:http';
-import { authorizeOperation } from '../auth/authorize.js';
+import { authorize } from '../auth/authorize.js';
 import type { S3OperationName } from '../../spec/index.js';
 import type { MockContext } from '../context.js';
 import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './auth/index.js';
@@ -97,7 +97,7 @@ export function createS3App(ctx: MockContext): RequestListener {
       if (operation === null || row === null) throw notImplemented();
       const touched = route.bucket === null ? [] : [route.bucket];
       if (route.copySource !== null && !touched.includes(route.copySource.bucket)) touched.push(route.copySource.bucket);
-      authorize(ctx, caller.token, operation, touched, caller.presigned, requestId);
+      requireAllowed(ctx, caller, { operation, buckets: touched }, requestId);
       await row.controller({ ctx, storage, req, res, route, operation, caller, body, form, requestId });
     } catch (error) {
       if (res.headersSent) {
@@ -116,11 +116,11 @@ export function createS3App(ctx: MockContext): RequestListener {
   }
 }
 
-function authorize(ctx: MockContext, token: S3Caller['token'], operation: S3OperationName, touched: string[], presigned: boolean, requestId: string): void {
-  const decision = authorizeOperation(token, { operation, buckets: touched, presigned }, ctx.clock.nowMs());
+/** Asks the one authorization decision; a denial is AWS's bare "Access Denied", its reason goes to the log. */
+function requireAllowed(ctx: MockContext, caller: S3Caller, request: { operation: S3OperationName; buckets: readonly string[] }, requestId: string): void {
+  const decision = authorize(caller.token, { kind: 'object-storage', ...request, presigned: caller.presigned }, ctx.clock.nowMs());
   if (!decision.allowed) {
-    // The client gets AWS's bare "Access Denied"; the reason goes to the mock's log, for whoever debugs the test.
-    ctx.logger.info({ requestId, operation, buckets: touched, accessKeyId: token.accessKeyId, reason: decision.reason }, 's3 access denied');
+    ctx.logger.info({ requestId, ...request, accessKeyId: caller.accessKeyId, reason: decision.reason }, 's3 access denied');
     throw new S3Error('AccessDenied', 'Access Denied');
   }
 }

@@ -89,7 +89,7 @@ interface VerifiedRequest {
 /**
  * Identifies the caller of an S3 request (SigV4 in the Authorization header, or a presigned URL) and wraps its body
  * in a verified stream. Throws S3Error. The order follows S3: well-formedness, known key, time, signature, then
- * the token's own state; scope and level are the controllers' (authorizeOperation) business.
+ * the token's own state; scope and level are authorize's business (auth/authorize.ts).
  */
 export async function authenticate(req: IncomingMessage, ctx: AuthContext, target: RequestTarget): Promise<AuthenticatedRequest> {
   const query = parseRawQuery(target.rawQuery);
