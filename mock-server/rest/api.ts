@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { restRoutes, s3SigningRegion, type RestRouteRule } from '../../spec/index.js';
-import { authorize, bucketInScope, type Decision } from '../auth/authorize.js';
+import { authorize, bucketInScope, type Decision } from '../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../context.js';
 import type { BucketInfo } from '../store/storage.js';
 import { authenticateApiToken, requireApiToken, type ApiTokenLocals, type ManagementCredential } from './auth.js';
@@ -11,7 +11,7 @@ import { validateBody } from './schemas.js';
 
 /**
  * The Bearer REST API of API tokens. Its routes, and the scope each needs, are spec's `restRoutes`; the decision
- * is mock-server/auth/authorize.ts, the same one S3 uses. Each route authorizes after reading its body, against
+ * is mock-server/authorization/authorize.ts, the same one S3 uses. Each route authorizes after reading its body, against
  * the token store as it is then, so a revocation that lands while a body is still arriving is honoured.
  */
 

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { tokenIsUsable } from '../auth/authorize.js';
+import { tokenIsUsable } from '../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../context.js';
 import { secretsEqual } from '../tokens/credentials.js';
 import { RestError, invalidToken } from './errors.js';

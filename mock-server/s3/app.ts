@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage as Request, RequestListener, ServerResponse as Response } from 'node:http';
-import { authorize } from '../auth/authorize.js';
+import { authorize } from '../authorization/authorize.js';
 import type { S3OperationName } from '../../spec/index.js';
 import type { MockContext } from '../context.js';
-import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './auth/index.js';
-import type { S3Caller, VerifiedBody } from './auth/types.js';
+import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './signing/index.js';
+import type { S3Caller, VerifiedBody } from './signing/types.js';
 import { header, notImplemented } from './controllers/common.js';
 import { applyCorsHeaders, answerPreflight } from './controllers/cors.js';
 import { StoreError } from '../store/errors.js';
@@ -42,7 +42,7 @@ function discardBody(req: Request, body: VerifiedBody | null): void {
 }
 
 /**
- * The S3 endpoint: router → authenticate (s3/auth) → authorize (bucket scope, then level, before any existence
+ * The S3 endpoint: router → authenticate (s3/signing) → authorize (bucket scope, then level, before any existence
  * check) → controller → store → XML. Every response carries a Date from the mock's clock and a request id.
  */
 export function createS3App(ctx: MockContext): RequestListener {

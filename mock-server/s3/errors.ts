@@ -48,7 +48,7 @@ export const s3ErrorStatus = {
   ServerSideEncryptionConfigurationNotFoundError: 404,
   SignatureDoesNotMatch: 403,
   XAmzContentSHA256Mismatch: 400,
-  // Appended by s3/auth (request authentication and body verification).
+  // Appended by s3/signing (request authentication and body verification).
   InvalidPolicyDocument: 400,
   MalformedTrailerError: 400,
   MaxMessageLengthExceeded: 400,

@@ -182,7 +182,7 @@ export function postPolicyForm(
   return form;
 }
 
-/** A body for the storage API directly, as s3/auth would hand it over after verification. */
+/** A body for the storage API directly, as s3/signing would hand it over after verification. */
 export function verifiedBody(data: Buffer | string): IncomingBody {
   const bytes = Buffer.from(data);
   return {

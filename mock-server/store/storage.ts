@@ -71,7 +71,7 @@ export interface StoredPart {
   readonly blobId: string;
 }
 
-/** What the body checks established (s3/auth's BodyDigests satisfies it). */
+/** What the body checks established (s3/signing's BodyDigests satisfies it). */
 export interface VerifiedDigests {
   readonly md5Hex: string;
   readonly checksums: Checksums;

@@ -2,8 +2,8 @@ import type { IncomingMessage as Request, ServerResponse as Response } from 'nod
 import { isValidObjectKey, objectKeyRules, storedHeadersLimit, userMetadataLimit, type S3OperationName } from '../../../spec/index.js';
 import type { MockContext } from '../../context.js';
 import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
-import type { PostPolicyUpload } from '../auth/post-policy.js';
-import type { S3Caller, VerifiedBody } from '../auth/types.js';
+import type { PostPolicyUpload } from '../signing/post-policy.js';
+import type { S3Caller, VerifiedBody } from '../signing/types.js';
 import { S3Error } from '../errors.js';
 import { checkMetadataName, isHeaderName, refuseControlCharacters, sendable, storedHeaderValue } from '../header-values.js';
 import type { Route } from '../router.js';

@@ -1,7 +1,7 @@
 import { multipartLimits } from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
 import type { MultipartUpload, PartChecksumCombiner, StoredPart } from '../../store/storage.js';
-import { checksumAlgorithms, createChecksum } from '../auth/checksums.js';
+import { checksumAlgorithms, createChecksum } from '../signing/checksums.js';
 import { S3Error } from '../errors.js';
 import { malformedXml, parseXmlBody, sendXml, xmlRead } from '../xml.js';
 import {

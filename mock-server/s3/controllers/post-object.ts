@@ -3,7 +3,7 @@ import { S3Error } from '../errors.js';
 import { checkKey, metadataFromHeaders, quoted, requireBucket, objectUrl, sendEmpty, type Controller } from './common.js';
 
 /**
- * Browser form upload (POST policy). Authentication (s3/auth) has checked the policy and its conditions and hands
+ * Browser form upload (POST policy). Authentication (s3/signing) has checked the policy and its conditions and hands
  * over the key, the form fields and the file as a verified stream; here the object is stored and the response is
  * shaped by success_action_redirect / success_action_status, as S3 does.
  */

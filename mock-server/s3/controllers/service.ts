@@ -1,4 +1,4 @@
-import { bucketInScope } from '../../auth/authorize.js';
+import { bucketInScope } from '../../authorization/authorize.js';
 import { sendXml } from '../xml.js';
 import { integerParam, isoTime, owner, projectOf, type Controller } from './common.js';
 

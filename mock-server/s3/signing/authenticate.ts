@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { accessKeyIdFormat, clockSkewSeconds, presignedUrlExpirySeconds } from '../../../spec/index.js';
-import { tokenIsUsable } from '../../auth/authorize.js';
+import { tokenIsUsable } from '../../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../../context.js';
 import { S3Error } from '../errors.js';
 import { createVerifiedBody } from './body.js';
@@ -89,7 +89,7 @@ interface VerifiedRequest {
 /**
  * Identifies the caller of an S3 request (SigV4 in the Authorization header, or a presigned URL) and wraps its body
  * in a verified stream. Throws S3Error. The order follows S3: well-formedness, known key, time, signature, then
- * the token's own state; scope and level are authorize's business (auth/authorize.ts).
+ * the token's own state; scope and level are authorize's business (authorization/authorize.ts).
  */
 export async function authenticate(req: IncomingMessage, ctx: AuthContext, target: RequestTarget): Promise<AuthenticatedRequest> {
   const query = parseRawQuery(target.rawQuery);

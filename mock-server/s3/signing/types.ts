@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { TokenRecord } from '../../context.js';
 
 /**
- * The seam between S3 authentication (s3/auth) and the S3 controllers. Authentication identifies the caller and
+ * The seam between S3 authentication (s3/signing) and the S3 controllers. Authentication identifies the caller and
  * hands over the request body as a stream of *decoded, verified* bytes: aws-chunked framing removed, chunk
  * signatures, payload hash, Content-MD5 and x-amz-checksum-* checked. A body that fails a check makes the stream
  * error with an S3Error (BadDigest, XAmzContentSHA256Mismatch, IncompleteBody, SignatureDoesNotMatch…) at the

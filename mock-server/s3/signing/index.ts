@@ -4,7 +4,7 @@
  *
  * For the router and controllers:
  * - `authenticate(req, ctx, { rawPath, rawQuery, host })` throws S3Error; call it before any bucket-scope or
- *   existence check. It checks token state (revoked/expired) but not scope or level: use authorize (auth/authorize.ts) with
+ *   existence check. It checks token state (revoked/expired) but not scope or level: use authorize (authorization/authorize.ts) with
  *   `caller.presigned`.
  * - Nothing is read from the socket until `body.stream` (or `body.buffer`) is read, so a request refused after
  *   authentication leaves its body to Node, which discards it.

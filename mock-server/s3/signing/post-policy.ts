@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { tokenIsUsable } from '../../auth/authorize.js';
+import { tokenIsUsable } from '../../authorization/authorize.js';
 import { S3Error } from '../errors.js';
 import type { AuthContext } from './authenticate.js';
 import { headerValue, invalidAccessKeyId, stillUsable } from './authenticate.js';

@@ -1,5 +1,5 @@
 /**
- * Test doubles for the s3/auth unit tests only: an in-memory TokenStore and a tiny node:http server that runs
+ * Test doubles for the s3/signing unit tests only: an in-memory TokenStore and a tiny node:http server that runs
  * authenticate() on every request and drains the verified body. The real token store lives in mock-server/tokens/.
  */
 import { createHash } from 'node:crypto';
