@@ -436,11 +436,3 @@ function requestBody(
   }
   return createVerifiedBody({ source: req, decoder, verifier, declaredLength, beforeFinish });
 }
-
-/** Content-Encoding to store for an object: the request's, without the aws-chunked transfer coding. */
-export function storedContentEncoding(req: IncomingMessage): string | undefined {
-  const value = headerValue(req, 'content-encoding');
-  if (value === undefined) return undefined;
-  const codings = value.split(',').map((coding) => coding.trim()).filter((coding) => coding !== '' && coding.toLowerCase() !== 'aws-chunked');
-  return codings.length > 0 ? codings.join(', ') : undefined;
-}
