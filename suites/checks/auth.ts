@@ -8,21 +8,64 @@ import type { SuiteContext } from '../target/context.js';
 import type { IssuedToken } from '../target/driver.js';
 import { postObject } from '../target/post-policy.js';
 import { credentialsOf, presign, presignRaw, rawFetch, signRequest } from '../target/s3.js';
-import { assertProperty, defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
+import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
+
+/** The run bucket and key the auth checks of one suite share, made once. */
+const authFixture = perSuite((ctx: SuiteContext) => prepareAuthFixture(ctx));
 
 /** SigV4 authentication: wrong secrets, unknown keys, no auth, tampering, skew; presigned URLs and POST policies. */
 
-export const signatureCheck = defineCheck('auth.signature', ['AUTH-SIGNATURE'], 'Wrong secret, unknown key, no auth and tampered signatures are refused.');
-export const unknownKeyCodeCheck = defineCheck('auth.unknown-key-code', ['AUTH-UNKNOWN-KEY-CODE'], 'Observes the status and code for an unknown Access Key ID.');
-export const clockSkewCheck = defineCheck('auth.clock-skew', ['AUTH-CLOCK-SKEW'], 'Requests signed more than 15 minutes off are refused with RequestTimeTooSkewed; requests within are accepted.');
-export const presignedTamperCheck = defineCheck('auth.presigned-tamper', ['PRESIGNED-TAMPER'], 'Changing any signed part of a presigned URL makes it fail.');
-export const presignedExpiryCheck = defineCheck(
-  'auth.presigned-expiry',
-  ['PRESIGNED-EXPIRY'],
-  'A presigned URL works until X-Amz-Expires has passed and not after; more than 7 days is refused.',
-);
-export const presignerLevelCheck = defineCheck('auth.presigned-signer-level', ['PRESIGNED-SIGNER-LEVEL'], 'Observes whether a read-only level may presign a download.');
-export const postPolicyCheck = defineCheck('auth.post-policy', ['PRESIGNED-POST'], 'A POST policy upload works within its conditions and is refused outside them.');
+export const signatureCheck = defineCheck({
+  name: 'auth.signature',
+  requirementIds: ['AUTH-SIGNATURE'],
+  summary: 'Wrong secret, unknown key, no auth and tampered signatures are refused.',
+  area: 'auth',
+  run: async (ctx) => checkSignature(ctx, await authFixture(ctx)),
+});
+export const unknownKeyCodeCheck = defineCheck({
+  name: 'auth.unknown-key-code',
+  requirementIds: ['AUTH-UNKNOWN-KEY-CODE'],
+  summary: 'Observes the status and code for an unknown Access Key ID.',
+  area: 'auth',
+  run: async (ctx, rec) => observeUnknownKey(ctx, rec, await authFixture(ctx)),
+  summarize: false,
+});
+export const clockSkewCheck = defineCheck({
+  name: 'auth.clock-skew',
+  requirementIds: ['AUTH-CLOCK-SKEW'],
+  summary: 'Requests signed more than 15 minutes off are refused with RequestTimeTooSkewed; requests within are accepted.',
+  area: 'auth',
+  run: async (ctx) => checkClockSkew(ctx, await authFixture(ctx)),
+});
+export const presignedTamperCheck = defineCheck({
+  name: 'auth.presigned-tamper',
+  requirementIds: ['PRESIGNED-TAMPER'],
+  summary: 'Changing any signed part of a presigned URL makes it fail.',
+  area: 'auth',
+  run: async (ctx) => checkPresignedTamper(ctx, await authFixture(ctx)),
+});
+export const presignedExpiryCheck = defineCheck({
+  name: 'auth.presigned-expiry',
+  requirementIds: ['PRESIGNED-EXPIRY'],
+  summary: 'A presigned URL works until X-Amz-Expires has passed and not after; more than 7 days is refused.',
+  area: 'auth',
+  run: async (ctx) => checkPresignedExpiry(ctx, await authFixture(ctx)),
+});
+export const presignerLevelCheck = defineCheck({
+  name: 'auth.presigned-signer-level',
+  requirementIds: ['PRESIGNED-SIGNER-LEVEL'],
+  summary: 'Observes whether a read-only level may presign a download.',
+  area: 'auth',
+  run: async (ctx, rec) => observePresignerLevel(ctx, rec, await authFixture(ctx)),
+  summarize: false,
+});
+export const postPolicyCheck = defineCheck({
+  name: 'auth.post-policy',
+  requirementIds: ['PRESIGNED-POST'],
+  summary: 'A POST policy upload works within its conditions and is refused outside them.',
+  area: 'auth',
+  run: async (ctx) => checkPostPolicy(ctx, await authFixture(ctx)),
+});
 
 export interface AuthFixture {
   readonly bucket: string;

@@ -12,22 +12,34 @@ import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type 
 
 /** Expiry: the bounds of expires_in_days, the default, and (with time travel) enforcement everywhere. */
 
-export const expiryValidCheck = defineCheck(
-  'expiry.valid-days',
-  ['TOKEN-EXPIRY-BOUNDS'],
-  'Every whole number of days in 1..365 is accepted with expires_at = created_at + days.',
-);
-export const expiryInvalidCheck = defineCheck(
-  'expiry.invalid-days',
-  ['TOKEN-EXPIRY-BOUNDS'],
-  'Anything else (0, 366, negatives, fractions, strings, huge numbers, other types) is refused, never clamped.',
-);
-export const expiryDefaultCheck = defineCheck('expiry.default', ['TOKEN-EXPIRY-DEFAULT'], 'A token without an expiry expires 90 days after creation.');
-export const expiryEnforcedCheck = defineCheck(
-  'expiry.enforced',
-  ['TOKEN-EXPIRY-ENFORCED'],
-  'With time travel: a token works until expires_at and is refused right after on REST, S3 and presigned URLs signed before.',
-);
+export const expiryValidCheck = defineCheck({
+  name: 'expiry.valid-days',
+  requirementIds: ['TOKEN-EXPIRY-BOUNDS'],
+  summary: 'Every whole number of days in 1..365 is accepted with expires_at = created_at + days.',
+  area: 'expiry',
+  run: (ctx) => checkValidExpiry(ctx),
+});
+export const expiryInvalidCheck = defineCheck({
+  name: 'expiry.invalid-days',
+  requirementIds: ['TOKEN-EXPIRY-BOUNDS'],
+  summary: 'Anything else (0, 366, negatives, fractions, strings, huge numbers, other types) is refused, never clamped.',
+  area: 'expiry',
+  run: (ctx) => checkInvalidExpiry(ctx),
+});
+export const expiryDefaultCheck = defineCheck({
+  name: 'expiry.default',
+  requirementIds: ['TOKEN-EXPIRY-DEFAULT'],
+  summary: 'A token without an expiry expires 90 days after creation.',
+  area: 'expiry',
+  run: (ctx, rec) => checkDefaultExpiry(ctx, rec),
+});
+export const expiryEnforcedCheck = defineCheck({
+  name: 'expiry.enforced',
+  requirementIds: ['TOKEN-EXPIRY-ENFORCED'],
+  summary: 'With time travel: a token works until expires_at and is refused right after on REST, S3 and presigned URLs signed before.',
+  area: 'expiry',
+  run: (ctx) => checkExpiryEnforced(ctx),
+});
 
 /** Tolerance between created_at + days and expires_at (rounding of timestamps). */
 const expiryToleranceMs = 2_000;

@@ -25,35 +25,47 @@ import { httpRequest, restErrorCode, toEvidence, type HttpExchange } from '../ta
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
 import { classify, corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget, type Verdict } from './exercisers.js';
-import { defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
+import { defineCheck, NotApplicable, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
 
 /** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
 
-export const s3GridCheck = defineCheck(
-  'permissions.s3-grid',
-  ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC', 'PRESIGNED-POST'],
-  'Every level x every S3 operation of the matrix x in-scope/out-of-scope bucket: allowed cells succeed, denied cells are refused.',
-);
-export const restGridCheck = defineCheck(
-  'permissions.rest-grid',
-  ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC'],
-  'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the matching S3 operation.',
-);
-export const deniedCodeCheck = defineCheck(
-  'permissions.denied-code',
-  ['PERM-DENIED-CODE'],
-  'Every denial seen in the grids is 403 AccessDenied (S3) or 403 insufficient_scope with the required scope (REST).',
-);
-export const monotonicCheck = defineCheck(
-  'permissions.monotonic',
-  ['PERM-MONOTONIC'],
-  'A level that includes another never loses an operation the lower one was allowed in the grid.',
-);
-export const billingCheck = defineCheck(
-  'permissions.billing',
-  ['BILLING-SCOPE'],
-  'Billing routes answer only to the Billing read-only scope, and billing writes are refused.',
-);
+export const s3GridCheck = defineCheck({
+  name: 'permissions.s3-grid',
+  requirementIds: ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC', 'PRESIGNED-POST'],
+  summary: 'Every level x every S3 operation of the matrix x in-scope/out-of-scope bucket: allowed cells succeed, denied cells are refused.',
+  area: 'permissions',
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runS3Grid(ctx, rec, fixture, tokens, observations); },
+  summarize: false,
+});
+export const restGridCheck = defineCheck({
+  name: 'permissions.rest-grid',
+  requirementIds: ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC'],
+  summary: 'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the matching S3 operation.',
+  area: 'permissions',
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runRestGrid(ctx, rec, fixture, tokens, observations); },
+  summarize: false,
+});
+export const deniedCodeCheck = defineCheck({
+  name: 'permissions.denied-code',
+  requirementIds: ['PERM-DENIED-CODE'],
+  summary: 'Every denial seen in the grids is 403 AccessDenied (S3) or 403 insufficient_scope with the required scope (REST).',
+  area: 'permissions',
+  run: async (ctx) => assertDeniedCodes(gridObservations(ctx, 'there are no denials to judge')),
+});
+export const monotonicCheck = defineCheck({
+  name: 'permissions.monotonic',
+  requirementIds: ['PERM-MONOTONIC'],
+  summary: 'A level that includes another never loses an operation the lower one was allowed in the grid.',
+  area: 'permissions',
+  run: async (ctx) => assertMonotonic(gridObservations(ctx, 'there is nothing to compare')),
+});
+export const billingCheck = defineCheck({
+  name: 'permissions.billing',
+  requirementIds: ['BILLING-SCOPE'],
+  summary: 'Billing routes answer only to the Billing read-only scope, and billing writes are refused.',
+  area: 'permissions',
+  run: (ctx, rec) => checkBillingScope(ctx, rec),
+});
 
 export type Scope = 'in_scope' | 'out_of_scope';
 
@@ -129,6 +141,31 @@ export interface LevelTokens {
   readonly specific: IssuedToken | null;
   readonly all: IssuedToken | null;
   readonly specificRefusal: string | null;
+}
+
+/** What the permission checks of one suite share: one fixture and one pair of tokens per level, and what the grids saw. */
+const gridState = perSuite(() => ({
+  prepared: null as Promise<{ fixture: GridFixture; tokens: LevelTokens[] }> | null,
+  observations: [] as GridObservation[],
+}));
+
+function gridSetup(ctx: SuiteContext): Promise<{ fixture: GridFixture; tokens: LevelTokens[]; observations: GridObservation[] }> {
+  const state = gridState(ctx);
+  state.prepared ??= (async () => {
+    // With pre-made credentials, the bucket-scoped tokens decide which bucket is in scope.
+    const fixture = await prepareGridFixture(ctx, await credentialsScopedBucket(ctx));
+    const tokens: LevelTokens[] = [];
+    for (const level of permissionTypes) tokens.push(await obtainLevelTokens(ctx, level, fixture.inScope));
+    return { fixture, tokens };
+  })();
+  return state.prepared.then((prepared) => ({ ...prepared, observations: state.observations }));
+}
+
+/** The grids' observations; not applicable, saying `why`, when the grids did not run. */
+function gridObservations(ctx: SuiteContext, why: string): readonly GridObservation[] {
+  const { observations } = gridState(ctx);
+  if (observations.length === 0) throw new NotApplicable(`the grids did not run, so ${why}`);
+  return observations;
 }
 
 /** Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload) by the fixture admin. */

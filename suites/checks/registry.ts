@@ -3,6 +3,7 @@ import type { Evidence, MatrixCellResult } from '../../reports/results-format.js
 import { isRequirementId } from '../../spec/index.js';
 import { DriverCannot } from '../target/driver.js';
 import type { RunSettings } from '../target/config.js';
+import type { SuiteContext } from '../target/context.js';
 import { recordCheck } from './record.js';
 import { redactText } from './redact.js';
 
@@ -16,21 +17,46 @@ export interface CheckDefinition {
   readonly name: string;
   readonly requirementIds: readonly [string, ...string[]];
   readonly summary: string;
+  /** The conformance file whose tests run it (suites/AREA.conformance.ts). */
+  readonly area: string;
+  /** The check itself: runs against its area's suite context and reports through `rec`. */
+  readonly run: (ctx: SuiteContext, rec: CheckRecorder) => Promise<void>;
+  /** Whether a passing run adds one summary record for its ids (off for checks made of cells or observations). */
+  readonly summarize?: boolean;
+  /** The requirement ids a passing run speaks for, when fewer than `requirementIds` (e.g. without time travel). */
+  readonly summaryIds?: (ctx: SuiteContext) => readonly string[];
 }
 
 const registry = new Map<string, CheckDefinition>();
 
-export function defineCheck(name: string, requirementIds: readonly [string, ...string[]], summary: string): CheckDefinition {
-  for (const id of requirementIds) if (!isRequirementId(id)) throw new Error(`check ${name}: unknown requirement id ${id}`);
-  const existing = registry.get(name);
+/** Registers a check; a conformance file runs the checks of its area in the order they were defined. */
+export function defineCheck(definition: CheckDefinition): CheckDefinition {
+  for (const id of definition.requirementIds) if (!isRequirementId(id)) throw new Error(`check ${definition.name}: unknown requirement id ${id}`);
+  const existing = registry.get(definition.name);
   if (existing) return existing;
-  const definition = { name, requirementIds, summary };
-  registry.set(name, definition);
+  registry.set(definition.name, definition);
   return definition;
 }
 
 export function registeredChecks(): readonly CheckDefinition[] {
   return [...registry.values()];
+}
+
+/** The checks of one area, in the order they were defined. */
+export function checksOf(area: string): readonly CheckDefinition[] {
+  return registeredChecks().filter((check) => check.area === area);
+}
+
+/**
+ * State the checks of one area share within one suite (one conformance file, one SuiteContext): made by `make` the
+ * first time a check asks, then handed to every check of that suite.
+ */
+export function perSuite<T>(make: (ctx: SuiteContext) => T): (ctx: SuiteContext) => T {
+  const made = new WeakMap<SuiteContext, T>();
+  return (ctx) => {
+    if (!made.has(ctx)) made.set(ctx, make(ctx));
+    return made.get(ctx) as T;
+  };
 }
 
 /** IBEE_ONLY: a check runs when it speaks for any of the selected requirements. */

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { isRequirementId, requirements } from '../../spec/index.js';
 import { registeredChecks } from './index.js';
 import { recordedChecks } from './record.js';
-import { assertProperty, defineCheck, isSelected, RequirementViolation, runCheck } from './registry.js';
+import { assertProperty, defineCheck, isSelected, RequirementViolation, runCheck, type CheckDefinition } from './registry.js';
+
+/** A check for these tests only: it belongs to no conformance file and runs nothing. */
+function testCheck(name: string, requirementIds: readonly [string, ...string[]]): CheckDefinition {
+  return { name, requirementIds, summary: 'x', area: 'registry unit tests', run: async () => undefined };
+}
 
 describe('check registry', () => {
   it('names only catalogue requirement ids, and each check once', () => {
@@ -11,7 +16,7 @@ describe('check registry', () => {
     expect(checks.length).toBeGreaterThan(20);
     expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
     for (const check of checks) for (const id of check.requirementIds) expect(isRequirementId(id)).toBe(true);
-    expect(() => defineCheck('bogus.check', ['NOT-A-REQUIREMENT'], 'x')).toThrow(/unknown requirement id/);
+    expect(() => defineCheck(testCheck('bogus.check', ['NOT-A-REQUIREMENT']))).toThrow(/unknown requirement id/);
   });
 
   it('covers every requirement of the catalogue', () => {
@@ -21,14 +26,14 @@ describe('check registry', () => {
   });
 
   it('selects checks by IBEE_ONLY requirement ids', () => {
-    const check = defineCheck('test.selection', ['REVOKE-IMMEDIATE', 'REVOKE-PERMANENT'], 'x');
+    const check = defineCheck(testCheck('test.selection', ['REVOKE-IMMEDIATE', 'REVOKE-PERMANENT']));
     expect(isSelected(check, null)).toBe(true);
     expect(isSelected(check, ['REVOKE-PERMANENT'])).toBe(true);
     expect(isSelected(check, ['SECRET-ONCE'])).toBe(false);
   });
 
   it('records a failing property with the violated id, the shrunk counterexample, seed, path and replay, and rethrows', async () => {
-    const check = defineCheck('test.failing-property', ['TOKEN-EXPIRY-BOUNDS'], 'x');
+    const check = defineCheck(testCheck('test.failing-property', ['TOKEN-EXPIRY-BOUNDS']));
     const settings = { seed: 1234, runs: 100 };
     const run = runCheck(check, settings, () =>
       assertProperty(
@@ -49,7 +54,7 @@ describe('check registry', () => {
     const ids = requirements.map((r) => r.id);
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 5 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), async (picked, seed) => {
-        const check = defineCheck(`test.broken.${picked.join('+')}`, picked as [string, ...string[]], 'x');
+        const check = defineCheck(testCheck(`test.broken.${picked.join('+')}`, picked as [string, ...string[]]));
         await expect(runCheck(check, { seed, runs: 1 }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')))).rejects.toThrow(/could not complete/);
         const record = recordedChecks().at(-1)!;
         expect(record.requirementIds).toEqual(picked);
@@ -60,7 +65,7 @@ describe('check registry', () => {
   });
 
   it('a failed grid cell names the cell\'s own requirements in its replay', async () => {
-    const check = defineCheck('test.cells', ['PERM-ADMIN-RW', 'PERM-OBJECT-RO', 'PERM-DENIED-CODE'], 'x');
+    const check = defineCheck(testCheck('test.cells', ['PERM-ADMIN-RW', 'PERM-OBJECT-RO', 'PERM-DENIED-CODE']));
     await expect(
       runCheck(
         check,
@@ -73,7 +78,7 @@ describe('check registry', () => {
   });
 
   it('with IBEE_ONLY, a check stopped by an unselected requirement records its selected ones skipped, with why', async () => {
-    const check = defineCheck('test.stopped', ['REVOKE-IMMEDIATE', 'PERM-ADMIN-RW', 'PERM-OBJECT-RO'], 'x');
+    const check = defineCheck(testCheck('test.stopped', ['REVOKE-IMMEDIATE', 'PERM-ADMIN-RW', 'PERM-OBJECT-RO']));
     const before = recordedChecks().length;
     await expect(
       runCheck(check, { seed: 9, runs: 1, only: ['PERM-OBJECT-RO', 'SECRET-ONCE'] }, () => Promise.reject(new RequirementViolation('PERM-ADMIN-RW', 'denied'))),

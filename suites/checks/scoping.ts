@@ -15,24 +15,51 @@ import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt } from '../target/s3.js';
 import { levelsWithCredentials } from './credentials.js';
 import { describeOutcome, exercisers } from './exercisers.js';
-import { exerciseTarget, type GridFixture } from './permissions.js';
-import { assertProperty, defineCheck, RequirementViolation, type CheckRecorder } from './registry.js';
+import { credentialsScopedBucket, exerciseTarget, prepareGridFixture, type GridFixture } from './permissions.js';
+import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
 
 /** Bucket scoping: refusal outside the scope without an existence leak, all-buckets covering new buckets, copies. */
 
-export const noExistenceLeakCheck = defineCheck(
-  'scoping.no-existence-leak',
-  ['SCOPE-SPECIFIC', 'SCOPE-NO-EXISTENCE-LEAK'],
-  'A bucket-scoped token gets the same refusal on an existing other bucket and on a bucket that does not exist, over S3 and REST.',
-);
-export const allNewBucketsCheck = defineCheck('scoping.all-new-buckets', ['SCOPE-ALL-NEW-BUCKETS'], 'An all-buckets token works on a bucket created after it.');
-export const copyBoundaryCheck = defineCheck(
-  'scoping.copy-boundary',
-  ['SCOPE-COPY-BOUNDARY'],
-  'CopyObject and UploadPartCopy into an in-scope bucket from an out-of-scope source are refused.',
-);
-export const adminSpecificCheck = defineCheck('scoping.admin-specific', ['SCOPE-ADMIN-SPECIFIC'], 'Observes whether admin levels can be bucket-scoped, and whether the scope holds.');
-export const listBucketsViewCheck = defineCheck('scoping.listbuckets-view', ['SCOPE-LISTBUCKETS-VIEW'], 'Observes which buckets ListBuckets shows a bucket-scoped admin token.');
+export const noExistenceLeakCheck = defineCheck({
+  name: 'scoping.no-existence-leak',
+  requirementIds: ['SCOPE-SPECIFIC', 'SCOPE-NO-EXISTENCE-LEAK'],
+  summary: 'A bucket-scoped token gets the same refusal on an existing other bucket and on a bucket that does not exist, over S3 and REST.',
+  area: 'scoping',
+  run: async (ctx) => checkNoExistenceLeak(ctx, await scopingFixture(ctx)),
+});
+export const allNewBucketsCheck = defineCheck({
+  name: 'scoping.all-new-buckets',
+  requirementIds: ['SCOPE-ALL-NEW-BUCKETS'],
+  summary: 'An all-buckets token works on a bucket created after it.',
+  area: 'scoping',
+  run: (ctx) => checkAllNewBuckets(ctx),
+});
+export const copyBoundaryCheck = defineCheck({
+  name: 'scoping.copy-boundary',
+  requirementIds: ['SCOPE-COPY-BOUNDARY'],
+  summary: 'CopyObject and UploadPartCopy into an in-scope bucket from an out-of-scope source are refused.',
+  area: 'scoping',
+  run: async (ctx) => checkCopyBoundary(ctx, await scopingFixture(ctx)),
+});
+export const adminSpecificCheck = defineCheck({
+  name: 'scoping.admin-specific',
+  requirementIds: ['SCOPE-ADMIN-SPECIFIC'],
+  summary: 'Observes whether admin levels can be bucket-scoped, and whether the scope holds.',
+  area: 'scoping',
+  run: async (ctx, rec) => observeAdminSpecific(ctx, rec, await scopingFixture(ctx)),
+  summarize: false,
+});
+export const listBucketsViewCheck = defineCheck({
+  name: 'scoping.listbuckets-view',
+  requirementIds: ['SCOPE-LISTBUCKETS-VIEW'],
+  summary: 'Observes which buckets ListBuckets shows a bucket-scoped admin token.',
+  area: 'scoping',
+  run: async (ctx, rec) => observeListBucketsView(ctx, rec, await scopingFixture(ctx)),
+  summarize: false,
+});
+/** The grid fixture the scoping checks of one suite share; with pre-made credentials, their bucket is in scope. */
+const scopingFixture = perSuite((ctx: SuiteContext) => credentialsScopedBucket(ctx).then((inScope) => prepareGridFixture(ctx, inScope)));
+
 
 const bucketOperations = s3Operations.filter((rule) => rule.target !== 'service' && rule.operation !== 'CreateBucket').map((rule) => rule.operation);
 

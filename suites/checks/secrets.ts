@@ -9,16 +9,20 @@ import { assertProperty, defineCheck, NotApplicable, RequirementViolation } from
 
 /** One-time secret: the secret access key and bearer token appear in the creation response and nowhere else. */
 
-export const secretOnceCheck = defineCheck(
-  'secrets.shown-once',
-  ['SECRET-ONCE'],
-  'After creation, no response of any route (token reads, lists, revoke, errors, REST and S3, headers included) carries the secret or bearer token.',
-);
-export const secretRunWideCheck = defineCheck(
-  'secrets.run-wide-scan',
-  ['SECRET-ONCE'],
-  'No response seen by this suite file, on any route, carried a secret issued earlier in the run.',
-);
+export const secretOnceCheck = defineCheck({
+  name: 'secrets.shown-once',
+  requirementIds: ['SECRET-ONCE'],
+  summary: 'After creation, no response of any route (token reads, lists, revoke, errors, REST and S3, headers included) carries the secret or bearer token.',
+  area: 'secrets',
+  run: (ctx) => checkSecretShownOnce(ctx),
+});
+export const secretRunWideCheck = defineCheck({
+  name: 'secrets.run-wide-scan',
+  requirementIds: ['SECRET-ONCE'],
+  summary: 'No response seen by this suite file, on any route, carried a secret issued earlier in the run.',
+  area: 'every file, last (leakScanTest)',
+  run: () => checkRunWideLeaks(),
+});
 
 const secretFields = ['secret_access_key', 'bearer_token'];
 

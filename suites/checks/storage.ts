@@ -30,32 +30,48 @@ import { assertProperty, defineCheck, RequirementViolation } from './registry.js
 
 /** Storage: bucket naming, deleting non-empty buckets, exact object round trips, and checksum verification. */
 
-export const bucketNamesValidCheck = defineCheck(
-  'storage.bucket-names-valid',
-  ['BUCKET-NAME-RULES'],
-  'Valid bucket names under the run prefix are accepted by S3 CreateBucket and REST POST /v1/object-storage/buckets, and deleted again.',
-);
-export const bucketNamesInvalidCheck = defineCheck(
-  'storage.bucket-names-invalid',
-  ['BUCKET-NAME-RULES'],
-  'Names breaking one naming rule (upper case, _, ., edge hyphen, length, other characters) are refused (S3 400 InvalidBucketName, REST 4xx JSON) and never created.',
-);
-export const deleteNonEmptyCheck = defineCheck(
-  'storage.delete-nonempty-bucket',
-  ['BUCKET-DELETE-NONEMPTY'],
-  'A bucket holding an object is refused DeleteBucket (S3 409 BucketNotEmpty, REST 409) and keeps its object; once emptied it can be deleted.',
-);
-export const objectRoundTripCheck = defineCheck(
-  'storage.object-roundtrip',
-  ['OBJECT-ROUNDTRIP'],
-  'Any key up to 1024 UTF-8 bytes and any body (empty, small, around 64 KiB) is read back byte for byte, listed under its exact key, and HEAD gives its length.',
-);
-export const keyTooLongCheck = defineCheck('storage.key-too-long', ['OBJECT-ROUNDTRIP'], 'Keys over 1024 UTF-8 bytes are refused (400 KeyTooLongError) and nothing is stored.');
-export const checksumMismatchCheck = defineCheck(
-  'storage.checksum-mismatch',
-  ['DATA-INTEGRITY'],
-  'A PUT whose body does not match its Content-MD5, x-amz-checksum-crc32/sha256 or x-amz-content-sha256 is refused (BadDigest / XAmzContentSHA256Mismatch) and stores nothing.',
-);
+export const bucketNamesValidCheck = defineCheck({
+  name: 'storage.bucket-names-valid',
+  requirementIds: ['BUCKET-NAME-RULES'],
+  summary: 'Valid bucket names under the run prefix are accepted by S3 CreateBucket and REST POST /v1/object-storage/buckets, and deleted again.',
+  area: 'storage',
+  run: (ctx) => checkValidBucketNames(ctx),
+});
+export const bucketNamesInvalidCheck = defineCheck({
+  name: 'storage.bucket-names-invalid',
+  requirementIds: ['BUCKET-NAME-RULES'],
+  summary: 'Names breaking one naming rule (upper case, _, ., edge hyphen, length, other characters) are refused (S3 400 InvalidBucketName, REST 4xx JSON) and never created.',
+  area: 'storage',
+  run: (ctx) => checkInvalidBucketNames(ctx),
+});
+export const deleteNonEmptyCheck = defineCheck({
+  name: 'storage.delete-nonempty-bucket',
+  requirementIds: ['BUCKET-DELETE-NONEMPTY'],
+  summary: 'A bucket holding an object is refused DeleteBucket (S3 409 BucketNotEmpty, REST 409) and keeps its object; once emptied it can be deleted.',
+  area: 'storage',
+  run: (ctx) => checkDeleteNonEmpty(ctx),
+});
+export const objectRoundTripCheck = defineCheck({
+  name: 'storage.object-roundtrip',
+  requirementIds: ['OBJECT-ROUNDTRIP'],
+  summary: 'Any key up to 1024 UTF-8 bytes and any body (empty, small, around 64 KiB) is read back byte for byte, listed under its exact key, and HEAD gives its length.',
+  area: 'storage',
+  run: (ctx) => checkObjectRoundTrip(ctx),
+});
+export const keyTooLongCheck = defineCheck({
+  name: 'storage.key-too-long',
+  requirementIds: ['OBJECT-ROUNDTRIP'],
+  summary: 'Keys over 1024 UTF-8 bytes are refused (400 KeyTooLongError) and nothing is stored.',
+  area: 'storage',
+  run: (ctx) => checkKeyTooLong(ctx),
+});
+export const checksumMismatchCheck = defineCheck({
+  name: 'storage.checksum-mismatch',
+  requirementIds: ['DATA-INTEGRITY'],
+  summary: 'A PUT whose body does not match its Content-MD5, x-amz-checksum-crc32/sha256 or x-amz-content-sha256 is refused (BadDigest / XAmzContentSHA256Mismatch) and stores nothing.',
+  area: 'storage',
+  run: (ctx) => checkChecksumMismatch(ctx),
+});
 
 /** Bucket creations per property run are bounded for real accounts: each run makes (and removes) two. */
 const maxBucketNameRuns = 10;

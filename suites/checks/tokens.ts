@@ -13,22 +13,34 @@ import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type 
 
 /** Token creation: validation of requests, credential formats and uniqueness, credentials that work, Bearer auth. */
 
-export const invalidRequestsCheck = defineCheck(
-  'tokens.invalid-requests',
-  ['TOKEN-SCOPE-REQUIRED', 'TOKEN-NAME-REQUIRED', 'TOKEN-LEVEL-ONE', 'TOKEN-BUCKET-SCOPE-SHAPE'],
-  'Requests breaking one creation rule (no scope, bad name, not exactly one level, bad bucket scope) are refused with 400/422.',
-);
-export const credentialFormatCheck = defineCheck(
-  'tokens.credential-formats',
-  ['CRED-FORMAT', 'CRED-UNIQUE'],
-  'Valid requests are accepted; each gets a Bearer token, and with Object Storage an AKIA key id and a secret, all well formed and unique.',
-);
-export const credentialsWorkCheck = defineCheck('tokens.credentials-work', ['CRED-S3-WORKS'], 'Issued access keys authenticate S3 requests at the project endpoint.');
-export const bearerAuthCheck = defineCheck(
-  'tokens.bearer-auth',
-  ['REST-BEARER-AUTH'],
-  'The REST API accepts a valid Bearer token and answers 401 to a missing, malformed or unknown one.',
-);
+export const invalidRequestsCheck = defineCheck({
+  name: 'tokens.invalid-requests',
+  requirementIds: ['TOKEN-SCOPE-REQUIRED', 'TOKEN-NAME-REQUIRED', 'TOKEN-LEVEL-ONE', 'TOKEN-BUCKET-SCOPE-SHAPE'],
+  summary: 'Requests breaking one creation rule (no scope, bad name, not exactly one level, bad bucket scope) are refused with 400/422.',
+  area: 'tokens',
+  run: (ctx) => checkInvalidRequests(ctx),
+});
+export const credentialFormatCheck = defineCheck({
+  name: 'tokens.credential-formats',
+  requirementIds: ['CRED-FORMAT', 'CRED-UNIQUE'],
+  summary: 'Valid requests are accepted; each gets a Bearer token, and with Object Storage an AKIA key id and a secret, all well formed and unique.',
+  area: 'formats',
+  run: (ctx) => checkCredentialFormats(ctx),
+});
+export const credentialsWorkCheck = defineCheck({
+  name: 'tokens.credentials-work',
+  requirementIds: ['CRED-S3-WORKS'],
+  summary: 'Issued access keys authenticate S3 requests at the project endpoint.',
+  area: 'formats',
+  run: (ctx) => checkCredentialsWork(ctx),
+});
+export const bearerAuthCheck = defineCheck({
+  name: 'tokens.bearer-auth',
+  requirementIds: ['REST-BEARER-AUTH'],
+  summary: 'The REST API accepts a valid Bearer token and answers 401 to a missing, malformed or unknown one.',
+  area: 'auth',
+  run: (ctx, rec) => checkBearerAuth(ctx, rec),
+});
 
 function requireRawCreate(ctx: SuiteContext): void {
   if (!ctx.driver.capabilities.rawCreate) throw new NotApplicable(`the ${ctx.driver.name} driver cannot send creation requests`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, it } from 'vitest';
-import { isSelected, runCheck, type CheckDefinition, type CheckOptions, type CheckRecorder } from '../checks/registry.js';
-import { checkRunWideLeaks, secretRunWideCheck } from '../checks/secrets.js';
+import { checksOf, isSelected, runCheck, type CheckDefinition, type CheckOptions } from '../checks/registry.js';
+import '../checks/index.js';
+import { secretRunWideCheck } from '../checks/secrets.js';
 import { createSuiteContext, type SuiteContext } from './context.js';
 import { currentRun } from './run.js';
 
@@ -21,20 +22,24 @@ export function useSuiteContext(): () => SuiteContext {
 }
 
 /** A vitest test for one check; IBEE_ONLY leaves out (skips) checks that speak for none of the selected requirements. */
-export function checkTest(
-  definition: CheckDefinition,
-  context: () => SuiteContext,
-  body: (ctx: SuiteContext, rec: CheckRecorder) => Promise<void>,
-  options: CheckOptions = {},
-): void {
+export function checkTest(definition: CheckDefinition, context: () => SuiteContext): void {
   it(`${definition.name} [${definition.requirementIds.join(', ')}]`, async (test) => {
     const ctx = context();
     if (!isSelected(definition, ctx.settings.only)) test.skip(`IBEE_ONLY selects none of ${definition.requirementIds.join(', ')}`);
-    await runCheck(definition, ctx.settings, (rec) => body(ctx, rec), options);
+    const { summaryIds } = definition;
+    const options: CheckOptions = { summary: definition.summarize ?? true, ...(summaryIds ? { summaryIds: () => summaryIds(ctx) } : {}) };
+    await runCheck(definition, ctx.settings, (rec) => definition.run(ctx, rec), options);
   });
+}
+
+/** A conformance file: one suite context, a test for every registered check of `area` in order, then the leak scan. */
+export function areaTests(area: string): void {
+  const context = useSuiteContext();
+  for (const check of checksOf(area)) checkTest(check, context);
+  leakScanTest(context);
 }
 
 /** The last test of a file: no response this file received carried a secret issued earlier (SECRET-ONCE). */
 export function leakScanTest(context: () => SuiteContext): void {
-  checkTest(secretRunWideCheck, context, () => checkRunWideLeaks());
+  checkTest(secretRunWideCheck, context);
 }
