@@ -541,15 +541,16 @@ export function createStorage(options: StorageOptions): Storage {
     return toObject(row);
   };
 
-  const objectRow = (
-    bucket: string,
-    key: string,
-    blob: { id: string; size: number },
-    etag: string,
-    metadata: ObjectMetadata,
-    checksums: Checksums,
-    partSizes: readonly number[] | null,
-  ): ObjectRow => ({
+  /** An object row as stored; `partSizes` null for an object that was not assembled from parts. */
+  const objectRow = ({ bucket, key, blob, etag, metadata, checksums, partSizes }: {
+    bucket: string;
+    key: string;
+    blob: { id: string; size: number };
+    etag: string;
+    metadata: ObjectMetadata;
+    checksums: Checksums;
+    partSizes: readonly number[] | null;
+  }): ObjectRow => ({
     bucket,
     key,
     blob_id: blob.id,
@@ -671,14 +672,16 @@ export function createStorage(options: StorageOptions): Storage {
     async putObject(bucket, key, body, metadata, precondition) {
       const max = multipartLimits.value.maxSinglePutBytes;
       const { blob, digests } = await writeVerified(body, max);
-      return storeObject(objectRow(bucketName(bucket), key, blob, digests.md5Hex, metadata, digests.checksums, null), bucket, precondition);
+      const row = objectRow({ bucket: bucketName(bucket), key, blob, etag: digests.md5Hex, metadata, checksums: digests.checksums, partSizes: null });
+      return storeObject(row, bucket, precondition);
     },
 
     async copyObject(source, bucket, key, metadata, precondition) {
       const tap = md5Tap();
       const blob = await blobs.write(blobs.read(source.blobId, undefined, source.size).pipe(tap), {});
       // A copy keeps the source's checksums: the bytes are the same.
-      return storeObject(objectRow(bucketName(bucket), key, blob, tap.hex(), metadata, source.partsCount ? {} : source.checksums, null), bucket, precondition);
+      const checksums = source.partsCount ? {} : source.checksums;
+      return storeObject(objectRow({ bucket: bucketName(bucket), key, blob, etag: tap.hex(), metadata, checksums, partSizes: null }), bucket, precondition);
     },
 
     async deleteObject(bucket, key) {
@@ -824,7 +827,15 @@ export function createStorage(options: StorageOptions): Storage {
       // racing, exactly one succeeds. A failed precondition leaves the upload in place (the client may retry), as on S3.
       let partBlobs: string[] = [];
       const object = await storeObject(
-        objectRow(upload.bucket, upload.key, blob, etag, upload.metadata, combineChecksums?.(upload, chosen) ?? {}, chosen.map((part) => part.size)),
+        objectRow({
+          bucket: upload.bucket,
+          key: upload.key,
+          blob,
+          etag,
+          metadata: upload.metadata,
+          checksums: combineChecksums?.(upload, chosen) ?? {},
+          partSizes: chosen.map((part) => part.size),
+        }),
         // The upload goes with its bucket, so finding the upload below is finding the bucket it was made in.
         upload.bucket,
         precondition,

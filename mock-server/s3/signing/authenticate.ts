@@ -151,15 +151,19 @@ function signedHeaderValues(req: IncomingMessage, signedHeaders: readonly string
   return headers;
 }
 
-async function checkSignature(
-  req: IncomingMessage,
-  target: RequestTarget,
-  query: QueryValues,
-  params: SignatureParameters,
-  secretAccessKey: string,
-  longDate: string,
-  payloadHash: string,
-): Promise<Buffer> {
+/** What a signature is checked against: the request as received, what it claims to sign, and the key's secret. */
+interface SignatureCheck {
+  readonly req: IncomingMessage;
+  readonly target: RequestTarget;
+  readonly query: QueryValues;
+  readonly params: SignatureParameters;
+  readonly secretAccessKey: string;
+  /** The request time, `YYYYMMDDTHHMMSSZ`. */
+  readonly longDate: string;
+  readonly payloadHash: string;
+}
+
+async function checkSignature({ req, target, query, params, secretAccessKey, longDate, payloadHash }: SignatureCheck): Promise<Buffer> {
   const { credential } = params;
   const signingKey = await deriveSigningKey(credential.accessKeyId, secretAccessKey, credential.date, credential.region, credential.service);
   const { canonicalRequest, stringToSign } = await buildStringToSign(
@@ -249,7 +253,7 @@ async function verifyHeaderSignature(
   }
 
   requireSignedAmzHeaders(req, params.signedHeaders);
-  const signingKey = await checkSignature(req, target, query, params, token.secretAccessKey, longDate, contentSha256.trim());
+  const signingKey = await checkSignature({ req, target, query, params, secretAccessKey: token.secretAccessKey, longDate, payloadHash: contentSha256.trim() });
   const signing: ChunkSigningContext = { signingKey, longDate, scope: params.credential.scope, seedSignature: params.signature };
   const body = requestBody(req, mode, signing, new Map(), stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
   return { token, params, body };
@@ -274,7 +278,7 @@ async function verifyPresignedSignature(
   requireSignedAmzHeaders(req, params.signedHeaders, unsignedChecksumAllowed(req, params.signedHeaders, hoisted));
   // The signature is checked before the time window, so any change to a signed part (expiry and date included)
   // is reported as SignatureDoesNotMatch.
-  await checkSignature(req, target, query, params, token.secretAccessKey, params.amzDate, payloadHash);
+  await checkSignature({ req, target, query, params, secretAccessKey: token.secretAccessKey, longDate: params.amzDate, payloadHash });
 
   const signedAtMs = parseAmzDate(params.amzDate) as number;
   const nowMs = ctx.clock.nowMs();
