@@ -4,8 +4,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../store/storage.js';
-import { startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { nextStoreWrite, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
 
 /**
  * A write lands in the bucket it was authorized for or nowhere: if that bucket is deleted while the body is still
@@ -20,18 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s3?.close();
 });
-
-/** Resolves when the mock hands a body to the store, after authentication and authorization. */
-function nextStoreWrite(storage: Storage): Promise<void> {
-  const original = storage.putObject;
-  return new Promise<void>((resolve) => {
-    storage.putObject = (...args) => {
-      storage.putObject = original;
-      resolve();
-      return original.apply(storage, args);
-    };
-  });
-}
 
 /** A signed PUT whose body is sent in two halves: the second once `meanwhile` has run. */
 async function slowPut(credentials: Credentials, path: string, body: Buffer, meanwhile: () => Promise<void>): Promise<{ status: number; text: string }> {

@@ -2,8 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRecord } from '../context.js';
-import type { Storage } from '../store/storage.js';
-import { postPolicyForm, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { nextStoreWrite, postPolicyForm, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
 
 /** Browser POST (policy) uploads as a stream: what may happen while the file is still arriving. */
 
@@ -24,21 +23,6 @@ afterAll(async () => {
 async function formBytes(form: FormData): Promise<{ bytes: Buffer; contentType: string }> {
   const request = new Request('http://form.invalid/', { method: 'POST', body: form });
   return { bytes: Buffer.from(await request.arrayBuffer()), contentType: request.headers.get('content-type') as string };
-}
-
-/**
- * Resolves when the mock hands the upload's body to the store, that is after the form fields were authenticated and
- * the policy checked, while the file is still arriving.
- */
-function nextStoreWrite(storage: Storage): Promise<void> {
-  const original = storage.putObject;
-  return new Promise<void>((resolve) => {
-    storage.putObject = (...args) => {
-      storage.putObject = original;
-      resolve();
-      return original.apply(storage, args);
-    };
-  });
 }
 
 /**

@@ -243,3 +243,18 @@ export async function failure(promise: Promise<unknown>): Promise<{ code: string
   }
   throw new Error('expected the request to fail');
 }
+
+/**
+ * Resolves when the mock next hands a body to the store (PutObject, PostObject): after authentication, authorization
+ * and, for a form, the policy check, while the body is still arriving.
+ */
+export function nextStoreWrite(storage: Storage): Promise<void> {
+  const original = storage.putObject;
+  return new Promise<void>((resolve) => {
+    storage.putObject = (...args) => {
+      storage.putObject = original;
+      resolve();
+      return original.apply(storage, args);
+    };
+  });
+}
