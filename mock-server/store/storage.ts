@@ -346,8 +346,8 @@ const toPart = (row: PartRow): StoredPart => ({
 /** File bodies up to this size are read into one Buffer and sent in one write; larger ones are streamed. */
 export const wholeReadMaxBytes = 1024 * 1024;
 
-const noSuchBucket = (name: string) => new StoreError('NoSuchBucket', `No bucket ${name}.`, { BucketName: name });
-const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `No multipart upload ${uploadId}.`, { UploadId: uploadId });
+const noSuchBucket = (name: string) => new StoreError('NoSuchBucket', `The bucket ${name} does not exist.`, { BucketName: name });
+const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `The multipart upload ${uploadId} does not exist.`, { UploadId: uploadId });
 const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is longer than ${max} bytes.`, { MaxSizeAllowed: String(max) });
 
 /** The first string, in UTF-8 byte order, greater than every string that starts with `prefix`; null if none is simple. */
