@@ -8,7 +8,7 @@ import { MergeRefused, mergeShards, readShard } from '../reports/merge.js';
 import type { Results } from '../reports/results-format.js';
 import { formatSummary } from '../reports/text.js';
 import { ensureWritableDir, OutputDirError, writeReports } from '../reports/write.js';
-import { packageInfo } from './runner-package.js';
+import { packageInfo } from './package-root.js';
 import { runSuites } from './runner.js';
 import { ConfigError, readRunSettings, readTargetEndpoint, withFlags } from './target/config.js';
 import { describeUnreachable, probeEndpoints } from './target/reachability.js';

@@ -8,7 +8,7 @@ import { isRequirementId } from '../spec/index.js';
 import { parseChecksJsonl, readChecksFile } from '../reports/checks-file.js';
 import { redactText } from '../reports/redact.js';
 import type { CheckRecord, TargetRecord } from '../reports/results-format.js';
-import { packageInfo } from './runner-package.js';
+import { packageInfo } from './package-root.js';
 import { probeCapabilities } from './target/capabilities.js';
 import type { RunInfo } from './target/context.js';
 

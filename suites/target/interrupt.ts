@@ -3,7 +3,7 @@ import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync }
 import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageInfo } from '../runner-package.js';
+import { packageInfo } from '../package-root.js';
 import type { Outstanding } from './cleanup.js';
 import type { RunInfo } from './context.js';
 import { sweepJournal } from './sweep.js';
