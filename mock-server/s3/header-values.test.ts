@@ -225,6 +225,12 @@ describe('header values too large to send back', () => {
     const huge = await signedFetch(s3, credentials, 'GET', `/${bucket}/plain.txt?response-content-disposition=${'b'.repeat(9_000)}`);
     expect(huge.status).toBe(400);
     expect(huge.text).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    // An override counts with what the object is stored with: together they must fit.
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'long-cache-control.txt', Body: 'x', CacheControl: `max-age=1, x=${'c'.repeat(6_000)}` }));
+    const together = await signedFetch(s3, credentials, 'GET', `/${bucket}/long-cache-control.txt?response-content-disposition=${'d'.repeat(6_000)}`);
+    expect(together.status).toBe(400);
+    expect(together.text).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+    expect((await signedFetch(s3, credentials, 'GET', `/${bucket}/long-cache-control.txt`)).status).toBe(200);
     const fits = 'attachment; filename="' + 'b'.repeat(7_000) + '"';
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'large-but-fits.txt', Body: 'x', ContentDisposition: fits }));
     expect((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'large-but-fits.txt' }))).ContentDisposition).toBe(fits);

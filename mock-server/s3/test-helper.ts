@@ -245,16 +245,20 @@ export async function failure(promise: Promise<unknown>): Promise<{ code: string
 }
 
 /**
- * Resolves when the mock next hands a body to the store (PutObject, PostObject): after authentication, authorization
- * and, for a form, the policy check, while the body is still arriving.
+ * Resolves when the mock next calls `method` of the store: for `putObject` (PutObject, PostObject) that is after
+ * authentication, authorization and, for a form, the policy check, while the body is still arriving; for
+ * `requireBucket`, when a controller has the bucket it was authorized for and has yet to read the body.
  */
-export function nextStoreWrite(storage: Storage): Promise<void> {
-  const original = storage.putObject;
+export function nextStoreCall(storage: Storage, method: 'putObject' | 'requireBucket'): Promise<void> {
+  const original = storage[method] as (...args: unknown[]) => unknown;
   return new Promise<void>((resolve) => {
-    storage.putObject = (...args) => {
-      storage.putObject = original;
+    (storage as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      (storage as unknown as Record<string, unknown>)[method] = original;
       resolve();
       return original.apply(storage, args);
     };
   });
 }
+
+/** Resolves when the mock next hands a body to the store (see nextStoreCall). */
+export const nextStoreWrite = (storage: Storage): Promise<void> => nextStoreCall(storage, 'putObject');

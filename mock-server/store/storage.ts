@@ -169,7 +169,8 @@ export interface Storage extends StorageStore {
   getBucket(name: string): StoredBucket | undefined;
   /** The bucket if `projectId` owns it; NoSuchBucket if nobody does; AccessDenied if another project does. */
   requireBucket(projectId: string, name: string): StoredBucket;
-  setBucketConfig(name: string, kind: BucketConfigKind, json: string | null): void;
+  /** Sets (or with null clears) one configuration of `bucket`; given the bucket a request was authorized for, only that one. */
+  setBucketConfig(bucket: BucketRef, kind: BucketConfigKind, json: string | null): void;
 
   getObject(bucket: string, key: string): StoredObject | undefined;
   /** Streams the object's body (or a range of it); opened at once, so a concurrent delete cannot break it. */
@@ -187,7 +188,7 @@ export interface Storage extends StorageStore {
   putObject(bucket: BucketRef, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   copyObject(source: StoredObject, bucket: BucketRef, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
   /** Whether an object was there. */
-  deleteObject(bucket: string, key: string): Promise<boolean>;
+  deleteObject(bucket: BucketRef, key: string): Promise<boolean>;
   listObjects(bucket: string, options: ListOptions): ObjectListing;
 
   createUpload(bucket: string, key: string, metadata: ObjectMetadata, checksumAlgorithm: string | null): MultipartUpload;
@@ -516,11 +517,21 @@ export function createStorage(options: StorageOptions): Storage {
    * `alongside` runs in the same transaction, after the row is written: what it changes (or its throw) goes
    * with the object, all or nothing.
    */
+  /**
+   * Inside a write's transaction: the bucket it names is still there and, given the bucket the request was
+   * authorized for, still that one (the same owner and creation time), not one of the same name made since by
+   * anyone. Else NoSuchBucket: a write lands in the bucket it was authorized for, or nowhere.
+   */
+  const requireSameBucket = (bucket: BucketRef): void => {
+    const name = bucketName(bucket);
+    const current = q.bucket.get(name);
+    const same = typeof bucket === 'string' || (current?.project_id === bucket.projectId && current.created_at === bucket.createdAt.getTime());
+    if (!current || !same) throw noSuchBucket(name);
+  };
+
   const commitObject = (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<string | null> =>
     commitWrite(() => {
-      const current = q.bucket.get(row.bucket);
-      const same = typeof bucket === 'string' || (current?.project_id === bucket.projectId && current.created_at === bucket.createdAt.getTime());
-      if (!current || !same) throw noSuchBucket(row.bucket);
+      requireSameBucket(typeof bucket === 'string' ? row.bucket : bucket);
       const previous = q.object.get(row.bucket, row.key);
       precondition?.(previous ? toObject(previous) : undefined);
       q.upsertObject.run(row);
@@ -648,11 +659,14 @@ export function createStorage(options: StorageOptions): Storage {
       return { objectCount: row?.count ?? 0, totalSize: row?.total ?? 0 };
     },
 
-    setBucketConfig(name, kind, json) {
+    setBucketConfig(bucket, kind, json) {
+      const name = bucketName(bucket);
       const column = ({ cors: 'cors', lifecycle: 'lifecycle', encryption: 'encryption' } as const)[kind];
-      const result = db.prepare(`UPDATE s3_buckets SET ${column} = ? WHERE name = ?`).run(json, name);
+      db.transaction(() => {
+        requireSameBucket(bucket);
+        db.prepare(`UPDATE s3_buckets SET ${column} = ? WHERE name = ?`).run(json, name);
+      })();
       bucketCache.delete(name);
-      if (result.changes === 0) throw noSuchBucket(name);
     },
 
     getObject(bucket, key) {
@@ -685,9 +699,11 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async deleteObject(bucket, key) {
+      const name = bucketName(bucket);
       const removed = db.transaction(() => {
-        const row = q.object.get(bucket, key);
-        if (row) q.deleteObject.run(bucket, key);
+        if (typeof bucket !== 'string') requireSameBucket(bucket);
+        const row = q.object.get(name, key);
+        if (row) q.deleteObject.run(name, key);
         return row?.blob_id ?? null;
       })();
       if (removed) await removeBlobs([removed]);

@@ -83,13 +83,13 @@ export const getBucketCors: Controller = async (call) => {
 export const putBucketCors: Controller = async (call) => {
   const bucket = requireBucket(call);
   const json = corsFromXml(await call.body.buffer(maxXmlBodyBytes));
-  call.storage.setBucketConfig(bucket.name, 'cors', json);
+  call.storage.setBucketConfig(bucket, 'cors', json);
   sendEmpty(call.res, 200);
 };
 
 export const deleteBucketCors: Controller = async (call) => {
   const bucket = requireBucket(call);
-  call.storage.setBucketConfig(bucket.name, 'cors', null);
+  call.storage.setBucketConfig(bucket, 'cors', null);
   sendEmpty(call.res, 204);
 };
 
@@ -104,13 +104,13 @@ export const getBucketLifecycleConfiguration: Controller = async (call) => {
 export const putBucketLifecycleConfiguration: Controller = async (call) => {
   const bucket = requireBucket(call);
   const json = lifecycleFromXml(await call.body.buffer(maxXmlBodyBytes));
-  call.storage.setBucketConfig(bucket.name, 'lifecycle', json);
+  call.storage.setBucketConfig(bucket, 'lifecycle', json);
   sendEmpty(call.res, 200);
 };
 
 export const deleteBucketLifecycle: Controller = async (call) => {
   const bucket = requireBucket(call);
-  call.storage.setBucketConfig(bucket.name, 'lifecycle', null);
+  call.storage.setBucketConfig(bucket, 'lifecycle', null);
   sendEmpty(call.res, 204);
 };
 
@@ -122,7 +122,7 @@ export const getBucketEncryption: Controller = async (call) => {
 export const putBucketEncryption: Controller = async (call) => {
   const bucket = requireBucket(call);
   const json = encryptionFromXml(await call.body.buffer(maxXmlBodyBytes));
-  call.storage.setBucketConfig(bucket.name, 'encryption', json);
+  call.storage.setBucketConfig(bucket, 'encryption', json);
   sendEmpty(call.res, 200);
 };
 
@@ -295,7 +295,7 @@ export const deleteObjects: Controller = async (call) => {
         errors.push({ Key: key, VersionId: versionId, Code: 'NoSuchVersion', Message: 'The specified version does not exist.' });
         continue;
       }
-      await call.storage.deleteObject(bucket.name, key);
+      await call.storage.deleteObject(bucket, key);
       if (!quiet) deleted.push({ Key: key, VersionId: versionId });
     } catch (error) {
       const s3Error = error instanceof StoreError ? fromStoreError(error) : error;

@@ -221,13 +221,14 @@ export function readResponseOverrides(query: URLSearchParams): ResponseOverrides
     refuseControlCharacters(param, value);
     overrides[param] = value;
   }
-  requireSendable(Object.entries(overrides));
   return overrides;
 }
 
-/** Headers describing a stored object (HeadObject, GetObject), with `response-*` overrides applied. */
-export function setObjectHeaders(call: S3Call, object: StoredObject, overrides: ResponseOverrides): void {
-  const { res } = call;
+/**
+ * The headers describing a stored object (HeadObject, GetObject), with `response-*` overrides applied, as they will
+ * be sent; together they must fit spec's limit (an override may be longer than what it replaces).
+ */
+export function objectHeaders(object: StoredObject, overrides: ResponseOverrides): ReadonlyArray<readonly [string, string]> {
   const meta = object.metadata;
   const pick = (param: keyof typeof responseOverrides, stored: string | null) => overrides[param] ?? stored;
   const values: Record<string, string | null> = {
@@ -237,15 +238,13 @@ export function setObjectHeaders(call: S3Call, object: StoredObject, overrides: 
     'Content-Language': pick('response-content-language', meta.contentLanguage),
     'Cache-Control': pick('response-cache-control', meta.cacheControl),
     Expires: pick('response-expires', meta.expires),
-    ETag: quoted(object.etag),
-    'Last-Modified': httpTime(object.lastModified),
-    'Accept-Ranges': 'bytes',
   };
-  for (const [name, value] of Object.entries(values)) if (value !== null) res.setHeader(name, sendable(value));
-  for (const [name, value] of Object.entries(meta.userMetadata)) {
-    // A name no header can carry (possible only in data stored before names were checked) is left out, not a 500.
-    if (isHeaderName(`x-amz-meta-${name}`)) res.setHeader(`x-amz-meta-${name}`, sendable(value));
-  }
+  const described: Array<readonly [string, string | null]> = Object.entries(values);
+  // A name no header can carry (possible only in data stored before names were checked) is left out, not a 500.
+  for (const [name, value] of Object.entries(meta.userMetadata)) if (isHeaderName(`x-amz-meta-${name}`)) described.push([`x-amz-meta-${name}`, value]);
+  requireSendable(described);
+  const headers = described.flatMap(([name, value]) => (value === null ? [] : [[name, sendable(value)] as const]));
+  return [...headers, ['ETag', quoted(object.etag)], ['Last-Modified', httpTime(object.lastModified)], ['Accept-Ranges', 'bytes']];
 }
 
 /** A composite (multipart) checksum ends in `-N`, the number of parts; anything else covers the full object. */

@@ -7,7 +7,6 @@ import { S3Error } from '../errors.js';
 import { requireNullVersion } from '../router.js';
 import { sendXml } from '../xml.js';
 import {
-  bucketName,
   header,
   isoTime,
   metadataFromHeaders,
@@ -19,7 +18,7 @@ import {
   requireObject,
   sendEmpty,
   setChecksumHeaders,
-  setObjectHeaders,
+  objectHeaders,
   type Controller,
   type S3Call,
 } from './common.js';
@@ -71,6 +70,7 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
   }
   const partNumber = call.route.query.get('partNumber');
   const range = partNumber === null ? parseRange(header(call.req, 'range'), object.size) : partRange(call, object, partNumber);
+  const headers = objectHeaders(object, overrides);
   // The body is opened (and its size checked against the object's) before any header is set: a damaged blob is an
   // error response, never a 200 that stalls. A body held in memory, or a small file, goes out in one write: a
   // stream pipeline per request showed in the CPU profile of small GETs.
@@ -80,7 +80,7 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
     whole = call.storage.readObjectBuffer(object, range ?? undefined);
     if (whole === null) stream = call.storage.readObject(object, range ?? undefined);
   }
-  setObjectHeaders(call, object, overrides);
+  for (const [name, value] of headers) call.res.setHeader(name, value);
   if (partNumber !== null) call.res.setHeader('x-amz-mp-parts-count', String(object.partsCount ?? 1));
   const wantsChecksum = header(call.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
   if (wantsChecksum && range === null) setChecksumHeaders(call.res, object.checksums);
@@ -187,8 +187,8 @@ export const copyObject: Controller = async (call) => {
 
 export const deleteObject: Controller = async (call) => {
   const key = objectKey(call);
-  call.storage.requireBucket(projectOf(call), bucketName(call));
+  const bucket = requireBucket(call);
   requireNullVersion(call.route.query.get('versionId'));
-  await call.storage.deleteObject(bucketName(call), key);
+  await call.storage.deleteObject(bucket, key);
   sendEmpty(call.res, 204);
 };
