@@ -187,18 +187,25 @@ export function metadataFromHeaders(bag: HeaderBag, origin: 'header' | 'form', f
 }
 
 /**
- * Refuses header values that, as they would be sent back (RFC 2047 encoding included), pass spec's limit: no
- * response could carry them to a client.
+ * The header values as they would be sent back (RFC 2047 encoding included, nulls left out), refused when together
+ * they pass spec's limit: no response could carry them to a client.
  */
-function requireSendable(values: ReadonlyArray<readonly [string, string | null]>): void {
+function requireSendable(values: ReadonlyArray<readonly [string, string | null]>): Array<readonly [string, string]> {
+  const headers: Array<readonly [string, string]> = [];
   let bytes = 0;
-  for (const [name, value] of values) if (value !== null) bytes += name.length + 2 + Buffer.byteLength(sendable(value));
+  for (const [name, value] of values) {
+    if (value === null) continue;
+    const sent = sendable(value);
+    headers.push([name, sent]);
+    bytes += name.length + 2 + Buffer.byteLength(sent);
+  }
   if (bytes > storedHeadersLimit.value.maxBytes) {
     throw new S3Error('RequestHeaderSectionTooLarge', 'Your request header section exceeds the maximum allowed size.', {
       Size: String(bytes),
       MaxSizeAllowed: String(storedHeadersLimit.value.maxBytes),
     });
   }
+  return headers;
 }
 
 /** The `response-*` query parameters GetObject and HeadObject honour, as header names. */
@@ -242,9 +249,7 @@ export function objectHeaders(object: StoredObject, overrides: ResponseOverrides
   const described: Array<readonly [string, string | null]> = Object.entries(values);
   // A name no header can carry (possible only in data stored before names were checked) is left out, not a 500.
   for (const [name, value] of Object.entries(meta.userMetadata)) if (isHeaderName(`x-amz-meta-${name}`)) described.push([`x-amz-meta-${name}`, value]);
-  requireSendable(described);
-  const headers = described.flatMap(([name, value]) => (value === null ? [] : [[name, sendable(value)] as const]));
-  return [...headers, ['ETag', quoted(object.etag)], ['Last-Modified', httpTime(object.lastModified)], ['Accept-Ranges', 'bytes']];
+  return [...requireSendable(described), ['ETag', quoted(object.etag)], ['Last-Modified', httpTime(object.lastModified)], ['Accept-Ranges', 'bytes']];
 }
 
 /** A composite (multipart) checksum ends in `-N`, the number of parts; anything else covers the full object. */
