@@ -6,7 +6,7 @@ import type { MockContext } from '../context.js';
 import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './signing/index.js';
 import type { S3Caller, VerifiedBody } from './signing/types.js';
 import { header, notImplemented } from './controllers/common.js';
-import { applyCorsHeaders, answerPreflight } from './controllers/cors.js';
+import { applyCorsHeaders, answerPreflight } from './cors.js';
 import { StoreError } from '../store/errors.js';
 import { fromStoreError, S3Error } from './errors.js';
 import { s3OperationTable } from './operations.js';

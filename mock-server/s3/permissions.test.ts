@@ -38,7 +38,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3CompatibilityOperations, s3Operations, servedPermissionMatrix, type PermissionType } from '../../spec/index.js';
 import { plainMetadata } from '../store/test-support.js';
 import { s3OperationTable } from './operations.js';
-import { corsFromXml } from './controllers/bucket-config.js';
+import { corsFromXml } from './models/bucket-config.js';
 import { postPolicyForm, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test-helper.js';
 
 /**

@@ -22,7 +22,7 @@ import {
   type Controller,
   type S3Call,
 } from './common.js';
-import { corsFromXml, corsToXml, encryptionFromXml, encryptionToXml, lifecycleFromXml, lifecycleToXml } from './bucket-config.js';
+import { corsFromXml, corsToXml, encryptionFromXml, encryptionToXml, lifecycleFromXml, lifecycleToXml } from '../models/bucket-config.js';
 
 /** Bucket operations: create, delete, head, location, configuration, listings and multi-delete. */
 

@@ -22,7 +22,7 @@ import {
   type Controller,
   type S3Call,
 } from './common.js';
-import { evaluatePreconditions, notModified, parseRange, preconditionFailed } from './conditions.js';
+import { evaluatePreconditions, notModified, parseRange, preconditionFailed } from '../preconditions.js';
 
 /** Object operations: head, get, put, copy, delete. */
 

@@ -1,10 +1,10 @@
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import type { Storage } from '../../store/storage.js';
-import { S3Error } from '../errors.js';
-import { sendable } from '../header-values.js';
-import type { Route } from '../router.js';
-import { corsRules, type CorsRule } from './bucket-config.js';
-import { header, sendEmpty } from './common.js';
+import type { Storage } from '../store/storage.js';
+import { S3Error } from './errors.js';
+import { sendable } from './header-values.js';
+import type { Route } from './router.js';
+import { corsRules, type CorsRule } from './models/bucket-config.js';
+import { header, sendEmpty } from './controllers/common.js';
 
 /**
  * CORS as S3 applies a bucket's configuration: preflight OPTIONS answered without authentication, and the

@@ -1,6 +1,6 @@
-import type { ByteRange } from '../../store/blobs.js';
-import type { StoredObject } from '../../store/storage.js';
-import { S3Error } from '../errors.js';
+import type { ByteRange } from '../store/blobs.js';
+import type { StoredObject } from '../store/storage.js';
+import { S3Error } from './errors.js';
 
 /** HTTP conditional requests and byte ranges, as S3 evaluates them (RFC 7232 precedence, one range only). */
 
