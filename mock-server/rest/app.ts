@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
-import { controlRouter } from '../control/routes.js';
+import { controlRouter } from './routes/control.js';
 import type { MockContext } from '../context.js';
-import { tokenRouter } from '../tokens/routes.js';
+import { tokenRouter } from './routes/tokens.js';
 import type { ManagedTokenStore } from '../tokens/token-store.js';
 import { apiRouter } from './api.js';
 import type { ManagementCredential } from './auth.js';

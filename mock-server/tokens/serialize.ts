@@ -2,7 +2,7 @@ import { tokenStatus, type TokenRecord } from '../context.js';
 
 /**
  * The token object of spec/openapi.yaml (ApiToken). It never holds a secret: the one response that carries
- * credentials (creation) adds them explicitly in tokens/routes.ts.
+ * credentials (creation) adds them explicitly in rest/routes/tokens.ts.
  */
 export interface ApiTokenJson {
   readonly id: string;

@@ -1,12 +1,12 @@
 import { Router, type Request } from 'express';
-import type { MockContext } from '../context.js';
-import { requireManagement, type ManagementCredential } from '../rest/auth.js';
-import { RestError } from '../rest/errors.js';
-import { jsonBody, methodNotAllowed } from '../rest/http.js';
-import { validateBody } from '../rest/schemas.js';
-import { tokenJson } from './serialize.js';
-import type { ManagedTokenStore } from './token-store.js';
-import { parseCreateTokenRequest } from './validation.js';
+import type { MockContext } from '../../context.js';
+import { requireManagement, type ManagementCredential } from '../auth.js';
+import { RestError } from '../errors.js';
+import { jsonBody, methodNotAllowed } from '../http.js';
+import { validateBody } from '../schemas.js';
+import { tokenJson } from '../../tokens/serialize.js';
+import type { ManagedTokenStore } from '../../tokens/token-store.js';
+import { parseCreateTokenRequest } from '../../tokens/validation.js';
 
 /**
  * Token management, for the management token only: create, list, get, revoke. The creation response is the only

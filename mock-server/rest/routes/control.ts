@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { ClockRangeError } from '../clock.js';
-import type { MockContext } from '../context.js';
-import { requireManagement, type ManagementCredential } from '../rest/auth.js';
-import { RestError } from '../rest/errors.js';
-import { jsonBody, methodNotAllowed } from '../rest/http.js';
-import { validateBody } from '../rest/schemas.js';
+import { ClockRangeError } from '../../clock.js';
+import type { MockContext } from '../../context.js';
+import { requireManagement, type ManagementCredential } from '../auth.js';
+import { RestError } from '../errors.js';
+import { jsonBody, methodNotAllowed } from '../http.js';
+import { validateBody } from '../schemas.js';
 
 /**
  * Mock-only control routes (/_mock): read and move the one clock, and empty all state. They need the management

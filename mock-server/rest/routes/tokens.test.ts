@@ -6,8 +6,8 @@ import {
   secretAccessKeyFormat,
   tokenExpiryDays,
   tokenNameLength,
-} from '../../spec/index.js';
-import { contractProblems, createHarness, managementToken, type Harness } from '../rest/test/harness.js';
+} from '../../../spec/index.js';
+import { contractProblems, createHarness, managementToken, type Harness } from '../test/harness.js';
 
 /** Token management over HTTP (supertest): every route, every rule, and the one-time secret. */
 
