@@ -14,6 +14,7 @@ import { createMockServer, type MockServer } from './app.js';
 import { runCli } from './cli.js';
 import { createLogger } from './logger.js';
 import { DataDirInUseError } from './store/database.js';
+import { withWorkspace } from './reliability/test/http.js';
 
 /** The mock as a whole, over real HTTP: createMockServer, the CLI, persistence, logs. */
 
@@ -42,8 +43,8 @@ function capturingLogger() {
   return { lines, logger: createLogger({ level: 'trace', destination }) };
 }
 
-async function api(server: MockServer, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${server.apiUrl}${path}`, {
+async function api(server: MockServer, method: string, path: string, token: string, body?: unknown, workspace = server.projectId) {
+  const response = await fetch(`${server.apiUrl}${withWorkspace(path, workspace)}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -75,7 +76,7 @@ describe('createMockServer', () => {
     const created = await api(server, 'POST', `/v1/projects/${server.projectId}/api-tokens`, server.managementToken, adminRw);
     expect(created.status).toBe(201);
     expect(created.body.s3_endpoint).toBe(server.s3Endpoint);
-    expect((await api(server, 'POST', '/v1/object-storage/buckets', created.body.bearer_token, { name: 'from-rest' })).status).toBe(201);
+    expect((await api(server, 'POST', '/v1/object-storage/buckets', created.body.bearer_token, { name: 'from-rest', region: 'in-south-1' })).status).toBe(201);
 
     const s3 = s3For(server, created.body);
     const listed = await s3.send(new ListBucketsCommand({}));
@@ -84,7 +85,7 @@ describe('createMockServer', () => {
     const revoked = await api(server, 'POST', `/v1/projects/${server.projectId}/api-tokens/${created.body.id}/revoke`, server.managementToken);
     expect(revoked.status).toBe(200);
     await expect(s3.send(new ListBucketsCommand({}))).rejects.toMatchObject({ name: 'AccessDenied' });
-    expect((await api(server, 'GET', '/v1/object-storage/buckets', created.body.bearer_token)).status).toBe(401);
+    expect((await api(server, 'GET', '/v1/object-storage/buckets', created.body.bearer_token)).status).toBe(403);
   });
 
   it('refuses every request that starts after the revoke call returns, even under load', async () => {
@@ -96,7 +97,7 @@ describe('createMockServer', () => {
     const hammer = async () => {
       for (let i = 0; i < 25; i++) {
         const started = performance.now();
-        const res = await fetch(`${server.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${bearer}` } });
+        const res = await fetch(`${server.apiUrl}${withWorkspace('/v1/object-storage/buckets', server.projectId)}`, { headers: { authorization: `Bearer ${bearer}` } });
         await res.arrayBuffer();
         outcomes.push({ started, status: res.status });
       }
@@ -109,8 +110,8 @@ describe('createMockServer', () => {
     await load;
     const after = outcomes.filter((o) => o.started > revokedAt);
     expect(after.length).toBeGreaterThan(0);
-    for (const outcome of after) expect(outcome.status).toBe(401);
-    for (const outcome of outcomes) expect([200, 401]).toContain(outcome.status);
+    for (const outcome of after) expect(outcome.status).toBe(403);
+    for (const outcome of outcomes) expect([200, 403]).toContain(outcome.status);
   });
 
   it('serves several projects and keeps them apart', async () => {
@@ -118,8 +119,8 @@ describe('createMockServer', () => {
     expect(server.projectId).toBe('1001');
     const a = await api(server, 'POST', '/v1/projects/1001/api-tokens', server.managementToken, adminRw);
     const b = await api(server, 'POST', '/v1/projects/2002/api-tokens', server.managementToken, adminRw);
-    await api(server, 'POST', '/v1/object-storage/buckets', a.body.bearer_token, { name: 'bucket-of-a' });
-    await api(server, 'POST', '/v1/object-storage/buckets', b.body.bearer_token, { name: 'bucket-of-b' });
+    await api(server, 'POST', '/v1/object-storage/buckets', a.body.bearer_token, { name: 'bucket-of-a', region: 'in-south-1' });
+    await api(server, 'POST', '/v1/object-storage/buckets', b.body.bearer_token, { name: 'bucket-of-b', region: 'in-south-1' }, '2002');
     expect((await api(server, 'GET', '/v1/object-storage/buckets', a.body.bearer_token)).body.buckets.map((x: { name: string }) => x.name)).toEqual(['bucket-of-a']);
     expect((await api(server, 'GET', '/v1/projects/2002/api-tokens', server.managementToken)).body.tokens.map((t: { id: string }) => t.id)).toEqual([b.body.id]);
     expect((await api(server, 'GET', '/v1/projects/3003/api-tokens', server.managementToken)).status).toBe(404);
@@ -132,14 +133,14 @@ describe('createMockServer', () => {
     const kept = await api(first, 'POST', `/v1/projects/${first.projectId}/api-tokens`, first.managementToken, adminRw);
     const gone = await api(first, 'POST', `/v1/projects/${first.projectId}/api-tokens`, first.managementToken, adminRw);
     await api(first, 'POST', `/v1/projects/${first.projectId}/api-tokens/${gone.body.id}/revoke`, first.managementToken);
-    await api(first, 'POST', '/v1/object-storage/buckets', kept.body.bearer_token, { name: 'durable' });
+    await api(first, 'POST', '/v1/object-storage/buckets', kept.body.bearer_token, { name: 'durable', region: 'in-south-1' });
     await first.close();
 
     const second = await start({ dataDir, managementToken: 'management-token-for-restart' });
     expect(second.projectId).toBe(first.projectId);
     const list = await api(second, 'GET', '/v1/object-storage/buckets', kept.body.bearer_token);
     expect(list.body.buckets.map((x: { name: string }) => x.name)).toEqual(['durable']);
-    expect((await api(second, 'GET', '/v1/object-storage/buckets', gone.body.bearer_token)).status).toBe(401);
+    expect((await api(second, 'GET', '/v1/object-storage/buckets', gone.body.bearer_token)).status).toBe(403);
     const listed = await s3For(second, kept.body).send(new ListBucketsCommand({}));
     expect(listed.Buckets?.map((b) => b.Name)).toEqual(['durable']);
   });
@@ -154,12 +155,12 @@ describe('createMockServer', () => {
     });
     expect((await api(first, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(200);
     await api(first, 'POST', '/_mock/clock', managementToken, { advance_seconds: 2 * 86_400 });
-    expect((await api(first, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(401);
+    expect((await api(first, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(403);
     const movedTo = Date.parse((await api(first, 'GET', '/_mock/clock', managementToken)).body.now);
     await first.close();
 
     const second = await start({ dataDir, managementToken });
-    expect((await api(second, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(401);
+    expect((await api(second, 'GET', '/v1/billing/balance', token.body.bearer_token)).status).toBe(403);
     expect((await api(second, 'GET', `/v1/projects/${second.projectId}/api-tokens/${token.body.id}`, managementToken)).body.status).toBe('expired');
     expect(Date.parse((await api(second, 'GET', '/_mock/clock', managementToken)).body.now)).toBeGreaterThanOrEqual(movedTo);
   });
@@ -170,7 +171,7 @@ describe('createMockServer', () => {
     const managementToken = 'management-token-for-lock';
     const first = await createMockServer({ dataDir, managementToken });
     const token = await api(first, 'POST', `/v1/projects/${first.projectId}/api-tokens`, managementToken, adminRw);
-    await api(first, 'POST', '/v1/object-storage/buckets', token.body.bearer_token, { name: 'held' });
+    await api(first, 'POST', '/v1/object-storage/buckets', token.body.bearer_token, { name: 'held', region: 'in-south-1' });
     const tmpBefore = await readdir(join(dataDir, 'blobs', 'tmp'));
     const error = await createMockServer({ dataDir, managementToken }).then(
       async (second) => {
@@ -340,7 +341,7 @@ describe('ibee-mock CLI', () => {
     open.push(server!);
     expect(out).toHaveLength(1);
     const ready = JSON.parse(out[0]!);
-    expect(ready).toEqual({ event: 'ready', api_url: server!.apiUrl, s3_endpoint: server!.s3Endpoint, project_id: '1234', project_ids: ['1234', '5678'] });
+    expect(ready).toEqual({ event: 'ready', api_url: server!.apiUrl, s3_endpoint: server!.s3Endpoint, project_id: '1234', project_ids: ['1234', '5678'], organization_id: server!.organizationId });
     expect(out[0]).not.toContain(server!.managementToken);
     expect(err.join('\n')).toContain(server!.managementToken);
     expect((await api(server!, 'GET', '/v1/projects/5678/api-tokens', server!.managementToken)).status).toBe(200);

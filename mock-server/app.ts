@@ -9,7 +9,9 @@ import { answerMalformedRequests, restMalformedAnswer, s3MalformedAnswer, type M
 import { managementCredential } from './rest/auth.js';
 import { createRestApp } from './rest/app.js';
 import { createS3App } from './s3/app.js';
-import { clockOffsetStore, openDatabase, rememberedProjectIds } from './store/database.js';
+import { workspaceIdFormat } from '../spec/index.js';
+import { createBillingControl } from './billing-control.js';
+import { clockOffsetStore, openDatabase, rememberedOrganizationId, rememberedProjectIds } from './store/database.js';
 import { createStorage } from './store/storage.js';
 import { createTokenStore } from './tokens/token-store.js';
 
@@ -22,6 +24,8 @@ export interface MockServerOptions {
   readonly s3Port?: number;
   /** Projects to serve; the first is the default. Default: one generated id (remembered in the data dir). */
   readonly projectIds?: readonly string[];
+  /** The organisation the projects belong to (`organization_id` in the public API). Default: generated (remembered in the data dir). */
+  readonly organizationId?: string;
   /** The management token (the portal user). Default: a generated one, returned in the handle. */
   readonly managementToken?: string;
   /** Where durable state lives; without it, everything is in memory. */
@@ -41,9 +45,10 @@ export interface MockServer {
   readonly apiUrl: string;
   /** The S3 endpoint, e.g. http://127.0.0.1:PORT. */
   readonly s3Endpoint: string;
-  /** The default project. */
+  /** The default project (IBEE's clients call it the workspace). */
   readonly projectId: string;
   readonly projectIds: readonly string[];
+  readonly organizationId: string;
   readonly managementToken: string;
   /** The shared state, for tests that look inside. */
   readonly context: MockContext;
@@ -62,6 +67,9 @@ function checkOptions(options: MockServerOptions): void {
     throw new TypeError('Project ids must be distinct.');
   }
   if (options.projectIds?.length === 0) throw new TypeError('projectIds, when given, must name at least one project.');
+  if (options.organizationId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(options.organizationId)) {
+    throw new TypeError(`Invalid organization id ${JSON.stringify(options.organizationId)}: use up to 128 letters, digits, '-' and '_'.`);
+  }
   if (options.managementToken !== undefined && !/^\S{16,}$/.test(options.managementToken)) {
     throw new TypeError('The management token must be at least 16 characters, without spaces.');
   }
@@ -112,6 +120,14 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
       ? rememberedProjectIds(db, options.projectIds, generateProjectId)
       : [...(options.projectIds ?? [generateProjectId()])];
     const managementToken = options.managementToken ?? `ibee_mock_mgmt_${randomBytes(32).toString('base64url')}`;
+    const nonNumeric = projectIds.filter((id) => !workspaceIdFormat.value.pattern.test(id));
+    if (nonNumeric.length > 0) {
+      logger.warn(
+        { projectIds: nonNumeric },
+        'project ids that are not positive whole numbers work here, but IBEE\'s clients refuse them as workspace_id',
+      );
+    }
+    const organizationId = rememberedOrganizationId(db, options.organizationId, () => String(randomInt(100_000, 1_000_000)));
     const tokens = createTokenStore({ db, clock, servedProjectIds: projectIds });
     const storage = await createStorage({ db, dataDir, clock, logger });
     storageClose = () => storage.close();
@@ -123,6 +139,8 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
       db,
       dataDir,
       projectIds,
+      organizationId,
+      billing: createBillingControl(db),
       tokens,
       storage,
       s3Domain: options.s3Domain ?? null,
@@ -150,6 +168,7 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
       s3Endpoint,
       projectId: projectIds[0]!,
       projectIds,
+      organizationId,
       managementToken,
       context,
       close() {

@@ -36,7 +36,8 @@ function program(io: CliIo): Command {
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--api-port <port>', 'REST API port (0: any free port)', port, 0)
     .option('--s3-port <port>', 'S3 port (0: any free port)', port, 0)
-    .option('--project-id <id>', 'a project to serve (repeatable; the first is the default)', collect, [] as string[])
+    .option('--project-id <id>', 'a project (workspace) to serve (repeatable; the first is the default)', collect, [] as string[])
+    .option('--organization-id <id>', 'the organisation the projects belong to (default: generated)')
     .addOption(
       new Option('--management-token <token>', 'the management token (default: generated and printed to stderr)').env(
         'IBEE_MOCK_MANAGEMENT_TOKEN',
@@ -58,6 +59,7 @@ interface CliOptions {
   apiPort: number;
   s3Port: number;
   projectId: string[];
+  organizationId?: string;
   managementToken?: string;
   dataDir?: string;
   s3Domain?: string;
@@ -83,6 +85,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo, log
     apiPort: options.apiPort,
     s3Port: options.s3Port,
     ...(options.projectId.length > 0 ? { projectIds: options.projectId } : {}),
+    ...(options.organizationId === undefined ? {} : { organizationId: options.organizationId }),
     ...(options.managementToken === undefined ? {} : { managementToken: options.managementToken }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.s3Domain === undefined ? {} : { s3Domain: options.s3Domain }),
@@ -96,6 +99,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo, log
       s3_endpoint: server.s3Endpoint,
       project_id: server.projectId,
       project_ids: server.projectIds,
+      organization_id: server.organizationId,
     }),
   );
   if (options.managementToken === undefined) io.stderr(`ibee-mock: generated management token: ${server.managementToken}`);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { BillingPermissionType, BucketScope, PermissionType } from '../spec/index.js';
+import type { BillingControl } from './billing-control.js';
 import type { Clock } from './clock.js';
 import type { Storage } from './store/storage.js';
 
@@ -15,8 +16,12 @@ export interface MockContext {
   readonly db: Database.Database;
   /** Where durable state lives; null means everything is in memory. */
   readonly dataDir: string | null;
-  /** Projects this mock serves; the first is the default. */
+  /** Projects this mock serves (IBEE's clients call them workspaces); the first is the default. */
   readonly projectIds: readonly string[];
+  /** The organisation the projects belong to. */
+  readonly organizationId: string;
+  /** What each workspace's billing says of new resources. */
+  readonly billing: BillingControl;
   readonly tokens: TokenStore;
   readonly storage: Storage;
   /** Base domain for virtual-hosted-style S3 requests (`bucket.DOMAIN`), if enabled. */
@@ -32,13 +37,19 @@ export interface ObjectStorageScope {
   readonly allowedBuckets: readonly string[];
 }
 
+/**
+ * Whoever signs or bears a request: a portal API token, or an S3 credential of the public API (a key pair with a
+ * level and bucket scope, no Bearer token, no expiry). Authorization treats both alike.
+ */
 export interface TokenRecord {
+  readonly kind: 'api-token' | 's3-credential';
   readonly id: string;
   readonly projectId: string;
   readonly name: string;
   readonly description: string | null;
   readonly createdAt: Date;
-  readonly expiresAt: Date;
+  /** Null: never expires (S3 credentials). */
+  readonly expiresAt: Date | null;
   readonly revokedAt: Date | null;
   readonly objectStorage: ObjectStorageScope | null;
   readonly billing: { readonly permissionType: BillingPermissionType } | null;
@@ -51,14 +62,16 @@ export type TokenStatus = 'active' | 'revoked' | 'expired';
 
 export function tokenStatus(token: TokenRecord, nowMs: number): TokenStatus {
   if (token.revokedAt) return 'revoked';
-  if (nowMs >= token.expiresAt.getTime()) return 'expired';
+  if (token.expiresAt !== null && nowMs >= token.expiresAt.getTime()) return 'expired';
   return 'active';
 }
 
 /** Token persistence, read on every request: revocation and expiry are never cached. */
 export interface TokenStore {
-  /** The token owning this access key id (any status), or undefined. */
+  /** The token or S3 credential owning this access key id (any status), or undefined. */
   findByAccessKeyId(accessKeyId: string): TokenRecord | undefined;
+  /** Notes that S3 accepted a request signed with this token's keys (an S3 credential's `last_used_at`). */
+  recordUse(token: TokenRecord, nowMs: number): void;
   /** The token whose bearer token this is (any status), compared by hash in constant time, or undefined. */
   findByBearer(bearerToken: string): TokenRecord | undefined;
   get(projectId: string, tokenId: string): TokenRecord | undefined;

@@ -3,5 +3,6 @@ export * from './basis.js';
 export * from './sources.js';
 export * from './limits.js';
 export * from './permissions.js';
+export * from './public-api.js';
 export * from './requirements.js';
 export { loadOpenApi, openApiPath } from './openapi.js';

@@ -119,6 +119,7 @@ const judgedOperations = [
  */
 const compatibilityOperations = [
   { operation: 'GetBucketVersioning', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'IBEE does not document versioning; clients (rclone) read the state before listing or purging, with any key that may list, and learn only that the bucket is unversioned.' },
+  { operation: 'GetObjectLockConfiguration', target: 'bucket', action: 'config.read', requirementIds: [], basis: 'inferred', sources: ['R3', 'R2'], note: 'Object Lock is set when a bucket is made over IBEE\'s public API; S3 tools read it here, as they read other bucket configuration.' },
 ] as const satisfies readonly OperationRuleRow[];
 
 /** The S3 operations of IBEE's matrix, by name: what conformance judges. */
@@ -201,6 +202,16 @@ export const presignedUrlRule = {
   sources: ['P11'] as const,
 };
 
+/**
+ * A public bucket (IBEE's public API, `is_public: true`: static hosting) lets anyone read its objects over S3
+ * without a key; every other operation, writes above all, still needs one.
+ */
+export const publicBucketReads = {
+  operations: ['GetObject', 'HeadObject'] as const satisfies readonly S3OperationName[],
+  basis: 'inferred' as Basis,
+  sources: ['R1', 'R2', 'R3'] as const,
+};
+
 /** Bucket scope: which buckets a token's Object Storage scope covers. */
 export const bucketScopes = ['all', 'specific'] as const;
 export type BucketScope = (typeof bucketScopes)[number];
@@ -214,45 +225,3 @@ export const adminSpecificScopeAllowed = true;
 
 export const billingPermissionTypes = ['read_only'] as const;
 export type BillingPermissionType = (typeof billingPermissionTypes)[number];
-
-/** REST scopes a route may require, as they appear in `required_scope` of a 403 `insufficient_scope` error. */
-export type RestScope = `object_storage:${PermissionType}` | 'billing:read_only';
-
-/**
- * The lowest level that allows an action. Levels form a partial order, but for every action in P3's table the
- * levels allowing it have a unique least element, so `required_scope` names exactly one level.
- */
-export function minimalLevelFor(action: Action): PermissionType {
-  const allowing = permissionTypes.filter((level) => levelAllows(level, action));
-  const least = allowing.find((candidate) => allowing.every((other) => levelIncludes(other, candidate)));
-  if (!least) throw new Error(`No least level allows ${action}`);
-  return least;
-}
-
-export interface RestRouteRule {
-  readonly method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
-  /** OpenAPI path template under the API base URL. */
-  readonly path: string;
-  /** The S3 operation whose matrix row decides object-storage routes; `null` for billing routes. */
-  readonly s3Operation: S3OperationName | null;
-  readonly requiredScope: RestScope;
-  /** Whether the route names a bucket that the token's bucket scope must cover. */
-  readonly bucketScoped: boolean;
-  readonly requirementIds: readonly string[];
-}
-
-function storageRoute(method: RestRouteRule['method'], path: string, operation: S3OperationName, bucketScoped: boolean): RestRouteRule {
-  const level = minimalLevelFor(s3Operation(operation).action);
-  return { method, path, s3Operation: operation, requiredScope: `object_storage:${level}`, bucketScoped, requirementIds: [] };
-}
-
-/** The Bearer REST API of API tokens, each route with the scope it needs. */
-export const restRoutes: readonly RestRouteRule[] = [
-  storageRoute('GET', '/v1/object-storage/buckets', 'ListBuckets', false),
-  storageRoute('POST', '/v1/object-storage/buckets', 'CreateBucket', true),
-  storageRoute('GET', '/v1/object-storage/buckets/{name}', 'HeadBucket', true),
-  storageRoute('DELETE', '/v1/object-storage/buckets/{name}', 'DeleteBucket', true),
-  { method: 'GET', path: '/v1/billing/invoices', s3Operation: null, requiredScope: 'billing:read_only', bucketScoped: false, requirementIds: ['BILLING-SCOPE'] },
-  { method: 'GET', path: '/v1/billing/orders', s3Operation: null, requiredScope: 'billing:read_only', bucketScoped: false, requirementIds: ['BILLING-SCOPE'] },
-  { method: 'GET', path: '/v1/billing/balance', s3Operation: null, requiredScope: 'billing:read_only', bucketScoped: false, requirementIds: ['BILLING-SCOPE'] },
-];

@@ -84,7 +84,8 @@ const catalogue: readonly RequirementInput[] = [
   {
     id: 'REST-BEARER-AUTH',
     title: 'Bearer token for the REST API',
-    statement: 'The REST API accepts the token\'s Bearer token and refuses requests without a valid one (401).',
+    statement:
+      'The REST API accepts the token\'s Bearer token and refuses requests without a known one (401); a revoked or expired token is refused too (401, or 403 with an inactive-key code).',
     area: 'auth',
     basis: 'documented',
     sources: ['P3', 'R1'],

@@ -11,7 +11,9 @@ import {
   permissionTypes,
   requirementAreas,
   requirements,
+  restErrors,
   restRoutes,
+  restScopes,
   s3CompatibilityOperations,
   s3Operation,
   s3Operations,
@@ -19,6 +21,7 @@ import {
   sources,
 } from './index.js';
 import * as limits from './limits.js';
+import * as publicApi from './public-api.js';
 import type { Fact } from './basis.js';
 
 const referenceDir = resolve(process.env.IBEE_REFERENCE_DIR ?? join(import.meta.dirname, '..', '..', 'shared', 'reference'));
@@ -100,19 +103,42 @@ describe('permission matrix', () => {
     expect(allowed('GetBucketCors', 'admin_ro')).toBe(true);
   });
 
-  it('gives every REST route a scope and a matrix row', () => {
+  it('gives every REST route one of IBEE\'s scopes and what decides it', () => {
     for (const route of restRoutes) {
-      if (route.s3Operation) expect(s3Operations.some((o) => o.operation === route.s3Operation)).toBe(true);
-      expect(route.requiredScope).toMatch(/^(object_storage:(admin_rw|admin_ro|object_rw|object_ro)|billing:read_only)$/);
+      expect(restScopes).toContain(route.requiredScope);
+      if (route.grant.kind === 'billing') {
+        expect(route.requiredScope).toBe('billing.read');
+        continue;
+      }
+      const { mirrors, action } = route.grant;
+      if (mirrors === 'admin read') expect(action).toBe('config.read');
+      else if (mirrors === 'admin write') expect(action).toBe('config.write');
+      else expect(s3Operations.find((o) => o.operation === mirrors)?.action, route.path).toBe(action);
     }
+  });
+
+  it('names a REST scope by what the route does: reads, writes, or deletes a bucket', () => {
+    for (const route of restRoutes.filter((r) => r.grant.kind === 'object-storage')) {
+      const expected = route.method === 'GET' ? 'object-storage.read' : route.method === 'DELETE' && route.path.includes('/buckets/') ? 'object-storage.delete' : 'object-storage.write';
+      expect(route.requiredScope, `${route.method} ${route.path}`).toBe(expected);
+    }
+  });
+
+  it('lists every REST error code once, with a 4xx or 5xx status', () => {
+    const codes = restErrors.map((e) => e.error);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const e of restErrors) expect(e.status >= 400 && e.status <= 599, e.error).toBe(true);
   });
 });
 
 describe('bounds and formats', () => {
-  const facts = (Object.values(limits) as unknown[]).filter((v): v is Fact<unknown> => typeof v === 'object' && v !== null && 'id' in v);
+  const facts = ([...Object.values(limits), ...Object.values(publicApi)] as unknown[]).filter(
+    (v): v is Fact<unknown> => typeof v === 'object' && v !== null && 'id' in v && 'value' in v,
+  );
 
-  it('carry ids, statements and sources', () => {
+  it('carry distinct ids, statements and sources', () => {
     expect(facts.length).toBeGreaterThan(8);
+    expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
     for (const fact of facts) {
       expect(fact.id).toMatch(/^(LIMIT|FORMAT)-/);
       expect(fact.sources.length).toBeGreaterThan(0);

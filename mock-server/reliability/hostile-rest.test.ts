@@ -159,7 +159,7 @@ beforeAll(async () => {
 async function issueTokens(): Promise<void> {
   apiToken = await mock.issueToken({ level: 'admin_rw' });
   billingToken = await mock.issueToken({ objectStorage: false, billing: true });
-  await mock.api('POST', '/v1/object-storage/buckets', { token: apiToken.bearer, json: { name: 'reliability-bucket' } });
+  await mock.api('POST', '/v1/object-storage/buckets', { token: apiToken.bearer, json: { name: 'reliability-bucket', region: 'in-south-1' } });
 }
 
 afterAll(async () => {
@@ -197,13 +197,16 @@ describe('hostile input on the REST API', () => {
       ['POST', `/v1/projects/${mock.server.projectId}/api-tokens`, managementToken],
       ['POST', `/v1/projects/${mock.server.projectId}/api-tokens/x/revoke`, managementToken],
       ['POST', '/v1/object-storage/buckets', apiToken.bearer],
+      ['POST', '/v1/object-storage/credentials', apiToken.bearer],
       ['POST', '/_mock/clock', managementToken],
     ];
     const sizes = fc.sample(fc.integer({ min: maxBodyBytes + 1, max: maxBodyBytes * 16 }), { numRuns: 4, seed: 7 });
     for (const [method, path, token] of routes) {
       for (const [size, chunked] of [[sizes[0]!, false], [sizes[1]!, true], [maxBodyBytes * 64, false]] as const) {
         const json = Buffer.from(JSON.stringify({ name: 'x'.repeat(size) }));
-        const res = await send({ method, path, query: '', authorization: `Bearer ${token}`, contentType: 'application/json', headers: [], body: json, chunked });
+        // Public routes read their body after the workspace and scope checks, so they get a valid workspace.
+        const query = path.startsWith('/v1/object-storage/') ? `workspace_id=${mock.server.projectId}` : '';
+        const res = await send({ method, path, query, authorization: `Bearer ${token}`, contentType: 'application/json', headers: [], body: json, chunked });
         expect(res.status, `${method} ${path} with ${json.length} bytes (chunked: ${chunked})`).toBe(413);
         expect(JSON.parse(res.text)).toMatchObject({ error: 'payload_too_large' });
       }

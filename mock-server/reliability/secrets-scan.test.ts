@@ -2,7 +2,7 @@ import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCom
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnMock, type ChildMock } from './test/child.js';
-import { fetchWithTimeout, frameRequest, rawExchange, sendRaw, signHeaders, type Credentials, type RawResponse } from './test/http.js';
+import { fetchWithTimeout, withWorkspace, frameRequest, rawExchange, sendRaw, signHeaders, type Credentials, type RawResponse } from './test/http.js';
 import { SecretRegistry, type IssuedToken } from './test/mock.js';
 import { issueToken, s3Client, type RemoteMock } from './test/remote.js';
 
@@ -34,7 +34,7 @@ async function rest(method: string, path: string, authorization: string | null, 
   const headers: Record<string, string> = {};
   if (authorization !== null) headers.authorization = authorization;
   if (json !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetchWithTimeout(`${remote.apiUrl}${path}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  const res = await fetchWithTimeout(`${remote.apiUrl}${withWorkspace(path, remote.projectId)}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
   const text = await res.text();
   responses.push(`REST ${method} ${path} → ${res.status} ${JSON.stringify([...res.headers])} ${text}`);
   return res.status;

@@ -26,7 +26,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { balanceFor, invoicesFor, ordersFor } from '../rest/billing.js';
+import { balanceFor, invoicesFor, ordersFor } from '../rest/billing-data.js';
 import { postPolicyForm } from '../s3/test-helper.js';
 import { fetchWithTimeout } from './test/http.js';
 import { startMock, type IssuedToken, type TestMock } from './test/mock.js';
@@ -207,9 +207,9 @@ describe('tenant isolation over S3', () => {
     await expect(scoped.send(new GetObjectCommand({ Bucket: b.bucket, Key: b.key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: expect.any(Number) } });
     await expect(scoped.send(new PutObjectCommand({ Bucket: b.bucket, Key: 'planted', Body: 'x' }))).rejects.toBeTruthy();
     await expect(scoped.send(new DeleteObjectCommand({ Bucket: b.bucket, Key: b.key }))).rejects.toBeTruthy();
-    const rest = await mock.api('GET', `/v1/object-storage/buckets/${b.bucket}`, { token: created.bearer_token });
+    const rest = await mock.api('GET', `/v1/object-storage/buckets/${b.bucket}`, { token: created.bearer_token, workspace: a.projectId });
     expect(rest.status).toBe(404);
-    const del = await mock.api('DELETE', `/v1/object-storage/buckets/${b.bucket}`, { token: created.bearer_token });
+    const del = await mock.api('DELETE', `/v1/object-storage/buckets/${b.bucket}`, { token: created.bearer_token, workspace: a.projectId });
     expect([403, 404]).toContain(del.status);
     expect(await snapshot(b)).toBe(before);
   });
@@ -219,24 +219,27 @@ describe('tenant isolation over REST', () => {
   it('lists, reads and deletes buckets of its own project only', async () => {
     for (const actorId of projectIds) {
       const actor = tenant(actorId);
-      const listed = await mock.api('GET', '/v1/object-storage/buckets', { token: actor.admin.bearer });
+      const listed = await mock.api('GET', '/v1/object-storage/buckets', { token: actor.admin.bearer, workspace: actorId });
       expect(listed.status).toBe(200);
       expect((listed.body as { buckets: Array<{ name: string }> }).buckets.map((b) => b.name)).toEqual([actor.bucket]);
       for (const victimId of projectIds.filter((id) => id !== actorId)) {
         const victim = tenant(victimId);
-        const read = await mock.api('GET', `/v1/object-storage/buckets/${victim.bucket}`, { token: actor.admin.bearer });
+        const foreignWorkspace = await mock.api('GET', '/v1/object-storage/buckets', { token: actor.admin.bearer, workspace: victimId });
+        expect([foreignWorkspace.status, (foreignWorkspace.body as { error: string }).error]).toEqual([403, 'workspace_not_allowed']);
+        expect(foreignWorkspace.text).not.toContain(victim.bucket);
+        const read = await mock.api('GET', `/v1/object-storage/buckets/${victim.bucket}`, { token: actor.admin.bearer, workspace: actorId });
         expect(read.status).toBe(404);
         expect(read.text).not.toContain(victim.key);
-        const del = await mock.api('DELETE', `/v1/object-storage/buckets/${victim.bucket}`, { token: actor.admin.bearer });
+        const del = await mock.api('DELETE', `/v1/object-storage/buckets/${victim.bucket}`, { token: actor.admin.bearer, workspace: actorId });
         expect(del.status).toBe(404);
-        const create = await mock.api('POST', '/v1/object-storage/buckets', { token: actor.admin.bearer, json: { name: victim.bucket } });
+        const create = await mock.api('POST', '/v1/object-storage/buckets', { token: actor.admin.bearer, workspace: actorId, json: { name: victim.bucket, region: 'in-south-1' } });
         // Names are global: taken, and not "already yours".
         expect(create.status).toBe(409);
         expect((create.body as { error: string }).error).toBe('bucket_already_exists');
       }
     }
     for (const id of projectIds) {
-      const own = await mock.api('GET', `/v1/object-storage/buckets/${tenant(id).bucket}`, { token: tenant(id).admin.bearer });
+      const own = await mock.api('GET', `/v1/object-storage/buckets/${tenant(id).bucket}`, { token: tenant(id).admin.bearer, workspace: id });
       expect(own.status).toBe(200);
       expect((own.body as { object_count: number }).object_count).toBe(1);
     }
@@ -247,9 +250,9 @@ describe('tenant isolation over REST', () => {
     const now = new Date(clock.now);
     for (const id of projectIds) {
       const token = tenant(id).billing.bearer;
-      const invoices = await mock.api('GET', '/v1/billing/invoices', { token });
-      const orders = await mock.api('GET', '/v1/billing/orders', { token });
-      const balance = await mock.api('GET', '/v1/billing/balance', { token });
+      const invoices = await mock.api('GET', '/v1/billing/invoices', { token, workspace: id });
+      const orders = await mock.api('GET', '/v1/billing/orders', { token, workspace: id });
+      const balance = await mock.api('GET', '/v1/billing/balance', { token, workspace: id });
       expect(invoices.body).toEqual({ invoices: JSON.parse(JSON.stringify(invoicesFor(id, now))) });
       expect((orders.body as { orders: unknown[] }).orders).toEqual(JSON.parse(JSON.stringify(ordersFor(id, now).reverse())));
       // The balance carries the time of the request; the amount is the project's.
@@ -275,8 +278,8 @@ describe('tenant isolation over REST', () => {
     }
     // None of those revocations took: every token still works.
     for (const id of projectIds) {
-      expect((await mock.api('GET', '/v1/object-storage/buckets', { token: tenant(id).admin.bearer })).status).toBe(200);
-      expect((await mock.api('GET', '/v1/billing/balance', { token: tenant(id).billing.bearer })).status).toBe(200);
+      expect((await mock.api('GET', '/v1/object-storage/buckets', { token: tenant(id).admin.bearer, workspace: id })).status).toBe(200);
+      expect((await mock.api('GET', '/v1/billing/balance', { token: tenant(id).billing.bearer, workspace: id })).status).toBe(200);
       const status = await mock.api('GET', `/v1/projects/${id}/api-tokens/${tenant(id).admin.id}`);
       expect((status.body as { status: string }).status).toBe('active');
     }

@@ -3,9 +3,9 @@ import { controlRouter } from './routes/control.js';
 import type { MockContext } from '../context.js';
 import { tokenRouter } from './routes/tokens.js';
 import type { ManagedTokenStore } from '../tokens/token-store.js';
-import { apiRouter } from './api.js';
 import type { ManagementCredential } from './auth.js';
 import { errorHandler, notFound, requestContext } from './http.js';
+import { publicApiRouter } from './public-api.js';
 import { schemaValidator } from './schemas.js';
 
 export interface RestAppOptions {
@@ -17,9 +17,18 @@ export interface RestAppOptions {
 }
 
 /** Request schemas, compiled at start-up rather than on the first request that needs them. */
-const requestSchemas = ['CreateApiTokenRequest', 'EmptyRequest', 'CreateBucketRequest', 'AdvanceClockRequest'];
+const requestSchemas = [
+  'CreateApiTokenRequest',
+  'EmptyRequest',
+  'CreateBucketRequest',
+  'UpdateBucketRequest',
+  'CreateCredentialRequest',
+  'ResourceEligibilityRequest',
+  'AdvanceClockRequest',
+  'SetBillingRequest',
+];
 
-/** The REST API server (api port): token management, the Bearer REST API, and the mock-only control routes. */
+/** The REST API server (api port): IBEE's public API, the portal's token management, and the mock-only control routes. */
 export function createRestApp(ctx: MockContext, options: RestAppOptions): Express {
   for (const name of requestSchemas) schemaValidator(name);
   const app = express();
@@ -35,7 +44,7 @@ export function createRestApp(ctx: MockContext, options: RestAppOptions): Expres
   app.use(requestContext(ctx.logger));
   if (options.control) app.use(controlRouter(ctx, options.management));
   app.use(tokenRouter(ctx, options.tokens, options.management));
-  app.use(apiRouter(ctx, options.management));
+  app.use(publicApiRouter(ctx, options.tokens, options.management));
   app.use(notFound);
   app.use(errorHandler(ctx.logger));
   return app;

@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { tokenIsUsable } from '../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../context.js';
 import { secretsEqual } from '../tokens/credentials.js';
-import { RestError, invalidToken } from './errors.js';
+import { RestError, inactiveToken, invalidToken } from './errors.js';
 
 /**
  * Who is calling: the management token (the portal user) or an API token. Both come as `Authorization: Bearer`.
@@ -33,7 +33,10 @@ export interface ApiTokenLocals {
   token: TokenRecord;
 }
 
-/** The API token behind a Bearer token, if it is usable now; else the 401 to answer. */
+/**
+ * The API token behind a Bearer token, if it is usable now. An unknown token is 401 `invalid_token`; a known one
+ * that is revoked or expired is 403 `key_revoked` / `key_expired`, which IBEE's clients raise as an inactive key.
+ */
 export function authenticateApiToken(ctx: MockContext, management: ManagementCredential, bearer: string | undefined): TokenRecord {
   if (bearer === undefined) throw invalidToken('Missing Bearer token: send Authorization: Bearer <API token>.');
   const token = ctx.tokens.findByBearer(bearer);
@@ -45,10 +48,10 @@ export function authenticateApiToken(ctx: MockContext, management: ManagementCre
   }
   const usable = tokenIsUsable(token, ctx.clock.nowMs());
   if (usable.allowed) return token;
-  throw invalidToken(usable.reason === 'revoked' ? 'The API token has been revoked.' : 'The API token has expired.');
+  throw inactiveToken(usable.reason === 'revoked' ? 'revoked' : 'expired');
 }
 
-/** Routes for API tokens: a usable API token, or 401 `invalid_token`. */
+/** Routes for API tokens: a usable API token, else 401 or 403 as `authenticateApiToken` says. */
 export function requireApiToken(ctx: MockContext, management: ManagementCredential): RequestHandler {
   return (req, res, next) => {
     const bearer = bearerOf(req);

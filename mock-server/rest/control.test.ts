@@ -27,7 +27,7 @@ describe('/_mock/clock', () => {
     expect(Date.parse(moved.body.now) - Date.parse(before.body.now)).toBe(86_400_000);
     expect(moved.body.offset_seconds).toBe(before.body.offset_seconds + 86_400);
     const refused = await h.call('GET', '/v1/billing/balance', { token: token.bearer_token });
-    expect(refused.status).toBe(401);
+    expect([refused.status, refused.body.error]).toEqual([403, 'key_expired']);
     // The Date header shows the moved clock too, to the second.
     expect(Math.abs(Date.parse(refused.headers.date!) - h.clock.nowMs())).toBeLessThan(2000);
   });
@@ -94,7 +94,7 @@ describe('/_mock/reset', () => {
   it('empties tokens and storage of every project, and puts the clock back to real time', async () => {
     const token = await h.createToken({ name: 'admin', object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
     expect((await h.call('POST', '/_mock/clock', { token: managementToken, json: { advance_seconds: 3 * 86_400 } })).status).toBe(200);
-    expect((await h.call('POST', '/v1/object-storage/buckets', { token: token.bearer_token, json: { name: 'to-be-gone' } })).status).toBe(201);
+    expect((await h.call('POST', '/v1/object-storage/buckets', { token: token.bearer_token, json: { name: 'to-be-gone', region: 'in-south-1' } })).status).toBe(201);
     const res = await h.call('POST', '/_mock/reset', { token: managementToken });
     expect(res.status).toBe(204);
     expect(contractProblems('POST', '/_mock/reset', res)).toEqual([]);
@@ -113,13 +113,19 @@ describe('control routes need the management token and can be disabled', () => {
   it('answers 401 without the management token and 403 to an API token', async () => {
     const api = await h.createToken({ name: 'api', billing: { permission_type: 'read_only' } });
     const offset = h.clock.offsetMs();
-    for (const [method, path] of [['GET', '/_mock/clock'], ['POST', '/_mock/clock'], ['POST', '/_mock/reset']] as const) {
-      const anonymous = await h.call(method, path, { json: { advance_seconds: 10 } });
+    for (const [method, path, json] of [
+      ['GET', '/_mock/clock', {}],
+      ['POST', '/_mock/clock', { advance_seconds: 10 }],
+      ['POST', '/_mock/billing', { workspace_id: h.projectId, allowed: false }],
+      ['POST', '/_mock/reset', {}],
+    ] as const) {
+      const anonymous = await h.call(method, path, { json });
       expect([anonymous.status, anonymous.body.error]).toEqual([401, 'invalid_token']);
-      const asApi = await h.call(method, path, { token: api.bearer_token, json: { advance_seconds: 10 } });
+      const asApi = await h.call(method, path, { token: api.bearer_token, json });
       expect([asApi.status, asApi.body.error]).toEqual([403, 'forbidden']);
     }
     expect(h.clock.offsetMs()).toBe(offset);
+    expect(h.ctx.billing.get(h.projectId).allowed).toBe(true);
     expect(h.tokens.list(h.projectId)).toHaveLength(1);
   });
 

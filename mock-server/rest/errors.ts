@@ -1,39 +1,17 @@
-import type { RestScope } from '../../spec/index.js';
+import type { RestErrorCode, RestScope } from '../../spec/index.js';
+
+export type { RestErrorCode };
 
 /**
  * REST errors are values of one type, rendered as `{ error, message, required_scope? }` in one place (the error
- * handler in rest/http.ts). Codes are stable snake_case strings; spec/openapi.yaml lists them per route.
+ * handler in rest/http.ts). Codes are spec's `restErrors`, each with its status and when it is answered.
  */
-export type RestErrorCode =
-  | 'invalid_json'
-  | 'invalid_request'
-  | 'invalid_token'
-  | 'forbidden'
-  | 'insufficient_scope'
-  | 'not_found'
-  | 'project_not_found'
-  | 'token_not_found'
-  | 'bucket_not_found'
-  | 'method_not_allowed'
-  | 'bucket_already_exists'
-  | 'bucket_already_owned_by_you'
-  | 'bucket_not_empty'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'validation_error'
-  | 'unknown_field'
-  | 'scope_required'
-  | 'invalid_bucket_scope'
-  | 'invalid_bucket_name'
-  | 'invalid_expiry'
-  | 'invalid_name'
-  | 'invalid_description'
-  | 'internal_error';
 
 export interface RestErrorBody {
   readonly error: RestErrorCode;
   readonly message: string;
   readonly required_scope?: RestScope;
+  readonly [field: string]: string | undefined;
 }
 
 export class RestError extends Error {
@@ -42,20 +20,31 @@ export class RestError extends Error {
   readonly requiredScope: RestScope | undefined;
   /** Extra response headers (WWW-Authenticate, Allow). */
   readonly headers: Readonly<Record<string, string>>;
+  /** Extra body fields (a 402's billing decision). */
+  readonly fields: Readonly<Record<string, string>>;
 
-  constructor(status: number, code: RestErrorCode, message: string, options: { requiredScope?: RestScope; headers?: Record<string, string> } = {}) {
+  constructor(
+    status: number,
+    code: RestErrorCode,
+    message: string,
+    options: { requiredScope?: RestScope; headers?: Record<string, string>; fields?: Record<string, string> } = {},
+  ) {
     super(message);
     this.name = 'RestError';
     this.status = status;
     this.code = code;
     this.requiredScope = options.requiredScope;
     this.headers = options.headers ?? {};
+    this.fields = options.fields ?? {};
   }
 
   toBody(): RestErrorBody {
-    return this.requiredScope === undefined
-      ? { error: this.code, message: this.message }
-      : { error: this.code, message: this.message, required_scope: this.requiredScope };
+    return {
+      ...this.fields,
+      error: this.code,
+      message: this.message,
+      ...(this.requiredScope === undefined ? {} : { required_scope: this.requiredScope }),
+    };
   }
 }
 
@@ -63,6 +52,13 @@ export function invalidToken(message: string): RestError {
   return new RestError(401, 'invalid_token', message, {
     headers: { 'WWW-Authenticate': 'Bearer realm="ibee", error="invalid_token"' },
   });
+}
+
+/** A known API token that may no longer be used. */
+export function inactiveToken(state: 'revoked' | 'expired'): RestError {
+  return state === 'revoked'
+    ? new RestError(403, 'key_revoked', 'The API token has been revoked.')
+    : new RestError(403, 'key_expired', 'The API token has expired.');
 }
 
 export function insufficientScope(requiredScope: RestScope, message: string): RestError {

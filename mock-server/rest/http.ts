@@ -104,6 +104,8 @@ function fromStoreError(error: StoreError): RestError {
       return new RestError(409, 'bucket_already_exists', 'The bucket name is taken; bucket names are unique across all projects.');
     case 'BucketAlreadyOwnedByYou':
       return new RestError(409, 'bucket_already_owned_by_you', 'The project already has this bucket.');
+    case 'BucketObjectLocked':
+      return new RestError(409, 'bucket_object_lock', 'The bucket has Object Lock enabled and cannot be deleted.');
     case 'InvalidBucketName':
       return new RestError(422, 'invalid_bucket_name', 'The bucket name breaks the naming rules.');
     case 'BucketOfAnotherProject':

@@ -8,7 +8,11 @@ import {
   isValidBucketName,
   loadOpenApi,
   permissionTypes,
+  defaultRetentionBounds,
+  restBucketRegions,
+  restErrors,
   restRoutes,
+  restScopes,
   tokenDescriptionLength,
   tokenExpiryDays,
   tokenNameLength,
@@ -36,8 +40,12 @@ describe('spec/openapi.yaml agrees with spec/', () => {
     expect(schemas.PermissionType!.enum).toEqual([...permissionTypes]);
     expect(schemas.BucketScope!.enum).toEqual([...bucketScopes]);
     expect(props('BillingScope').permission_type!.enum).toEqual([...billingPermissionTypes]);
-    const scopes = [...new Set([...permissionTypes.map((p) => `object_storage:${p}`), ...billingPermissionTypes.map((b) => `billing:${b}`)])];
-    expect(schemas.RequiredScope!.enum).toEqual(scopes);
+    expect(schemas.RequiredScope!.enum).toEqual([...restScopes]);
+    expect((schemas.CreateBucketRequest!.properties!.region as Schema).enum).toEqual([...restBucketRegions.value.regions]);
+    expect((schemas.DefaultRetention!.properties!.mode as Schema).enum).toEqual([...defaultRetentionBounds.value.modes]);
+    const { days, years } = defaultRetentionBounds.value;
+    const retention = schemas.DefaultRetention!.properties as Record<string, Schema>;
+    expect([retention.days!.minimum, retention.days!.maximum, retention.years!.minimum, retention.years!.maximum]).toEqual([days.min, days.max, years.min, years.max]);
   });
 
   it('bucket names: the schema accepts exactly what isValidBucketName accepts', () => {
@@ -52,12 +60,19 @@ describe('spec/openapi.yaml agrees with spec/', () => {
     );
   });
 
-  it('every REST route, with the scope spec requires', () => {
+  it('every REST route, with the scope spec requires and the workspace_id it takes', () => {
     const paths = loadOpenApi().paths!;
     for (const route of restRoutes) {
-      const operation = (paths[route.path] as Record<string, OpenAPIV3_1.OperationObject & { 'x-required-scope'?: string }>)[route.method.toLowerCase()];
+      const item = paths[route.path] as Record<string, OpenAPIV3_1.OperationObject & { 'x-required-scope'?: string }> & { parameters?: { $ref?: string }[] };
+      const operation = item[route.method.toLowerCase()];
       expect(operation?.['x-required-scope'], `${route.method} ${route.path}`).toBe(route.requiredScope);
+      expect(item.parameters?.some((p) => p.$ref === '#/components/parameters/WorkspaceId'), route.path).toBe(true);
     }
+  });
+
+  it('documents every error code spec lists', () => {
+    const text = JSON.stringify(loadOpenApi());
+    for (const { error } of restErrors) expect(text, error).toContain(`\`${error}\``);
   });
 
   it('every path keeps its /v1 prefix or is a mock-only route', () => {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage as Request, RequestListener, ServerResponse as Response } from 'node:http';
-import { authorize } from '../authorization/authorize.js';
-import type { S3OperationName } from '../../spec/index.js';
+import { authorize, authorizeAnonymous } from '../authorization/authorize.js';
+import { publicBucketReads, s3SigningRegion, type S3OperationName } from '../../spec/index.js';
 import type { MockContext } from '../context.js';
 import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './signing/index.js';
-import type { S3Caller, VerifiedBody } from './signing/types.js';
+import type { AnonymousCaller, Caller, S3Caller, VerifiedBody } from './signing/types.js';
 import { header, notImplemented } from './controllers/common.js';
 import { applyCorsHeaders, answerPreflight } from './cors.js';
 import { StoreError } from '../store/errors.js';
@@ -80,16 +80,22 @@ export function createS3App(ctx: MockContext): RequestListener {
       if (route.bucket) applyCorsHeaders(storage, route.bucket, req, res);
 
       const row = operation === null ? null : s3OperationTable[operation];
-      let caller: S3Caller;
+      let caller: Caller;
       let form: PostPolicyUpload | null = null;
       if (row?.authentication === 'post-policy' && route.bucket !== null && route.error === null) {
         form = await authenticatePostPolicy(req, ctx, route.bucket);
         caller = form.caller;
         body = form.file;
       } else {
-        const authenticated = await authenticate(req, ctx, { rawPath: route.rawPath, rawQuery: route.rawQuery, host });
-        caller = authenticated.caller;
+        const publicRead = operation !== null && (publicBucketReads.operations as readonly string[]).includes(operation);
+        const authenticated = await authenticate(req, ctx, {
+          rawPath: route.rawPath,
+          rawQuery: route.rawQuery,
+          host,
+          ...(publicRead ? { anonymous: { region: s3SigningRegion.value.default } } : {}),
+        });
         body = authenticated.body;
+        caller = authenticated.caller.anonymous ? requirePublicRead(ctx, operation, route.bucket, requestId) : authenticated.caller;
         // A presigned URL's hoisted x-amz-* values are its headers from here on (a header sent as well, signed, wins).
         for (const [name, value] of Object.entries(authenticated.hoistedHeaders)) req.headers[name] ??= value;
       }
@@ -97,7 +103,10 @@ export function createS3App(ctx: MockContext): RequestListener {
       if (operation === null || row === null) throw notImplemented();
       const touched = route.bucket === null ? [] : [route.bucket];
       if (route.copySource !== null && !touched.includes(route.copySource.bucket)) touched.push(route.copySource.bucket);
-      requireAllowed(ctx, caller, { operation, buckets: touched }, requestId);
+      if (!caller.anonymous) {
+        requireAllowed(ctx, caller, { operation, buckets: touched }, requestId);
+        ctx.tokens.recordUse(caller.token, ctx.clock.nowMs());
+      }
       await row.controller({ ctx, storage, req, res, route, operation, caller, body, form, requestId });
     } catch (error) {
       if (res.headersSent) {
@@ -118,11 +127,26 @@ export function createS3App(ctx: MockContext): RequestListener {
 
 /** Asks the one authorization decision; a denial is AWS's bare "Access Denied", its reason goes to the log. */
 function requireAllowed(ctx: MockContext, caller: S3Caller, request: { operation: S3OperationName; buckets: readonly string[] }, requestId: string): void {
-  const decision = authorize(caller.token, { kind: 'object-storage', ...request, presigned: caller.presigned }, ctx.clock.nowMs());
+  const decision = authorize(
+    caller.token,
+    { kind: 'object-storage', need: { operation: request.operation }, buckets: request.buckets, presigned: caller.presigned },
+    ctx.clock.nowMs(),
+  );
   if (!decision.allowed) {
     ctx.logger.info({ requestId, ...request, accessKeyId: caller.accessKeyId, reason: decision.reason }, 's3 access denied');
     throw new S3Error('AccessDenied', 'Access Denied');
   }
+}
+
+/** An anonymous request: allowed only to read a public bucket, and then it acts in that bucket's project. */
+function requirePublicRead(ctx: MockContext, operation: S3OperationName | null, bucketName: string | null, requestId: string): AnonymousCaller {
+  const bucket = bucketName === null ? undefined : ctx.storage.findBucket(bucketName);
+  const decision = authorizeAnonymous(operation, bucket);
+  if (!decision.allowed || !bucket) {
+    ctx.logger.info({ requestId, operation, bucket: bucketName, reason: 'anonymous' }, 's3 access denied');
+    throw new S3Error('AccessDenied', 'Access Denied');
+  }
+  return { anonymous: true, projectId: bucket.projectId, region: bucket.region };
 }
 
 function internalError(ctx: MockContext, error: unknown, operation: S3OperationName | null): S3Error {

@@ -20,6 +20,8 @@ export const s3ErrorStatus = {
   InvalidAccessKeyId: 403,
   InvalidArgument: 400,
   InvalidBucketName: 400,
+  InvalidBucketState: 409,
+  ObjectLockConfigurationNotFoundError: 404,
   InvalidDigest: 400,
   InvalidLocationConstraint: 400,
   InvalidPart: 400,
@@ -92,6 +94,8 @@ export function fromStoreError(error: StoreError): S3Error {
       );
     case 'BucketNotEmpty':
       return new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', details);
+    case 'BucketObjectLocked':
+      return new S3Error('InvalidBucketState', 'The bucket has Object Lock enabled and cannot be deleted.', details);
     case 'InvalidBucketName':
       return new S3Error('InvalidBucketName', 'The specified bucket is not valid.', details);
     case 'NoSuchUpload':

@@ -27,6 +27,7 @@ export const s3OperationTable: Readonly<Record<S3OperationName, OperationRow>> =
   HeadBucket: signed(buckets.headBucket),
   GetBucketLocation: signed(buckets.getBucketLocation),
   GetBucketVersioning: signed(buckets.getBucketVersioning),
+  GetObjectLockConfiguration: signed(buckets.getObjectLockConfiguration),
   GetBucketCors: signed(buckets.getBucketCors),
   PutBucketCors: signed(buckets.putBucketCors),
   DeleteBucketCors: signed(buckets.deleteBucketCors),

@@ -14,6 +14,7 @@ import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
   GetBucketVersioningCommand,
+  GetObjectLockConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -93,6 +94,11 @@ const calls: Record<string, Send> = {
   HeadBucket: (c, f) => c.send(new HeadBucketCommand({ Bucket: f.bucket })),
   GetBucketLocation: (c, f) => c.send(new GetBucketLocationCommand({ Bucket: f.bucket })),
   GetBucketVersioning: (c, f) => c.send(new GetBucketVersioningCommand({ Bucket: f.bucket })),
+  // The fixture's bucket has no Object Lock: AWS's 404 for that comes after authorization, so it counts as allowed.
+  GetObjectLockConfiguration: (c, f) =>
+    c.send(new GetObjectLockConfigurationCommand({ Bucket: f.bucket })).catch((error: unknown) => {
+      if ((error as { name?: string }).name !== 'ObjectLockConfigurationNotFoundError') throw error;
+    }),
   GetBucketCors: (c, f) => c.send(new GetBucketCorsCommand({ Bucket: f.bucket })),
   PutBucketCors: (c, f) =>
     c.send(

@@ -137,9 +137,11 @@ function invalidUri(): S3Error {
 }
 
 function operationOf(method: string, bucket: string | null, key: string | null, query: URLSearchParams, contentType: string): S3OperationName | null {
-  // GET ?versioning on a bucket is served (versioning is never enabled); every other use of it is not implemented.
-  const readsVersioning = method === 'GET' && bucket !== null && key === null;
-  for (const name of query.keys()) if (unimplementedSubresources.has(name) && !(readsVersioning && name === 'versioning')) return null;
+  // GET ?versioning and ?object-lock on a bucket are served (versioning is never enabled; Object Lock is set over
+  // IBEE's public API); every other use of them is not implemented.
+  const readsBucket = method === 'GET' && bucket !== null && key === null;
+  const served = (name: string) => readsBucket && (name === 'versioning' || name === 'object-lock');
+  for (const name of query.keys()) if (unimplementedSubresources.has(name) && !served(name)) return null;
   const has = (name: string) => query.has(name);
 
   if (bucket === null) return method === 'GET' ? 'ListBuckets' : null;
@@ -154,6 +156,7 @@ function operationOf(method: string, bucket: string | null, key: string | null, 
         if (has('uploads')) return 'ListMultipartUploads';
         if (has('versions')) return 'ListObjectVersions';
         if (has('versioning')) return 'GetBucketVersioning';
+        if (has('object-lock')) return 'GetObjectLockConfiguration';
         if (query.get('list-type') === '2') return 'ListObjectsV2';
         return 'ListObjects';
       case 'HEAD':

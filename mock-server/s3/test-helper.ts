@@ -14,6 +14,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
 import type { BucketScope, PermissionType } from '../../spec/index.js';
+import { createBillingControl } from '../billing-control.js';
 import { createClock, type Clock } from '../clock.js';
 import type { MockContext, TokenRecord, TokenStore } from '../context.js';
 import { createStorage, type IncomingBody, type Storage } from '../store/storage.js';
@@ -27,6 +28,7 @@ export class TestTokenStore implements TokenStore {
   findByBearer() {
     return undefined;
   }
+  recordUse() {}
   get(projectId: string, tokenId: string) {
     return this.tokens.find((token) => token.projectId === projectId && token.id === tokenId);
   }
@@ -77,6 +79,8 @@ export async function startTestS3(
     db,
     dataDir,
     projectIds: [projectId, 'other-project'],
+    organizationId: 'test-organization',
+    billing: createBillingControl(db),
     tokens,
     storage,
     s3Domain: options.s3Domain ?? null,
@@ -103,6 +107,7 @@ export async function startTestS3(
       const secretAccessKey = randomBytes(30).toString('base64').slice(0, 40);
       const now = clock.nowMs();
       tokens.tokens.push({
+        kind: 'api-token',
         id: `token-${counter}`,
         projectId: project,
         name: `test ${counter}`,

@@ -133,6 +133,20 @@ export function rememberedProjectIds(db: Database.Database, given: readonly stri
 }
 
 /**
+ * The organisation the projects belong to: the one given, else the one a data dir remembers, else `generate()`'s
+ * (remembered from then on).
+ */
+export function rememberedOrganizationId(db: Database.Database, given: string | undefined, generate: () => string): string {
+  db.exec('CREATE TABLE IF NOT EXISTS mock_organization (id INTEGER PRIMARY KEY CHECK (id = 1), organization_id TEXT NOT NULL)');
+  const stored = db.prepare<[], { organization_id: string }>('SELECT organization_id FROM mock_organization WHERE id = 1').get();
+  const organizationId = given ?? stored?.organization_id ?? generate();
+  if (stored?.organization_id !== organizationId) {
+    db.prepare('INSERT INTO mock_organization (id, organization_id) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET organization_id = excluded.organization_id').run(organizationId);
+  }
+  return organizationId;
+}
+
+/**
  * The mock clock's offset, kept in the data dir: a token that expired because tests moved time forward must stay
  * expired after a restart, and objects must not come back dated in the future.
  */

@@ -9,6 +9,8 @@ export type StoreErrorCode =
   | 'BucketAlreadyOwnedByYou'
   | 'BucketAlreadyExists'
   | 'BucketNotEmpty'
+  /** The bucket has Object Lock enabled, which keeps it. */
+  | 'BucketObjectLocked'
   | 'InvalidBucketName'
   | 'NoSuchUpload'
   /** A body longer than the store takes for it. */

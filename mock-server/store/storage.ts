@@ -140,11 +140,26 @@ export interface CompleteRules {
   readonly precondition?: WritePrecondition;
 }
 
-export interface BucketInfo {
+/** A bucket's default retention: a mode and one of days or years. */
+export type DefaultRetention =
+  | { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number }
+  | { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly years: number };
+
+/** What a bucket is made with besides its name and region (IBEE's public API sets them; S3 CreateBucket does not). */
+export interface BucketSettings {
+  /** Anonymous S3 reads (GetObject, HeadObject) of its objects. */
+  readonly isPublic: boolean;
+  /** Object Lock, set at creation only; null when off. A locked bucket cannot be deleted. */
+  readonly objectLock: { readonly defaultRetention: DefaultRetention | null } | null;
+  readonly tags: readonly string[];
+}
+
+export interface BucketInfo extends BucketSettings {
   readonly projectId: string;
   readonly name: string;
   readonly region: string;
   readonly createdAt: Date;
+  readonly updatedAt: Date;
 }
 
 /**
@@ -155,8 +170,10 @@ export interface StorageStore {
   /** Buckets are unique across all projects, as IBEE documents; this finds one in any project. */
   findBucket(name: string): BucketInfo | undefined;
   /** Throws StoreError BucketAlreadyOwnedByYou / BucketAlreadyExists / InvalidBucketName. */
-  createBucket(projectId: string, name: string, region: string): BucketInfo;
-  /** Throws StoreError NoSuchBucket / BucketOfAnotherProject / BucketNotEmpty. */
+  createBucket(projectId: string, name: string, region: string, settings?: BucketSettings): BucketInfo;
+  /** Opens or closes anonymous reads of `bucket` (the very bucket given, else NoSuchBucket). */
+  updateBucket(bucket: BucketRef, change: { readonly isPublic: boolean }): BucketInfo;
+  /** Throws StoreError NoSuchBucket / BucketOfAnotherProject / BucketNotEmpty / BucketObjectLocked. */
   deleteBucket(projectId: string, name: string): Promise<void>;
   bucketStats(projectId: string, name: string): { readonly objectCount: number; readonly totalSize: number };
   /** Empties everything (POST /_mock/reset). */
@@ -220,6 +237,10 @@ CREATE TABLE IF NOT EXISTS s3_buckets (
   project_id TEXT NOT NULL,
   region TEXT NOT NULL,
   created_at INTEGER NOT NULL,
+  updated_at INTEGER,
+  is_public INTEGER NOT NULL DEFAULT 0,
+  object_lock TEXT,
+  tags TEXT NOT NULL DEFAULT '[]',
   cors TEXT,
   lifecycle TEXT,
   encryption TEXT
@@ -264,6 +285,11 @@ interface BucketRow {
   project_id: string;
   region: string;
   created_at: number;
+  /** Null in databases made before buckets could change: never changed since creation. */
+  updated_at: number | null;
+  is_public: number;
+  object_lock: string | null;
+  tags: string;
   cors: string | null;
   lifecycle: string | null;
   encryption: string | null;
@@ -308,6 +334,10 @@ const toBucket = (row: BucketRow): StoredBucket => ({
   name: row.name,
   region: row.region,
   createdAt: new Date(row.created_at),
+  updatedAt: new Date(row.updated_at ?? row.created_at),
+  isPublic: row.is_public === 1,
+  objectLock: row.object_lock === null ? null : (JSON.parse(row.object_lock) as StoredBucket['objectLock']),
+  tags: JSON.parse(row.tags) as string[],
   cors: row.cors,
   lifecycle: row.lifecycle,
   encryption: row.encryption,
@@ -381,12 +411,27 @@ export function createStorage(options: StorageOptions): Storage {
   // Databases made before part sizes were kept get the column (null: parts unknown, served as one part).
   const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
   if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
+  // Databases made before buckets had IBEE's settings get the columns, every bucket private and unlocked.
+  const bucketColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_buckets)').all().map((column) => column.name);
+  const addedBucketColumns: Record<string, string> = {
+    updated_at: 'updated_at INTEGER',
+    is_public: 'is_public INTEGER NOT NULL DEFAULT 0',
+    object_lock: 'object_lock TEXT',
+    tags: "tags TEXT NOT NULL DEFAULT '[]'",
+  };
+  for (const [column, definition] of Object.entries(addedBucketColumns)) {
+    if (!bucketColumns.includes(column)) db.exec(`ALTER TABLE s3_buckets ADD COLUMN ${definition}`);
+  }
   const blobs: BlobStore = dataDir ? createFileBlobStore(join(dataDir, blobsDirName)) : createMemoryBlobStore();
 
   const q = {
     bucket: db.prepare<[string], BucketRow>('SELECT * FROM s3_buckets WHERE name = ?'),
     bucketsOf: db.prepare<[string], BucketRow>('SELECT * FROM s3_buckets WHERE project_id = ? ORDER BY name'),
-    insertBucket: db.prepare('INSERT INTO s3_buckets (name, project_id, region, created_at) VALUES (?, ?, ?, ?)'),
+    insertBucket: db.prepare(
+      `INSERT INTO s3_buckets (name, project_id, region, created_at, updated_at, is_public, object_lock, tags)
+       VALUES (@name, @project_id, @region, @created_at, @created_at, @is_public, @object_lock, @tags)`,
+    ),
+    setPublic: db.prepare('UPDATE s3_buckets SET is_public = ?, updated_at = ? WHERE name = ?'),
     deleteBucket: db.prepare('DELETE FROM s3_buckets WHERE name = ?'),
     anyObject: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM s3_objects WHERE bucket = ? LIMIT 1'),
     stats: db.prepare<[string], { count: number; total: number | null }>(
@@ -619,7 +664,7 @@ export function createStorage(options: StorageOptions): Storage {
     getBucket,
     requireBucket,
 
-    createBucket(projectId, name, region) {
+    createBucket(projectId, name, region, settings = { isPublic: false, objectLock: null, tags: [] }) {
       if (!isValidBucketName(name)) {
         throw new StoreError('InvalidBucketName', `${JSON.stringify(name)} breaks the bucket naming rules.`, { BucketName: name });
       }
@@ -631,16 +676,37 @@ export function createStorage(options: StorageOptions): Storage {
           }
           throw new StoreError('BucketAlreadyExists', `Another project has bucket ${name}.`, { BucketName: name });
         }
-        const createdAt = clock.nowMs();
-        q.insertBucket.run(name, projectId, region, createdAt);
+        q.insertBucket.run({
+          name,
+          project_id: projectId,
+          region,
+          created_at: clock.nowMs(),
+          is_public: settings.isPublic ? 1 : 0,
+          object_lock: settings.objectLock === null ? null : JSON.stringify(settings.objectLock),
+          tags: JSON.stringify(settings.tags),
+        });
         bucketCache.delete(name);
-        return toBucket({ name, project_id: projectId, region, created_at: createdAt, cors: null, lifecycle: null, encryption: null });
+        return toBucket(q.bucket.get(name)!);
       })();
+    },
+
+    updateBucket(bucket, change) {
+      const name = bucketName(bucket);
+      const updated = db.transaction(() => {
+        requireSameBucket(bucket);
+        q.setPublic.run(change.isPublic ? 1 : 0, clock.nowMs(), name);
+        return toBucket(q.bucket.get(name)!);
+      })();
+      bucketCache.delete(name);
+      return updated;
     },
 
     async deleteBucket(projectId, name) {
       const partBlobs = db.transaction(() => {
-        requireBucket(projectId, name);
+        const bucket = requireBucket(projectId, name);
+        if (bucket.objectLock !== null) {
+          throw new StoreError('BucketObjectLocked', `Bucket ${name} has Object Lock enabled.`, { BucketName: name });
+        }
         if (q.anyObject.get(name)) {
           throw new StoreError('BucketNotEmpty', `Bucket ${name} is not empty.`, { BucketName: name });
         }

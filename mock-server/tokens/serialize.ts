@@ -17,6 +17,12 @@ export interface ApiTokenJson {
   readonly access_key_id: string | null;
 }
 
+/** API tokens always expire; only S3 credentials, which have their own shape, do not. */
+function expiry(token: TokenRecord): Date {
+  if (token.expiresAt === null) throw new Error(`tokenJson given ${token.kind} ${token.id}, which has no expiry`);
+  return token.expiresAt;
+}
+
 export function tokenJson(token: TokenRecord, nowMs: number): ApiTokenJson {
   return {
     id: token.id,
@@ -24,7 +30,7 @@ export function tokenJson(token: TokenRecord, nowMs: number): ApiTokenJson {
     description: token.description,
     status: tokenStatus(token, nowMs),
     created_at: token.createdAt.toISOString(),
-    expires_at: token.expiresAt.toISOString(),
+    expires_at: expiry(token).toISOString(),
     revoked_at: token.revokedAt ? token.revokedAt.toISOString() : null,
     object_storage: token.objectStorage
       ? {

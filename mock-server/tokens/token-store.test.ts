@@ -80,7 +80,7 @@ describe('token store', () => {
   it('computes status from the clock on every read; revocation keeps its first time', () => {
     const { tokens, clock } = memoryStore();
     const t = tokens.create({ ...storage, expiresInDays: 2 });
-    expect(t.token.expiresAt.getTime() - t.token.createdAt.getTime()).toBe(2 * dayMs);
+    expect(t.token.expiresAt!.getTime() - t.token.createdAt.getTime()).toBe(2 * dayMs);
     expect(tokenStatus(tokens.get('1001', t.token.id)!, clock.nowMs())).toBe('active');
     clock.advance(2 * 86_400);
     expect(tokenStatus(tokens.get('1001', t.token.id)!, clock.nowMs())).toBe('expired');

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { BillingPermissionType } from '../../spec/index.js';
 import type { Clock } from '../clock.js';
 import type { ObjectStorageScope, TokenRecord, TokenStore } from '../context.js';
+import { createCredentialStore, type CredentialStore, type NewCredential, type S3Credential } from './credential-store.js';
 import { newAccessKeyId, newBearerToken, newSecretAccessKey, sha256 } from './credentials.js';
 
 /**
@@ -32,6 +33,9 @@ export interface IssuedToken {
 }
 
 export interface ManagedTokenStore extends TokenStore {
+  /** The public API's S3 credentials (create with `createCredential`: access key ids are unique across both). */
+  readonly credentials: Omit<CredentialStore, 'create'>;
+  createCredential(input: NewCredential): { readonly credential: S3Credential; readonly secretAccessKey: string };
   create(input: NewToken): IssuedToken;
   /** Revokes the token (idempotently: a revoked token keeps its first revocation time); undefined if not found. */
   revoke(projectId: string, tokenId: string): TokenRecord | undefined;
@@ -74,6 +78,7 @@ interface TokenRow {
 
 function toRecord(row: TokenRow): TokenRecord {
   return {
+    kind: 'api-token',
     id: row.id,
     projectId: row.project_id,
     name: row.name,
@@ -125,14 +130,20 @@ export function createTokenStore(options: TokenStoreOptions): ManagedTokenStore 
 
   /** Tokens by access key id, filled on lookup; only tokens that exist are cached. */
   const byAccessKeyId = new Map<string, TokenRecord>();
+  const credentials = createCredentialStore(options);
+  const accessKeyTaken = (accessKeyId: string): boolean => q.byAccessKeyId.get(accessKeyId) !== undefined;
 
   return {
+    credentials,
+    createCredential: (input) => credentials.create(input, accessKeyTaken),
+
     create(input) {
       const createdAt = clock.nowMs();
       // Fresh random credentials collide with negligible probability; the UNIQUE constraints make sure of it.
       for (let attempt = 0; ; attempt++) {
         const bearerToken = newBearerToken();
         const accessKeyId = input.objectStorage ? newAccessKeyId() : null;
+        if (accessKeyId !== null && credentials.findByAccessKeyId(accessKeyId) && attempt < 3) continue;
         const secretAccessKey = input.objectStorage ? newSecretAccessKey() : null;
         const id = randomUUID();
         try {
@@ -168,7 +179,8 @@ export function createTokenStore(options: TokenStoreOptions): ManagedTokenStore 
       const cached = byAccessKeyId.get(accessKeyId);
       if (cached) return cached;
       const row = q.byAccessKeyId.get(accessKeyId);
-      if (!row || !isServed(row)) return undefined;
+      if (!row) return credentials.findByAccessKeyId(accessKeyId);
+      if (!isServed(row)) return undefined;
       const token = toRecord(row);
       byAccessKeyId.set(accessKeyId, token);
       return token;
@@ -191,9 +203,14 @@ export function createTokenStore(options: TokenStoreOptions): ManagedTokenStore 
       return q.byProject.all(projectId).map(toRecord);
     },
 
+    recordUse(token, nowMs) {
+      if (token.kind === 's3-credential' && token.accessKeyId !== null) credentials.recordUse(token.accessKeyId, nowMs);
+    },
+
     reset() {
       q.deleteAll.run();
       byAccessKeyId.clear();
+      credentials.reset();
     },
   };
 }

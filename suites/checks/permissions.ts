@@ -8,20 +8,23 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   isAllowed,
+  isS3OperationName,
   levelIncludes,
   levelRequirementId,
   permissionMatrix,
   permissionTypes,
+  restBucketRegions,
   restRoutes,
   s3Operation,
   s3Operations,
   type PermissionType,
   type RestRouteRule,
   type JudgedS3OperationName,
+  type S3OperationName,
 } from '../../spec/index.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, type IssuedToken } from '../target/driver.js';
-import { httpRequest, restErrorCode, toEvidence, type HttpExchange } from '../target/http.js';
+import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
 import { classify, corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget, type Verdict } from './exercisers.js';
@@ -304,7 +307,12 @@ export async function runS3Grid(
 }
 
 function restPath(route: RestRouteRule, bucket: string): string {
-  return route.path.replace('{name}', encodeURIComponent(bucket));
+  return route.path.replace('{bucket_name}', encodeURIComponent(bucket));
+}
+
+/** The S3 operation a bucket route mirrors, whose matrix row the grid judges it by; null for the other routes. */
+function mirroredOperation(route: RestRouteRule): S3OperationName | null {
+  return route.grant.kind === 'object-storage' && isS3OperationName(route.grant.mirrors) ? route.grant.mirrors : null;
 }
 
 /** Allowed means past authorization: success, or 404/409/422 about the bucket itself. */
@@ -317,10 +325,10 @@ export function classifyRest(exchange: HttpExchange): Verdict {
 }
 
 export async function exerciseRestRoute(ctx: SuiteContext, route: RestRouteRule, bearer: string, bucket: string): Promise<HttpExchange> {
-  const url = `${ctx.target.apiUrl}${restPath(route, bucket)}`;
+  const url = publicApiUrl(ctx.target, restPath(route, bucket));
   const headers = { authorization: `Bearer ${bearer}` };
   // POST creates the bucket named: an existing one, so that an allowed call ends in 409 and changes nothing.
-  return route.method === 'POST' ? httpRequest('POST', url, { headers, json: { name: bucket } }) : httpRequest(route.method, url, { headers });
+  return route.method === 'POST' ? httpRequest('POST', url, { headers, json: { name: bucket, region: restBucketRegions.value.regions[0] } }) : httpRequest(route.method, url, { headers });
 }
 
 export async function runRestGrid(
@@ -330,15 +338,16 @@ export async function runRestGrid(
   tokens: readonly LevelTokens[],
   observations: GridObservation[],
 ): Promise<void> {
-  const storageRoutes = restRoutes.filter((route) => route.s3Operation !== null);
+  const storageRoutes = restRoutes.filter((route) => mirroredOperation(route) !== null);
   for (const levelTokens of tokens) {
     const { level } = levelTokens;
     for (const route of storageRoutes) {
       const operation = `REST ${route.method} ${route.path}`;
       const scopes: Scope[] = route.bucketScoped ? ['in_scope', 'out_of_scope'] : ['in_scope'];
       for (const scope of scopes) {
-        const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, route.s3Operation!) ? 'allow' : 'deny';
-        const ids = cellRequirements(level, route.s3Operation!, scope);
+        const mirrored = mirroredOperation(route)!;
+        const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, mirrored) ? 'allow' : 'deny';
+        const ids = cellRequirements(level, mirrored, scope);
         const variants = tokenVariants(levelTokens, scope, route.bucketScoped);
         const base = { operation, level, scope, expected } as const;
         if (variants.length === 0) {
@@ -425,14 +434,14 @@ export function assertMonotonic(observations: readonly GridObservation[]): void 
   if (violations.length > 0) throw new RequirementViolation('PERM-MONOTONIC', `${violations.length} violation(s): ${violations.slice(0, 10).join('; ')}`);
 }
 
-const billingPaths = restRoutes.filter((route) => route.requiredScope === 'billing:read_only');
+const billingPaths = restRoutes.filter((route) => route.grant.kind === 'billing' && route.method === 'GET');
 
 /** BILLING-SCOPE: storage-only tokens are refused billing, billing tokens may read it, and nobody may write it. */
 export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
   const storageOnly = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
   const billingOnly = await ctx.token({ billing: { permission_type: 'read_only' } });
   for (const route of billingPaths) {
-    const url = `${ctx.target.apiUrl}${route.path}`;
+    const url = publicApiUrl(ctx.target, route.path);
     const refused = await httpRequest('GET', url, { headers: { authorization: `Bearer ${storageOnly.bearerToken}` } });
     rec.evidence(toEvidence(refused));
     if (refused.response.status !== 403) {
@@ -449,7 +458,7 @@ export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): 
       }
     }
   }
-  const storageRoute = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
+  const storageRoute = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
   if (storageRoute.response.status !== 403) {
     throw new RequirementViolation('BILLING-SCOPE', `a Billing-only token listing buckets answered ${storageRoute.response.status}, expected 403`, [toEvidence(storageRoute)]);
   }

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { isAllowed, permissionTypes, s3Operations, type PermissionType } from '../../spec/index.js';
 import { bucketName } from '../arbitraries/bucketName.js';
 import type { SuiteContext } from '../target/context.js';
-import { httpRequest, toEvidence } from '../target/http.js';
+import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt } from '../target/s3.js';
 import { levelsWithCredentials } from './credentials.js';
@@ -92,8 +92,8 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
       );
     }
     const bearer = { authorization: `Bearer ${token.bearerToken}` };
-    const restExisting = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets/${fixture.outOfScope}`, { headers: bearer });
-    const restAbsent = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets/${missing}`, { headers: bearer });
+    const restExisting = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${fixture.outOfScope}`), { headers: bearer });
+    const restAbsent = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${missing}`), { headers: bearer });
     if (restExisting.response.status !== 403) {
       throw new RequirementViolation('SCOPE-SPECIFIC', `REST GET of an existing out-of-scope bucket answered ${restExisting.response.status}, expected 403`, [toEvidence(restExisting)]);
     }
@@ -180,7 +180,7 @@ export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecord
   const names = (listed.value?.Buckets ?? []).map((b) => b.Name ?? '');
   const view =
     listed.status !== 200 ? 'refused' : names.includes(fixture.outOfScope) ? 'all' : names.includes(fixture.inScope) ? 'only-in-scope' : 'other';
-  const rest = await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${token.bearerToken}` } });
+  const rest = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}` } });
   const restNames = JSON.stringify(rest.json ?? '');
   const restView =
     rest.response.status !== 200 ? 'refused' : restNames.includes(fixture.outOfScope) ? 'all' : restNames.includes(fixture.inScope) ? 'only-in-scope' : 'other';

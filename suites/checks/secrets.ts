@@ -2,7 +2,7 @@ import { ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { tokenRequest } from '../arbitraries/tokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
-import { httpRequest, observedLeaks, toEvidence, type HttpExchange } from '../target/http.js';
+import { httpRequest, observedLeaks, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt, observedS3HeaderLeaks, rawFetch, s3Client, signRequest } from '../target/s3.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation } from './registry.js';
@@ -64,10 +64,10 @@ export async function checkSecretShownOnce(ctx: SuiteContext): Promise<void> {
       await ctx.driver.listTokens(),
       await httpRequest('GET', `${base}/${id}-missing`, { headers: management }),
       await httpRequest('POST', base, { headers: management, json: { name: token.name } }),
-      await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: bearer }),
-      await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets/${bucket}-missing`, { headers: bearer }),
-      await httpRequest('GET', `${ctx.target.apiUrl}/v1/billing/balance`, { headers: bearer }),
-      await httpRequest('GET', `${ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${token.bearerToken}x` } }),
+      await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: bearer }),
+      await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}-missing`), { headers: bearer }),
+      await httpRequest('GET', publicApiUrl(ctx.target, '/v1/billing/balance'), { headers: bearer }),
+      await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}x` } }),
     ];
     const s3Texts: string[] = [];
     if (token.accessKeyId && token.secretAccessKey) {

@@ -4,7 +4,7 @@ import { accessKeyIdFormat, bearerTokenFormat, permissionTypes, secretAccessKeyF
 import { invalidTokenRequest, type InvalidTokenRequest } from '../arbitraries/invalidTokenRequest.js';
 import { tokenRequest } from '../arbitraries/tokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
-import { httpRequest, toEvidence } from '../target/http.js';
+import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
 import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt } from '../target/s3.js';
 import { levelsWithCredentials } from './credentials.js';
@@ -121,7 +121,7 @@ function invalidAuthorization(): fc.Arbitrary<string | null> {
 }
 
 export async function checkBearerAuth(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
-  const url = `${ctx.target.apiUrl}/v1/object-storage/buckets`;
+  const url = publicApiUrl(ctx.target, '/v1/object-storage/buckets');
   const token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'all' } });
   const valid = await httpRequest('GET', url, { headers: { authorization: `Bearer ${token.bearerToken}` } });
   rec.evidence(toEvidence(valid));

@@ -2,7 +2,7 @@ import { DeleteObjectCommand as S3DeleteObject, GetObjectCommand as S3GetObject,
 import type fc from 'fast-check';
 import type { PermissionType } from '../../spec/index.js';
 import { RequirementViolation } from '../checks/registry.js';
-import { httpRequest, toEvidence } from '../target/http.js';
+import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch, type S3Outcome } from '../target/s3.js';
 import {
@@ -308,7 +308,7 @@ export class ModelRestListBuckets implements Command {
   async run(model: TokenModel, real: RealSystem): Promise<void> {
     const [token, tokenIndex] = pick(model.tokens, this.tokenPick);
     const expectation = expectS3(token, 'ListBuckets', null, nowMs(real));
-    const exchange = await httpRequest('GET', `${real.ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
+    const exchange = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
     judge(expectation, accessVerdict(exchange.response.status), `REST GET /v1/object-storage/buckets by ${describeToken(model, tokenIndex)}`, String(exchange.response.status), () =>
       blameForRefusal(model, token, null),
     );
@@ -331,9 +331,10 @@ async function assertRefusedEverywhere(model: TokenModel, real: RealSystem, toke
   if (accessVerdict(s3Outcome.status) !== 'deny') {
     throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next header-signed S3 request answered ${describeS3(s3Outcome)}`);
   }
-  const rest = await httpRequest('GET', `${real.ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
-  if (rest.response.status !== 401) {
-    throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next Bearer request answered ${rest.response.status}, expected 401`, [toEvidence(rest)]);
+  const rest = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
+  // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
+  if (accessVerdict(rest.response.status) !== 'deny') {
+    throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next Bearer request answered ${rest.response.status}, expected a refusal (401/403)`, [toEvidence(rest)]);
   }
   for (const [index, url] of model.presigned.entries()) {
     if (url.tokenIndex !== tokenIndex) continue;
@@ -395,7 +396,7 @@ export class ModelRevokeUnderLoad implements Command {
     const load = Array.from({ length: this.inFlight }, (_, i) =>
       i % 2 === 0
         ? attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket }))).then((o) => o.status)
-        : httpRequest('GET', `${real.ctx.target.apiUrl}/v1/object-storage/buckets`, { headers: { authorization: `Bearer ${token.token.bearerToken}` } }).then(
+        : httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } }).then(
             (e) => e.response.status,
           ),
     );

@@ -7,6 +7,14 @@ import { describeNetworkError } from './reachability.js';
  * secrets the run has issued (SECRET-ONCE: no response after creation may carry one).
  */
 
+/**
+ * The URL of a route of IBEE's public API (`/v1/object-storage/…`, `/v1/billing/…`) for the target's workspace:
+ * every such call names it in `workspace_id`.
+ */
+export function publicApiUrl(target: { readonly apiUrl: string; readonly projectId: string }, path: string): string {
+  return `${target.apiUrl}${path}${path.includes('?') ? '&' : '?'}workspace_id=${encodeURIComponent(target.projectId)}`;
+}
+
 export interface HttpExchange {
   readonly request: { readonly method: string; readonly url: string; readonly headers: Record<string, string>; readonly body?: string };
   readonly response: { readonly status: number; readonly headers: Record<string, string>; readonly body: string };

@@ -15,6 +15,15 @@ import { s3ErrorStatus, type S3ErrorCode } from '../../s3/errors.js';
 /** Longest any single answer may take before the test calls it a hang. */
 export const answerTimeoutMs = 10_000;
 
+/**
+ * A path of IBEE's public API (`/v1/object-storage/…`, `/v1/billing/…`) with the `workspace_id` every such call
+ * names; other paths, and a null workspace, are left as they are.
+ */
+export function withWorkspace(path: string, workspace: string | null): string {
+  const isPublic = /^\/v1\/(object-storage|billing)(\/|$|\?)/.test(path);
+  return isPublic && workspace !== null ? `${path}${path.includes('?') ? '&' : '?'}workspace_id=${encodeURIComponent(workspace)}` : path;
+}
+
 export function fetchWithTimeout(url: string, init: RequestInit = {}, timeoutMs = answerTimeoutMs): Promise<Response> {
   return fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
 }

@@ -2,7 +2,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { PermissionType } from '../../../spec/index.js';
 import { createMockServer, type MockServer, type MockServerOptions } from '../../app.js';
 import { createLogger } from '../../logger.js';
-import { fetchWithTimeout } from './http.js';
+import { fetchWithTimeout, withWorkspace } from './http.js';
 
 /**
  * The whole mock (createMockServer: REST and S3 on real ports) for the reliability tests, with its pino log
@@ -82,8 +82,11 @@ export interface TestMock {
   readonly secrets: SecretRegistry;
   /** Log lines written so far (JSON lines from pino, level trace). */
   readonly logLines: string[];
-  /** Calls the REST API; the management token by default, `null` for none. */
-  api(method: string, path: string, options?: { token?: string | null; json?: unknown }): Promise<{ status: number; body: unknown; text: string; headers: Headers }>;
+  /**
+   * Calls the REST API; the management token by default, `null` for none. Public routes get `workspace_id`: the
+   * default project's unless `workspace` says otherwise (null: none).
+   */
+  api(method: string, path: string, options?: { token?: string | null; json?: unknown; workspace?: string | null }): Promise<{ status: number; body: unknown; text: string; headers: Headers }>;
   issueToken(spec?: TokenSpec, projectId?: string): Promise<IssuedToken>;
   revoke(token: IssuedToken): Promise<void>;
   s3(token: IssuedToken, config?: { maxAttempts?: number }): S3Client;
@@ -109,7 +112,8 @@ export async function startMock(options: Omit<MockServerOptions, 'logger' | 'log
       headers['content-type'] = 'application/json';
       body = JSON.stringify(callOptions.json);
     }
-    const res = await fetchWithTimeout(`${server.apiUrl}${path}`, { method, headers, body });
+    const workspace = callOptions.workspace === undefined ? server.projectId : callOptions.workspace;
+    const res = await fetchWithTimeout(`${server.apiUrl}${withWorkspace(path, workspace)}`, { method, headers, body });
     const text = await res.text();
     let parsed: unknown;
     try {

@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { Agent } from 'node:http';
-import { fetchWithTimeout } from './http.js';
+import { fetchWithTimeout, withWorkspace } from './http.js';
 import { issuedToken, tokenCreateRequest, type IssuedToken, type SecretRegistry, type TokenSpec } from './mock.js';
 
 /**
@@ -20,13 +20,13 @@ export async function api(
   mock: RemoteMock,
   method: string,
   path: string,
-  options: { token?: string | null; json?: unknown; timeoutMs?: number } = {},
+  options: { token?: string | null; json?: unknown; timeoutMs?: number; workspace?: string | null } = {},
 ): Promise<{ status: number; body: unknown; text: string }> {
   const token = options.token === undefined ? mock.managementToken : options.token;
   const headers: Record<string, string> = {};
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (options.json !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetchWithTimeout(`${mock.apiUrl}${path}`, { method, headers, body: options.json === undefined ? undefined : JSON.stringify(options.json) }, options.timeoutMs);
+  const res = await fetchWithTimeout(`${mock.apiUrl}${withWorkspace(path, options.workspace === undefined ? mock.projectId : options.workspace)}`, { method, headers, body: options.json === undefined ? undefined : JSON.stringify(options.json) }, options.timeoutMs);
   const text = await res.text();
   let body: unknown;
   try {

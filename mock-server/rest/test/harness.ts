@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import request from 'supertest';
 import { loadOpenApi } from '../../../spec/index.js';
+import { createBillingControl } from '../../billing-control.js';
 import { createClock, type Clock } from '../../clock.js';
 import type { MockContext } from '../../context.js';
 import { createLogger } from '../../logger.js';
@@ -33,6 +34,11 @@ export interface Exchange {
 export interface CallOptions {
   /** Bearer token; none when undefined. */
   readonly token?: string | undefined;
+  /**
+   * For IBEE's public routes: the `workspace_id` query parameter to add (default: the harness's first project);
+   * null sends none. Ignored on other routes.
+   */
+  readonly workspace?: string | null;
   /** A JSON value to send, or raw text with `contentType`. */
   readonly json?: unknown;
   readonly raw?: string | Buffer;
@@ -90,6 +96,8 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
     db,
     dataDir: null,
     projectIds,
+    organizationId: '424242',
+    billing: createBillingControl(db),
     tokens,
     storage,
     s3Domain: null,
@@ -99,6 +107,8 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
   const transcript: Exchange[] = [];
 
   async function call(method: string, path: string, callOptions: CallOptions = {}): Promise<Response> {
+    const workspace = callOptions.workspace === undefined ? projectIds[0]! : callOptions.workspace;
+    if (isPublicPath(path) && workspace !== null) path += `${path.includes('?') ? '&' : '?'}workspace_id=${encodeURIComponent(workspace)}`;
     let req = request(app)[method.toLowerCase() as 'get'](path);
     if (callOptions.token !== undefined) req = req.set('Authorization', `Bearer ${callOptions.token}`);
     if (callOptions.contentType !== undefined) req = req.set('Content-Type', callOptions.contentType);
@@ -139,6 +149,11 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
       db.close();
     },
   };
+}
+
+/** IBEE's public routes, which all take `workspace_id`. */
+export function isPublicPath(path: string): boolean {
+  return path.startsWith('/v1/object-storage/') || path === '/v1/object-storage' || path.startsWith('/v1/billing/');
 }
 
 /** Stores an object through the storage API (as the S3 controllers do), e.g. to make a bucket non-empty. */

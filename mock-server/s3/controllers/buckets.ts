@@ -72,6 +72,21 @@ export const getBucketVersioning: Controller = async (call) => {
   sendXml(call.res, 200, 'VersioningConfiguration', '');
 };
 
+/** Object Lock as the bucket was made with it (IBEE's public API); AWS's answer for a bucket without it otherwise. */
+export const getObjectLockConfiguration: Controller = async (call) => {
+  const bucket = requireBucket(call);
+  if (bucket.objectLock === null) {
+    throw new S3Error('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', { BucketName: bucket.name });
+  }
+  const retention = bucket.objectLock.defaultRetention;
+  sendXml(call.res, 200, 'ObjectLockConfiguration', {
+    ObjectLockEnabled: 'Enabled',
+    ...(retention === null
+      ? {}
+      : { Rule: { DefaultRetention: { Mode: retention.mode, ...('days' in retention ? { Days: retention.days } : { Years: retention.years }) } } }),
+  });
+};
+
 export const getBucketCors: Controller = async (call) => {
   const bucket = requireBucket(call);
   if (!bucket.cors) {

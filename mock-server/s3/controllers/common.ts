@@ -3,7 +3,7 @@ import { isValidObjectKey, objectKeyRules, storedHeadersLimit, userMetadataLimit
 import type { MockContext } from '../../context.js';
 import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
 import type { PostPolicyUpload } from '../signing/post-policy.js';
-import type { S3Caller, VerifiedBody } from '../signing/types.js';
+import type { Caller, VerifiedBody } from '../signing/types.js';
 import { S3Error } from '../errors.js';
 import { checkMetadataName, isHeaderName, refuseControlCharacters, sendable, storedHeaderValue } from '../header-values.js';
 import type { Route } from '../router.js';
@@ -16,7 +16,7 @@ export interface S3Call {
   readonly res: Response;
   readonly route: Route;
   readonly operation: S3OperationName;
-  readonly caller: S3Caller;
+  readonly caller: Caller;
   readonly body: VerifiedBody;
   /** A browser POST upload's form (PostObject); null for every other operation. */
   readonly form: PostPolicyUpload | null;
@@ -28,7 +28,7 @@ export type Controller = (call: S3Call) => Promise<void>;
 /** XML configuration and multi-delete bodies are small; anything bigger is refused rather than buffered. */
 export const maxXmlBodyBytes = 2 * 1024 * 1024;
 
-export const projectOf = (call: S3Call): string => call.caller.token.projectId;
+export const projectOf = (call: S3Call): string => (call.caller.anonymous ? call.caller.projectId : call.caller.token.projectId);
 
 export function bucketName(call: S3Call): string {
   if (call.route.bucket === null) throw new S3Error('InvalidRequest', 'A bucket name is required');

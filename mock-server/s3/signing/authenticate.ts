@@ -26,7 +26,7 @@ import {
   parseContentMd5,
 } from './checksums.js';
 import { buildStringToSign, deriveSigningKey, hmacHex, signaturesEqual, type ChunkSigningContext } from './sigv4.js';
-import type { AuthenticatedRequest, ChecksumAlgorithm, S3Caller } from './types.js';
+import type { AuthenticatedRequest, ChecksumAlgorithm, S3Caller, VerifiedBody } from './types.js';
 
 /** What authentication reads from the context: the clock and the token store, nothing else. */
 export type AuthContext = Pick<MockContext, 'clock' | 'tokens'>;
@@ -38,6 +38,11 @@ export interface RequestTarget {
   readonly rawQuery: string;
   /** Host the request was addressed to (used only when the Host header is missing). */
   readonly host: string;
+  /**
+   * Set when the operation may be read anonymously (spec's publicBucketReads): a request with no credentials at all
+   * is then an anonymous caller (in the region the mock defaults to), for authorization to judge; else it is refused.
+   */
+  readonly anonymous?: { readonly region: string };
 }
 
 export type PayloadMode =
@@ -91,6 +96,21 @@ interface VerifiedRequest {
  * in a verified stream. Throws S3Error. The order follows S3: well-formedness, known key, time, signature, then
  * the token's own state; scope and level are authorize's business (authorization/authorize.ts).
  */
+/** The body of an anonymous request, taken as sent: nothing signs it. */
+function unsignedBody(req: IncomingMessage): VerifiedBody {
+  const contentLength = headerValue(req, 'content-length');
+  const declaredLength = contentLength === undefined ? null : parseLength(contentLength, 'Content-Length');
+  const verifier = new BodyVerifier({
+    sha256Hex: null,
+    contentMd5: null,
+    headerChecksums: new Map(),
+    trailerChecksums: [],
+    declaredLength,
+    declaredLengthHeader: 'Content-Length',
+  });
+  return createVerifiedBody({ source: req, decoder: null, verifier, declaredLength });
+}
+
 export async function authenticate(req: IncomingMessage, ctx: AuthContext, target: RequestTarget): Promise<AuthenticatedRequest> {
   const query = parseRawQuery(target.rawQuery);
   const authorization = headerValue(req, 'authorization');
@@ -105,6 +125,8 @@ export async function authenticate(req: IncomingMessage, ctx: AuthContext, targe
     if (query.AWSAccessKeyId !== undefined || query.Signature !== undefined) {
       throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
     }
+    // No credentials at all: an anonymous caller, whom authorization refuses unless it reads a public bucket.
+    if (target.anonymous !== undefined) return { caller: { anonymous: true, projectId: '', region: target.anonymous.region }, body: unsignedBody(req), hoistedHeaders: {} };
     throw accessDenied();
   }
   const verified = authorization !== undefined

@@ -14,7 +14,7 @@ import type { TokenRecord, TokenStore } from '../../context.js';
 import { S3Error } from '../errors.js';
 import { authenticate, type AuthContext } from './authenticate.js';
 import { authenticatePostPolicy } from './post-policy.js';
-import type { BodyDigests, S3Caller } from './types.js';
+import type { BodyDigests, Caller } from './types.js';
 
 export class InMemoryTokenStore implements TokenStore {
   private readonly tokens: TokenRecord[] = [];
@@ -38,6 +38,8 @@ export class InMemoryTokenStore implements TokenStore {
     return undefined;
   }
 
+  recordUse(): void {}
+
   get(projectId: string, tokenId: string): TokenRecord | undefined {
     return this.tokens.find((token) => token.projectId === projectId && token.id === tokenId);
   }
@@ -56,6 +58,7 @@ let tokenCounter = 0;
 export function objectStorageToken(accessKeyId: string, secretAccessKey: string, overrides: Partial<TokenRecord> = {}): TokenRecord {
   tokenCounter += 1;
   return {
+    kind: 'api-token',
     id: `tok-${tokenCounter}`,
     projectId: 'project-1',
     name: `test token ${tokenCounter}`,
@@ -75,7 +78,7 @@ export interface Outcome {
   readonly method: string;
   readonly headers?: IncomingMessage['headers'];
   readonly rawPath: string;
-  readonly caller?: S3Caller;
+  readonly caller?: Caller;
   readonly digests?: BodyDigests;
   readonly body?: Buffer;
   readonly error?: S3Error;

@@ -10,6 +10,7 @@ import type { TokenRecord } from '../../context.js';
  * commit only after the stream has ended without error.
  */
 export interface S3Caller {
+  readonly anonymous?: false;
   readonly token: TokenRecord;
   readonly accessKeyId: string;
   /** Query-string SigV4 (presigned URL). */
@@ -17,6 +18,19 @@ export interface S3Caller {
   /** Region from the credential scope. */
   readonly region: string;
 }
+
+/**
+ * A request with no credentials at all. Authorization lets it read objects of a public bucket only; it then acts
+ * in the project that owns that bucket.
+ */
+export interface AnonymousCaller {
+  readonly anonymous: true;
+  /** The owner of the public bucket it reads; empty until authorization has allowed it. */
+  readonly projectId: string;
+  readonly region: string;
+}
+
+export type Caller = S3Caller | AnonymousCaller;
 
 export interface BodyDigests {
   /** Decoded length in bytes. */
@@ -41,7 +55,7 @@ export interface VerifiedBody {
 }
 
 export interface AuthenticatedRequest {
-  readonly caller: S3Caller;
+  readonly caller: Caller;
   readonly body: VerifiedBody;
   /**
    * `x-amz-*` headers a presigned URL carries in its signed query string, by lower-case name; S3 applies them as
