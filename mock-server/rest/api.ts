@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { restRoutes, s3SigningRegion, type RestRouteRule } from '../../spec/index.js';
 import { authorize, bucketInScope, type Decision } from '../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../context.js';
-import type { BucketInfo } from '../store/storage.js';
+import type { BucketInfo } from '../store/types.js';
 import { authenticateApiToken, requireApiToken, type ApiTokenLocals, type ManagementCredential } from './auth.js';
 import { balanceFor, invoicesFor, ordersFor } from './billing.js';
 import { RestError, insufficientScope, invalidToken } from './errors.js';
