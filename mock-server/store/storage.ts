@@ -10,6 +10,7 @@ import type { BlobStore, WrittenBlob } from './blobs.js';
 import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
+import { createTables, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRow, type PartRow, type UploadRow } from './schema.js';
 import type {
   BucketRef,
   Checksums,
@@ -32,142 +33,14 @@ export interface StorageOptions {
   readonly logger: Logger;
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS s3_buckets (
-  name TEXT PRIMARY KEY,
-  project_id TEXT NOT NULL,
-  region TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  cors TEXT,
-  lifecycle TEXT,
-  encryption TEXT
-);
-CREATE INDEX IF NOT EXISTS s3_buckets_project ON s3_buckets (project_id, name);
-CREATE TABLE IF NOT EXISTS s3_objects (
-  bucket TEXT NOT NULL,
-  key TEXT NOT NULL,
-  blob_id TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  etag TEXT NOT NULL,
-  last_modified INTEGER NOT NULL,
-  metadata TEXT NOT NULL,
-  checksums TEXT NOT NULL,
-  parts_count INTEGER,
-  part_sizes TEXT,
-  PRIMARY KEY (bucket, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS s3_uploads (
-  upload_id TEXT PRIMARY KEY,
-  bucket TEXT NOT NULL,
-  key TEXT NOT NULL,
-  initiated INTEGER NOT NULL,
-  metadata TEXT NOT NULL,
-  checksum_algorithm TEXT
-);
-CREATE INDEX IF NOT EXISTS s3_uploads_bucket ON s3_uploads (bucket, key, initiated, upload_id);
-CREATE TABLE IF NOT EXISTS s3_parts (
-  upload_id TEXT NOT NULL,
-  part_number INTEGER NOT NULL,
-  blob_id TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  etag TEXT NOT NULL,
-  last_modified INTEGER NOT NULL,
-  checksums TEXT NOT NULL,
-  PRIMARY KEY (upload_id, part_number)
-) WITHOUT ROWID;
-`;
-
-interface BucketRow {
-  name: string;
-  project_id: string;
-  region: string;
-  created_at: number;
-  cors: string | null;
-  lifecycle: string | null;
-  encryption: string | null;
-}
-
-interface ObjectRow {
-  bucket: string;
-  key: string;
-  blob_id: string;
-  size: number;
-  etag: string;
-  last_modified: number;
-  metadata: string;
-  checksums: string;
-  parts_count: number | null;
-  part_sizes: string | null;
-}
-
-interface UploadRow {
-  upload_id: string;
-  bucket: string;
-  key: string;
-  initiated: number;
-  metadata: string;
-  checksum_algorithm: string | null;
-}
-
-interface PartRow {
-  upload_id: string;
-  part_number: number;
-  blob_id: string;
-  size: number;
-  etag: string;
-  last_modified: number;
-  checksums: string;
-}
-
-const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
-
-const toBucket = (row: BucketRow): StoredBucket => ({
-  projectId: row.project_id,
-  name: row.name,
-  region: row.region,
-  createdAt: new Date(row.created_at),
-  cors: row.cors,
-  lifecycle: row.lifecycle,
-  encryption: row.encryption,
-});
-
-const toObject = (row: ObjectRow): StoredObject => ({
-  bucket: row.bucket,
-  key: row.key,
-  size: row.size,
-  etag: row.etag,
-  lastModified: new Date(row.last_modified),
-  metadata: JSON.parse(row.metadata) as ObjectMetadata,
-  checksums: JSON.parse(row.checksums) as Checksums,
-  partsCount: row.parts_count,
-  partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
-  blobId: row.blob_id,
-});
-
-const toUpload = (row: UploadRow): MultipartUpload => ({
-  uploadId: row.upload_id,
-  bucket: row.bucket,
-  key: row.key,
-  initiated: new Date(row.initiated),
-  metadata: JSON.parse(row.metadata) as ObjectMetadata,
-  checksumAlgorithm: row.checksum_algorithm,
-});
-
-const toPart = (row: PartRow): StoredPart => ({
-  partNumber: row.part_number,
-  size: row.size,
-  etag: row.etag,
-  lastModified: new Date(row.last_modified),
-  checksums: JSON.parse(row.checksums) as Checksums,
-  blobId: row.blob_id,
-});
-
 /** File bodies up to this size are read into one Buffer and sent in one write; larger ones are streamed. */
 export const wholeReadMaxBytes = 1024 * 1024;
 
 const noSuchBucket = (name: string) => new StoreError('NoSuchBucket', `The bucket ${name} does not exist.`, { BucketName: name });
 const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `The multipart upload ${uploadId} does not exist.`, { UploadId: uploadId });
 const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is longer than ${max} bytes.`, { MaxSizeAllowed: String(max) });
+
+const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
 
 /** The first string, in UTF-8 byte order, greater than every string that starts with `prefix`; null if none is simple. */
 function prefixSuccessor(prefix: string): string | null {
@@ -195,10 +68,7 @@ function md5Tap(): Transform & { readonly hex: () => string } {
 
 export function createStorage(options: StorageOptions): Storage {
   const { db, dataDir, clock, logger } = options;
-  db.exec(schema);
-  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part).
-  const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
-  if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
+  createTables(db);
   const blobs: BlobStore = dataDir ? createFileBlobStore(join(dataDir, blobsDirName)) : createMemoryBlobStore();
 
   const q = {
