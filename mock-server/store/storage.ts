@@ -10,12 +10,12 @@ import type { BlobStore, WrittenBlob } from './blobs.js';
 import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
+import { objectListing, uploadListing } from './listing.js';
 import { createTables, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRow, type PartRow, type UploadRow } from './schema.js';
 import type {
   BucketRef,
   Checksums,
   IncomingBody,
-  MultipartUpload,
   ObjectMetadata,
   Storage,
   StoredBucket,
@@ -41,17 +41,6 @@ const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `The m
 const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is longer than ${max} bytes.`, { MaxSizeAllowed: String(max) });
 
 const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
-
-/** The first string, in UTF-8 byte order, greater than every string that starts with `prefix`; null if none is simple. */
-function prefixSuccessor(prefix: string): string | null {
-  const codePoints = [...prefix];
-  const last = codePoints.pop();
-  if (last === undefined) return null;
-  let next = (last.codePointAt(0) ?? 0) + 1;
-  if (next === 0xd800) next = 0xe000;
-  if (next > 0x10ffff) return null;
-  return codePoints.join('') + String.fromCodePoint(next);
-}
 
 /** Hashes what flows through: MD5 for the ETag of data the server assembles itself (copies, completions). */
 function md5Tap(): Transform & { readonly hex: () => string } {
@@ -398,55 +387,8 @@ export function createStorage(options: StorageOptions): Storage {
       return removed !== null;
     },
 
-    listObjects(bucket, { prefix, delimiter, after, maxKeys }) {
-      // max-keys=0 asks for nothing: not a truncated page (a paginator would have no token to continue from).
-      if (maxKeys <= 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: null };
-      const objects: StoredObject[] = [];
-      const commonPrefixes: string[] = [];
-      let last: string | null = null;
-      let lastCommonPrefix: string | null = after === '' ? null : after;
-      let isTruncated = false;
-      let cursor = after;
-      let inclusive = false;
-      const pageSize = Math.min(Math.max(maxKeys + 1, 16), 1000);
-      scan: for (;;) {
-        const rows = (inclusive ? q.pageFrom : q.pageAfter).all(bucket, cursor, prefix, pageSize);
-        if (rows.length === 0) break;
-        inclusive = false;
-        for (const row of rows) {
-          cursor = row.key;
-          if (!row.key.startsWith(prefix)) break scan;
-          const cut = delimiter === '' ? -1 : row.key.indexOf(delimiter, prefix.length);
-          if (cut >= 0) {
-            const commonPrefix = row.key.slice(0, cut + delimiter.length);
-            if (commonPrefix !== lastCommonPrefix) {
-              if (objects.length + commonPrefixes.length >= maxKeys) {
-                isTruncated = true;
-                break scan;
-              }
-              commonPrefixes.push(commonPrefix);
-              lastCommonPrefix = commonPrefix;
-              last = commonPrefix;
-            }
-            // Jump over the rest of this common prefix instead of reading every key under it.
-            const successor = prefixSuccessor(commonPrefix);
-            if (successor) {
-              cursor = successor;
-              inclusive = true;
-              continue scan;
-            }
-            continue;
-          }
-          if (objects.length + commonPrefixes.length >= maxKeys) {
-            isTruncated = true;
-            break scan;
-          }
-          objects.push(toObject(row));
-          last = row.key;
-        }
-        if (rows.length < pageSize) break;
-      }
-      return { objects, commonPrefixes, isTruncated, last };
+    listObjects(bucket, options) {
+      return objectListing((cursor, inclusive, limit) => (inclusive ? q.pageFrom : q.pageAfter).all(bucket, cursor, options.prefix, limit), options);
     },
 
     createUpload(bucket, key, metadata, checksumAlgorithm) {
@@ -556,43 +498,8 @@ export function createStorage(options: StorageOptions): Storage {
       await removeBlobs(dropUpload(upload.uploadId));
     },
 
-    listUploads(bucket, { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads }) {
-      const uploads: MultipartUpload[] = [];
-      const commonPrefixes: string[] = [];
-      let isTruncated = false;
-      let nextKeyMarker: string | null = null;
-      let nextUploadIdMarker: string | null = null;
-      let lastCommonPrefix: string | null = null;
-      let passedMarker = uploadIdMarker === '';
-      for (const row of q.uploadsOf.iterate(bucket, keyMarker)) {
-        if (!row.key.startsWith(prefix)) continue;
-        if (row.key === keyMarker) {
-          // With an upload-id marker, uploads of the marker key after that upload are listed; without, none.
-          if (!passedMarker) {
-            if (row.upload_id === uploadIdMarker) passedMarker = true;
-            continue;
-          }
-          if (uploadIdMarker === '') continue;
-        }
-        const cut = delimiter === '' ? -1 : row.key.indexOf(delimiter, prefix.length);
-        const commonPrefix = cut >= 0 ? row.key.slice(0, cut + delimiter.length) : null;
-        if (commonPrefix !== null && (commonPrefix === lastCommonPrefix || commonPrefix === keyMarker)) continue;
-        if (uploads.length + commonPrefixes.length >= maxUploads) {
-          isTruncated = true;
-          break;
-        }
-        if (commonPrefix !== null) {
-          commonPrefixes.push(commonPrefix);
-          lastCommonPrefix = commonPrefix;
-          nextKeyMarker = commonPrefix;
-          nextUploadIdMarker = null;
-        } else {
-          uploads.push(toUpload(row));
-          nextKeyMarker = row.key;
-          nextUploadIdMarker = row.upload_id;
-        }
-      }
-      return { uploads, commonPrefixes, isTruncated, nextKeyMarker, nextUploadIdMarker };
+    listUploads(bucket, options) {
+      return uploadListing(q.uploadsOf.iterate(bucket, options.keyMarker), options);
     },
 
     async reset() {
