@@ -190,11 +190,6 @@ export function createStorage(options: StorageOptions): Storage {
     dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
 
   /**
-   * Commits an object row, unless its bucket vanished meanwhile; returns the blob the object pointed to before.
-   * `alongside` runs in the same transaction, after the row is written: what it changes (or its throw) goes
-   * with the object, all or nothing.
-   */
-  /**
    * Inside a write's transaction: the bucket it names is still there and, given the bucket the request was
    * authorized for, still that one (the same owner and creation time), not one of the same name made since by
    * anyone. Else NoSuchBucket: a write lands in the bucket it was authorized for, or nowhere.
@@ -206,26 +201,41 @@ export function createStorage(options: StorageOptions): Storage {
     if (!current || !same) throw noSuchBucket(name);
   };
 
-  const commitObject = (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<string | null> =>
-    commitWrite(() => {
+  /**
+   * Commits a row that points at a blob just written (`blobId`). `write` runs in the write's transaction and returns
+   * the blob the row's previous version pointed to, if another: that one is removed after the commit. A failed
+   * commit removes the new blob instead.
+   */
+  const commitBlobRow = async (blobId: string, write: () => string | null): Promise<void> => {
+    let replaced: string | null;
+    try {
+      replaced = await commitWrite(write);
+    } catch (error) {
+      // A commit whose fsync failed may still point at the blob: keep it.
+      if (!(error instanceof DurabilityError)) await removeBlobs([blobId]);
+      throw error;
+    }
+    if (replaced) await removeBlobs([replaced]);
+  };
+
+  /** The blob `previous` pointed to, if `row` (its next version) points at another. */
+  const replacedBlob = (previous: { blob_id: string } | undefined, row: { blob_id: string }): string | null =>
+    previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+
+  /**
+   * Commits an object row, unless its bucket vanished meanwhile or `precondition` refuses the key's current object.
+   * `alongside` runs in the same transaction, after the row is written: what it changes (or its throw) goes
+   * with the object, all or nothing.
+   */
+  const storeObject = async (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<StoredObject> => {
+    await commitBlobRow(row.blob_id, () => {
       requireSameBucket(typeof bucket === 'string' ? row.bucket : bucket);
       const previous = q.object.get(row.bucket, row.key);
       precondition?.(previous ? toObject(previous) : undefined);
       q.upsertObject.run(row);
       alongside?.();
-      return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+      return replacedBlob(previous, row);
     });
-
-  const storeObject = async (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<StoredObject> => {
-    let replaced: string | null;
-    try {
-      replaced = await commitObject(row, bucket, precondition, alongside);
-    } catch (error) {
-      // A commit whose fsync failed may still point at the blob: keep it.
-      if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
-      throw error;
-    }
-    if (replaced) await removeBlobs([replaced]);
     return toObject(row);
   };
 
@@ -261,24 +271,14 @@ export function createStorage(options: StorageOptions): Storage {
     }
   };
 
-  const commitPart = (row: PartRow): Promise<string | null> =>
-    commitWrite(() => {
+  /** Commits a part row, unless its upload is gone meanwhile (completed, aborted, or deleted with its bucket). */
+  const storePart = async (row: PartRow): Promise<StoredPart> => {
+    await commitBlobRow(row.blob_id, () => {
       if (!q.upload.get(row.upload_id)) throw noSuchUpload(row.upload_id);
       const previous = q.part.get(row.upload_id, row.part_number);
       q.upsertPart.run(row);
-      return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+      return replacedBlob(previous, row);
     });
-
-  const storePart = async (row: PartRow): Promise<StoredPart> => {
-    let replaced: string | null;
-    try {
-      replaced = await commitPart(row);
-    } catch (error) {
-      // A commit whose fsync failed may still point at the blob: keep it.
-      if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
-      throw error;
-    }
-    if (replaced) await removeBlobs([replaced]);
     return toPart(row);
   };
 
