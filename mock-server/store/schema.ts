@@ -1,9 +1,11 @@
 import type Database from 'better-sqlite3';
+import type { WrittenBlob } from './blobs.js';
 import type { Checksums, MultipartUpload, ObjectMetadata, StoredBucket, StoredObject, StoredPart } from './types.js';
 
 /*
- * The store's tables in SQLite: their definitions, a row of each as better-sqlite3 reads it, and the record
- * (types.ts) each row stands for. Metadata, checksums and part sizes are kept as JSON text; times as epoch ms.
+ * The store's tables in SQLite: their definitions, a row of each as better-sqlite3 reads and writes it, and the
+ * mapping between each row and the record (types.ts) it stands for. Metadata, checksums and part sizes are kept as
+ * JSON text; times as epoch ms.
  */
 
 const tables = `
@@ -140,4 +142,57 @@ export const toPart = (row: PartRow): StoredPart => ({
   lastModified: new Date(row.last_modified),
   checksums: JSON.parse(row.checksums) as Checksums,
   blobId: row.blob_id,
+});
+
+/** An object's row; `partSizes` null for an object that was not assembled from parts. */
+export const objectRow = ({ bucket, key, blob, etag, metadata, checksums, partSizes, lastModified }: {
+  bucket: string;
+  key: string;
+  blob: WrittenBlob;
+  etag: string;
+  metadata: ObjectMetadata;
+  checksums: Checksums;
+  partSizes: readonly number[] | null;
+  /** Epoch ms. */
+  lastModified: number;
+}): ObjectRow => ({
+  bucket,
+  key,
+  blob_id: blob.id,
+  size: blob.size,
+  etag,
+  last_modified: lastModified,
+  metadata: JSON.stringify(metadata),
+  checksums: JSON.stringify(checksums),
+  parts_count: partSizes === null ? null : partSizes.length,
+  part_sizes: partSizes === null ? null : JSON.stringify(partSizes),
+});
+
+/** A part's row. */
+export const partRow = ({ uploadId, partNumber, blob, etag, checksums, lastModified }: {
+  uploadId: string;
+  partNumber: number;
+  blob: WrittenBlob;
+  etag: string;
+  checksums: Checksums;
+  /** Epoch ms. */
+  lastModified: number;
+}): PartRow => ({
+  upload_id: uploadId,
+  part_number: partNumber,
+  blob_id: blob.id,
+  size: blob.size,
+  etag,
+  last_modified: lastModified,
+  checksums: JSON.stringify(checksums),
+});
+
+/** A multipart upload's row. */
+export const uploadRow = (upload: MultipartUpload): UploadRow => ({
+  upload_id: upload.uploadId,
+  bucket: upload.bucket,
+  key: upload.key,
+  initiated: upload.initiated.getTime(),
+  metadata: JSON.stringify(upload.metadata),
+  checksum_algorithm: upload.checksumAlgorithm,
 });

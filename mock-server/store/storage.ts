@@ -11,12 +11,24 @@ import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
 import { objectListing, uploadListing } from './listing.js';
-import { createTables, toBucket, toObject, toPart, toUpload, type BucketRow, type ObjectRow, type PartRow, type UploadRow } from './schema.js';
+import {
+  createTables,
+  objectRow,
+  partRow,
+  toBucket,
+  toObject,
+  toPart,
+  toUpload,
+  uploadRow,
+  type BucketRow,
+  type ObjectRow,
+  type PartRow,
+  type UploadRow,
+} from './schema.js';
 import type {
   BucketRef,
-  Checksums,
   IncomingBody,
-  ObjectMetadata,
+  MultipartUpload,
   Storage,
   StoredBucket,
   StoredObject,
@@ -85,7 +97,8 @@ export function createStorage(options: StorageOptions): Storage {
       'SELECT * FROM s3_objects WHERE bucket = ? AND key >= ? AND key >= ? ORDER BY key LIMIT ?',
     ),
     insertUpload: db.prepare(
-      'INSERT INTO s3_uploads (upload_id, bucket, key, initiated, metadata, checksum_algorithm) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO s3_uploads (upload_id, bucket, key, initiated, metadata, checksum_algorithm)
+       VALUES (@upload_id, @bucket, @key, @initiated, @metadata, @checksum_algorithm)`,
     ),
     upload: db.prepare<[string], UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = ?'),
     uploadsOf: db.prepare<[string, string], UploadRow>(
@@ -239,28 +252,6 @@ export function createStorage(options: StorageOptions): Storage {
     return toObject(row);
   };
 
-  /** An object row as stored; `partSizes` null for an object that was not assembled from parts. */
-  const objectRow = ({ bucket, key, blob, etag, metadata, checksums, partSizes }: {
-    bucket: string;
-    key: string;
-    blob: { id: string; size: number };
-    etag: string;
-    metadata: ObjectMetadata;
-    checksums: Checksums;
-    partSizes: readonly number[] | null;
-  }): ObjectRow => ({
-    bucket,
-    key,
-    blob_id: blob.id,
-    size: blob.size,
-    etag,
-    last_modified: clock.nowMs(),
-    metadata: JSON.stringify(metadata),
-    checksums: JSON.stringify(checksums),
-    parts_count: partSizes === null ? null : partSizes.length,
-    part_sizes: partSizes === null ? null : JSON.stringify(partSizes),
-  });
-
   const writeVerified = async (body: IncomingBody, maxBytes: number) => {
     const blob = await blobs.write(body.stream, { verified: body.digests, maxBytes, tooLarge: tooLarge(maxBytes) });
     try {
@@ -363,7 +354,16 @@ export function createStorage(options: StorageOptions): Storage {
     async putObject(bucket, key, body, metadata, precondition) {
       const max = multipartLimits.value.maxSinglePutBytes;
       const { blob, digests } = await writeVerified(body, max);
-      const row = objectRow({ bucket: bucketName(bucket), key, blob, etag: digests.md5Hex, metadata, checksums: digests.checksums, partSizes: null });
+      const row = objectRow({
+        bucket: bucketName(bucket),
+        key,
+        blob,
+        etag: digests.md5Hex,
+        metadata,
+        checksums: digests.checksums,
+        partSizes: null,
+        lastModified: clock.nowMs(),
+      });
       return storeObject(row, bucket, precondition);
     },
 
@@ -372,7 +372,8 @@ export function createStorage(options: StorageOptions): Storage {
       const blob = await blobs.write(blobs.read(source.blobId, undefined, source.size).pipe(tap), {});
       // A copy keeps the source's checksums: the bytes are the same.
       const checksums = source.partsCount ? {} : source.checksums;
-      return storeObject(objectRow({ bucket: bucketName(bucket), key, blob, etag: tap.hex(), metadata, checksums, partSizes: null }), bucket, precondition);
+      const row = objectRow({ bucket: bucketName(bucket), key, blob, etag: tap.hex(), metadata, checksums, partSizes: null, lastModified: clock.nowMs() });
+      return storeObject(row, bucket, precondition);
     },
 
     async deleteObject(bucket, key) {
@@ -392,10 +393,16 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     createUpload(bucket, key, metadata, checksumAlgorithm) {
-      const uploadId = randomBytes(24).toString('base64url');
-      const initiated = clock.nowMs();
-      q.insertUpload.run(uploadId, bucket, key, initiated, JSON.stringify(metadata), checksumAlgorithm);
-      return { uploadId, bucket, key, initiated: new Date(initiated), metadata, checksumAlgorithm };
+      const upload: MultipartUpload = {
+        uploadId: randomBytes(24).toString('base64url'),
+        bucket,
+        key,
+        initiated: new Date(clock.nowMs()),
+        metadata,
+        checksumAlgorithm,
+      };
+      q.insertUpload.run(uploadRow(upload));
+      return upload;
     },
 
     requireUpload(bucket, key, uploadId) {
@@ -406,15 +413,7 @@ export function createStorage(options: StorageOptions): Storage {
 
     async putPart(upload, partNumber, body) {
       const { blob, digests } = await writeVerified(body, multipartLimits.value.maxPartBytes);
-      return storePart({
-        upload_id: upload.uploadId,
-        part_number: partNumber,
-        blob_id: blob.id,
-        size: blob.size,
-        etag: digests.md5Hex,
-        last_modified: clock.nowMs(),
-        checksums: JSON.stringify(digests.checksums),
-      });
+      return storePart(partRow({ uploadId: upload.uploadId, partNumber, blob, etag: digests.md5Hex, checksums: digests.checksums, lastModified: clock.nowMs() }));
     },
 
     async copyPart(upload, partNumber, source, range) {
@@ -423,15 +422,7 @@ export function createStorage(options: StorageOptions): Storage {
         maxBytes: multipartLimits.value.maxPartBytes,
         tooLarge: tooLarge(multipartLimits.value.maxPartBytes),
       });
-      return storePart({
-        upload_id: upload.uploadId,
-        part_number: partNumber,
-        blob_id: blob.id,
-        size: blob.size,
-        etag: tap.hex(),
-        last_modified: clock.nowMs(),
-        checksums: '{}',
-      });
+      return storePart(partRow({ uploadId: upload.uploadId, partNumber, blob, etag: tap.hex(), checksums: {}, lastModified: clock.nowMs() }));
     },
 
     listParts(uploadId, afterPartNumber, maxParts) {
@@ -481,6 +472,7 @@ export function createStorage(options: StorageOptions): Storage {
           metadata: upload.metadata,
           checksums: combineChecksums?.(upload, chosen) ?? {},
           partSizes: chosen.map((part) => part.size),
+          lastModified: clock.nowMs(),
         }),
         // The upload goes with its bucket, so finding the upload below is finding the bucket it was made in.
         upload.bucket,
