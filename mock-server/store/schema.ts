@@ -144,47 +144,43 @@ export const toPart = (row: PartRow): StoredPart => ({
   blobId: row.blob_id,
 });
 
-/** An object's row; `partSizes` null for an object that was not assembled from parts. */
-export const objectRow = ({ bucket, key, blob, etag, metadata, checksums, partSizes, lastModified }: {
-  bucket: string;
-  key: string;
+/** What an object row and a part row both record of a body: its blob, ETag and checksums, and when it was written. */
+interface BodyFields {
   blob: WrittenBlob;
   etag: string;
-  metadata: ObjectMetadata;
   checksums: Checksums;
-  partSizes: readonly number[] | null;
   /** Epoch ms. */
   lastModified: number;
-}): ObjectRow => ({
-  bucket,
-  key,
+}
+
+const bodyColumns = ({ blob, etag, checksums, lastModified }: BodyFields) => ({
   blob_id: blob.id,
   size: blob.size,
   etag,
   last_modified: lastModified,
-  metadata: JSON.stringify(metadata),
   checksums: JSON.stringify(checksums),
+});
+
+/** An object's row; `partSizes` null for an object that was not assembled from parts. */
+export const objectRow = ({ bucket, key, metadata, partSizes, ...body }: BodyFields & {
+  bucket: string;
+  key: string;
+  metadata: ObjectMetadata;
+  partSizes: readonly number[] | null;
+}): ObjectRow => ({
+  bucket,
+  key,
+  ...bodyColumns(body),
+  metadata: JSON.stringify(metadata),
   parts_count: partSizes === null ? null : partSizes.length,
   part_sizes: partSizes === null ? null : JSON.stringify(partSizes),
 });
 
 /** A part's row. */
-export const partRow = ({ uploadId, partNumber, blob, etag, checksums, lastModified }: {
-  uploadId: string;
-  partNumber: number;
-  blob: WrittenBlob;
-  etag: string;
-  checksums: Checksums;
-  /** Epoch ms. */
-  lastModified: number;
-}): PartRow => ({
+export const partRow = ({ uploadId, partNumber, ...body }: BodyFields & { uploadId: string; partNumber: number }): PartRow => ({
   upload_id: uploadId,
   part_number: partNumber,
-  blob_id: blob.id,
-  size: blob.size,
-  etag,
-  last_modified: lastModified,
-  checksums: JSON.stringify(checksums),
+  ...bodyColumns(body),
 });
 
 /** A multipart upload's row. */

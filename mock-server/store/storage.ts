@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { isValidBucketName, multipartLimits } from '../../spec/index.js';
 import type { Clock } from '../clock.js';
 import { StoreError } from './errors.js';
-import type { BlobStore, WrittenBlob } from './blobs.js';
+import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
 import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
@@ -27,6 +27,7 @@ import {
 } from './schema.js';
 import type {
   BucketRef,
+  Checksums,
   IncomingBody,
   MultipartUpload,
   Storage,
@@ -54,7 +55,14 @@ const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is 
 
 const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
 
-/** Hashes what flows through: MD5 for the ETag of data the server assembles itself (copies, completions). */
+/** A body in its blob, with what an object or part row records beside it: its ETag (no quotes) and checksums. */
+interface WrittenBody {
+  readonly blob: WrittenBlob;
+  readonly etag: string;
+  readonly checksums: Checksums;
+}
+
+/** Hashes what flows through: MD5 for the ETag of a copy, whose bytes no request brought. */
 function md5Tap(): Transform & { readonly hex: () => string } {
   const hash = createHash('md5');
   let digest: string | null = null;
@@ -252,14 +260,30 @@ export function createStorage(options: StorageOptions): Storage {
     return toObject(row);
   };
 
-  const writeVerified = async (body: IncomingBody, maxBytes: number) => {
+  /**
+   * A request body in a new blob, with the ETag and checksums its checks established. More than `maxBytes` is
+   * TooLarge; a body that fails a check leaves no blob behind.
+   */
+  const writeBody = async (body: IncomingBody, maxBytes: number): Promise<WrittenBody> => {
     const blob = await blobs.write(body.stream, { verified: body.digests, maxBytes, tooLarge: tooLarge(maxBytes) });
     try {
-      return { blob, digests: await body.digests };
+      const digests = await body.digests;
+      return { blob, etag: digests.md5Hex, checksums: digests.checksums };
     } catch (error) {
       await removeBlobs([blob.id]);
       throw error;
     }
+  };
+
+  /**
+   * A copy of `source` (or of `range` of it) in a new blob, hashed on its way for the ETag; no checksums are computed.
+   * With `maxBytes`, a longer copy is TooLarge.
+   */
+  const copyBody = async (source: StoredObject, { range, maxBytes }: { range?: ByteRange; maxBytes?: number }): Promise<WrittenBody> => {
+    const tap = md5Tap();
+    const limit = maxBytes === undefined ? {} : { maxBytes, tooLarge: tooLarge(maxBytes) };
+    const blob = await blobs.write(blobs.read(source.blobId, range, source.size).pipe(tap), limit);
+    return { blob, etag: tap.hex(), checksums: {} };
   };
 
   /** Commits a part row, unless its upload is gone meanwhile (completed, aborted, or deleted with its bucket). */
@@ -352,27 +376,16 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async putObject(bucket, key, body, metadata, precondition) {
-      const max = multipartLimits.value.maxSinglePutBytes;
-      const { blob, digests } = await writeVerified(body, max);
-      const row = objectRow({
-        bucket: bucketName(bucket),
-        key,
-        blob,
-        etag: digests.md5Hex,
-        metadata,
-        checksums: digests.checksums,
-        partSizes: null,
-        lastModified: clock.nowMs(),
-      });
+      const written = await writeBody(body, multipartLimits.value.maxSinglePutBytes);
+      const row = objectRow({ bucket: bucketName(bucket), key, ...written, metadata, partSizes: null, lastModified: clock.nowMs() });
       return storeObject(row, bucket, precondition);
     },
 
     async copyObject(source, bucket, key, metadata, precondition) {
-      const tap = md5Tap();
-      const blob = await blobs.write(blobs.read(source.blobId, undefined, source.size).pipe(tap), {});
+      const copied = await copyBody(source, {});
       // A copy keeps the source's checksums: the bytes are the same.
       const checksums = source.partsCount ? {} : source.checksums;
-      const row = objectRow({ bucket: bucketName(bucket), key, blob, etag: tap.hex(), metadata, checksums, partSizes: null, lastModified: clock.nowMs() });
+      const row = objectRow({ bucket: bucketName(bucket), key, ...copied, checksums, metadata, partSizes: null, lastModified: clock.nowMs() });
       return storeObject(row, bucket, precondition);
     },
 
@@ -412,17 +425,13 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async putPart(upload, partNumber, body) {
-      const { blob, digests } = await writeVerified(body, multipartLimits.value.maxPartBytes);
-      return storePart(partRow({ uploadId: upload.uploadId, partNumber, blob, etag: digests.md5Hex, checksums: digests.checksums, lastModified: clock.nowMs() }));
+      const written = await writeBody(body, multipartLimits.value.maxPartBytes);
+      return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...written, lastModified: clock.nowMs() }));
     },
 
     async copyPart(upload, partNumber, source, range) {
-      const tap = md5Tap();
-      const blob = await blobs.write(blobs.read(source.blobId, range ?? undefined, source.size).pipe(tap), {
-        maxBytes: multipartLimits.value.maxPartBytes,
-        tooLarge: tooLarge(multipartLimits.value.maxPartBytes),
-      });
-      return storePart(partRow({ uploadId: upload.uploadId, partNumber, blob, etag: tap.hex(), checksums: {}, lastModified: clock.nowMs() }));
+      const copied = await copyBody(source, { range: range ?? undefined, maxBytes: multipartLimits.value.maxPartBytes });
+      return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...copied, lastModified: clock.nowMs() }));
     },
 
     listParts(uploadId, afterPartNumber, maxParts) {
