@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { isValidBucketName, multipartLimits } from '../../spec/index.js';
 import type { Clock } from '../clock.js';
 import { StoreError } from './errors.js';
-import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
+import type { BlobStore } from './blobs.js';
 import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
+import { createBodies } from './bodies.js';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
 import { objectListing, uploadListing } from './listing.js';
 import {
@@ -25,17 +25,7 @@ import {
   type PartRow,
   type UploadRow,
 } from './schema.js';
-import type {
-  BucketRef,
-  Checksums,
-  IncomingBody,
-  MultipartUpload,
-  Storage,
-  StoredBucket,
-  StoredObject,
-  StoredPart,
-  WritePrecondition,
-} from './types.js';
+import type { BucketRef, MultipartUpload, Storage, StoredBucket, StoredObject, StoredPart, WritePrecondition } from './types.js';
 
 /** What createStorage builds the store on; the database stays the caller's to close. */
 export interface StorageOptions {
@@ -51,34 +41,14 @@ export const wholeReadMaxBytes = 1024 * 1024;
 
 const noSuchBucket = (name: string) => new StoreError('NoSuchBucket', `The bucket ${name} does not exist.`, { BucketName: name });
 const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `The multipart upload ${uploadId} does not exist.`, { UploadId: uploadId });
-const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is longer than ${max} bytes.`, { MaxSizeAllowed: String(max) });
 
 const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
-
-/** A body in its blob, with what an object or part row records beside it: its ETag (no quotes) and checksums. */
-interface WrittenBody {
-  readonly blob: WrittenBlob;
-  readonly etag: string;
-  readonly checksums: Checksums;
-}
-
-/** Hashes what flows through: MD5 for the ETag of a copy, whose bytes no request brought. */
-function md5Tap(): Transform & { readonly hex: () => string } {
-  const hash = createHash('md5');
-  let digest: string | null = null;
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  return Object.assign(transform, { hex: () => (digest ??= hash.digest('hex')) });
-}
 
 export function createStorage(options: StorageOptions): Storage {
   const { db, dataDir, clock, logger } = options;
   createTables(db);
   const blobs: BlobStore = dataDir ? createFileBlobStore(join(dataDir, blobsDirName)) : createMemoryBlobStore();
+  const bodies = createBodies(blobs, logger);
 
   const q = {
     bucket: db.prepare<[string], BucketRow>('SELECT * FROM s3_buckets WHERE name = ?'),
@@ -144,36 +114,6 @@ export function createStorage(options: StorageOptions): Storage {
     }
   }
 
-  /** Blobs being read by a CompleteMultipartUpload, and how many completes read each: removed only after them. */
-  const pinned = new Map<string, number>();
-  const removeWhenUnpinned = new Set<string>();
-
-  const removeBlobs = async (ids: readonly string[]) => {
-    for (const id of ids) {
-      if (pinned.has(id)) {
-        removeWhenUnpinned.add(id);
-        continue;
-      }
-      await blobs.remove(id).catch((error: unknown) => logger.warn({ err: error, blobId: id }, 'could not remove blob'));
-    }
-  };
-
-  const pinBlobs = (ids: readonly string[]): (() => Promise<void>) => {
-    for (const id of ids) pinned.set(id, (pinned.get(id) ?? 0) + 1);
-    return async () => {
-      const released: string[] = [];
-      for (const id of ids) {
-        const left = (pinned.get(id) ?? 1) - 1;
-        if (left > 0) pinned.set(id, left);
-        else {
-          pinned.delete(id);
-          if (removeWhenUnpinned.delete(id)) released.push(id);
-        }
-      }
-      await removeBlobs(released);
-    };
-  };
-
   /**
    * Buckets by name, filled on lookup (every S3 request looks its bucket up). This store is the only writer of the
    * bucket table: every change below drops the entry in the same synchronous step, so a lookup never sees a stale
@@ -233,10 +173,10 @@ export function createStorage(options: StorageOptions): Storage {
       replaced = await commitWrite(write);
     } catch (error) {
       // A commit whose fsync failed may still point at the blob: keep it.
-      if (!(error instanceof DurabilityError)) await removeBlobs([blobId]);
+      if (!(error instanceof DurabilityError)) await bodies.remove([blobId]);
       throw error;
     }
-    if (replaced) await removeBlobs([replaced]);
+    if (replaced) await bodies.remove([replaced]);
   };
 
   /** The blob `previous` pointed to, if `row` (its next version) points at another. */
@@ -258,32 +198,6 @@ export function createStorage(options: StorageOptions): Storage {
       return replacedBlob(previous, row);
     });
     return toObject(row);
-  };
-
-  /**
-   * A request body in a new blob, with the ETag and checksums its checks established. More than `maxBytes` is
-   * TooLarge; a body that fails a check leaves no blob behind.
-   */
-  const writeBody = async (body: IncomingBody, maxBytes: number): Promise<WrittenBody> => {
-    const blob = await blobs.write(body.stream, { verified: body.digests, maxBytes, tooLarge: tooLarge(maxBytes) });
-    try {
-      const digests = await body.digests;
-      return { blob, etag: digests.md5Hex, checksums: digests.checksums };
-    } catch (error) {
-      await removeBlobs([blob.id]);
-      throw error;
-    }
-  };
-
-  /**
-   * A copy of `source` (or of `range` of it) in a new blob, hashed on its way for the ETag; no checksums are computed.
-   * With `maxBytes`, a longer copy is TooLarge.
-   */
-  const copyBody = async (source: StoredObject, { range, maxBytes }: { range?: ByteRange; maxBytes?: number }): Promise<WrittenBody> => {
-    const tap = md5Tap();
-    const limit = maxBytes === undefined ? {} : { maxBytes, tooLarge: tooLarge(maxBytes) };
-    const blob = await blobs.write(blobs.read(source.blobId, range, source.size).pipe(tap), limit);
-    return { blob, etag: tap.hex(), checksums: {} };
   };
 
   /** Commits a part row, unless its upload is gone meanwhile (completed, aborted, or deleted with its bucket). */
@@ -342,7 +256,7 @@ export function createStorage(options: StorageOptions): Storage {
         return ids;
       })();
       bucketCache.delete(name);
-      await removeBlobs(partBlobs);
+      await bodies.remove(partBlobs);
     },
 
     bucketStats(projectId, name) {
@@ -376,13 +290,13 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async putObject(bucket, key, body, metadata, precondition) {
-      const written = await writeBody(body, multipartLimits.value.maxSinglePutBytes);
+      const written = await bodies.write(body, multipartLimits.value.maxSinglePutBytes);
       const row = objectRow({ bucket: bucketName(bucket), key, ...written, metadata, partSizes: null, lastModified: clock.nowMs() });
       return storeObject(row, bucket, precondition);
     },
 
     async copyObject(source, bucket, key, metadata, precondition) {
-      const copied = await copyBody(source, {});
+      const copied = await bodies.copy(source, {});
       // A copy keeps the source's checksums: the bytes are the same.
       const checksums = source.partsCount ? {} : source.checksums;
       const row = objectRow({ bucket: bucketName(bucket), key, ...copied, checksums, metadata, partSizes: null, lastModified: clock.nowMs() });
@@ -397,7 +311,7 @@ export function createStorage(options: StorageOptions): Storage {
         if (row) q.deleteObject.run(name, key);
         return row?.blob_id ?? null;
       })();
-      if (removed) await removeBlobs([removed]);
+      if (removed) await bodies.remove([removed]);
       return removed !== null;
     },
 
@@ -425,12 +339,12 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async putPart(upload, partNumber, body) {
-      const written = await writeBody(body, multipartLimits.value.maxPartBytes);
+      const written = await bodies.write(body, multipartLimits.value.maxPartBytes);
       return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...written, lastModified: clock.nowMs() }));
     },
 
     async copyPart(upload, partNumber, source, range) {
-      const copied = await copyBody(source, { range: range ?? undefined, maxBytes: multipartLimits.value.maxPartBytes });
+      const copied = await bodies.copy(source, { range: range ?? undefined, maxBytes: multipartLimits.value.maxPartBytes });
       return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...copied, lastModified: clock.nowMs() }));
     },
 
@@ -458,17 +372,8 @@ export function createStorage(options: StorageOptions): Storage {
         .update(Buffer.concat(chosen.map((part) => Buffer.from(part.etag, 'hex'))))
         .digest('hex')}-${chosen.length}`;
       // The parts chosen are the versions whose ETags the request listed: a part uploaded again meanwhile replaces
-      // the row, but its old blob stays until this complete has read it (pinned), so the object is made of them.
-      const unpin = pinBlobs(chosen.map((part) => part.blobId));
-      let blob: WrittenBlob;
-      try {
-        const readParts = async function* () {
-          for (const part of chosen) yield* blobs.read(part.blobId, undefined, part.size) as AsyncIterable<Buffer>;
-        };
-        blob = await blobs.write(Readable.from(readParts()), {});
-      } finally {
-        await unpin();
-      }
+      // the row, but its old blob stays until this complete has read it, so the object is made of them.
+      const blob = await bodies.join(chosen);
       // The object appears and the upload goes in one transaction: of a Complete and an Abort (or two Completes)
       // racing, exactly one succeeds. A failed precondition leaves the upload in place (the client may retry), as on S3.
       let partBlobs: string[] = [];
@@ -491,12 +396,12 @@ export function createStorage(options: StorageOptions): Storage {
           partBlobs = dropUpload(upload.uploadId);
         },
       );
-      await removeBlobs(partBlobs);
+      await bodies.remove(partBlobs);
       return object;
     },
 
     async abortUpload(upload) {
-      await removeBlobs(dropUpload(upload.uploadId));
+      await bodies.remove(dropUpload(upload.uploadId));
     },
 
     listUploads(bucket, options) {
