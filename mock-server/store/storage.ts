@@ -44,6 +44,19 @@ const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `The m
 
 const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
 
+/** An object row to commit, and what its commit checks and does besides. */
+interface ObjectCommit {
+  readonly row: ObjectRow;
+  /** The bucket the write names: by name, or the very bucket the request was authorized for. */
+  readonly bucket: BucketRef;
+  readonly precondition?: WritePrecondition;
+  /**
+   * Runs in the same transaction, after the row is written: what it changes (or its throw) goes with the object,
+   * all or nothing.
+   */
+  readonly alongside?: () => void;
+}
+
 export function createStorage(options: StorageOptions): Storage {
   const { db, dataDir, clock, logger } = options;
   createTables(db);
@@ -183,12 +196,8 @@ export function createStorage(options: StorageOptions): Storage {
   const replacedBlob = (previous: { blob_id: string } | undefined, row: { blob_id: string }): string | null =>
     previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
 
-  /**
-   * Commits an object row, unless its bucket vanished meanwhile or `precondition` refuses the key's current object.
-   * `alongside` runs in the same transaction, after the row is written: what it changes (or its throw) goes
-   * with the object, all or nothing.
-   */
-  const storeObject = async (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<StoredObject> => {
+  /** Commits an object row, unless its bucket vanished meanwhile or `precondition` refuses the key's current object. */
+  const storeObject = async ({ row, bucket, precondition, alongside }: ObjectCommit): Promise<StoredObject> => {
     await commitBlobRow(row.blob_id, () => {
       requireSameBucket(typeof bucket === 'string' ? row.bucket : bucket);
       const previous = q.object.get(row.bucket, row.key);
@@ -292,7 +301,7 @@ export function createStorage(options: StorageOptions): Storage {
     async putObject(bucket, key, body, metadata, precondition) {
       const written = await bodies.write(body, multipartLimits.value.maxSinglePutBytes);
       const row = objectRow({ bucket: bucketName(bucket), key, ...written, metadata, partSizes: null, lastModified: clock.nowMs() });
-      return storeObject(row, bucket, precondition);
+      return storeObject({ row, bucket, precondition });
     },
 
     async copyObject(source, bucket, key, metadata, precondition) {
@@ -300,7 +309,7 @@ export function createStorage(options: StorageOptions): Storage {
       // A copy keeps the source's checksums: the bytes are the same.
       const checksums = source.partsCount ? {} : source.checksums;
       const row = objectRow({ bucket: bucketName(bucket), key, ...copied, checksums, metadata, partSizes: null, lastModified: clock.nowMs() });
-      return storeObject(row, bucket, precondition);
+      return storeObject({ row, bucket, precondition });
     },
 
     async deleteObject(bucket, key) {
@@ -377,8 +386,8 @@ export function createStorage(options: StorageOptions): Storage {
       // The object appears and the upload goes in one transaction: of a Complete and an Abort (or two Completes)
       // racing, exactly one succeeds. A failed precondition leaves the upload in place (the client may retry), as on S3.
       let partBlobs: string[] = [];
-      const object = await storeObject(
-        objectRow({
+      const object = await storeObject({
+        row: objectRow({
           bucket: upload.bucket,
           key: upload.key,
           blob,
@@ -389,13 +398,13 @@ export function createStorage(options: StorageOptions): Storage {
           lastModified: clock.nowMs(),
         }),
         // The upload goes with its bucket, so finding the upload below is finding the bucket it was made in.
-        upload.bucket,
+        bucket: upload.bucket,
         precondition,
-        () => {
+        alongside: () => {
           if (!q.upload.get(upload.uploadId)) throw noSuchUpload(upload.uploadId);
           partBlobs = dropUpload(upload.uploadId);
         },
-      );
+      });
       await bodies.remove(partBlobs);
       return object;
     },
