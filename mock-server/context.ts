@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { BillingPermissionType, BucketScope, PermissionType } from '../spec/index.js';
 import type { BillingControl } from './billing-control.js';
 import type { Clock } from './clock.js';
-import type { Storage } from './store/storage.js';
+import type { Storage } from './store/types.js';
 
 /**
  * What every part of the mock shares: one clock, one logger, one metadata database, the token store and the

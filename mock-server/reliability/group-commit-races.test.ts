@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from '../s3/errors.js';
-import { type WritePrecondition } from '../store/storage.js';
+import { type WritePrecondition } from '../store/types.js';
 import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
 
 const ifNoneMatchStar: WritePrecondition = (current) => {

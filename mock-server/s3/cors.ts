@@ -1,5 +1,5 @@
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import type { Storage } from '../store/storage.js';
+import type { Storage } from '../store/types.js';
 import { S3Error } from './errors.js';
 import { sendable } from './header-values.js';
 import type { Route } from './router.js';

@@ -1,5 +1,5 @@
 import type { ByteRange } from '../store/blobs.js';
-import type { StoredObject } from '../store/storage.js';
+import type { StoredObject } from '../store/types.js';
 import { S3Error } from './errors.js';
 
 /** HTTP conditional requests and byte ranges, as S3 evaluates them (RFC 7232 precedence, one range only). */

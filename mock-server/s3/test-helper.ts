@@ -17,7 +17,8 @@ import type { BucketScope, PermissionType } from '../../spec/index.js';
 import { createBillingControl } from '../billing-control.js';
 import { createClock, type Clock } from '../clock.js';
 import type { MockContext, TokenRecord, TokenStore } from '../context.js';
-import { createStorage, type IncomingBody, type Storage } from '../store/storage.js';
+import { createStorage } from '../store/storage.js';
+import type { IncomingBody, Storage } from '../store/types.js';
 import { createS3App } from './app.js';
 
 export class TestTokenStore implements TokenStore {

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
-import { createStorage, type IncomingBody, type Storage } from './storage.js';
+import { createStorage } from './storage.js';
+import type { IncomingBody, Storage } from './types.js';
 import { md5Hex as md5, plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from './test-support.js';
 
 const tempDir = temporaryDirectories('ibee-store-');

@@ -1,228 +1,33 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { Readable, Transform } from 'node:stream';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { isValidBucketName, multipartLimits } from '../../spec/index.js';
 import type { Clock } from '../clock.js';
 import { StoreError } from './errors.js';
-import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
+import type { BlobStore } from './blobs.js';
 import { blobsDirName, createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
+import { createBodies } from './bodies.js';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
+import { objectListing, uploadListing } from './listing.js';
+import {
+  createTables,
+  objectRow,
+  partRow,
+  toBucket,
+  toObject,
+  toPart,
+  toUpload,
+  uploadRow,
+  type BucketRow,
+  type ObjectRow,
+  type PartRow,
+  type UploadRow,
+} from './schema.js';
+import type { BucketRef, MultipartUpload, Storage, StoredBucket, StoredObject, StoredPart, WritePrecondition } from './types.js';
 
-/** Standard and user metadata kept with an object (and with a multipart upload until it completes). */
-export interface ObjectMetadata {
-  readonly contentType: string;
-  readonly contentEncoding: string | null;
-  readonly contentDisposition: string | null;
-  readonly contentLanguage: string | null;
-  readonly cacheControl: string | null;
-  readonly expires: string | null;
-  /** x-amz-meta-* names (lower case, without the prefix) and values. */
-  readonly userMetadata: Readonly<Record<string, string>>;
-}
-
-/** Base64 checksums by algorithm name (CRC32, CRC32C, SHA1, SHA256, CRC64NVME). */
-export type Checksums = Readonly<Record<string, string>>;
-
-export interface StoredObject {
-  readonly bucket: string;
-  readonly key: string;
-  readonly size: number;
-  /** Without quotes: hex MD5, or `md5-of-md5s-N` for a multipart object. */
-  readonly etag: string;
-  readonly lastModified: Date;
-  readonly metadata: ObjectMetadata;
-  readonly checksums: Checksums;
-  /** Number of parts for an object made by CompleteMultipartUpload, else null. */
-  readonly partsCount: number | null;
-  /** Sizes of those parts, in order (GetObject/HeadObject with partNumber); null for single-part objects. */
-  readonly partSizes: readonly number[] | null;
-  readonly blobId: string;
-}
-
-export interface StoredBucket extends BucketInfo {
-  readonly cors: string | null;
-  readonly lifecycle: string | null;
-  readonly encryption: string | null;
-}
-
-export type BucketConfigKind = 'cors' | 'lifecycle' | 'encryption';
-
-/** A bucket by name, or the very bucket a request was authorized for (its owner and creation time as well). */
-export type BucketRef = string | Pick<StoredBucket, 'name' | 'projectId' | 'createdAt'>;
-
-export interface MultipartUpload {
-  readonly uploadId: string;
-  readonly bucket: string;
-  readonly key: string;
-  readonly initiated: Date;
-  readonly metadata: ObjectMetadata;
-  readonly checksumAlgorithm: string | null;
-}
-
-export interface StoredPart {
-  readonly partNumber: number;
-  readonly size: number;
-  readonly etag: string;
-  readonly lastModified: Date;
-  readonly checksums: Checksums;
-  readonly blobId: string;
-}
-
-/** What the body checks established (s3/signing's BodyDigests satisfies it). */
-export interface VerifiedDigests {
-  readonly md5Hex: string;
-  readonly checksums: Checksums;
-}
-
-/** A request body on its way to the blob store: `digests` settles once the stream has been fully checked. */
-export interface IncomingBody {
-  readonly stream: Readable;
-  readonly digests: Promise<VerifiedDigests>;
-}
-
-export interface ListOptions {
-  readonly prefix: string;
-  readonly delimiter: string;
-  /** List strictly after this key (marker, start-after, continuation). A common prefix equal to it is skipped. */
-  readonly after: string;
-  readonly maxKeys: number;
-}
-
-export interface ObjectListing {
-  readonly objects: readonly StoredObject[];
-  readonly commonPrefixes: readonly string[];
-  readonly isTruncated: boolean;
-  /** The last key or common prefix returned: where the next page starts. */
-  readonly last: string | null;
-}
-
-export interface UploadListOptions {
-  readonly prefix: string;
-  readonly delimiter: string;
-  readonly keyMarker: string;
-  readonly uploadIdMarker: string;
-  readonly maxUploads: number;
-}
-
-export interface UploadListing {
-  readonly uploads: readonly MultipartUpload[];
-  readonly commonPrefixes: readonly string[];
-  readonly isTruncated: boolean;
-  readonly nextKeyMarker: string | null;
-  readonly nextUploadIdMarker: string | null;
-}
-
-export interface CompletedPartRequest {
-  readonly partNumber: number;
-  readonly etag: string;
-  /** Checksums the client listed for the part (ChecksumCRC32…), by algorithm; each must match the stored one. */
-  readonly checksums?: Checksums;
-}
-
-/**
- * A write precondition (If-None-Match / If-Match on PutObject, CopyObject, CompleteMultipartUpload): re-run against
- * the key's current object in the same transaction as the commit, so that of racing conditional writes only one wins.
- * Throws (PreconditionFailed) to refuse the write; the new body is then discarded.
- */
-export type WritePrecondition = (current: StoredObject | undefined) => void;
-
-/** Derives the assembled object's checksums from its parts (S3's composite checksums); supplied by the caller. */
-export type PartChecksumCombiner = (upload: MultipartUpload, parts: readonly StoredPart[]) => Checksums;
-
-/** What the caller of completeUpload decides: its rules about the parts chosen, their checksums, a precondition. */
-export interface CompleteRules {
-  /** Throws to refuse the parts chosen (in the versions named), before anything is written. */
-  readonly checkParts?: (parts: readonly StoredPart[]) => void;
-  readonly combineChecksums?: PartChecksumCombiner;
-  readonly precondition?: WritePrecondition;
-}
-
-/** A bucket's default retention: a mode and one of days or years. */
-export type DefaultRetention =
-  | { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number }
-  | { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly years: number };
-
-/** What a bucket is made with besides its name and region (IBEE's public API sets them; S3 CreateBucket does not). */
-export interface BucketSettings {
-  /** Anonymous S3 reads (GetObject, HeadObject) of its objects. */
-  readonly isPublic: boolean;
-  /** Object Lock, set at creation only; null when off. A locked bucket cannot be deleted. */
-  readonly objectLock: { readonly defaultRetention: DefaultRetention | null } | null;
-  readonly tags: readonly string[];
-}
-
-export interface BucketInfo extends BucketSettings {
-  readonly projectId: string;
-  readonly name: string;
-  readonly region: string;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-}
-
-/**
- * Bucket-level storage operations, the part of the store the REST API uses; `Storage` adds the object API.
- */
-export interface StorageStore {
-  listBuckets(projectId: string): readonly BucketInfo[];
-  /** Buckets are unique across all projects, as IBEE documents; this finds one in any project. */
-  findBucket(name: string): BucketInfo | undefined;
-  /** Throws StoreError BucketAlreadyOwnedByYou / BucketAlreadyExists / InvalidBucketName. */
-  createBucket(projectId: string, name: string, region: string, settings?: BucketSettings): BucketInfo;
-  /** Opens or closes anonymous reads of `bucket` (the very bucket given, else NoSuchBucket). */
-  updateBucket(bucket: BucketRef, change: { readonly isPublic: boolean }): BucketInfo;
-  /** Throws StoreError NoSuchBucket / BucketOfAnotherProject / BucketNotEmpty / BucketObjectLocked. */
-  deleteBucket(projectId: string, name: string): Promise<void>;
-  bucketStats(projectId: string, name: string): { readonly objectCount: number; readonly totalSize: number };
-  /** Empties everything (POST /_mock/reset). */
-  reset(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** The full storage API: StorageStore (shared with REST) plus what the S3 controllers need. */
-export interface Storage extends StorageStore {
-  getBucket(name: string): StoredBucket | undefined;
-  /** The bucket if `projectId` owns it; NoSuchBucket if nobody does; AccessDenied if another project does. */
-  requireBucket(projectId: string, name: string): StoredBucket;
-  /** Sets (or with null clears) one configuration of `bucket`; given the bucket a request was authorized for, only that one. */
-  setBucketConfig(bucket: BucketRef, kind: BucketConfigKind, json: string | null): void;
-
-  getObject(bucket: string, key: string): StoredObject | undefined;
-  /** Streams the object's body (or a range of it); opened at once, so a concurrent delete cannot break it. */
-  readObject(object: StoredObject, range?: ByteRange): Readable;
-  /**
-   * The body (or range) as one Buffer when that is cheaper than a stream: always for bodies held in memory, for
-   * files up to `wholeReadMaxBytes`. Null: stream it with readObject.
-   */
-  readObjectBuffer(object: StoredObject, range?: ByteRange): Buffer | Promise<Buffer> | null;
-  /**
-   * Stores an object in `bucket`. Given the bucket a request was authorized for (not just its name), the commit
-   * also checks that it is still that bucket: deleted and made again meanwhile (by another project, say), the write
-   * fails with NoSuchBucket instead of landing in the new one.
-   */
-  putObject(bucket: BucketRef, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
-  copyObject(source: StoredObject, bucket: BucketRef, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
-  /** Whether an object was there. */
-  deleteObject(bucket: BucketRef, key: string): Promise<boolean>;
-  listObjects(bucket: string, options: ListOptions): ObjectListing;
-
-  createUpload(bucket: string, key: string, metadata: ObjectMetadata, checksumAlgorithm: string | null): MultipartUpload;
-  /** The upload if it exists for this bucket and key, else NoSuchUpload. */
-  requireUpload(bucket: string, key: string, uploadId: string): MultipartUpload;
-  putPart(upload: MultipartUpload, partNumber: number, body: IncomingBody): Promise<StoredPart>;
-  copyPart(upload: MultipartUpload, partNumber: number, source: StoredObject, range: ByteRange | null): Promise<StoredPart>;
-  listParts(uploadId: string, afterPartNumber: number, maxParts: number): { parts: readonly StoredPart[]; isTruncated: boolean };
-  /**
-   * Makes the object of the parts `parts` names, each in the version (ETag, checksums) named, else InvalidPart. The
-   * caller's rules about the parts chosen (S3's part sizes) run before anything is written.
-   */
-  completeUpload(upload: MultipartUpload, parts: readonly CompletedPartRequest[], rules?: CompleteRules): Promise<StoredObject>;
-  abortUpload(upload: MultipartUpload): Promise<void>;
-  listUploads(bucket: string, options: UploadListOptions): UploadListing;
-}
-
+/** What createStorage builds the store on; the database stays the caller's to close. */
 export interface StorageOptions {
   readonly db: Database.Database;
   /** Where blob files live (under `blobs/`); null keeps bodies in memory. */
@@ -231,198 +36,32 @@ export interface StorageOptions {
   readonly logger: Logger;
 }
 
-const schema = `
-CREATE TABLE IF NOT EXISTS s3_buckets (
-  name TEXT PRIMARY KEY,
-  project_id TEXT NOT NULL,
-  region TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER,
-  is_public INTEGER NOT NULL DEFAULT 0,
-  object_lock TEXT,
-  tags TEXT NOT NULL DEFAULT '[]',
-  cors TEXT,
-  lifecycle TEXT,
-  encryption TEXT
-);
-CREATE INDEX IF NOT EXISTS s3_buckets_project ON s3_buckets (project_id, name);
-CREATE TABLE IF NOT EXISTS s3_objects (
-  bucket TEXT NOT NULL,
-  key TEXT NOT NULL,
-  blob_id TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  etag TEXT NOT NULL,
-  last_modified INTEGER NOT NULL,
-  metadata TEXT NOT NULL,
-  checksums TEXT NOT NULL,
-  parts_count INTEGER,
-  part_sizes TEXT,
-  PRIMARY KEY (bucket, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS s3_uploads (
-  upload_id TEXT PRIMARY KEY,
-  bucket TEXT NOT NULL,
-  key TEXT NOT NULL,
-  initiated INTEGER NOT NULL,
-  metadata TEXT NOT NULL,
-  checksum_algorithm TEXT
-);
-CREATE INDEX IF NOT EXISTS s3_uploads_bucket ON s3_uploads (bucket, key, initiated, upload_id);
-CREATE TABLE IF NOT EXISTS s3_parts (
-  upload_id TEXT NOT NULL,
-  part_number INTEGER NOT NULL,
-  blob_id TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  etag TEXT NOT NULL,
-  last_modified INTEGER NOT NULL,
-  checksums TEXT NOT NULL,
-  PRIMARY KEY (upload_id, part_number)
-) WITHOUT ROWID;
-`;
-
-interface BucketRow {
-  name: string;
-  project_id: string;
-  region: string;
-  created_at: number;
-  /** Null in databases made before buckets could change: never changed since creation. */
-  updated_at: number | null;
-  is_public: number;
-  object_lock: string | null;
-  tags: string;
-  cors: string | null;
-  lifecycle: string | null;
-  encryption: string | null;
-}
-
-interface ObjectRow {
-  bucket: string;
-  key: string;
-  blob_id: string;
-  size: number;
-  etag: string;
-  last_modified: number;
-  metadata: string;
-  checksums: string;
-  parts_count: number | null;
-  part_sizes: string | null;
-}
-
-interface UploadRow {
-  upload_id: string;
-  bucket: string;
-  key: string;
-  initiated: number;
-  metadata: string;
-  checksum_algorithm: string | null;
-}
-
-interface PartRow {
-  upload_id: string;
-  part_number: number;
-  blob_id: string;
-  size: number;
-  etag: string;
-  last_modified: number;
-  checksums: string;
-}
-
-const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
-
-const toBucket = (row: BucketRow): StoredBucket => ({
-  projectId: row.project_id,
-  name: row.name,
-  region: row.region,
-  createdAt: new Date(row.created_at),
-  updatedAt: new Date(row.updated_at ?? row.created_at),
-  isPublic: row.is_public === 1,
-  objectLock: row.object_lock === null ? null : (JSON.parse(row.object_lock) as StoredBucket['objectLock']),
-  tags: JSON.parse(row.tags) as string[],
-  cors: row.cors,
-  lifecycle: row.lifecycle,
-  encryption: row.encryption,
-});
-
-const toObject = (row: ObjectRow): StoredObject => ({
-  bucket: row.bucket,
-  key: row.key,
-  size: row.size,
-  etag: row.etag,
-  lastModified: new Date(row.last_modified),
-  metadata: JSON.parse(row.metadata) as ObjectMetadata,
-  checksums: JSON.parse(row.checksums) as Checksums,
-  partsCount: row.parts_count,
-  partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
-  blobId: row.blob_id,
-});
-
-const toUpload = (row: UploadRow): MultipartUpload => ({
-  uploadId: row.upload_id,
-  bucket: row.bucket,
-  key: row.key,
-  initiated: new Date(row.initiated),
-  metadata: JSON.parse(row.metadata) as ObjectMetadata,
-  checksumAlgorithm: row.checksum_algorithm,
-});
-
-const toPart = (row: PartRow): StoredPart => ({
-  partNumber: row.part_number,
-  size: row.size,
-  etag: row.etag,
-  lastModified: new Date(row.last_modified),
-  checksums: JSON.parse(row.checksums) as Checksums,
-  blobId: row.blob_id,
-});
-
 /** File bodies up to this size are read into one Buffer and sent in one write; larger ones are streamed. */
 export const wholeReadMaxBytes = 1024 * 1024;
 
 const noSuchBucket = (name: string) => new StoreError('NoSuchBucket', `The bucket ${name} does not exist.`, { BucketName: name });
 const noSuchUpload = (uploadId: string) => new StoreError('NoSuchUpload', `The multipart upload ${uploadId} does not exist.`, { UploadId: uploadId });
-const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is longer than ${max} bytes.`, { MaxSizeAllowed: String(max) });
 
-/** The first string, in UTF-8 byte order, greater than every string that starts with `prefix`; null if none is simple. */
-function prefixSuccessor(prefix: string): string | null {
-  const codePoints = [...prefix];
-  const last = codePoints.pop();
-  if (last === undefined) return null;
-  let next = (last.codePointAt(0) ?? 0) + 1;
-  if (next === 0xd800) next = 0xe000;
-  if (next > 0x10ffff) return null;
-  return codePoints.join('') + String.fromCodePoint(next);
-}
+const bucketName = (bucket: BucketRef): string => (typeof bucket === 'string' ? bucket : bucket.name);
 
-/** Hashes what flows through: MD5 for the ETag of data the server assembles itself (copies, completions). */
-function md5Tap(): Transform & { readonly hex: () => string } {
-  const hash = createHash('md5');
-  let digest: string | null = null;
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  return Object.assign(transform, { hex: () => (digest ??= hash.digest('hex')) });
+/** An object row to commit, and what its commit checks and does besides. */
+interface ObjectCommit {
+  readonly row: ObjectRow;
+  /** The bucket the write names: by name, or the very bucket the request was authorized for. */
+  readonly bucket: BucketRef;
+  readonly precondition?: WritePrecondition;
+  /**
+   * Runs in the same transaction, after the row is written: what it changes (or its throw) goes with the object,
+   * all or nothing.
+   */
+  readonly alongside?: () => void;
 }
 
 export function createStorage(options: StorageOptions): Storage {
   const { db, dataDir, clock, logger } = options;
-  db.exec(schema);
-  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part).
-  const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
-  if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
-  // Databases made before buckets had IBEE's settings get the columns, every bucket private and unlocked.
-  const bucketColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_buckets)').all().map((column) => column.name);
-  const addedBucketColumns: Record<string, string> = {
-    updated_at: 'updated_at INTEGER',
-    is_public: 'is_public INTEGER NOT NULL DEFAULT 0',
-    object_lock: 'object_lock TEXT',
-    tags: "tags TEXT NOT NULL DEFAULT '[]'",
-  };
-  for (const [column, definition] of Object.entries(addedBucketColumns)) {
-    if (!bucketColumns.includes(column)) db.exec(`ALTER TABLE s3_buckets ADD COLUMN ${definition}`);
-  }
+  createTables(db);
   const blobs: BlobStore = dataDir ? createFileBlobStore(join(dataDir, blobsDirName)) : createMemoryBlobStore();
+  const bodies = createBodies(blobs, logger);
 
   const q = {
     bucket: db.prepare<[string], BucketRow>('SELECT * FROM s3_buckets WHERE name = ?'),
@@ -453,7 +92,8 @@ export function createStorage(options: StorageOptions): Storage {
       'SELECT * FROM s3_objects WHERE bucket = ? AND key >= ? AND key >= ? ORDER BY key LIMIT ?',
     ),
     insertUpload: db.prepare(
-      'INSERT INTO s3_uploads (upload_id, bucket, key, initiated, metadata, checksum_algorithm) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO s3_uploads (upload_id, bucket, key, initiated, metadata, checksum_algorithm)
+       VALUES (@upload_id, @bucket, @key, @initiated, @metadata, @checksum_algorithm)`,
     ),
     upload: db.prepare<[string], UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = ?'),
     uploadsOf: db.prepare<[string, string], UploadRow>(
@@ -490,36 +130,6 @@ export function createStorage(options: StorageOptions): Storage {
       );
     }
   }
-
-  /** Blobs being read by a CompleteMultipartUpload, and how many completes read each: removed only after them. */
-  const pinned = new Map<string, number>();
-  const removeWhenUnpinned = new Set<string>();
-
-  const removeBlobs = async (ids: readonly string[]) => {
-    for (const id of ids) {
-      if (pinned.has(id)) {
-        removeWhenUnpinned.add(id);
-        continue;
-      }
-      await blobs.remove(id).catch((error: unknown) => logger.warn({ err: error, blobId: id }, 'could not remove blob'));
-    }
-  };
-
-  const pinBlobs = (ids: readonly string[]): (() => Promise<void>) => {
-    for (const id of ids) pinned.set(id, (pinned.get(id) ?? 0) + 1);
-    return async () => {
-      const released: string[] = [];
-      for (const id of ids) {
-        const left = (pinned.get(id) ?? 1) - 1;
-        if (left > 0) pinned.set(id, left);
-        else {
-          pinned.delete(id);
-          if (removeWhenUnpinned.delete(id)) released.push(id);
-        }
-      }
-      await removeBlobs(released);
-    };
-  };
 
   /**
    * Buckets by name, filled on lookup (every S3 request looks its bucket up). This store is the only writer of the
@@ -558,11 +168,6 @@ export function createStorage(options: StorageOptions): Storage {
     dataDir ? groupCommit(write) : Promise.resolve(immediateTransaction(write) as T);
 
   /**
-   * Commits an object row, unless its bucket vanished meanwhile; returns the blob the object pointed to before.
-   * `alongside` runs in the same transaction, after the row is written: what it changes (or its throw) goes
-   * with the object, all or nothing.
-   */
-  /**
    * Inside a write's transaction: the bucket it names is still there and, given the bucket the request was
    * authorized for, still that one (the same owner and creation time), not one of the same name made since by
    * anyone. Else NoSuchBucket: a write lands in the bucket it was authorized for, or nowhere.
@@ -574,79 +179,48 @@ export function createStorage(options: StorageOptions): Storage {
     if (!current || !same) throw noSuchBucket(name);
   };
 
-  const commitObject = (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<string | null> =>
-    commitWrite(() => {
+  /**
+   * Commits a row that points at a blob just written (`blobId`). `write` runs in the write's transaction and returns
+   * the blob the row's previous version pointed to, if another: that one is removed after the commit. A failed
+   * commit removes the new blob instead.
+   */
+  const commitBlobRow = async (blobId: string, write: () => string | null): Promise<void> => {
+    let replaced: string | null;
+    try {
+      replaced = await commitWrite(write);
+    } catch (error) {
+      // A commit whose fsync failed may still point at the blob: keep it.
+      if (!(error instanceof DurabilityError)) await bodies.remove([blobId]);
+      throw error;
+    }
+    if (replaced) await bodies.remove([replaced]);
+  };
+
+  /** The blob `previous` pointed to, if `row` (its next version) points at another. */
+  const replacedBlob = (previous: { blob_id: string } | undefined, row: { blob_id: string }): string | null =>
+    previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+
+  /** Commits an object row, unless its bucket vanished meanwhile or `precondition` refuses the key's current object. */
+  const storeObject = async ({ row, bucket, precondition, alongside }: ObjectCommit): Promise<StoredObject> => {
+    await commitBlobRow(row.blob_id, () => {
       requireSameBucket(typeof bucket === 'string' ? row.bucket : bucket);
       const previous = q.object.get(row.bucket, row.key);
       precondition?.(previous ? toObject(previous) : undefined);
       q.upsertObject.run(row);
       alongside?.();
-      return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+      return replacedBlob(previous, row);
     });
-
-  const storeObject = async (row: ObjectRow, bucket: BucketRef, precondition?: WritePrecondition, alongside?: () => void): Promise<StoredObject> => {
-    let replaced: string | null;
-    try {
-      replaced = await commitObject(row, bucket, precondition, alongside);
-    } catch (error) {
-      // A commit whose fsync failed may still point at the blob: keep it.
-      if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
-      throw error;
-    }
-    if (replaced) await removeBlobs([replaced]);
     return toObject(row);
   };
 
-  /** An object row as stored; `partSizes` null for an object that was not assembled from parts. */
-  const objectRow = ({ bucket, key, blob, etag, metadata, checksums, partSizes }: {
-    bucket: string;
-    key: string;
-    blob: { id: string; size: number };
-    etag: string;
-    metadata: ObjectMetadata;
-    checksums: Checksums;
-    partSizes: readonly number[] | null;
-  }): ObjectRow => ({
-    bucket,
-    key,
-    blob_id: blob.id,
-    size: blob.size,
-    etag,
-    last_modified: clock.nowMs(),
-    metadata: JSON.stringify(metadata),
-    checksums: JSON.stringify(checksums),
-    parts_count: partSizes === null ? null : partSizes.length,
-    part_sizes: partSizes === null ? null : JSON.stringify(partSizes),
-  });
-
-  const writeVerified = async (body: IncomingBody, maxBytes: number) => {
-    const blob = await blobs.write(body.stream, { verified: body.digests, maxBytes, tooLarge: tooLarge(maxBytes) });
-    try {
-      return { blob, digests: await body.digests };
-    } catch (error) {
-      await removeBlobs([blob.id]);
-      throw error;
-    }
-  };
-
-  const commitPart = (row: PartRow): Promise<string | null> =>
-    commitWrite(() => {
+  /** Commits a part row, unless its upload is gone meanwhile (completed, aborted, or deleted with its bucket). */
+  const storePart = async (row: PartRow): Promise<StoredPart> => {
+    await commitBlobRow(row.blob_id, () => {
       if (!q.upload.get(row.upload_id)) throw noSuchUpload(row.upload_id);
       const previous = q.part.get(row.upload_id, row.part_number);
       q.upsertPart.run(row);
-      return previous && previous.blob_id !== row.blob_id ? previous.blob_id : null;
+      return replacedBlob(previous, row);
     });
-
-  const storePart = async (row: PartRow): Promise<StoredPart> => {
-    let replaced: string | null;
-    try {
-      replaced = await commitPart(row);
-    } catch (error) {
-      // A commit whose fsync failed may still point at the blob: keep it.
-      if (!(error instanceof DurabilityError)) await removeBlobs([row.blob_id]);
-      throw error;
-    }
-    if (replaced) await removeBlobs([replaced]);
     return toPart(row);
   };
 
@@ -676,11 +250,12 @@ export function createStorage(options: StorageOptions): Storage {
           }
           throw new StoreError('BucketAlreadyExists', `Another project has bucket ${name}.`, { BucketName: name });
         }
+        const createdAt = clock.nowMs();
         q.insertBucket.run({
           name,
           project_id: projectId,
           region,
-          created_at: clock.nowMs(),
+          created_at: createdAt,
           is_public: settings.isPublic ? 1 : 0,
           object_lock: settings.objectLock === null ? null : JSON.stringify(settings.objectLock),
           tags: JSON.stringify(settings.tags),
@@ -716,7 +291,7 @@ export function createStorage(options: StorageOptions): Storage {
         return ids;
       })();
       bucketCache.delete(name);
-      await removeBlobs(partBlobs);
+      await bodies.remove(partBlobs);
     },
 
     bucketStats(projectId, name) {
@@ -750,18 +325,17 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async putObject(bucket, key, body, metadata, precondition) {
-      const max = multipartLimits.value.maxSinglePutBytes;
-      const { blob, digests } = await writeVerified(body, max);
-      const row = objectRow({ bucket: bucketName(bucket), key, blob, etag: digests.md5Hex, metadata, checksums: digests.checksums, partSizes: null });
-      return storeObject(row, bucket, precondition);
+      const written = await bodies.write(body, multipartLimits.value.maxSinglePutBytes);
+      const row = objectRow({ bucket: bucketName(bucket), key, ...written, metadata, partSizes: null, lastModified: clock.nowMs() });
+      return storeObject({ row, bucket, precondition });
     },
 
     async copyObject(source, bucket, key, metadata, precondition) {
-      const tap = md5Tap();
-      const blob = await blobs.write(blobs.read(source.blobId, undefined, source.size).pipe(tap), {});
+      const copied = await bodies.copy(source, {});
       // A copy keeps the source's checksums: the bytes are the same.
       const checksums = source.partsCount ? {} : source.checksums;
-      return storeObject(objectRow({ bucket: bucketName(bucket), key, blob, etag: tap.hex(), metadata, checksums, partSizes: null }), bucket, precondition);
+      const row = objectRow({ bucket: bucketName(bucket), key, ...copied, checksums, metadata, partSizes: null, lastModified: clock.nowMs() });
+      return storeObject({ row, bucket, precondition });
     },
 
     async deleteObject(bucket, key) {
@@ -772,66 +346,25 @@ export function createStorage(options: StorageOptions): Storage {
         if (row) q.deleteObject.run(name, key);
         return row?.blob_id ?? null;
       })();
-      if (removed) await removeBlobs([removed]);
+      if (removed) await bodies.remove([removed]);
       return removed !== null;
     },
 
-    listObjects(bucket, { prefix, delimiter, after, maxKeys }) {
-      // max-keys=0 asks for nothing: not a truncated page (a paginator would have no token to continue from).
-      if (maxKeys <= 0) return { objects: [], commonPrefixes: [], isTruncated: false, last: null };
-      const objects: StoredObject[] = [];
-      const commonPrefixes: string[] = [];
-      let last: string | null = null;
-      let lastCommonPrefix: string | null = after === '' ? null : after;
-      let isTruncated = false;
-      let cursor = after;
-      let inclusive = false;
-      const pageSize = Math.min(Math.max(maxKeys + 1, 16), 1000);
-      scan: for (;;) {
-        const rows = (inclusive ? q.pageFrom : q.pageAfter).all(bucket, cursor, prefix, pageSize);
-        if (rows.length === 0) break;
-        inclusive = false;
-        for (const row of rows) {
-          cursor = row.key;
-          if (!row.key.startsWith(prefix)) break scan;
-          const cut = delimiter === '' ? -1 : row.key.indexOf(delimiter, prefix.length);
-          if (cut >= 0) {
-            const commonPrefix = row.key.slice(0, cut + delimiter.length);
-            if (commonPrefix !== lastCommonPrefix) {
-              if (objects.length + commonPrefixes.length >= maxKeys) {
-                isTruncated = true;
-                break scan;
-              }
-              commonPrefixes.push(commonPrefix);
-              lastCommonPrefix = commonPrefix;
-              last = commonPrefix;
-            }
-            // Jump over the rest of this common prefix instead of reading every key under it.
-            const successor = prefixSuccessor(commonPrefix);
-            if (successor) {
-              cursor = successor;
-              inclusive = true;
-              continue scan;
-            }
-            continue;
-          }
-          if (objects.length + commonPrefixes.length >= maxKeys) {
-            isTruncated = true;
-            break scan;
-          }
-          objects.push(toObject(row));
-          last = row.key;
-        }
-        if (rows.length < pageSize) break;
-      }
-      return { objects, commonPrefixes, isTruncated, last };
+    listObjects(bucket, options) {
+      return objectListing((cursor, inclusive, limit) => (inclusive ? q.pageFrom : q.pageAfter).all(bucket, cursor, options.prefix, limit), options);
     },
 
     createUpload(bucket, key, metadata, checksumAlgorithm) {
-      const uploadId = randomBytes(24).toString('base64url');
-      const initiated = clock.nowMs();
-      q.insertUpload.run(uploadId, bucket, key, initiated, JSON.stringify(metadata), checksumAlgorithm);
-      return { uploadId, bucket, key, initiated: new Date(initiated), metadata, checksumAlgorithm };
+      const upload: MultipartUpload = {
+        uploadId: randomBytes(24).toString('base64url'),
+        bucket,
+        key,
+        initiated: new Date(clock.nowMs()),
+        metadata,
+        checksumAlgorithm,
+      };
+      q.insertUpload.run(uploadRow(upload));
+      return upload;
     },
 
     requireUpload(bucket, key, uploadId) {
@@ -841,33 +374,13 @@ export function createStorage(options: StorageOptions): Storage {
     },
 
     async putPart(upload, partNumber, body) {
-      const { blob, digests } = await writeVerified(body, multipartLimits.value.maxPartBytes);
-      return storePart({
-        upload_id: upload.uploadId,
-        part_number: partNumber,
-        blob_id: blob.id,
-        size: blob.size,
-        etag: digests.md5Hex,
-        last_modified: clock.nowMs(),
-        checksums: JSON.stringify(digests.checksums),
-      });
+      const written = await bodies.write(body, multipartLimits.value.maxPartBytes);
+      return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...written, lastModified: clock.nowMs() }));
     },
 
     async copyPart(upload, partNumber, source, range) {
-      const tap = md5Tap();
-      const blob = await blobs.write(blobs.read(source.blobId, range ?? undefined, source.size).pipe(tap), {
-        maxBytes: multipartLimits.value.maxPartBytes,
-        tooLarge: tooLarge(multipartLimits.value.maxPartBytes),
-      });
-      return storePart({
-        upload_id: upload.uploadId,
-        part_number: partNumber,
-        blob_id: blob.id,
-        size: blob.size,
-        etag: tap.hex(),
-        last_modified: clock.nowMs(),
-        checksums: '{}',
-      });
+      const copied = await bodies.copy(source, { range: range ?? undefined, maxBytes: multipartLimits.value.maxPartBytes });
+      return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...copied, lastModified: clock.nowMs() }));
     },
 
     listParts(uploadId, afterPartNumber, maxParts) {
@@ -894,22 +407,13 @@ export function createStorage(options: StorageOptions): Storage {
         .update(Buffer.concat(chosen.map((part) => Buffer.from(part.etag, 'hex'))))
         .digest('hex')}-${chosen.length}`;
       // The parts chosen are the versions whose ETags the request listed: a part uploaded again meanwhile replaces
-      // the row, but its old blob stays until this complete has read it (pinned), so the object is made of them.
-      const unpin = pinBlobs(chosen.map((part) => part.blobId));
-      let blob: WrittenBlob;
-      try {
-        const readParts = async function* () {
-          for (const part of chosen) yield* blobs.read(part.blobId, undefined, part.size) as AsyncIterable<Buffer>;
-        };
-        blob = await blobs.write(Readable.from(readParts()), {});
-      } finally {
-        await unpin();
-      }
+      // the row, but its old blob stays until this complete has read it, so the object is made of them.
+      const blob = await bodies.join(chosen);
       // The object appears and the upload goes in one transaction: of a Complete and an Abort (or two Completes)
       // racing, exactly one succeeds. A failed precondition leaves the upload in place (the client may retry), as on S3.
       let partBlobs: string[] = [];
-      const object = await storeObject(
-        objectRow({
+      const object = await storeObject({
+        row: objectRow({
           bucket: upload.bucket,
           key: upload.key,
           blob,
@@ -917,60 +421,26 @@ export function createStorage(options: StorageOptions): Storage {
           metadata: upload.metadata,
           checksums: combineChecksums?.(upload, chosen) ?? {},
           partSizes: chosen.map((part) => part.size),
+          lastModified: clock.nowMs(),
         }),
         // The upload goes with its bucket, so finding the upload below is finding the bucket it was made in.
-        upload.bucket,
+        bucket: upload.bucket,
         precondition,
-        () => {
+        alongside: () => {
           if (!q.upload.get(upload.uploadId)) throw noSuchUpload(upload.uploadId);
           partBlobs = dropUpload(upload.uploadId);
         },
-      );
-      await removeBlobs(partBlobs);
+      });
+      await bodies.remove(partBlobs);
       return object;
     },
 
     async abortUpload(upload) {
-      await removeBlobs(dropUpload(upload.uploadId));
+      await bodies.remove(dropUpload(upload.uploadId));
     },
 
-    listUploads(bucket, { prefix, delimiter, keyMarker, uploadIdMarker, maxUploads }) {
-      const uploads: MultipartUpload[] = [];
-      const commonPrefixes: string[] = [];
-      let isTruncated = false;
-      let nextKeyMarker: string | null = null;
-      let nextUploadIdMarker: string | null = null;
-      let lastCommonPrefix: string | null = null;
-      let passedMarker = uploadIdMarker === '';
-      for (const row of q.uploadsOf.iterate(bucket, keyMarker)) {
-        if (!row.key.startsWith(prefix)) continue;
-        if (row.key === keyMarker) {
-          // With an upload-id marker, uploads of the marker key after that upload are listed; without, none.
-          if (!passedMarker) {
-            if (row.upload_id === uploadIdMarker) passedMarker = true;
-            continue;
-          }
-          if (uploadIdMarker === '') continue;
-        }
-        const cut = delimiter === '' ? -1 : row.key.indexOf(delimiter, prefix.length);
-        const commonPrefix = cut >= 0 ? row.key.slice(0, cut + delimiter.length) : null;
-        if (commonPrefix !== null && (commonPrefix === lastCommonPrefix || commonPrefix === keyMarker)) continue;
-        if (uploads.length + commonPrefixes.length >= maxUploads) {
-          isTruncated = true;
-          break;
-        }
-        if (commonPrefix !== null) {
-          commonPrefixes.push(commonPrefix);
-          lastCommonPrefix = commonPrefix;
-          nextKeyMarker = commonPrefix;
-          nextUploadIdMarker = null;
-        } else {
-          uploads.push(toUpload(row));
-          nextKeyMarker = row.key;
-          nextUploadIdMarker = row.upload_id;
-        }
-      }
-      return { uploads, commonPrefixes, isTruncated, nextKeyMarker, nextUploadIdMarker };
+    listUploads(bucket, options) {
+      return uploadListing(q.uploadsOf.iterate(bucket, options.keyMarker), options);
     },
 
     async reset() {

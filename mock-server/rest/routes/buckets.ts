@@ -1,7 +1,7 @@
 import { bucketListLimit, defaultRetentionBounds, restBucketRegions } from '../../../spec/index.js';
 import { bucketInScope } from '../../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../../context.js';
-import type { BucketInfo, DefaultRetention } from '../../store/storage.js';
+import type { BucketInfo, DefaultRetention } from '../../store/types.js';
 import { RestError, unprocessable } from '../errors.js';
 import { invalidQuery, type PublicHandlers } from '../public-api.js';
 import { validateBody } from '../schemas.js';

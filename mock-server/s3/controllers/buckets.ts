@@ -1,5 +1,5 @@
 import { bucketRegions, multipartLimits } from '../../../spec/index.js';
-import type { StoredObject } from '../../store/storage.js';
+import type { StoredObject } from '../../store/types.js';
 import { StoreError } from '../../store/errors.js';
 import { fromStoreError, S3Error } from '../errors.js';
 import { sendable } from '../header-values.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { isValidObjectKey, objectKeyRules, storedHeadersLimit, userMetadataLimit, type S3OperationName } from '../../../spec/index.js';
 import type { MockContext } from '../../context.js';
-import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/storage.js';
+import type { ObjectMetadata, Storage, StoredBucket, StoredObject } from '../../store/types.js';
 import type { PostPolicyUpload } from '../signing/post-policy.js';
 import type { Caller, VerifiedBody } from '../signing/types.js';
 import { S3Error } from '../errors.js';

@@ -1,6 +1,6 @@
 import { multipartLimits } from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
-import type { MultipartUpload, PartChecksumCombiner, StoredPart } from '../../store/storage.js';
+import type { MultipartUpload, PartChecksumCombiner, StoredPart } from '../../store/types.js';
 import { checksumAlgorithms, createChecksum } from '../signing/checksums.js';
 import { S3Error } from '../errors.js';
 import { malformedXml, parseXmlBody, sendXml, xmlRead } from '../xml.js';

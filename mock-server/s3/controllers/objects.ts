@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { multipartLimits } from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
-import type { ObjectMetadata, StoredObject, WritePrecondition } from '../../store/storage.js';
+import type { ObjectMetadata, StoredObject, WritePrecondition } from '../../store/types.js';
 import { S3Error } from '../errors.js';
 import { requireNullVersion } from '../router.js';
 import { sendXml } from '../xml.js';
