@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Crc32 } from '@aws-crypto/crc32';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { isValidBucketName, tokenExpiryDays } from '../../spec/index.js';
 import type { TargetEndpoint } from '../target/config.js';
 import { presignRaw } from '../target/s3.js';
+import { forward, readBody, send, type Forwarded } from './proxy/forwarding.js';
+import { bucketOnlyPath, identity, parseJson } from './proxy/requests.js';
+import { resign } from './proxy/resign.js';
 
 /**
  * An HTTP proxy in front of a correct endpoint that injects one documented-rule violation at a time, so that tests
@@ -61,67 +61,7 @@ interface KnownKey {
   readonly secret: string;
 }
 
-interface Forwarded {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
 const staleWindowMs = 1_000;
-
-function readBody(stream: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
-
-function forward(upstream: URL, method: string, path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<Forwarded> {
-  return new Promise((resolve, reject) => {
-    const outgoing = { ...headers };
-    delete outgoing['transfer-encoding'];
-    outgoing['content-length'] = String(body.length);
-    const req = httpRequest({ host: upstream.hostname, port: upstream.port, method, path, headers: outgoing }, (res) => {
-      readBody(res).then((responseBody) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: responseBody }), reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** `head`: the answer to a HEAD request, whose content-length describes the object, not the (empty) body. */
-function send(res: ServerResponse, forwarded: Forwarded, head = false): void {
-  const headers = { ...forwarded.headers };
-  const upstreamLength = headers['content-length'];
-  delete headers['transfer-encoding'];
-  delete headers['content-length'];
-  delete headers['connection'];
-  delete headers['keep-alive'];
-  const length = head && upstreamLength !== undefined ? upstreamLength : String(forwarded.body.length);
-  res.writeHead(forwarded.status, { ...headers, 'content-length': length });
-  res.end(forwarded.body);
-}
-
-/** Who is asking: the access key of a header signature, or the Bearer token (presigned URLs carry theirs in the URL). */
-function identity(headers: IncomingHttpHeaders): string {
-  const authorization = headers['authorization'] ?? '';
-  return /Credential=([^/]+)\//.exec(authorization)?.[1] ?? authorization;
-}
-
-/** The bucket of an S3 request on a bucket itself (`/name`, no key, no sub-resource), or null. */
-function bucketOnlyPath(url: string): string | null {
-  const [path = '', query] = url.split(/\?(.*)/s);
-  if (query) return null;
-  const name = /^\/([^/]+)\/?$/.exec(path)?.[1];
-  if (name === undefined) return null;
-  try {
-    return decodeURIComponent(name);
-  } catch {
-    return name;
-  }
-}
 
 /** Whether an S3 request writes a bucket's configuration (a sub-resource such as ?cors, no key) or deletes the bucket. */
 function isBucketConfigWrite(method: string, url: string): boolean {
@@ -158,44 +98,6 @@ function contradictsDeclaredChecksum(headers: IncomingHttpHeaders, body: Buffer)
   const sha256 = declared('x-amz-checksum-sha256');
   if (sha256 !== null && sha256 !== createHash('sha256').update(body).digest('base64')) return true;
   return /^[0-9a-f]{64}$/.test(payloadHash) && payloadHash !== createHash('sha256').update(body).digest('hex');
-}
-
-function parseJson(body: Buffer): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function resign(method: string, rawUrl: string, headers: IncomingHttpHeaders, body: Buffer, as: { accessKeyId: string; secret: string }): Promise<IncomingHttpHeaders> {
-  const authorization = headers['authorization'] ?? '';
-  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
-  const scope = /Credential=[^/]+\/(\d{8})\/([^/]+)\/([^/]+)\//.exec(authorization);
-  const amzDate = String(headers['x-amz-date'] ?? '');
-  if (!scope || !amzDate) return headers;
-  const [path = '/', rawQuery = ''] = rawUrl.split(/\?(.*)/s);
-  const query: Record<string, string> = {};
-  for (const pair of rawQuery.split('&').filter((p) => p.length > 0)) {
-    const [key = '', value = ''] = pair.split(/=(.*)/s);
-    query[decodeURIComponent(key)] = decodeURIComponent(value);
-  }
-  const signable: Record<string, string> = {};
-  for (const name of signedHeaders) signable[name] = String(headers[name] ?? '');
-  const host = String(headers['host'] ?? '');
-  const request = new HttpRequest({ method, protocol: 'http:', hostname: host.split(':')[0] ?? '', path, query, headers: signable, body });
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: as.accessKeyId, secretAccessKey: as.secret },
-    region: scope[2]!,
-    service: scope[3]!,
-    sha256: Hash.bind(null, 'sha256'),
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-  const signed = await signer.sign(request, { signingDate, signableHeaders: new Set(signedHeaders) });
-  return { ...headers, authorization: signed.headers['authorization'] };
 }
 
 export async function startFaultProxy(upstream: TargetEndpoint, fault: Fault): Promise<FaultProxy> {
