@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
+import { redactRecorded } from '../../reports/redact.js';
 import type { CheckRecord } from '../../reports/results-format.js';
-import { redact } from './redact.js';
 
 /**
  * The one way a check result leaves a suite: redacted, kept in memory (for this process's own assertions) and,
@@ -10,7 +10,7 @@ import { redact } from './redact.js';
 const recorded: CheckRecord[] = [];
 
 export function recordCheck(record: CheckRecord): CheckRecord {
-  const clean = redact(record);
+  const clean = redactRecorded(record);
   recorded.push(clean);
   const file = process.env['IBEE_CHECKS_FILE'];
   if (file) appendFileSync(file, `${JSON.stringify(clean)}\n`);

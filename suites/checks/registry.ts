@@ -1,11 +1,11 @@
 import fc from 'fast-check';
+import { redactRecordedText } from '../../reports/redact.js';
 import type { Evidence, MatrixCellResult } from '../../reports/results-format.js';
 import { isRequirementId } from '../../spec/index.js';
 import { DriverCannot } from '../target/driver.js';
 import type { RunSettings } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { recordCheck } from './record.js';
-import { redactText } from './redact.js';
 
 /**
  * A registry of named checks, like Schemathesis': each check has a name and the requirement ids it speaks for, and
@@ -121,8 +121,8 @@ export async function assertProperty<Ts>(
   const cause = details.errorInstance;
   const violation = cause instanceof RequirementViolation ? cause : null;
   const requirementId = violation?.requirementId ?? fallbackId;
-  const counterexample = redactText(details.counterexample === null ? '(none)' : fc.stringify(details.counterexample));
-  const report = redactText(fc.defaultReportMessage(details) ?? `Property failed after ${details.numRuns} tests`);
+  const counterexample = redactRecordedText(details.counterexample === null ? '(none)' : fc.stringify(details.counterexample));
+  const report = redactRecordedText(fc.defaultReportMessage(details) ?? `Property failed after ${details.numRuns} tests`);
   throw new PropertyFailure(
     `[${requirementId}] ${violation ? violation.message.replace(/^\[[^\]]+\] /, '') : 'property failed'}\n${report}`,
     requirementId,
@@ -154,8 +154,8 @@ const maxEvidence = 6;
 
 /** What leaves a check as an exception is redacted too: vitest prints message and stack. */
 function scrubbed<E extends Error>(error: E): E {
-  error.message = redactText(error.message);
-  if (error.stack) error.stack = redactText(error.stack);
+  error.message = redactRecordedText(error.message);
+  if (error.stack) error.stack = redactRecordedText(error.stack);
   return error;
 }
 
@@ -271,10 +271,10 @@ export async function runCheck(
       evidence: evidence.slice(0, maxEvidence),
       durationMs,
     });
-    throw new Error(redactText(message), error instanceof Error ? { cause: scrubbed(error) } : undefined);
+    throw new Error(redactRecordedText(message), error instanceof Error ? { cause: scrubbed(error) } : undefined);
   }
   if (cellFailures.length > 0) {
-    throw new Error(redactText(`${definition.name}: ${cellFailures.length} cell(s) failed:\n${cellFailures.slice(0, 20).join('\n')}`));
+    throw new Error(redactRecordedText(`${definition.name}: ${cellFailures.length} cell(s) failed:\n${cellFailures.slice(0, 20).join('\n')}`));
   }
   if (options.summary !== false) {
     const ids = options.summaryIds?.() ?? definition.requirementIds;

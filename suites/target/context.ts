@@ -9,7 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketNameRules, tokenExpiryDays } from '../../spec/index.js';
-import { registerSecret } from '../checks/redact.js';
+import { registerSecret } from '../../reports/redact.js';
 import { probeCapabilities, TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
 import type { RunSettings, TargetEndpoint } from './config.js';
