@@ -10,7 +10,7 @@ import { redactText } from '../reports/redact.js';
 import type { CheckRecord, TargetRecord } from '../reports/results-format.js';
 import { packageInfo } from './package-root.js';
 import { probeCapabilities } from './target/capabilities.js';
-import type { RunInfo } from './target/context.js';
+import type { SettledRun } from './target/run.js';
 
 /**
  * Runs the conformance project of vitest in this process, with the suites' IBEE_* environment, and collects what
@@ -206,7 +206,7 @@ class TailCapture extends Writable {
  */
 async function targetFromProvidedContext(vitest: Vitest | null, projectName: string): Promise<TargetRecord | null> {
   const project = vitest?.projects.find((p) => p.name === projectName);
-  const provided = project?.getProvidedContext() as { ibeeRun?: RunInfo } | undefined;
+  const provided = project?.getProvidedContext() as { ibeeRun?: SettledRun } | undefined;
   const run = provided?.ibeeRun;
   if (!run) return null;
   const capabilities = await probeCapabilities(run.endpoint);

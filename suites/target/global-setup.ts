@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { readRunSettings, readTargetEndpoint } from './config.js';
-import type { RunInfo } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { guardAgainstInterrupts } from './interrupt.js';
+import type { SettledRun } from './run.js';
 import { sweepJournal } from './sweep.js';
 
 /**
@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!external) mock = await startEmbeddedMock();
   const endpoint = external ?? mock!.endpoint;
   const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-'));
-  const run: RunInfo = { endpoint, settings, journalFile: join(journalDir, 'created.jsonl') };
+  const run: SettledRun = { endpoint, settings, journalFile: join(journalDir, 'created.jsonl') };
   project.provide('ibeeRun', run);
   console.log(
     `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CleanupRegistry } from './cleanup.js';
-import { createSuiteContext, type RunInfo } from './context.js';
+import { createSuiteContext } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { httpRequest } from './http.js';
 import { reportFileOf, startDetachedCleaner, type SweepReport } from './interrupt.js';
+import type { SettledRun } from './run.js';
 import { sweepJournal } from './sweep.js';
 
 /** What an interrupted worker leaves behind (never disposed), the global teardown's sweep and the detached cleaner remove. */
@@ -26,7 +27,7 @@ describe('journal sweep', () => {
 
   const management = (): Record<string, string> => ({ authorization: `Bearer ${mock.endpoint.managementToken}` });
   const tokensUrl = (): string => `${mock.endpoint.apiUrl}/v1/projects/${mock.endpoint.projectId}/api-tokens`;
-  const runWith = (runPrefix: string, journalDir: string): RunInfo => ({
+  const runWith = (runPrefix: string, journalDir: string): SettledRun => ({
     endpoint: mock.endpoint,
     settings: { driver: 'rest', credentialsFile: null, seed: 1, runs: 1, only: null, runPrefix, checksFile: null },
     journalFile: join(journalDir, 'created.jsonl'),
