@@ -1,8 +1,8 @@
 import { appendFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import type { CheckRecord } from '../../results-format.js';
+import type { CheckRecord } from '../../../reports/results-format.js';
 
-/** Each test behaves like one kind of conformance test; reports/runner.test.ts asserts what the runner makes of it. */
+/** Each test behaves like one kind of conformance test; suites/runner.unit.test.ts asserts what the runner makes of it. */
 
 function record(check: CheckRecord): void {
   appendFileSync(process.env['IBEE_CHECKS_FILE']!, `${JSON.stringify(check)}\n`);

@@ -2,12 +2,12 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parsePropertyFailure, requirementIdsIn, runSuites } from '../suites/runner.js';
-import { aggregate, gate } from './aggregate.js';
-import { fixtureRun } from './test/fixtures.js';
+import { aggregate, gate } from '../reports/aggregate.js';
+import { fixtureRun } from '../reports/test/fixtures.js';
+import { parsePropertyFailure, requirementIdsIn, runSuites } from './runner.js';
 
 /**
- * The runner drives a real vitest run in-process. Here it runs a stand-in project (reports/test/runner-fixture)
+ * The runner drives a real vitest run in-process. Here it runs a stand-in project (suites/test/runner-fixture)
  * whose tests pass, record a failure, fail without recording, and fail without naming a requirement.
  */
 
@@ -28,7 +28,7 @@ describe('runSuites', () => {
     const outcome = await runSuites({
       env: { IBEE_SEED: '77', IBEE_RUNS: '3' },
       progress,
-      vitestConfig: join(root, 'reports/test/runner-fixture/vitest.fixture.config.ts'),
+      vitestConfig: join(root, 'suites/test/runner-fixture/vitest.fixture.config.ts'),
       project: 'runner-fixture',
     });
     // The environment is restored after the run.
@@ -56,7 +56,7 @@ describe('runSuites', () => {
     expect(outcome.interrupted).toBe(false);
 
     expect(progress.text).toMatch(/Running 1 conformance file/);
-    expect(progress.text).toMatch(/▶ reports\/test\/runner-fixture\/checks\.fixture\.ts/);
+    expect(progress.text).toMatch(/▶ suites\/test\/runner-fixture\/checks\.fixture\.ts/);
     expect(progress.text).toMatch(/✓ fixture\.pass \[CRED-FORMAT\] \(\d+ ms\)/);
     expect(progress.text).toMatch(/✗ fixture\.recorded-failure \[REVOKE-IMMEDIATE\] \(\d+ ms\): \[REVOKE-IMMEDIATE\] revoked token still worked: \[REDACTED\]/);
     expect(progress.text).not.toContain('ibee_v4_Zm9v');
