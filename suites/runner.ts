@@ -9,7 +9,6 @@ import { parseChecksJsonl, readChecksFile } from '../reports/checks-file.js';
 import { redactText } from '../reports/redact.js';
 import type { CheckRecord, TargetRecord } from '../reports/results-format.js';
 import { packageInfo } from './package-root.js';
-import { probeCapabilities } from './target/capabilities.js';
 import type { SettledRun } from './target/run.js';
 
 /**
@@ -143,10 +142,10 @@ class ConformanceReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message: string; name?: string }>, reason: TestRunEndReason): Promise<void> {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message: string; name?: string }>, reason: TestRunEndReason): void {
     this.ended = true;
     // Before the global teardown stops an embedded mock: which target ran, and what it can do.
-    this.target = await targetFromProvidedContext(this.vitest, this.projectName);
+    this.target = targetFromProvidedContext(this.vitest, this.projectName);
     for (const error of unhandledErrors) this.errors.push(`Unhandled error: ${error.name ?? 'Error'}: ${error.message}`);
     if (reason === 'interrupted') this.errors.push('The run was interrupted; results are incomplete.');
     this.line(`Done: ${this.tests} test${this.tests === 1 ? '' : 's'} in ${modules.length} file${modules.length === 1 ? '' : 's'}, ${this.failedTests.length} failed.`);
@@ -201,15 +200,15 @@ class TailCapture extends Writable {
 }
 
 /**
- * The conformance global setup provides the settled run (`ibeeRun`: endpoint and settings) to the test files;
- * the runner reads it from the same place, and probes the capabilities as the suites do. No secret is kept.
+ * The conformance global setup provides the settled run (`ibeeRun`: endpoint, settings and the capabilities it
+ * probed) to the test files; the runner reads it from the same place. No secret is kept.
  */
-async function targetFromProvidedContext(vitest: Vitest | null, projectName: string): Promise<TargetRecord | null> {
+function targetFromProvidedContext(vitest: Vitest | null, projectName: string): TargetRecord | null {
   const project = vitest?.projects.find((p) => p.name === projectName);
   const provided = project?.getProvidedContext() as { ibeeRun?: SettledRun } | undefined;
   const run = provided?.ibeeRun;
   if (!run) return null;
-  const capabilities = await probeCapabilities(run.endpoint);
+  const { capabilities } = run;
   return {
     api_url: run.endpoint.apiUrl,
     s3_endpoint: run.endpoint.s3Endpoint,

@@ -20,6 +20,7 @@ import { checkInvalidRequests, invalidRequestsCheck } from '../checks/tokens.js'
 import { parseSeed, type RunSettings } from '../target/config.js';
 import { createSuiteContext, SuiteContext } from '../target/context.js';
 import { startEmbeddedMock, type EmbeddedMock } from '../target/embedded-mock.js';
+import { settleRun } from '../target/run.js';
 import { startFaultProxy } from './proxy/proxy.js';
 import type { FaultDefinition } from './proxy/fault.js';
 import { faults, type FaultName } from './registry.js';
@@ -88,7 +89,7 @@ async function runThrough(
 ): Promise<{ error: unknown; injections: number }> {
   const proxy = await startFaultProxy(mock.endpoint, fault);
   const run = { ...settings, seed: options.seed ?? settings.seed };
-  const probed = await createSuiteContext({ endpoint: proxy.endpoint, settings: run, journalFile: null });
+  const probed = await createSuiteContext(await settleRun({ endpoint: proxy.endpoint, settings: run, journalFile: null }));
   // The check sees a target without time travel (the proxy forwards /_mock/clock, so the probe finds it).
   const ctx =
     options.timeTravel === false

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { bucketNameRules, tokenExpiryDays } from '../../spec/index.js';
 import { registerSecret } from '../../reports/redact.js';
-import { probeCapabilities, TargetClock, type Capabilities } from './capabilities.js';
+import { TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
 import type { RunSettings, TargetEndpoint } from './config.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
@@ -161,8 +161,7 @@ export async function createSuiteContext(run: SettledRun): Promise<SuiteContext>
   } else {
     driver = new RestTokenDriver(run.endpoint, cleanup);
   }
-  const capabilities = await probeCapabilities(run.endpoint);
-  const clock = new TargetClock(run.endpoint, capabilities.timeTravel);
+  const clock = new TargetClock(run.endpoint, run.capabilities.timeTravel);
   await clock.refresh();
-  return new SuiteContext(run, driver, cleanup, clock, capabilities);
+  return new SuiteContext(run, driver, cleanup, clock, run.capabilities);
 }

@@ -5,14 +5,14 @@ import type { TestProject } from 'vitest/node';
 import { readRunSettings, readTargetEndpoint } from './config.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { guardAgainstInterrupts } from './interrupt.js';
-import type { SettledRun } from './run.js';
+import { settleRun } from './run.js';
 import { sweepJournal } from './sweep.js';
 
 /**
  * vitest globalSetup of the `conformance` project: settles the target (IBEE_* variables, or the embedded mock
- * started in-process when IBEE_API_URL is not set), the seed and the run prefix once for all test files, and
- * removes whatever the run created (journaled by the workers) at the end, also after failed or cancelled runs,
- * and after SIGINT or SIGTERM (interrupt.ts: vitest exits on those without any teardown).
+ * started in-process when IBEE_API_URL is not set), the seed, the run prefix and the target's capabilities once for
+ * all test files, and removes whatever the run created (journaled by the workers) at the end, also after failed or
+ * cancelled runs, and after SIGINT or SIGTERM (interrupt.ts: vitest exits on those without any teardown).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const settings = readRunSettings();
@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!external) mock = await startEmbeddedMock();
   const endpoint = external ?? mock!.endpoint;
   const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-'));
-  const run: SettledRun = { endpoint, settings, journalFile: join(journalDir, 'created.jsonl') };
+  const run = await settleRun({ endpoint, settings, journalFile: join(journalDir, 'created.jsonl') });
   project.provide('ibeeRun', run);
   console.log(
     `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,

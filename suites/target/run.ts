@@ -1,13 +1,15 @@
-import { inject } from 'vitest';
+import { probeCapabilities, type Capabilities } from './capabilities.js';
 import type { RunSettings, TargetEndpoint } from './config.js';
 
 /**
- * The settled run: the target and the settings, settled once by the global setup (global-setup.ts) and provided
- * to every conformance test file.
+ * The settled run: the target, the settings and what the target can do, settled once by the global setup
+ * (global-setup.ts) and provided to every conformance test file (`inject('ibeeRun')`) and to the runner.
  */
 export interface SettledRun {
   readonly endpoint: TargetEndpoint;
   readonly settings: RunSettings;
+  /** Probed once, when the run is settled. */
+  readonly capabilities: Capabilities;
   /** Shared journal of created resources (see cleanup.ts); null when the run has none. */
   readonly journalFile: string | null;
 }
@@ -18,7 +20,7 @@ declare module 'vitest' {
   }
 }
 
-/** The run settled by the global setup (target, seed, prefix), inside a conformance test file. */
-export function currentRun(): SettledRun {
-  return inject('ibeeRun');
+/** Settles a run on `endpoint`: the target's capabilities are probed here, once for the whole run. */
+export async function settleRun(run: Omit<SettledRun, 'capabilities'>): Promise<SettledRun> {
+  return { ...run, capabilities: await probeCapabilities(run.endpoint) };
 }
