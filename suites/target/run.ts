@@ -1,5 +1,5 @@
 import { probeCapabilities, type Capabilities } from './capabilities.js';
-import type { RunSettings, TargetEndpoint } from './config.js';
+import type { RunConfiguration, RunSettings, TargetEndpoint } from './config.js';
 
 /**
  * The settled run: the target, the settings and what the target can do, settled once by the global setup
@@ -16,6 +16,9 @@ export interface SettledRun {
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** The run as the CLI settled it, for the global setup; absent when vitest runs the project directly. */
+    ibeeRunConfiguration?: RunConfiguration;
+    /** The settled run, for the test files. */
     ibeeRun: SettledRun;
   }
 }
