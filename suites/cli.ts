@@ -160,7 +160,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const replayArgs = ['npx', 'ibee-conformance', 'run'];
   if (external) {
     replayArgs.push('--api-url', external.apiUrl, '--s3-endpoint', external.s3Endpoint, '--project-id', external.projectId);
-    if (flags.region ?? process.env.IBEE_REGION) replayArgs.push('--region', external.region);
+    if (env.IBEE_REGION) replayArgs.push('--region', external.region);
   }
   if (settings.driver !== 'rest') replayArgs.push('--driver', settings.driver);
   if (settings.credentialsFile) replayArgs.push('--credentials', settings.credentialsFile);
