@@ -10,7 +10,7 @@ import { escapeHtml, renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { REDACTED, redactText } from './redact.js';
 import type { CheckRecord } from './results-format.js';
-import { fixtureChecks, fixtureRun, hostileKey, issueSecrets, newSecretAccessKey, type IssuedSecrets } from './test/fixtures.js';
+import { fixtureChecks, fixtureRun, hostileKey, issueSecrets, type IssuedSecrets } from './test/fixtures.js';
 import { writeReports } from './write.js';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', trimValues: false, isArray: (name) => ['testsuite', 'testcase'].includes(name) });
@@ -185,28 +185,6 @@ describe('no secret reaches any output', () => {
       }),
       { numRuns: 60 },
     );
-  });
-
-  it('scrubs freshly generated secrets in free text, however they are generated', () => {
-    // Misses are possible for a random key only with probability below 1e-6 each (fewer than 1 in 4 class changes).
-    for (let i = 0; i < 300; i++) {
-      const secret = newSecretAccessKey();
-      expect(redactText(`leaked ${secret}.`)).toBe(`leaked ${REDACTED}.`);
-    }
-  });
-
-  it('leaves ordinary evidence readable: digests, ids, dates, operation names, access key ids', () => {
-    const ordinary = [
-      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-      '"5d41402abc4b2a76b9719d911017c592"',
-      'AKIA0123456789ABCDEF',
-      '2026-11-27T09:00:00.000Z',
-      'GetBucketLifecycleConfiguration/PutBucketLifecycleConfiguration',
-      '3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f',
-      'Bearer token was accepted after revoke',
-      'tokens: 3',
-    ];
-    for (const text of ordinary) expect(redactText(text)).toBe(text);
   });
 
   it('keeps the verdict of a redacted run', () => {

@@ -2,8 +2,15 @@ import { bearerTokenFormat, secretAccessKeyFormat } from '../spec/index.js';
 import type { CheckRecord, Evidence } from './results-format.js';
 
 /**
- * Defence in depth: the suites redact evidence when they record it, and every report output passes through here
- * again before it is written. Three nets, from precise to broad:
+ * Secrets never reach an output; redaction happens twice, as defence in depth.
+ *
+ * The recording pass, in the suites: every secret a run handles (the secret access keys and bearer tokens issued
+ * during the run, the management token) is registered here, so that whatever a suite records (check records,
+ * evidence, the messages of failures) is scrubbed of them, and any response can be scanned for a leak. It also
+ * scrubs Bearer values and presigned URL signatures it never saw issued.
+ *
+ * The report pass: every report output passes through here again before it is written, knowing only the secrets
+ * its caller names. Three nets, from precise to broad:
  * 1. values the caller knows are secret (exact match);
  * 2. anything shaped like a credential: a Bearer token (spec's `ibee_v4_` format), the value of a field, header or
  *    query parameter whose name says it holds a secret, a SigV4 signature;
@@ -14,6 +21,68 @@ import type { CheckRecord, Evidence } from './results-format.js';
  */
 
 export const REDACTED = '[REDACTED]';
+
+/** Values shorter than this are not treated as secrets: scrubbing them would mangle ordinary text. */
+const minSecretLength = 8;
+
+// The recording pass.
+
+interface SecretEntry {
+  readonly value: string;
+  /** What it is, safe to print: e.g. `secret_access_key of token tok_123`. */
+  readonly label: string;
+}
+
+const secrets = new Map<string, SecretEntry>();
+
+export function registerSecret(value: string | null | undefined, label: string): void {
+  if (typeof value !== 'string' || value.length < minSecretLength) return;
+  if (!secrets.has(value)) secrets.set(value, { value, label });
+}
+
+/** The registered secrets a text contains, by label (never the values). */
+export function findSecrets(text: string): string[] {
+  const found: string[] = [];
+  for (const entry of secrets.values()) if (text.includes(entry.value)) found.push(entry.label);
+  return found;
+}
+
+/** A text with every registered secret, Bearer value and presigned URL signature replaced by `[REDACTED]`. */
+export function redactRecordedText(text: string): string {
+  let out = text;
+  // Longest first, so that a secret containing another is replaced whole.
+  const values = [...secrets.keys()].sort((a, b) => b.length - a.length);
+  for (const value of values) if (out.includes(value)) out = out.split(value).join(REDACTED);
+  // Bearer values we never saw issued (e.g. forged ones) still do not belong in a report.
+  // A presigned URL's signature is a credential until the URL expires (up to 7 days).
+  return out
+    .replace(/(Bearer\s+)[A-Za-z0-9._~+/=-]{16,}/gi, `$1${REDACTED}`)
+    .replace(/(X-Amz-Signature=)[0-9a-f]{64}/gi, `$1${REDACTED}`);
+}
+
+/** A deep copy of `value` with every text scrubbed by redactRecordedText, in keys and values alike. */
+export function redactRecorded<T>(value: T): T {
+  return redactRecordedValue(value, new WeakSet()) as T;
+}
+
+function redactRecordedValue(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return redactRecordedText(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => redactRecordedValue(item, seen));
+  if (value instanceof Error) return { name: value.name, message: redactRecordedText(value.message) };
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[redactRecordedText(key)] = redactRecordedValue(item, seen);
+  return out;
+}
+
+/** For tests of the recording pass only. */
+export function forgetSecretsForTesting(): void {
+  secrets.clear();
+}
+
+// The report pass.
 
 /** Anything that starts with the Bearer prefix, however long: truncated tokens are still redacted. */
 const bearerAnywhere = new RegExp(`${escapeRegExp(bearerTokenFormat.value.prefix)}[A-Za-z0-9_-]+`, 'g');
@@ -64,7 +133,7 @@ export interface RedactOptions {
 export function redactText(text: string, options: RedactOptions = {}): string {
   let out = text;
   for (const secret of options.knownSecrets ?? []) {
-    if (secret.length >= 8) out = out.split(secret).join(REDACTED);
+    if (secret.length >= minSecretLength) out = out.split(secret).join(REDACTED);
   }
   out = out.replace(bearerAnywhere, REDACTED);
   out = out.replace(bearerScheme, (_m, scheme: string) => `${scheme}${REDACTED}`);

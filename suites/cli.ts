@@ -10,7 +10,7 @@ import { formatSummary } from '../reports/text.js';
 import { ensureWritableDir, OutputDirError, writeReports } from '../reports/write.js';
 import { packageInfo } from './package-root.js';
 import { runSuites } from './runner.js';
-import { ConfigError, readRunSettings, readTargetEndpoint, withFlags } from './target/config.js';
+import { ConfigError, readRunConfiguration, withFlags, type RunConfiguration } from './target/config.js';
 import { describeUnreachable, probeEndpoints } from './target/reachability.js';
 
 /**
@@ -77,8 +77,8 @@ function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Flags become the suites' environment contract; a flag wins over a variable already set. */
-function suiteEnv(flags: RunFlags): Record<string, string> {
+/** The IBEE_* settings of a run: a flag wins over a variable already set. */
+function settingsOf(flags: RunFlags): Record<string, string> {
   const fromFlags: Record<string, string | undefined> = {
     IBEE_API_URL: flags.apiUrl,
     IBEE_S3_ENDPOINT: flags.s3Endpoint,
@@ -126,19 +126,19 @@ async function finish(results: Results, checks: Parameters<typeof writeReports>[
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
-  const env = suiteEnv(flags);
+  const env = settingsOf(flags);
   const expectations = await loadExpectationsFlag(flags.expectations);
   if (flags.credentials && !existsSync(flags.credentials)) throw new UsageError(`--credentials ${flags.credentials}: no such file`);
-  // The suites' own parser validates the contract (and settles the seed and prefix once, so they can be printed).
-  let settings: ReturnType<typeof readRunSettings>;
-  let external: ReturnType<typeof readTargetEndpoint>;
+  // The suites' own parser validates the settings and settles the seed and prefix, once: the run gets them as
+  // printed here.
+  let configuration: RunConfiguration;
   try {
-    settings = readRunSettings(env);
-    external = readTargetEndpoint(env);
+    configuration = readRunConfiguration(env);
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(withFlags(error.message));
     throw error;
   }
+  const { settings, target: external } = configuration;
   await checkOutDir(flags.out);
   if (external) {
     // An endpoint that cannot be reached would show up as a failure of every check; say so once, instead.
@@ -148,9 +148,6 @@ async function runCommand(flags: RunFlags): Promise<number> {
     ]);
     if (unreachable.length > 0) throw new RunError(`${unreachable.map(describeUnreachable).join('; ')}. Nothing was run.`);
   }
-  env.IBEE_SEED = String(settings.seed);
-  env.IBEE_RUNS = String(settings.runs);
-  env.IBEE_RUN_PREFIX = settings.runPrefix;
   const { name, version } = packageInfo();
   process.stderr.write(
     `${name} ${version}: ${external ? `${external.apiUrl} (S3 ${external.s3Endpoint})` : 'embedded mock'}, driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}${flags.shard ? `, shard ${flags.shard}` : ''}\n`,
@@ -158,12 +155,12 @@ async function runCommand(flags: RunFlags): Promise<number> {
 
   // The management token never leaves this process: scrub it wherever it might be echoed.
   const knownSecrets = [env.IBEE_MANAGEMENT_TOKEN].filter((s): s is string => !!s);
-  const outcome = await runSuites({ env, ...(flags.shard ? { shard: flags.shard } : {}), progress: process.stderr, knownSecrets });
+  const outcome = await runSuites({ configuration, ...(flags.shard ? { shard: flags.shard } : {}), progress: process.stderr, knownSecrets });
 
   const replayArgs = ['npx', 'ibee-conformance', 'run'];
   if (external) {
     replayArgs.push('--api-url', external.apiUrl, '--s3-endpoint', external.s3Endpoint, '--project-id', external.projectId);
-    if (flags.region ?? process.env.IBEE_REGION) replayArgs.push('--region', external.region);
+    if (env.IBEE_REGION) replayArgs.push('--region', external.region);
   }
   if (settings.driver !== 'rest') replayArgs.push('--driver', settings.driver);
   if (settings.credentialsFile) replayArgs.push('--credentials', settings.credentialsFile);

@@ -9,19 +9,20 @@ import { parseChecksJsonl, readChecksFile } from '../reports/checks-file.js';
 import { redactText } from '../reports/redact.js';
 import type { CheckRecord, TargetRecord } from '../reports/results-format.js';
 import { packageInfo } from './package-root.js';
-import { probeCapabilities } from './target/capabilities.js';
-import type { RunInfo } from './target/context.js';
+import type { RunConfiguration } from './target/config.js';
+import type { SettledRun } from './target/run.js';
 
 /**
- * Runs the conformance project of vitest in this process, with the suites' IBEE_* environment, and collects what
- * the run recorded: the CheckRecords the suites appended to the checks file, the target record, and problems of
- * the run itself (a failing test that recorded no failed check, a module that did not load, an unhandled error).
- * Progress goes to the given stream (stderr), one line per test.
+ * Runs the conformance project of vitest in this process, with the run the CLI settled (provided to the project's
+ * global setup as `ibeeRunConfiguration`), and collects what the run recorded: the CheckRecords the suites appended
+ * to the checks file, the target record, and problems of the run itself (a failing test that recorded no failed
+ * check, a module that did not load, an unhandled error). Progress goes to the given stream (stderr), one line per
+ * test.
  */
 
 export interface SuiteRunOptions {
-  /** IBEE_* variables for the suites (the checks and target files are added here). */
-  readonly env: Readonly<Record<string, string>>;
+  /** The run's settings and target, as the CLI settled them (the checks file is added here). */
+  readonly configuration: RunConfiguration;
   /** vitest shard, `index/count`. */
   readonly shard?: string;
   readonly progress: NodeJS.WritableStream;
@@ -143,10 +144,10 @@ class ConformanceReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message: string; name?: string }>, reason: TestRunEndReason): Promise<void> {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<{ message: string; name?: string }>, reason: TestRunEndReason): void {
     this.ended = true;
     // Before the global teardown stops an embedded mock: which target ran, and what it can do.
-    this.target = await targetFromProvidedContext(this.vitest, this.projectName);
+    this.target = targetFromProvidedContext(this.vitest, this.projectName);
     for (const error of unhandledErrors) this.errors.push(`Unhandled error: ${error.name ?? 'Error'}: ${error.message}`);
     if (reason === 'interrupted') this.errors.push('The run was interrupted; results are incomplete.');
     this.line(`Done: ${this.tests} test${this.tests === 1 ? '' : 's'} in ${modules.length} file${modules.length === 1 ? '' : 's'}, ${this.failedTests.length} failed.`);
@@ -201,15 +202,15 @@ class TailCapture extends Writable {
 }
 
 /**
- * The conformance global setup provides the settled run (`ibeeRun`: endpoint and settings) to the test files;
- * the runner reads it from the same place, and probes the capabilities as the suites do. No secret is kept.
+ * The conformance global setup provides the settled run (`ibeeRun`: endpoint, settings and the capabilities it
+ * probed) to the test files; the runner reads it from the same place. No secret is kept.
  */
-async function targetFromProvidedContext(vitest: Vitest | null, projectName: string): Promise<TargetRecord | null> {
+function targetFromProvidedContext(vitest: Vitest | null, projectName: string): TargetRecord | null {
   const project = vitest?.projects.find((p) => p.name === projectName);
-  const provided = project?.getProvidedContext() as { ibeeRun?: RunInfo } | undefined;
+  const provided = project?.getProvidedContext() as { ibeeRun?: SettledRun } | undefined;
   const run = provided?.ibeeRun;
   if (!run) return null;
-  const capabilities = await probeCapabilities(run.endpoint);
+  const { capabilities } = run;
   return {
     api_url: run.endpoint.apiUrl,
     s3_endpoint: run.endpoint.s3Endpoint,
@@ -223,9 +224,7 @@ export async function runSuites(options: SuiteRunOptions): Promise<SuiteRunOutco
   const { root } = packageInfo();
   const workDir = await mkdtemp(join(tmpdir(), 'ibee-conformance-'));
   const checksFile = join(workDir, 'checks.jsonl');
-  const env: Record<string, string> = { ...options.env, IBEE_CHECKS_FILE: checksFile };
-  const saved = new Map(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
+  const configuration: RunConfiguration = { ...options.configuration, settings: { ...options.configuration.settings, checksFile } };
 
   const projectName = options.project ?? 'conformance';
   const redact = (text: string): string => redactText(text, { knownSecrets: options.knownSecrets ?? [] });
@@ -265,6 +264,7 @@ export async function runSuites(options: SuiteRunOptions): Promise<SuiteRunOutco
         run: true,
         watch: false,
         reporters: [reporter],
+        provide: { ibeeRunConfiguration: configuration },
         ...(options.shard ? { shard: options.shard } : {}),
         passWithNoTests: Boolean(options.shard),
       },
@@ -279,10 +279,6 @@ export async function runSuites(options: SuiteRunOptions): Promise<SuiteRunOutco
     process.stdout.write = stdoutWrite;
     // The CLI decides the exit code from the results, not vitest.
     process.exitCode = exitCodeBefore;
-    for (const [key, value] of saved) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
   }
   const finishedAt = new Date();
 

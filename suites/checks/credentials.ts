@@ -34,12 +34,15 @@ export async function levelsWithCredentials(
   }
   if (available.length === 0) throw new NotApplicable(`${missing.join('; ')}: no case of this check can be run`);
   if (missing.length > 0) {
-    recordCheck({
-      check: definition.name,
-      requirementIds: definition.requirementIds,
-      status: 'not_applicable',
-      reason: `${missing.join('; ')}: cases needing ${missing.length === 1 ? 'it were' : 'them were'} not generated (run with ${available.join(', ')} only)`,
-    });
+    recordCheck(
+      {
+        check: definition.name,
+        requirementIds: definition.requirementIds,
+        status: 'not_applicable',
+        reason: `${missing.join('; ')}: cases needing ${missing.length === 1 ? 'it were' : 'them were'} not generated (run with ${available.join(', ')} only)`,
+      },
+      ctx.settings.checksFile,
+    );
   }
   return available as [PermissionType, ...PermissionType[]];
 }

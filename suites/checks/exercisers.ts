@@ -142,23 +142,6 @@ export const exercisers: Readonly<Record<JudgedS3OperationName, Exerciser>> = {
   AbortMultipartUpload: (t) => attempt(() => t.s3.send(new AbortMultipartUploadCommand({ Bucket: t.bucket, Key: t.uploadKey, UploadId: missingUploadId }))),
 };
 
-export type Verdict = 'allow' | 'deny' | 'error';
-
-/** Codes that mean the request was not authenticated at all: neither allow nor a permission denial. */
-const authenticationCodes = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'RequestTimeTooSkewed', 'AuthorizationHeaderMalformed', 'ExpiredToken']);
-
-/**
- * Allowed means authorization let the request through: success, or an error that only comes after authorization
- * (404 NoSuch*, 409 conflicts, 400 about the request's content). Denied means 401/403 refusal.
- */
-export function classify(outcome: S3Outcome): Verdict {
-  if (outcome.status >= 200 && outcome.status < 400) return 'allow';
-  if (outcome.code !== null && authenticationCodes.has(outcome.code)) return 'error';
-  if (outcome.status === 401 || outcome.status === 403) return 'deny';
-  if ([400, 404, 409, 411, 412, 416].includes(outcome.status)) return 'allow';
-  return 'error';
-}
-
 export function describeOutcome(outcome: S3Outcome): string {
   return `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
 }

@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { presignedUrlExpirySeconds, tokenExpiryDays } from '../../spec/index.js';
 import { expiryDays } from '../arbitraries/expiryDays.js';
 import { invalidExpiry, invalidExpiryExamples } from '../arbitraries/invalidExpiry.js';
-import { accessVerdict } from '../model/commands.js';
 import type { SuiteContext } from '../target/context.js';
 import { httpRequest, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch } from '../target/s3.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
+import { verdictOf, verdictRules } from './verdict.js';
 
 /** Expiry: the bounds of expires_in_days, the default, and (with time travel) enforcement everywhere. */
 
@@ -178,7 +178,7 @@ export async function checkExpiryEnforced(ctx: SuiteContext): Promise<void> {
       }
       await ctx.clock.advance(120);
       const after = await probe();
-      if (accessVerdict(after.rest) !== 'deny' || accessVerdict(after.s3) !== 'deny' || accessVerdict(after.presigned) !== 'deny') {
+      if (verdictOf({ status: after.rest }, verdictRules.anyRefusal) !== 'deny' || verdictOf({ status: after.s3 }, verdictRules.anyRefusal) !== 'deny' || verdictOf({ status: after.presigned }, verdictRules.anyRefusal) !== 'deny') {
         throw new RequirementViolation('TOKEN-EXPIRY-ENFORCED', `a ${days}-day token a minute after expiry still worked somewhere: REST ${after.rest}, S3 ${after.s3}, presigned ${after.presigned}`);
       }
       const read = await ctx.driver.getToken(token.id!);

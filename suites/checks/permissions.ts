@@ -27,8 +27,9 @@ import { DriverCannot, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
-import { classify, corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget, type Verdict } from './exercisers.js';
+import { corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget } from './exercisers.js';
 import { defineCheck, NotApplicable, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
+import { verdictOf, verdictRules, type Verdict } from './verdict.js';
 
 /** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
 
@@ -282,7 +283,7 @@ export async function runS3Grid(
             const outcome = await exercise(
               exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`),
             );
-            const verdict = classify(outcome);
+            const verdict = verdictOf(outcome, verdictRules.s3Grid);
             observations.push({ level, operation, scope, expected, verdict, status: outcome.status, code: outcome.code, protocol: 's3', tokenScope });
             results.push({ tokenScope, verdict, outcome });
           } finally {
@@ -313,15 +314,6 @@ function restPath(route: RestRouteRule, bucket: string): string {
 /** The S3 operation a bucket route mirrors, whose matrix row the grid judges it by; null for the other routes. */
 function mirroredOperation(route: RestRouteRule): S3OperationName | null {
   return route.grant.kind === 'object-storage' && isS3OperationName(route.grant.mirrors) ? route.grant.mirrors : null;
-}
-
-/** Allowed means past authorization: success, or 404/409/422 about the bucket itself. */
-export function classifyRest(exchange: HttpExchange): Verdict {
-  const status = exchange.response.status;
-  if (status >= 200 && status < 300) return 'allow';
-  if (status === 401 || status === 403) return 'deny';
-  if ([404, 409, 422].includes(status)) return 'allow';
-  return 'error';
 }
 
 export async function exerciseRestRoute(ctx: SuiteContext, route: RestRouteRule, bearer: string, bucket: string): Promise<HttpExchange> {
@@ -357,7 +349,7 @@ export async function runRestGrid(
         const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
         for (const { tokenScope, token } of variants) {
           const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
-          const verdict = classifyRest(exchange);
+          const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
           const json = exchange.json as { required_scope?: unknown } | undefined;
           observations.push({
             level,

@@ -1,19 +1,18 @@
 import { appendFileSync } from 'node:fs';
+import { redactRecorded } from '../../reports/redact.js';
 import type { CheckRecord } from '../../reports/results-format.js';
-import { redact } from './redact.js';
 
 /**
  * The one way a check result leaves a suite: redacted, kept in memory (for this process's own assertions) and,
- * when the CLI runner names a file in IBEE_CHECKS_FILE, appended to it as one JSON line.
+ * when the run has a checks file (the CLI runner's, or IBEE_CHECKS_FILE), appended to it as one JSON line.
  */
 
 const recorded: CheckRecord[] = [];
 
-export function recordCheck(record: CheckRecord): CheckRecord {
-  const clean = redact(record);
+export function recordCheck(record: CheckRecord, checksFile: string | null): CheckRecord {
+  const clean = redactRecorded(record);
   recorded.push(clean);
-  const file = process.env['IBEE_CHECKS_FILE'];
-  if (file) appendFileSync(file, `${JSON.stringify(clean)}\n`);
+  if (checksFile) appendFileSync(checksFile, `${JSON.stringify(clean)}\n`);
   return clean;
 }
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import type { Evidence, MatrixCellResult } from '../../reports/results-format.js';
+import { redactRecordedText } from '../../reports/redact.js';
+import type { CheckRecord, Evidence, MatrixCellResult } from '../../reports/results-format.js';
 import { isRequirementId } from '../../spec/index.js';
 import { DriverCannot } from '../target/driver.js';
 import type { RunSettings } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { recordCheck } from './record.js';
-import { redactText } from './redact.js';
 
 /**
  * A registry of named checks, like Schemathesis': each check has a name and the requirement ids it speaks for, and
@@ -102,8 +102,11 @@ export function replayCommand(seed: number, requirementIds: string | readonly st
   return `npx ibee-conformance run --seed ${seed} --only ${only}${path ? `  # fast-check path ${path}` : ''}`;
 }
 
-/** What runCheck needs of the run settings; `only` (IBEE_ONLY) lets it say when a check stopped at an unselected id. */
-export type CheckSettings = Pick<RunSettings, 'seed' | 'runs'> & { readonly only?: RunSettings['only'] };
+/**
+ * What runCheck needs of the run settings; `only` (IBEE_ONLY) lets it say when a check stopped at an unselected id,
+ * and the records go to `checksFile` too when there is one.
+ */
+export type CheckSettings = Pick<RunSettings, 'seed' | 'runs'> & { readonly only?: RunSettings['only']; readonly checksFile?: RunSettings['checksFile'] };
 
 /**
  * Runs a property with the run's seed and numRuns. On failure it throws a PropertyFailure whose message names the
@@ -121,8 +124,8 @@ export async function assertProperty<Ts>(
   const cause = details.errorInstance;
   const violation = cause instanceof RequirementViolation ? cause : null;
   const requirementId = violation?.requirementId ?? fallbackId;
-  const counterexample = redactText(details.counterexample === null ? '(none)' : fc.stringify(details.counterexample));
-  const report = redactText(fc.defaultReportMessage(details) ?? `Property failed after ${details.numRuns} tests`);
+  const counterexample = redactRecordedText(details.counterexample === null ? '(none)' : fc.stringify(details.counterexample));
+  const report = redactRecordedText(fc.defaultReportMessage(details) ?? `Property failed after ${details.numRuns} tests`);
   throw new PropertyFailure(
     `[${requirementId}] ${violation ? violation.message.replace(/^\[[^\]]+\] /, '') : 'property failed'}\n${report}`,
     requirementId,
@@ -154,8 +157,8 @@ const maxEvidence = 6;
 
 /** What leaves a check as an exception is redacted too: vitest prints message and stack. */
 function scrubbed<E extends Error>(error: E): E {
-  error.message = redactText(error.message);
-  if (error.stack) error.stack = redactText(error.stack);
+  error.message = redactRecordedText(error.message);
+  if (error.stack) error.stack = redactRecordedText(error.stack);
   return error;
 }
 
@@ -170,6 +173,9 @@ export async function runCheck(
   options: CheckOptions = {},
 ): Promise<void> {
   const started = Date.now();
+  const record = (check: CheckRecord): void => {
+    recordCheck(check, settings.checksFile ?? null);
+  };
   const evidence: Evidence[] = [];
   const cellFailures: string[] = [];
   const recorder: CheckRecorder = {
@@ -181,7 +187,7 @@ export async function runCheck(
       // An informational cell (an ambiguous point) is recorded as observed, never passed or failed.
       const failed = !passed && cell.observed !== 'not_run' && !informational;
       if (failed) cellFailures.push(message ?? `${cell.operation} ${cell.level} ${cell.scope}: expected ${cell.expected}, observed ${cell.observed}`);
-      recordCheck({
+      record({
         check: definition.name,
         requirementIds,
         status: cell.observed === 'not_run' ? 'not_applicable' : informational ? 'observed' : passed ? 'passed' : 'failed',
@@ -194,7 +200,7 @@ export async function runCheck(
       });
     },
     observe(requirementId, observed, message, observationEvidence) {
-      recordCheck({
+      record({
         check: definition.name,
         requirementIds: [requirementId],
         status: 'observed',
@@ -214,7 +220,7 @@ export async function runCheck(
     if (!only || only.includes(failedId)) return;
     const selected = definition.requirementIds.filter((id) => only.includes(id));
     if (selected.length === 0) return;
-    recordCheck({
+    record({
       ...base,
       requirementIds: selected,
       status: 'skipped',
@@ -227,12 +233,12 @@ export async function runCheck(
   } catch (error) {
     const durationMs = Date.now() - started;
     if (error instanceof NotApplicable || error instanceof DriverCannot) {
-      recordCheck({ ...base, requirementIds: definition.requirementIds, status: 'not_applicable', reason: error.message, durationMs });
+      record({ ...base, requirementIds: definition.requirementIds, status: 'not_applicable', reason: error.message, durationMs });
       return;
     }
     if (error instanceof PropertyFailure) {
       const id = error.requirementId ?? definition.requirementIds[0];
-      recordCheck({
+      record({
         ...base,
         requirementIds: [id],
         status: 'failed',
@@ -248,7 +254,7 @@ export async function runCheck(
       throw scrubbed(error);
     }
     if (error instanceof RequirementViolation) {
-      recordCheck({
+      record({
         ...base,
         requirementIds: [error.requirementId],
         status: 'failed',
@@ -262,7 +268,7 @@ export async function runCheck(
     }
     // Anything else (a 500, a network error, a broken fixture) means the requirements could not be shown to hold.
     const message = `[${definition.requirementIds.join(', ')}] check ${definition.name} could not complete: ${(error as Error).message ?? String(error)}`;
-    recordCheck({
+    record({
       ...base,
       requirementIds: definition.requirementIds,
       status: 'failed',
@@ -271,13 +277,13 @@ export async function runCheck(
       evidence: evidence.slice(0, maxEvidence),
       durationMs,
     });
-    throw new Error(redactText(message), error instanceof Error ? { cause: scrubbed(error) } : undefined);
+    throw new Error(redactRecordedText(message), error instanceof Error ? { cause: scrubbed(error) } : undefined);
   }
   if (cellFailures.length > 0) {
-    throw new Error(redactText(`${definition.name}: ${cellFailures.length} cell(s) failed:\n${cellFailures.slice(0, 20).join('\n')}`));
+    throw new Error(redactRecordedText(`${definition.name}: ${cellFailures.length} cell(s) failed:\n${cellFailures.slice(0, 20).join('\n')}`));
   }
   if (options.summary !== false) {
     const ids = options.summaryIds?.() ?? definition.requirementIds;
-    if (ids.length > 0) recordCheck({ ...base, requirementIds: ids, status: 'passed', durationMs: Date.now() - started });
+    if (ids.length > 0) record({ ...base, requirementIds: ids, status: 'passed', durationMs: Date.now() - started });
   }
 }

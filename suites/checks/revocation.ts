@@ -2,12 +2,12 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import fc from 'fast-check';
 import { commandSequence } from '../arbitraries/commandSequence.js';
 import { objectKey } from '../arbitraries/objectKey.js';
-import { accessVerdict } from '../model/commands.js';
 import type { RealSystem, TokenModel } from '../model/token-model.js';
 import type { SuiteContext } from '../target/context.js';
 import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
 import { attempt, presign, rawFetch } from '../target/s3.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
+import { verdictOf, verdictRules } from './verdict.js';
 
 /** Immediate, permanent revocation: one plain sequence, then the model-based interleavings. */
 
@@ -89,11 +89,11 @@ export async function checkImmediateRevocation(ctx: SuiteContext, rec: CheckReco
       throw new RequirementViolation(round === 0 ? 'REVOKE-IMMEDIATE' : 'REVOKE-PERMANENT', `${when} Bearer request after revoke answered ${rest.response.status}, expected a refusal (401/403)`, [toEvidence(rest)]);
     }
     const signed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })));
-    if (accessVerdict(signed.status) !== 'deny') {
+    if (verdictOf(signed, verdictRules.anyRefusal) !== 'deny') {
       throw new RequirementViolation(round === 0 ? 'REVOKE-IMMEDIATE' : 'REVOKE-PERMANENT', `${when} header-signed S3 request after revoke answered ${signed.status} ${signed.code ?? ''}`);
     }
     const presigned = await rawFetch(url);
-    if (accessVerdict(presigned.status) !== 'deny') {
+    if (verdictOf(presigned, verdictRules.anyRefusal) !== 'deny') {
       throw new RequirementViolation(round === 0 ? 'REVOKE-IMMEDIATE' : 'REVOKE-PERMANENT', `${when} use of a presigned URL signed before the revoke answered ${presigned.status}`);
     }
     if (round === 0) {

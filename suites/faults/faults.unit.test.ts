@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRequirementId } from '../../spec/index.js';
 import { checkDefaultExpiry, checkExpiryEnforced, checkInvalidExpiry, expiryDefaultCheck, expiryEnforcedCheck, expiryInvalidCheck } from '../checks/expiry.js';
 import { billingCheck, checkBillingScope, obtainLevelTokens, prepareGridFixture, runS3Grid, s3GridCheck } from '../checks/permissions.js';
 import { recordedChecks } from '../checks/record.js';
@@ -19,12 +20,17 @@ import { checkInvalidRequests, invalidRequestsCheck } from '../checks/tokens.js'
 import { parseSeed, type RunSettings } from '../target/config.js';
 import { createSuiteContext, SuiteContext } from '../target/context.js';
 import { startEmbeddedMock, type EmbeddedMock } from '../target/embedded-mock.js';
-import { startFaultProxy, type Fault } from './fault-proxy.js';
+import { settleRun } from '../target/run.js';
+import { startFaultProxy } from './proxy/proxy.js';
+import type { FaultDefinition } from './proxy/fault.js';
+import { faults, type FaultName } from './registry.js';
+import { staleRevoked } from './stale-revoked.js';
 
 /**
- * Proof that the checks catch what they claim to: each fault, injected by a proxy in front of the correct embedded
- * mock, makes the relevant check fail naming the right requirement id; the same checks through a transparent proxy
- * pass. IBEE_SEED replays a particular seed; otherwise each run uses a new one (printed on failure by fast-check).
+ * Proof that the checks catch what they claim to: each registered fault, injected by a proxy in front of the correct
+ * embedded mock, makes the check of the requirement it breaks fail naming that id; the same checks through a
+ * transparent proxy pass. IBEE_SEED replays a particular seed; otherwise each run uses a new one (printed on failure
+ * by fast-check).
  */
 
 const settings: RunSettings = {
@@ -56,33 +62,34 @@ async function objectRwConfigGrid(ctx: SuiteContext, rec: CheckRecorder): Promis
   await runS3Grid(ctx, rec, fixture, tokens, [], ['PutBucketCors', 'DeleteBucketCors', 'PutBucketEncryption', 'DeleteBucket', 'GetObject']);
 }
 
-const cases: Record<Exclude<Fault, 'none'>, { case: Case; requirementId: string }> = {
-  'secret-leak-on-get': { case: { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) }, requirementId: 'SECRET-ONCE' },
-  'clamp-expiry': { case: { check: expiryInvalidCheck, body: (ctx) => checkInvalidExpiry(ctx) }, requirementId: 'TOKEN-EXPIRY-BOUNDS' },
-  'stale-revoked': { case: { check: revokeImmediateCheck, body: (ctx, rec) => checkImmediateRevocation(ctx, rec) }, requirementId: 'REVOKE-IMMEDIATE' },
-  'ro-write': { case: { check: s3GridCheck, body: readOnlyWriteGrid }, requirementId: 'PERM-OBJECT-RO' },
-  'default-expiry-30': { case: { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) }, requirementId: 'TOKEN-EXPIRY-DEFAULT' },
-  'scopeless-token-defaulted': { case: { check: invalidRequestsCheck, body: (ctx) => checkInvalidRequests(ctx) }, requirementId: 'TOKEN-SCOPE-REQUIRED' },
-  'expiry-grace': { case: { check: expiryEnforcedCheck, body: (ctx) => checkExpiryEnforced(ctx) }, requirementId: 'TOKEN-EXPIRY-ENFORCED' },
-  'billing-write-allowed': { case: { check: billingCheck, body: (ctx, rec) => checkBillingScope(ctx, rec) }, requirementId: 'BILLING-SCOPE' },
-  'nonempty-bucket-deleted': { case: { check: deleteNonEmptyCheck, body: (ctx) => checkDeleteNonEmpty(ctx) }, requirementId: 'BUCKET-DELETE-NONEMPTY' },
-  'invalid-bucket-name-accepted': { case: { check: bucketNamesInvalidCheck, body: (ctx) => checkInvalidBucketNames(ctx) }, requirementId: 'BUCKET-NAME-RULES' },
-  'checksum-ignored': { case: { check: checksumMismatchCheck, body: (ctx) => checkChecksumMismatch(ctx) }, requirementId: 'DATA-INTEGRITY' },
-  'corrupt-get-body': { case: { check: objectRoundTripCheck, body: (ctx) => checkObjectRoundTrip(ctx) }, requirementId: 'OBJECT-ROUNDTRIP' },
-  'all-scope-config-write': { case: { check: s3GridCheck, body: objectRwConfigGrid }, requirementId: 'PERM-OBJECT-RW' },
-  's3-secret-in-xml-body': { case: { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) }, requirementId: 'SECRET-ONCE' },
-  'created-at-shifted-day': { case: { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) }, requirementId: 'TOKEN-EXPIRY-DEFAULT' },
+/** The check that must catch each fault, run only as far as it needs to be. */
+const cases: Record<FaultName, Case> = {
+  'secret-leak-on-get': { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) },
+  'clamp-expiry': { check: expiryInvalidCheck, body: (ctx) => checkInvalidExpiry(ctx) },
+  'stale-revoked': { check: revokeImmediateCheck, body: (ctx, rec) => checkImmediateRevocation(ctx, rec) },
+  'ro-write': { check: s3GridCheck, body: readOnlyWriteGrid },
+  'default-expiry-30': { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) },
+  'scopeless-token-defaulted': { check: invalidRequestsCheck, body: (ctx) => checkInvalidRequests(ctx) },
+  'expiry-grace': { check: expiryEnforcedCheck, body: (ctx) => checkExpiryEnforced(ctx) },
+  'billing-write-allowed': { check: billingCheck, body: (ctx, rec) => checkBillingScope(ctx, rec) },
+  'nonempty-bucket-deleted': { check: deleteNonEmptyCheck, body: (ctx) => checkDeleteNonEmpty(ctx) },
+  'invalid-bucket-name-accepted': { check: bucketNamesInvalidCheck, body: (ctx) => checkInvalidBucketNames(ctx) },
+  'checksum-ignored': { check: checksumMismatchCheck, body: (ctx) => checkChecksumMismatch(ctx) },
+  'corrupt-get-body': { check: objectRoundTripCheck, body: (ctx) => checkObjectRoundTrip(ctx) },
+  'all-scope-config-write': { check: s3GridCheck, body: objectRwConfigGrid },
+  's3-secret-in-xml-body': { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) },
+  'created-at-shifted-day': { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) },
 };
 
 async function runThrough(
   mock: EmbeddedMock,
-  fault: Fault,
+  fault: FaultDefinition | null,
   { check, body }: Case,
   options: { seed?: number; timeTravel?: false } = {},
 ): Promise<{ error: unknown; injections: number }> {
   const proxy = await startFaultProxy(mock.endpoint, fault);
   const run = { ...settings, seed: options.seed ?? settings.seed };
-  const probed = await createSuiteContext({ endpoint: proxy.endpoint, settings: run, journalFile: null });
+  const probed = await createSuiteContext(await settleRun({ endpoint: proxy.endpoint, settings: run, journalFile: null }));
   // The check sees a target without time travel (the proxy forwards /_mock/clock, so the probe finds it).
   const ctx =
     options.timeTravel === false
@@ -99,6 +106,14 @@ async function runThrough(
   }
 }
 
+describe('fault registry', () => {
+  it('lists each fault once, under the catalogue requirement it breaks', () => {
+    const names = faults.map((fault) => fault.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(faults.filter((fault) => !isRequirementId(fault.requirementId)).map((fault) => fault.name)).toEqual([]);
+  });
+});
+
 describe('fault injection', () => {
   let mock: EmbeddedMock;
   beforeAll(async () => {
@@ -108,19 +123,21 @@ describe('fault injection', () => {
     await mock.close();
   });
 
-  for (const [fault, { case: c, requirementId }] of Object.entries(cases)) {
-    it(`catches ${fault} as ${requirementId}`, async () => {
+  for (const fault of faults) {
+    const c = cases[fault.name];
+    const { requirementId } = fault;
+    it(`catches ${fault.name} as ${requirementId}`, async () => {
       const before = recordedChecks().length;
-      const { error, injections } = await runThrough(mock, fault as Fault, c);
+      const { error, injections } = await runThrough(mock, fault, c);
       expect(injections, 'the proxy must actually have injected the fault').toBeGreaterThan(0);
-      expect(error, `${c.check.name} should fail under ${fault}`).toBeInstanceOf(Error);
+      expect(error, `${c.check.name} should fail under ${fault.name}`).toBeInstanceOf(Error);
       expect((error as Error).message).toContain(`[${requirementId}]`);
       const failed = recordedChecks().slice(before).filter((r) => r.status === 'failed');
       expect(failed.some((r) => r.requirementIds.includes(requirementId))).toBe(true);
     });
 
-    it(`passes ${c.check.name} through a transparent proxy (control for ${fault})`, async () => {
-      const { error } = await runThrough(mock, 'none', c);
+    it(`passes ${c.check.name} through a transparent proxy (control for ${fault.name})`, async () => {
+      const { error } = await runThrough(mock, null, c);
       expect(error).toBeNull();
     });
   }
@@ -133,9 +150,9 @@ describe('fault injection', () => {
     // The stale answer shows only when a seed's random sequences revoke a token right after a successful read of
     // the same resource; some seeds' ten runs (in five seconds) never do, and the check rightly passes. Such a seed
     // is followed by the next ones (at most four seeds in all): the check must catch the fault within them.
-    let outcome = await runThrough(mock, 'stale-revoked', model, { timeTravel: false });
+    let outcome = await runThrough(mock, staleRevoked, model, { timeTravel: false });
     for (let attempt = 1; attempt < 4 && outcome.error === null; attempt++) {
-      outcome = await runThrough(mock, 'stale-revoked', model, { timeTravel: false, seed: (settings.seed + attempt) | 0 });
+      outcome = await runThrough(mock, staleRevoked, model, { timeTravel: false, seed: (settings.seed + attempt) | 0 });
     }
     const { error, injections } = outcome;
     expect(injections).toBeGreaterThan(0);

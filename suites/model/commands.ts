@@ -2,6 +2,7 @@ import { DeleteObjectCommand as S3DeleteObject, GetObjectCommand as S3GetObject,
 import type fc from 'fast-check';
 import type { PermissionType } from '../../spec/index.js';
 import { RequirementViolation } from '../checks/registry.js';
+import { verdictOf, verdictRules, type Verdict } from '../checks/verdict.js';
 import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch, type S3Outcome } from '../target/s3.js';
@@ -20,17 +21,8 @@ import {
 /** The commands of the token-lifecycle model; each predicts its outcome from the model and checks the endpoint. */
 
 type Command = fc.AsyncCommand<TokenModel, RealSystem>;
-type Verdict = 'allow' | 'deny' | 'error';
 
 export const modelLimits = { tokens: 5, buckets: 3, presigned: 6, clockAdvances: 2 } as const;
-
-/** For revocation and expiry any refusal counts (a revoked key may well be InvalidAccessKeyId); 5xx is an error. */
-export function accessVerdict(status: number): Verdict {
-  if (status >= 200 && status < 400) return 'allow';
-  if (status === 401 || status === 403) return 'deny';
-  if (status >= 400 && status < 500) return 'allow';
-  return 'error';
-}
 
 function describeS3(outcome: S3Outcome): string {
   return `${outcome.status}${outcome.code ? ` ${outcome.code}` : ''}`;
@@ -161,7 +153,7 @@ export class ModelPutObject extends ObjectCommand {
     const { token, tokenIndex, bucket, key } = this.target(model);
     const expectation = expectS3(token, 'PutObject', bucket, nowMs(real));
     const outcome = await attempt(() => clientFor(model, real, tokenIndex).send(new S3PutObject({ Bucket: bucket, Key: key, Body: Buffer.from(this.body, 'utf8') })));
-    const verdict = accessVerdict(outcome.status);
+    const verdict = verdictOf(outcome, verdictRules.anyRefusal);
     judge(expectation, verdict, `PutObject by ${describeToken(model, tokenIndex)} on ${bucket}`, describeS3(outcome), () => blameForRefusal(model, token, bucket));
     if (outcome.status >= 200 && outcome.status < 300) model.objects.get(bucket)!.set(key, this.body);
   }
@@ -180,8 +172,8 @@ export class ModelGetObject extends ObjectCommand {
       return { ...response, text: (await response.Body?.transformToString('utf8')) ?? '' };
     });
     const what = `GetObject by ${describeToken(model, tokenIndex)} on ${bucket}/${key}`;
-    judge(expectation, accessVerdict(outcome.status), what, describeS3(outcome), () => blameForRefusal(model, token, bucket));
-    if (accessVerdict(outcome.status) !== 'allow') return;
+    judge(expectation, verdictOf(outcome, verdictRules.anyRefusal), what, describeS3(outcome), () => blameForRefusal(model, token, bucket));
+    if (verdictOf(outcome, verdictRules.anyRefusal) !== 'allow') return;
     const stored = model.objects.get(bucket)!.get(key);
     if (stored === undefined && outcome.status !== 404) {
       throw new RequirementViolation('OBJECT-ROUNDTRIP', `${what}: answered ${describeS3(outcome)} for a key that was never written (or was deleted)`);
@@ -201,7 +193,7 @@ export class ModelDeleteObject extends ObjectCommand {
     const { token, tokenIndex, bucket, key } = this.target(model);
     const expectation = expectS3(token, 'DeleteObject', bucket, nowMs(real));
     const outcome = await attempt(() => clientFor(model, real, tokenIndex).send(new S3DeleteObject({ Bucket: bucket, Key: key })));
-    judge(expectation, accessVerdict(outcome.status), `DeleteObject by ${describeToken(model, tokenIndex)} on ${bucket}`, describeS3(outcome), () =>
+    judge(expectation, verdictOf(outcome, verdictRules.anyRefusal), `DeleteObject by ${describeToken(model, tokenIndex)} on ${bucket}`, describeS3(outcome), () =>
       blameForRefusal(model, token, bucket),
     );
     if (outcome.status >= 200 && outcome.status < 300) model.objects.get(bucket)!.delete(key);
@@ -228,7 +220,7 @@ export class ModelListObjects implements Command {
     const expectation = expectS3(token, 'ListObjectsV2', bucket, nowMs(real));
     const outcome = await attempt(() => clientFor(model, real, tokenIndex).send(new ListObjectsV2Command({ Bucket: bucket })));
     const what = `ListObjectsV2 by ${describeToken(model, tokenIndex)} on ${bucket}`;
-    judge(expectation, accessVerdict(outcome.status), what, describeS3(outcome), () => blameForRefusal(model, token, bucket));
+    judge(expectation, verdictOf(outcome, verdictRules.anyRefusal), what, describeS3(outcome), () => blameForRefusal(model, token, bucket));
     if (outcome.status !== 200) return;
     const listed = (outcome.value?.Contents ?? []).map((o) => o.Key ?? '').sort();
     const expected = [...model.objects.get(bucket)!.keys()].sort();
@@ -274,7 +266,7 @@ async function usePresigned(model: TokenModel, real: RealSystem, index: number, 
   const response = await rawFetch(url.url);
   const what = `presigned GET #${index} of ${describeToken(model, url.tokenIndex)} on ${url.bucket}/${url.key}${context}`;
   const detail = `${response.status}${response.code ? ` ${response.code}` : ''}`;
-  judge(expectation, accessVerdict(response.status), what, detail, () => blameForRefusal(model, model.tokens[url.tokenIndex]!, url.bucket));
+  judge(expectation, verdictOf(response, verdictRules.anyRefusal), what, detail, () => blameForRefusal(model, model.tokens[url.tokenIndex]!, url.bucket));
   if (response.status !== 200) return;
   const stored = model.objects.get(url.bucket)?.get(url.key);
   if (stored === undefined || response.body !== stored) {
@@ -309,7 +301,7 @@ export class ModelRestListBuckets implements Command {
     const [token, tokenIndex] = pick(model.tokens, this.tokenPick);
     const expectation = expectS3(token, 'ListBuckets', null, nowMs(real));
     const exchange = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
-    judge(expectation, accessVerdict(exchange.response.status), `REST GET /v1/object-storage/buckets by ${describeToken(model, tokenIndex)}`, String(exchange.response.status), () =>
+    judge(expectation, verdictOf({ status: exchange.response.status }, verdictRules.anyRefusal), `REST GET /v1/object-storage/buckets by ${describeToken(model, tokenIndex)}`, String(exchange.response.status), () =>
       blameForRefusal(model, token, null),
     );
   }
@@ -328,18 +320,18 @@ async function assertRefusedEverywhere(model: TokenModel, real: RealSystem, toke
   const s3Outcome = bucket
     ? await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))
     : await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: model.buckets[0] ?? 'ibee-conformance-none' })));
-  if (accessVerdict(s3Outcome.status) !== 'deny') {
+  if (verdictOf(s3Outcome, verdictRules.anyRefusal) !== 'deny') {
     throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next header-signed S3 request answered ${describeS3(s3Outcome)}`);
   }
   const rest = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
   // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
-  if (accessVerdict(rest.response.status) !== 'deny') {
+  if (verdictOf({ status: rest.response.status }, verdictRules.anyRefusal) !== 'deny') {
     throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next Bearer request answered ${rest.response.status}, expected a refusal (401/403)`, [toEvidence(rest)]);
   }
   for (const [index, url] of model.presigned.entries()) {
     if (url.tokenIndex !== tokenIndex) continue;
     const response = await rawFetch(url.url);
-    if (accessVerdict(response.status) !== 'deny') {
+    if (verdictOf(response, verdictRules.anyRefusal) !== 'deny') {
       throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: presigned URL #${index}, signed before the revoke, answered ${response.status}`);
     }
   }
@@ -405,7 +397,7 @@ export class ModelRevokeUnderLoad implements Command {
     if (revoked.response.status !== 200) {
       throw new RequirementViolation('REVOKE-IMMEDIATE', `revoking ${describeToken(model, tokenIndex)} under load answered ${revoked.response.status}`, [toEvidence(revoked)]);
     }
-    const broken = statuses.filter((s) => accessVerdict(s) === 'error');
+    const broken = statuses.filter((s) => verdictOf({ status: s }, verdictRules.anyRefusal) === 'error');
     if (broken.length > 0) {
       throw new RequirementViolation('REVOKE-IMMEDIATE', `requests in flight during the revoke of ${describeToken(model, tokenIndex)} failed with ${broken.join(', ')}`);
     }

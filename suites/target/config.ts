@@ -2,8 +2,9 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { isRequirementId, s3SigningRegion } from '../../spec/index.js';
 
 /**
- * What a conformance run is pointed at and how hard it pushes, read from the environment (the CLI sets the same
- * variables from its flags). One place for every IBEE_* variable the suites read.
+ * What a conformance run is pointed at and how hard it pushes, read from the IBEE_* variables: by the CLI (its
+ * flags over the variables) or, when vitest runs the conformance project directly, by the global setup. One place
+ * for every IBEE_* variable the suites read.
  */
 
 export type DriverName = 'rest' | 'manual';
@@ -29,8 +30,14 @@ export interface RunSettings {
   readonly only: readonly string[] | null;
   /** Everything the run creates is named `${runPrefix}-…`. */
   readonly runPrefix: string;
-  /** JSON-lines file the CheckRecords are appended to, when the CLI runner asks for it. */
+  /** JSON-lines file the CheckRecords are appended to (the CLI runner's, or IBEE_CHECKS_FILE), or null for none. */
   readonly checksFile: string | null;
+}
+
+/** What a run is asked to do: its settings, and the external target, or null for the embedded mock. */
+export interface RunConfiguration {
+  readonly settings: RunSettings;
+  readonly target: TargetEndpoint | null;
 }
 
 /** Keeps the whole suite well under a minute against the embedded mock and bounds tokens created elsewhere. */
@@ -155,4 +162,9 @@ export function readTargetEndpoint(env: Env = process.env): TargetEndpoint | nul
     region: nonEmpty(env['IBEE_REGION']) ?? s3SigningRegion.value.default,
     embedded: false,
   };
+}
+
+/** Settings and target from the IBEE_* variables, validated; the seed and the run prefix are settled here. */
+export function readRunConfiguration(env: Env = process.env): RunConfiguration {
+  return { settings: readRunSettings(env), target: readTargetEndpoint(env) };
 }

@@ -9,23 +9,17 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { bucketNameRules, tokenExpiryDays } from '../../spec/index.js';
-import { registerSecret } from '../checks/redact.js';
-import { probeCapabilities, TargetClock, type Capabilities } from './capabilities.js';
+import { registerSecret } from '../../reports/redact.js';
+import { TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
 import type { RunSettings, TargetEndpoint } from './config.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
 import { loadCredentialsFile, ManualTokenDriver } from './manual-driver.js';
 import { RestTokenDriver } from './rest-driver.js';
+import type { SettledRun } from './run.js';
 import { attempt, credentialsOf, s3Client } from './s3.js';
 
 /** Everything a check needs to talk to one target: endpoint, driver, clock, fixture admin and the cleanup registry. */
-
-export interface RunInfo {
-  readonly endpoint: TargetEndpoint;
-  readonly settings: RunSettings;
-  /** Shared journal of created resources (see cleanup.ts); null when the run has none. */
-  readonly journalFile: string | null;
-}
 
 export class SuiteContext {
   private adminToken: Promise<IssuedToken> | null = null;
@@ -35,7 +29,7 @@ export class SuiteContext {
   private readonly foreignBuckets = new Set<string>();
 
   constructor(
-    readonly run: RunInfo,
+    readonly run: SettledRun,
     readonly driver: TokenDriver,
     readonly cleanup: CleanupRegistry,
     readonly clock: TargetClock,
@@ -157,7 +151,7 @@ export class SuiteContext {
   }
 }
 
-export async function createSuiteContext(run: RunInfo): Promise<SuiteContext> {
+export async function createSuiteContext(run: SettledRun): Promise<SuiteContext> {
   registerSecret(run.endpoint.managementToken, 'the management token');
   const cleanup = new CleanupRegistry(run.settings.runPrefix, run.journalFile);
   let driver: TokenDriver;
@@ -167,8 +161,7 @@ export async function createSuiteContext(run: RunInfo): Promise<SuiteContext> {
   } else {
     driver = new RestTokenDriver(run.endpoint, cleanup);
   }
-  const capabilities = await probeCapabilities(run.endpoint);
-  const clock = new TargetClock(run.endpoint, capabilities.timeTravel);
+  const clock = new TargetClock(run.endpoint, run.capabilities.timeTravel);
   await clock.refresh();
-  return new SuiteContext(run, driver, cleanup, clock, capabilities);
+  return new SuiteContext(run, driver, cleanup, clock, run.capabilities);
 }

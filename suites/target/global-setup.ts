@@ -2,26 +2,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { readRunSettings, readTargetEndpoint } from './config.js';
-import type { RunInfo } from './context.js';
+import { readRunConfiguration } from './config.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { guardAgainstInterrupts } from './interrupt.js';
+import { settleRun } from './run.js';
 import { sweepJournal } from './sweep.js';
 
 /**
- * vitest globalSetup of the `conformance` project: settles the target (IBEE_* variables, or the embedded mock
- * started in-process when IBEE_API_URL is not set), the seed and the run prefix once for all test files, and
- * removes whatever the run created (journaled by the workers) at the end, also after failed or cancelled runs,
- * and after SIGINT or SIGTERM (interrupt.ts: vitest exits on those without any teardown).
+ * vitest globalSetup of the `conformance` project: settles the run once for all test files and provides it to them
+ * (`ibeeRun`): the settings and target the CLI runner settled (`ibeeRunConfiguration`), or the IBEE_* variables when
+ * vitest runs the project directly; the embedded mock, started in-process, when there is no external target; and
+ * the target's capabilities. At the end it removes whatever the run created (journaled by the workers), also after
+ * failed or cancelled runs, and after SIGINT or SIGTERM (interrupt.ts: vitest exits on those without any teardown).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const settings = readRunSettings();
-  const external = readTargetEndpoint();
+  const { settings, target: external } = project.getProvidedContext().ibeeRunConfiguration ?? readRunConfiguration();
   let mock: EmbeddedMock | null = null;
   if (!external) mock = await startEmbeddedMock();
   const endpoint = external ?? mock!.endpoint;
   const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-'));
-  const run: RunInfo = { endpoint, settings, journalFile: join(journalDir, 'created.jsonl') };
+  const run = await settleRun({ endpoint, settings, journalFile: join(journalDir, 'created.jsonl') });
   project.provide('ibeeRun', run);
   console.log(
     `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,

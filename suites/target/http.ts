@@ -1,5 +1,5 @@
+import { findSecrets, redactRecorded } from '../../reports/redact.js';
 import type { Evidence } from '../../reports/results-format.js';
-import { findSecrets, redact } from '../checks/redact.js';
 import { describeNetworkError } from './reachability.js';
 
 /**
@@ -99,7 +99,7 @@ function clip(text: string | undefined): string | undefined {
 export function toEvidence(exchange: HttpExchange, note?: string): Evidence {
   const body = clip(exchange.request.body);
   const responseBody = clip(exchange.response.body);
-  return redact({
+  return redactRecorded({
     request: { method: exchange.request.method, url: exchange.request.url, headers: exchange.request.headers, ...(body === undefined ? {} : { body }) },
     response: { status: exchange.response.status, headers: exchange.response.headers, ...(responseBody === undefined ? {} : { body: responseBody }) },
     ...(note === undefined ? {} : { note }),

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageInfo } from '../package-root.js';
 import type { Outstanding } from './cleanup.js';
-import type { RunInfo } from './context.js';
+import type { SettledRun } from './run.js';
 import { sweepJournal } from './sweep.js';
 
 /**
@@ -43,7 +43,7 @@ export interface SweepReport {
 }
 
 /** Where the cleaner reports its first sweep. */
-export function reportFileOf(run: RunInfo): string {
+export function reportFileOf(run: SettledRun): string {
   return join(dirname(run.journalFile!), 'swept.json');
 }
 
@@ -63,7 +63,7 @@ try {
 `;
 
 /** The run as the cleaner needs it: it starts in the package root, so a relative credentials file is made absolute. */
-function runForCleaner(run: RunInfo): RunInfo {
+function runForCleaner(run: SettledRun): SettledRun {
   const { credentialsFile } = run.settings;
   return { ...run, settings: { ...run.settings, credentialsFile: credentialsFile ? resolve(credentialsFile) : null } };
 }
@@ -72,7 +72,7 @@ function runForCleaner(run: RunInfo): RunInfo {
  * Starts the detached cleaner for `run` (an external target with a journal); returns its pid. It finishes once
  * `parentPid` (the interrupted run) is gone and the journal has stayed quiet.
  */
-export function startDetachedCleaner(run: RunInfo, parentPid: number = process.pid): number | undefined {
+export function startDetachedCleaner(run: SettledRun, parentPid: number = process.pid): number | undefined {
   const child = spawn(process.execPath, ['--input-type=module', '-e', bootstrap], {
     // vite is resolved from the package root.
     cwd: packageInfo().root,
@@ -125,7 +125,7 @@ export interface InterruptGuard {
  * and waited for. The waiting blocks this process on purpose: vitest's exit is already scheduled, and it must not
  * happen before the sweep (nor may the sweep create its fixture token after the run has returned).
  */
-export function guardAgainstInterrupts(run: RunInfo, journalDir: string, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): InterruptGuard {
+export function guardAgainstInterrupts(run: SettledRun, journalDir: string, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): InterruptGuard {
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
@@ -181,7 +181,7 @@ function sizeOf(file: string): number {
   }
 }
 
-async function sweepReporting(run: RunInfo): Promise<SweepReport> {
+async function sweepReporting(run: SettledRun): Promise<SweepReport> {
   try {
     const left: Outstanding = await sweepJournal(run);
     return { tokensLeft: left.tokenIds.length, bucketsLeft: left.buckets.length };
@@ -193,7 +193,7 @@ async function sweepReporting(run: RunInfo): Promise<SweepReport> {
 
 /** The detached cleaner's work (see the module comment); reads its orders from the environment. */
 export async function runDetachedCleaner(): Promise<void> {
-  const run = JSON.parse(process.env[env.run] ?? 'null') as RunInfo | null;
+  const run = JSON.parse(process.env[env.run] ?? 'null') as SettledRun | null;
   const parentPid = Number(process.env[env.parentPid]);
   if (!run?.journalFile) return;
   const journalDir = dirname(run.journalFile);

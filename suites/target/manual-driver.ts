@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bucketScopes, permissionTypes, type BucketScope, type PermissionType } from '../../spec/index.js';
-import { registerSecret } from '../checks/redact.js';
+import { registerSecret } from '../../reports/redact.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
 import type { HttpExchange } from './http.js';
 

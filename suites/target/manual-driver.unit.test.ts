@@ -16,6 +16,7 @@ import type { RunSettings } from './config.js';
 import { createSuiteContext, type SuiteContext } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { CredentialsFileError, loadCredentialsFile, type ManualCredential } from './manual-driver.js';
+import { settleRun } from './run.js';
 
 /** The manual driver, against the embedded mock with credentials made beforehand (as a portal user would). */
 
@@ -42,7 +43,7 @@ describe('manual driver', () => {
     mock = await startEmbeddedMock();
     dir = mkdtempSync(join(tmpdir(), 'ibee-manual-'));
     // "The portal": one token per level and scope, all bucket-scoped ones on the same dedicated bucket.
-    portal = await createSuiteContext({ endpoint: mock.endpoint, settings: settings('rest', null), journalFile: null });
+    portal = await createSuiteContext(await settleRun({ endpoint: mock.endpoint, settings: settings('rest', null), journalFile: null }));
     scopedBucket = await portal.createBucket();
     tokens = [];
     for (const level of permissionTypes) {
@@ -95,7 +96,7 @@ describe('manual driver', () => {
     // admin_rw on all buckets, object_ro on the test bucket, billing: the user's file from the acceptance test.
     const path = partialFile('partial.json', [['admin_rw', 'all'], ['object_ro', 'specific']]);
     for (const seed of [1, 42, 7]) {
-      const ctx = await createSuiteContext({ endpoint: mock.endpoint, settings: { ...settings('manual', path), seed, runs: 6 }, journalFile: null });
+      const ctx = await createSuiteContext(await settleRun({ endpoint: mock.endpoint, settings: { ...settings('manual', path), seed, runs: 6 }, journalFile: null }));
       try {
         const fixture = await prepareGridFixture(ctx, scopedBucket);
         const leak = await judged(ctx, () => checkNoExistenceLeak(ctx, fixture), noExistenceLeakCheck);
@@ -117,7 +118,7 @@ describe('manual driver', () => {
 
   it('records a check not_applicable, naming the missing credentials, when the file has none it can use', async () => {
     const path = partialFile('admin-only.json', [['admin_rw', 'all']]);
-    const ctx = await createSuiteContext({ endpoint: mock.endpoint, settings: settings('manual', path), journalFile: null });
+    const ctx = await createSuiteContext(await settleRun({ endpoint: mock.endpoint, settings: settings('manual', path), journalFile: null }));
     try {
       const fixture = await prepareGridFixture(ctx, scopedBucket);
       const leak = await judged(ctx, () => checkNoExistenceLeak(ctx, fixture), noExistenceLeakCheck);
@@ -136,7 +137,7 @@ describe('manual driver', () => {
   });
 
   it('runs the permission grid with pre-made credentials', async () => {
-    const ctx = await createSuiteContext({ endpoint: mock.endpoint, settings: settings('manual', file), journalFile: null });
+    const ctx = await createSuiteContext(await settleRun({ endpoint: mock.endpoint, settings: settings('manual', file), journalFile: null }));
     try {
       const before = recordedChecks().length;
       await runCheck(
@@ -161,7 +162,7 @@ describe('manual driver', () => {
   });
 
   it('records checks that need token management as not_applicable, with the reason', async () => {
-    const ctx = await createSuiteContext({ endpoint: mock.endpoint, settings: settings('manual', file), journalFile: null });
+    const ctx = await createSuiteContext(await settleRun({ endpoint: mock.endpoint, settings: settings('manual', file), journalFile: null }));
     try {
       const before = recordedChecks().length;
       await runCheck(expiryValidCheck, ctx.settings, () => checkValidExpiry(ctx));

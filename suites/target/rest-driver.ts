@@ -1,5 +1,5 @@
 import type { BucketScope, PermissionType } from '../../spec/index.js';
-import { registerSecret } from '../checks/redact.js';
+import { registerSecret } from '../../reports/redact.js';
 import type { CleanupRegistry } from './cleanup.js';
 import type { TargetEndpoint } from './config.js';
 import type { IssuedToken, TokenDriver, TokenSpec } from './driver.js';

@@ -5,7 +5,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { findSecrets } from '../checks/redact.js';
+import { findSecrets } from '../../reports/redact.js';
 import type { TargetClock } from './capabilities.js';
 import type { TargetEndpoint } from './config.js';
 import type { IssuedToken } from './driver.js';

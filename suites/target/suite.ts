@@ -1,11 +1,16 @@
-import { afterAll, beforeAll, it } from 'vitest';
+import { afterAll, beforeAll, inject, it } from 'vitest';
 import { checksOf, isSelected, runCheck, type CheckDefinition, type CheckOptions } from '../checks/registry.js';
 import '../checks/index.js';
 import { secretRunWideCheck } from '../checks/secrets.js';
 import { createSuiteContext, type SuiteContext } from './context.js';
-import { currentRun } from './run.js';
+import type { SettledRun } from './run.js';
 
 /** vitest glue for conformance files: one SuiteContext per file, one test per registered check. */
+
+/** The run settled by the global setup (target, settings, capabilities), inside a conformance test file. */
+function currentRun(): SettledRun {
+  return inject('ibeeRun');
+}
 
 export function useSuiteContext(): () => SuiteContext {
   let context: SuiteContext | undefined;

@@ -1,5 +1,6 @@
 import { readJournal, type Outstanding } from './cleanup.js';
-import { createSuiteContext, type RunInfo } from './context.js';
+import { createSuiteContext } from './context.js';
+import type { SettledRun } from './run.js';
 
 /**
  * Removes what the run's journal says may still be there: buckets (emptied first), the tokens created, and any
@@ -9,7 +10,7 @@ import { createSuiteContext, type RunInfo } from './context.js';
  * The sweep journals its own work in the same journal (its fixture admin is requested by name first), so a sweep
  * that is itself cut short is finished by the next one.
  */
-export async function sweepJournal(run: RunInfo): Promise<Outstanding> {
+export async function sweepJournal(run: SettledRun): Promise<Outstanding> {
   if (!run.journalFile) return { tokenIds: [], buckets: [] };
   const journaled = readJournal(run.journalFile);
   if (journaled.tokenIds.length === 0 && journaled.buckets.length === 0 && journaled.tokenNames.length === 0) return { tokenIds: [], buckets: [] };

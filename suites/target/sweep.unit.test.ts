@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CleanupRegistry } from './cleanup.js';
-import { createSuiteContext, type RunInfo } from './context.js';
+import { createSuiteContext } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { httpRequest } from './http.js';
 import { reportFileOf, startDetachedCleaner, type SweepReport } from './interrupt.js';
+import { settleRun, type SettledRun } from './run.js';
 import { sweepJournal } from './sweep.js';
 
 /** What an interrupted worker leaves behind (never disposed), the global teardown's sweep and the detached cleaner remove. */
@@ -26,11 +27,12 @@ describe('journal sweep', () => {
 
   const management = (): Record<string, string> => ({ authorization: `Bearer ${mock.endpoint.managementToken}` });
   const tokensUrl = (): string => `${mock.endpoint.apiUrl}/v1/projects/${mock.endpoint.projectId}/api-tokens`;
-  const runWith = (runPrefix: string, journalDir: string): RunInfo => ({
-    endpoint: mock.endpoint,
-    settings: { driver: 'rest', credentialsFile: null, seed: 1, runs: 1, only: null, runPrefix, checksFile: null },
-    journalFile: join(journalDir, 'created.jsonl'),
-  });
+  const runWith = (runPrefix: string, journalDir: string): Promise<SettledRun> =>
+    settleRun({
+      endpoint: mock.endpoint,
+      settings: { driver: 'rest', credentialsFile: null, seed: 1, runs: 1, only: null, runPrefix, checksFile: null },
+      journalFile: join(journalDir, 'created.jsonl'),
+    });
   async function statusByName(): Promise<Map<string, string[]>> {
     const list = await httpRequest('GET', tokensUrl(), { headers: management() });
     const byName = new Map<string, string[]>();
@@ -44,7 +46,7 @@ describe('journal sweep', () => {
   }
 
   it('revokes every journaled token and deletes every journaled bucket, even non-empty ones', async () => {
-    const run = runWith('swept', dir);
+    const run = await runWith('swept', dir);
     const crashed = await createSuiteContext(run);
     const bucket = await crashed.createBucket();
     await (await crashed.adminS3()).send(new PutObjectCommand({ Bucket: bucket, Key: 'left/behind.txt', Body: 'x' }));
@@ -67,7 +69,7 @@ describe('journal sweep', () => {
   });
 
   it('finds by its journaled name a token whose creation answer never arrived, and touches no other token', async () => {
-    const run = runWith('lost', mkdtempSync(join(dir, 'lost-')));
+    const run = await runWith('lost', mkdtempSync(join(dir, 'lost-')));
     const registry = new CleanupRegistry('lost', run.journalFile);
     // Write-ahead: the name is journaled, then the worker is cut off before the answer (the token exists anyway).
     registry.intendToken('lost-tok-1-aaaaaa');
@@ -87,7 +89,7 @@ describe('journal sweep', () => {
 
   it('the detached cleaner (started on SIGINT/SIGTERM) sweeps, reports, outlives its parent and removes the journal folder', async () => {
     const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-test-'));
-    const run = runWith('irq', journalDir);
+    const run = await runWith('irq', journalDir);
     const crashed = await createSuiteContext(run);
     const bucket = await crashed.createBucket();
     await (await crashed.adminS3()).send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'x' }));

@@ -2,12 +2,13 @@ import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parsePropertyFailure, requirementIdsIn, runSuites } from '../suites/runner.js';
-import { aggregate, gate } from './aggregate.js';
-import { fixtureRun } from './test/fixtures.js';
+import { aggregate, gate } from '../reports/aggregate.js';
+import { fixtureRun } from '../reports/test/fixtures.js';
+import { parsePropertyFailure, requirementIdsIn, runSuites } from './runner.js';
+import { readRunSettings } from './target/config.js';
 
 /**
- * The runner drives a real vitest run in-process. Here it runs a stand-in project (reports/test/runner-fixture)
+ * The runner drives a real vitest run in-process. Here it runs a stand-in project (suites/test/runner-fixture)
  * whose tests pass, record a failure, fail without recording, and fail without naming a requirement.
  */
 
@@ -24,23 +25,24 @@ class Capture extends Writable {
 describe('runSuites', () => {
   it('collects checks, ties failing tests to requirements, reports run errors and shows progress', async () => {
     const progress = new Capture();
-    const envBefore = process.env['IBEE_SEED'];
+    const ibeeVariables = (): [string, string | undefined][] => Object.entries(process.env).filter(([name]) => name.startsWith('IBEE_'));
+    const envBefore = ibeeVariables();
     const outcome = await runSuites({
-      env: { IBEE_SEED: '77', IBEE_RUNS: '3' },
+      configuration: { settings: readRunSettings({ IBEE_SEED: '77', IBEE_RUNS: '3', IBEE_RUN_PREFIX: 'ibcfixture' }), target: null },
       progress,
-      vitestConfig: join(root, 'reports/test/runner-fixture/vitest.fixture.config.ts'),
+      vitestConfig: join(root, 'suites/test/runner-fixture/vitest.fixture.config.ts'),
       project: 'runner-fixture',
     });
-    // The environment is restored after the run.
-    expect(process.env['IBEE_SEED']).toBe(envBefore);
+    // The run reaches the suites through vitest's provided context, never through the environment.
+    expect(ibeeVariables()).toEqual(envBefore);
 
     // The target as the global setup provided it, with probed capabilities (port 9 answers nothing: no time travel).
     expect(outcome.target).toMatchObject({ api_url: 'http://127.0.0.1:9/fixture', s3_endpoint: 'http://127.0.0.1:9', driver: 'rest', embedded: true, capabilities: { timeTravel: false } });
     expect(JSON.stringify(outcome.target)).not.toContain('fixture-management-token');
     const byName = new Map(outcome.checks.map((c) => [c.check, c]));
     expect(byName.get('fixture.pass')?.status).toBe('passed');
-    // The suites see the CLI's environment contract.
-    expect(byName.get('fixture.env')?.observed).toEqual({ seed: '77', runs: '3' });
+    // The suites see the run as the CLI settled it.
+    expect(byName.get('fixture.run')?.observed).toEqual({ seed: 77, runs: 3, runPrefix: 'ibcfixture' });
     // A failure the test recorded itself is not doubled.
     expect(outcome.checks.filter((c) => c.requirementIds.includes('REVOKE-IMMEDIATE'))).toHaveLength(1);
     // A test that failed without recording: judged by its name's requirement id, with fast-check's replay data.
@@ -56,7 +58,7 @@ describe('runSuites', () => {
     expect(outcome.interrupted).toBe(false);
 
     expect(progress.text).toMatch(/Running 1 conformance file/);
-    expect(progress.text).toMatch(/▶ reports\/test\/runner-fixture\/checks\.fixture\.ts/);
+    expect(progress.text).toMatch(/▶ suites\/test\/runner-fixture\/checks\.fixture\.ts/);
     expect(progress.text).toMatch(/✓ fixture\.pass \[CRED-FORMAT\] \(\d+ ms\)/);
     expect(progress.text).toMatch(/✗ fixture\.recorded-failure \[REVOKE-IMMEDIATE\] \(\d+ ms\): \[REVOKE-IMMEDIATE\] revoked token still worked: \[REDACTED\]/);
     expect(progress.text).not.toContain('ibee_v4_Zm9v');

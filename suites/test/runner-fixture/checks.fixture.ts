@@ -1,16 +1,18 @@
 import { appendFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
-import type { CheckRecord } from '../../results-format.js';
+import { expect, inject, it } from 'vitest';
+import type { CheckRecord } from '../../../reports/results-format.js';
 
-/** Each test behaves like one kind of conformance test; reports/runner.test.ts asserts what the runner makes of it. */
+/** Each test behaves like one kind of conformance test; suites/runner.unit.test.ts asserts what the runner makes of it. */
+
+const { settings } = inject('ibeeRun');
 
 function record(check: CheckRecord): void {
-  appendFileSync(process.env['IBEE_CHECKS_FILE']!, `${JSON.stringify(check)}\n`);
+  appendFileSync(settings.checksFile!, `${JSON.stringify(check)}\n`);
 }
 
 it('fixture.pass [CRED-FORMAT]', () => {
   record({ check: 'fixture.pass', requirementIds: ['CRED-FORMAT'], status: 'passed' });
-  record({ check: 'fixture.env', requirementIds: ['SCOPE-LISTBUCKETS-VIEW'], status: 'observed', observed: { seed: process.env['IBEE_SEED'], runs: process.env['IBEE_RUNS'] } });
+  record({ check: 'fixture.run', requirementIds: ['SCOPE-LISTBUCKETS-VIEW'], status: 'observed', observed: { seed: settings.seed, runs: settings.runs, runPrefix: settings.runPrefix } });
 });
 
 it('fixture.recorded-failure [REVOKE-IMMEDIATE]', () => {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { s3AuthenticationCodes, verdictOf, verdictRules, type Answer, type Verdict } from './verdict.js';
+
+const { anyRefusal, s3Grid, restGrid } = verdictRules;
+
+function verdicts(answer: Answer): Record<keyof typeof verdictRules, Verdict> {
+  return { anyRefusal: verdictOf(answer, anyRefusal), s3Grid: verdictOf(answer, s3Grid), restGrid: verdictOf(answer, restGrid) };
+}
+
+describe('verdictOf', () => {
+  it('allows success and denies 401/403 under every rule; 5xx and no answer are errors', () => {
+    for (const status of [200, 201, 204, 299]) expect(verdicts({ status })).toEqual({ anyRefusal: 'allow', s3Grid: 'allow', restGrid: 'allow' });
+    for (const status of [401, 403]) expect(verdicts({ status, code: 'AccessDenied' })).toEqual({ anyRefusal: 'deny', s3Grid: 'deny', restGrid: 'deny' });
+    for (const status of [0, 100, 500, 501, 503]) expect(verdicts({ status })).toEqual({ anyRefusal: 'error', s3Grid: 'error', restGrid: 'error' });
+  });
+
+  it('counts 3xx as success except on the REST grid', () => {
+    for (const status of [301, 304, 399]) expect(verdicts({ status })).toEqual({ anyRefusal: 'allow', s3Grid: 'allow', restGrid: 'error' });
+  });
+
+  it('takes each rule’s statuses as past authorization', () => {
+    const table: [number, Verdict, Verdict, Verdict][] = [
+      // status, anyRefusal, s3Grid, restGrid
+      [400, 'allow', 'allow', 'error'],
+      [404, 'allow', 'allow', 'allow'],
+      [405, 'allow', 'error', 'error'],
+      [409, 'allow', 'allow', 'allow'],
+      [411, 'allow', 'allow', 'error'],
+      [412, 'allow', 'allow', 'error'],
+      [416, 'allow', 'allow', 'error'],
+      [422, 'allow', 'error', 'allow'],
+      [429, 'allow', 'error', 'error'],
+    ];
+    for (const [status, any, s3, rest] of table) expect(verdicts({ status }), `status ${status}`).toEqual({ anyRefusal: any, s3Grid: s3, restGrid: rest });
+  });
+
+  it('makes an authentication failure an error on the S3 grid only', () => {
+    for (const code of s3AuthenticationCodes) {
+      expect(verdicts({ status: 403, code })).toEqual({ anyRefusal: 'deny', s3Grid: 'error', restGrid: 'deny' });
+      expect(verdicts({ status: 400, code })).toEqual({ anyRefusal: 'allow', s3Grid: 'error', restGrid: 'error' });
+    }
+    // Success stays success whatever code comes with it.
+    expect(verdictOf({ status: 200, code: 'InvalidAccessKeyId' }, s3Grid)).toBe('allow');
+  });
+
+  it('judges the S3 grid’s answers: success and post-authorization errors allowed, 401/403 denied, the rest errors', () => {
+    expect(verdictOf({ status: 200, code: null }, s3Grid)).toBe('allow');
+    expect(verdictOf({ status: 409, code: 'BucketNotEmpty' }, s3Grid)).toBe('allow');
+    expect(verdictOf({ status: 404, code: 'NoSuchUpload' }, s3Grid)).toBe('allow');
+    expect(verdictOf({ status: 403, code: 'AccessDenied' }, s3Grid)).toBe('deny');
+    expect(verdictOf({ status: 403, code: 'SignatureDoesNotMatch' }, s3Grid)).toBe('error');
+    expect(verdictOf({ status: 500, code: 'InternalError' }, s3Grid)).toBe('error');
+    expect(verdictOf({ status: 0, code: 'TypeError' }, s3Grid)).toBe('error');
+  });
+});

@@ -1,0 +1,39 @@
+import { allScopeConfigWrite } from './all-scope-config-write.js';
+import { billingWriteAllowed } from './billing-write-allowed.js';
+import { checksumIgnored } from './checksum-ignored.js';
+import { clampExpiry } from './clamp-expiry.js';
+import { corruptGetBody } from './corrupt-get-body.js';
+import { createdAtShiftedDay } from './created-at-shifted-day.js';
+import { defaultExpiry30 } from './default-expiry-30.js';
+import { expiryGrace } from './expiry-grace.js';
+import { invalidBucketNameAccepted } from './invalid-bucket-name-accepted.js';
+import { nonemptyBucketDeleted } from './nonempty-bucket-deleted.js';
+import { roWrite } from './ro-write.js';
+import { s3SecretInXmlBody } from './s3-secret-in-xml-body.js';
+import { scopelessTokenDefaulted } from './scopeless-token-defaulted.js';
+import { secretLeakOnGet } from './secret-leak-on-get.js';
+import { staleRevoked } from './stale-revoked.js';
+
+/**
+ * Every fault the proxy can inject: documented-rule violations of the kind a real deployment could plausibly ship,
+ * one file each. The faults test proves that each one is caught under its requirement id.
+ */
+export const faults = [
+  secretLeakOnGet,
+  clampExpiry,
+  staleRevoked,
+  roWrite,
+  defaultExpiry30,
+  scopelessTokenDefaulted,
+  billingWriteAllowed,
+  expiryGrace,
+  nonemptyBucketDeleted,
+  invalidBucketNameAccepted,
+  checksumIgnored,
+  corruptGetBody,
+  allScopeConfigWrite,
+  s3SecretInXmlBody,
+  createdAtShiftedDay,
+] as const;
+
+export type FaultName = (typeof faults)[number]['name'];
