@@ -65,6 +65,15 @@ export const jsonBody: RequestHandler = (req, res, next) => {
   parseJson(req, res, next);
 };
 
+/**
+ * Every value of one query parameter, read from the raw URL: Express's parsed query folds repeats into arrays
+ * and cannot say whether a parameter was sent twice, which the public API's rules need.
+ */
+export function queryValues(req: Request, name: string): string[] {
+  const start = req.originalUrl.indexOf('?');
+  return start < 0 ? [] : new URLSearchParams(req.originalUrl.slice(start + 1)).getAll(name);
+}
+
 /** Answers 405 with an Allow header, for a known path with a method it does not serve. */
 export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
   const allow = [...new Set([...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])])].join(', ');

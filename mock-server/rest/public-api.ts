@@ -79,6 +79,11 @@ function pathParam(req: Request, name: string): string {
   return value;
 }
 
+/** The bucket a bucket-scoped route names in its path, which the token's bucket scope must cover. */
+function pathBuckets(rule: RestRouteRule, req: Request): string[] {
+  return rule.bucketScoped && 'bucket_name' in req.params ? [pathParam(req, 'bucket_name')] : [];
+}
+
 const handlers: PublicHandlers = { ...bucketRoutes, ...credentialRoutes, ...billingRoutes };
 
 export function publicApiRouter(ctx: MockContext, tokens: ManagedTokenStore, management: ManagementCredential): Router {
@@ -97,13 +102,12 @@ export function publicApiRouter(ctx: MockContext, tokens: ManagedTokenStore, man
         (req, res, next) => {
           const { token } = res.locals.apiToken as ApiTokenLocals;
           requireWorkspace(ctx, req, token);
-          requireAllowed(rule, token, rule.bucketScoped && 'bucket_name' in req.params ? [pathParam(req, 'bucket_name')] : [], ctx.clock.nowMs());
+          requireAllowed(rule, token, pathBuckets(rule, req), ctx.clock.nowMs());
           next();
         },
         jsonBody,
         async (req, res) => {
           const { bearer, token } = res.locals.apiToken as ApiTokenLocals;
-          const pathBuckets = rule.bucketScoped && 'bucket_name' in req.params ? [pathParam(req, 'bucket_name')] : [];
           await handler({
             ctx,
             tokens,
@@ -115,7 +119,7 @@ export function publicApiRouter(ctx: MockContext, tokens: ManagedTokenStore, man
             admit(buckets = [], check) {
               // Read the store again: the body may have taken a while, and a revocation must win.
               const current = authenticateApiToken(ctx, management, bearer);
-              requireAllowed(rule, current, [...pathBuckets, ...buckets], ctx.clock.nowMs());
+              requireAllowed(rule, current, [...pathBuckets(rule, req), ...buckets], ctx.clock.nowMs());
               check?.(current);
               if (rule.billable) {
                 const denial = billingDenied(ctx, current.projectId);

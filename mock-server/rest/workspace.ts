@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { workspaceIdFormat } from '../../spec/index.js';
 import type { MockContext, TokenRecord } from '../context.js';
 import { RestError } from './errors.js';
+import { queryValues } from './http.js';
 
 /**
  * The workspace rule of every public route (spec's FORMAT-WORKSPACE-ID): exactly one `workspace_id` query
@@ -9,8 +10,7 @@ import { RestError } from './errors.js';
  */
 export function requireWorkspace(ctx: MockContext, req: Request, token: TokenRecord): string {
   const { parameter, pattern } = workspaceIdFormat.value;
-  const queryStart = req.originalUrl.indexOf('?');
-  const values = queryStart < 0 ? [] : new URLSearchParams(req.originalUrl.slice(queryStart + 1)).getAll(parameter);
+  const values = queryValues(req, parameter);
   if (values.length === 0) {
     throw new RestError(400, 'workspace_id_required', `Every call names its workspace: add ?${parameter}=<workspace id>.`);
   }

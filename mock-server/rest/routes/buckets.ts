@@ -1,8 +1,10 @@
 import { bucketListLimit, defaultRetentionBounds, restBucketRegions } from '../../../spec/index.js';
 import { bucketInScope } from '../../authorization/authorize.js';
-import type { MockContext, TokenRecord } from '../../context.js';
+import type { Request } from 'express';
+import type { MockContext } from '../../context.js';
 import type { BucketInfo, DefaultRetention } from '../../store/types.js';
 import { RestError, unprocessable } from '../errors.js';
+import { queryValues } from '../http.js';
 import { invalidQuery, type PublicHandlers } from '../public-api.js';
 import { validateBody } from '../schemas.js';
 
@@ -35,28 +37,20 @@ function bucketJson(bucket: BucketInfo, stats?: { readonly objectCount: number; 
   };
 }
 
-/** Buckets of the token's project only: another project's bucket is, to this token, not there. */
-function projectBucket(ctx: MockContext, token: TokenRecord, name: string): BucketInfo {
-  const bucket = ctx.storage.findBucket(name);
-  if (!bucket || bucket.projectId !== token.projectId) throw new RestError(404, 'bucket_not_found', 'The bucket does not exist.');
-  return bucket;
-}
-
 function withStats(ctx: MockContext, bucket: BucketInfo) {
   return bucketJson(bucket, ctx.storage.bucketStats(bucket.projectId, bucket.name));
 }
 
 /** One query parameter, given at most once. */
-function queryValue(url: string, name: string): string | undefined {
-  const start = url.indexOf('?');
-  const values = start < 0 ? [] : new URLSearchParams(url.slice(start + 1)).getAll(name);
+function queryValue(req: Request, name: string): string | undefined {
+  const values = queryValues(req, name);
   if (values.length > 1) throw invalidQuery(`Send ${name} at most once.`);
   return values[0];
 }
 
-function pageLimit(url: string): number {
+function pageLimit(req: Request): number {
   const { min, max, default: fallback } = bucketListLimit.value;
-  const raw = queryValue(url, 'limit');
+  const raw = queryValue(req, 'limit');
   if (raw === undefined) return fallback;
   const limit = /^[0-9]{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(limit >= min && limit <= max)) throw invalidQuery(`limit must be a whole number from ${min} to ${max}.`);
@@ -95,8 +89,8 @@ function checkRetention(request: CreateBucketRequest): DefaultRetention | null {
 
 export const bucketRoutes: PublicHandlers = {
   'GET /v1/object-storage/buckets': ({ ctx, req, res, admit }) => {
-    const limit = pageLimit(req.originalUrl);
-    const raw = queryValue(req.originalUrl, 'continuation_token');
+    const limit = pageLimit(req);
+    const raw = queryValue(req, 'continuation_token');
     if (raw !== undefined && raw.trim() === '') throw new RestError(400, 'invalid_continuation_token', 'continuation_token must not be blank.');
     const after = raw === undefined ? null : continuationToken.decode(raw);
     const token = admit();
@@ -135,21 +129,22 @@ export const bucketRoutes: PublicHandlers = {
 
   'GET /v1/object-storage/buckets/{bucket_name}': ({ ctx, res, admit, param }) => {
     const token = admit();
-    res.json(withStats(ctx, projectBucket(ctx, token, param('bucket_name'))));
+    // Another workspace's bucket is, to this token, not there: the store says NoSuchBucket or another project's.
+    res.json(withStats(ctx, ctx.storage.requireBucket(token.projectId, param('bucket_name'))));
   },
 
   'PATCH /v1/object-storage/buckets/{bucket_name}': ({ ctx, req, res, admit, param }) => {
     if (req.body === undefined) throw new RestError(422, 'validation_error', 'A JSON body is required.');
     const { is_public } = validateBody<{ is_public: boolean }>('UpdateBucketRequest', req.body);
     const token = admit();
-    const bucket = projectBucket(ctx, token, param('bucket_name'));
+    const bucket = ctx.storage.requireBucket(token.projectId, param('bucket_name'));
     res.json(withStats(ctx, ctx.storage.updateBucket(bucket, { isPublic: is_public })));
   },
 
   'DELETE /v1/object-storage/buckets/{bucket_name}': async ({ ctx, res, admit, param }) => {
     const token = admit();
-    const bucket = projectBucket(ctx, token, param('bucket_name'));
-    await ctx.storage.deleteBucket(token.projectId, bucket.name);
-    res.json({ detail: 'Bucket deleted', deleted: true, id: bucket.name });
+    const name = param('bucket_name');
+    await ctx.storage.deleteBucket(token.projectId, name);
+    res.json({ detail: 'Bucket deleted', deleted: true, id: name });
   },
 };

@@ -5,6 +5,7 @@ import type { OpenAPIV3_1 } from 'openapi-types';
 import request from 'supertest';
 import { loadOpenApi } from '../../../spec/index.js';
 import { createBillingControl } from '../../billing-control.js';
+import { withWorkspace } from '../../reliability/test/http.js';
 import { createClock, type Clock } from '../../clock.js';
 import type { MockContext } from '../../context.js';
 import { createLogger } from '../../logger.js';
@@ -109,7 +110,7 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
 
   async function call(method: string, path: string, callOptions: CallOptions = {}): Promise<Response> {
     const workspace = callOptions.workspace === undefined ? projectIds[0]! : callOptions.workspace;
-    if (isPublicPath(path) && workspace !== null) path += `${path.includes('?') ? '&' : '?'}workspace_id=${encodeURIComponent(workspace)}`;
+    path = withWorkspace(path, workspace);
     let req = request(app)[method.toLowerCase() as 'get'](path);
     if (callOptions.token !== undefined) req = req.set('Authorization', `Bearer ${callOptions.token}`);
     if (callOptions.contentType !== undefined) req = req.set('Content-Type', callOptions.contentType);
@@ -150,11 +151,6 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
       db.close();
     },
   };
-}
-
-/** IBEE's public routes, which all take `workspace_id`. */
-export function isPublicPath(path: string): boolean {
-  return path.startsWith('/v1/object-storage/') || path === '/v1/object-storage' || path.startsWith('/v1/billing/');
 }
 
 /** Stores an object through the storage API (as the S3 controllers do), e.g. to make a bucket non-empty. */
