@@ -34,7 +34,7 @@ function blobFiles(dataDir: string): string[] {
 async function fillDataDir(dataDir: string, objects: number): Promise<void> {
   const { db, storage } = openDurableStorage(dataDir);
   storage.createBucket('p1', 'kept', 'us-east-1');
-  for (let i = 0; i < objects; i += 1) await storage.putObject('kept', `k${i}`, verifiedBody(Buffer.from(`body ${i}`)), plainMetadata);
+  for (let i = 0; i < objects; i += 1) await storage.putObject({ bucket: 'kept', key: `k${i}`, body: verifiedBody(Buffer.from(`body ${i}`)), metadata: plainMetadata });
   await storage.close();
   db.close();
 }
@@ -123,7 +123,7 @@ describe('the start-up sweep', () => {
     const backup = join(tempDir(), 'backup.sqlite');
     copyFileSync(join(dataDir, databaseFileName), backup);
     const { db, storage } = openDurableStorage(dataDir);
-    for (let i = 0; i < 3; i += 1) await storage.putObject('kept', `later${i}`, verifiedBody(Buffer.from(`later ${i}`)), plainMetadata);
+    for (let i = 0; i < 3; i += 1) await storage.putObject({ bucket: 'kept', key: `later${i}`, body: verifiedBody(Buffer.from(`later ${i}`)), metadata: plainMetadata });
     await storage.close();
     db.close();
     const before = blobFiles(dataDir);

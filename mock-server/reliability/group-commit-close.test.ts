@@ -22,7 +22,7 @@ describe('closing a durable store while a PUT is about to commit (as MockServer.
     process.on('uncaughtException', onUncaught);
     try {
       // The body is complete; the blob write (open, write, fsync, rename) takes a few turns of the event loop.
-      const put = storage.putObject('bucket', 'key', body(Buffer.from('hello')), metadata).then(
+      const put = storage.putObject({ bucket: 'bucket', key: 'key', body: body(Buffer.from('hello')), metadata }).then(
         () => 'fulfilled' as const,
         () => 'rejected' as const,
       );

@@ -35,7 +35,7 @@ describe('group commit races', () => {
     for (let round = 0; round < 5; round++) {
       const key = `k${round}`;
       const bodies = Array.from({ length: 12 }, () => randomBytes(50));
-      const outcomes = await Promise.allSettled(bodies.map((data) => storage.putObject('bucket', key, body(data), metadata, ifNoneMatchStar)));
+      const outcomes = await Promise.allSettled(bodies.map((data) => storage.putObject({ bucket: 'bucket', key, body: body(data), metadata, precondition: ifNoneMatchStar })));
       const winners = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
       expect(winners).toHaveLength(1);
       for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as S3Error).code).toBe('PreconditionFailed');
@@ -43,7 +43,7 @@ describe('group commit races', () => {
       expect((await buffer(storage.readObject(stored))).equals(bodies[winners[0]!]!)).toBe(true);
 
       const next = Array.from({ length: 12 }, () => randomBytes(50));
-      const second = await Promise.allSettled(next.map((data) => storage.putObject('bucket', key, body(data), metadata, ifMatch(stored.etag))));
+      const second = await Promise.allSettled(next.map((data) => storage.putObject({ bucket: 'bucket', key, body: body(data), metadata, precondition: ifMatch(stored.etag) })));
       const winners2 = second.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
       expect(winners2).toHaveLength(1);
       expect((await buffer(storage.readObject(storage.getObject('bucket', key)!))).equals(next[winners2[0]!]!)).toBe(true);
@@ -58,11 +58,11 @@ describe('group commit races', () => {
   it('a write refused by its precondition in a batch does not affect the unconditional writes of that batch', async () => {
     const { db, storage } = durable();
     storage.createBucket('p', 'bucket', 'us-east-1');
-    await storage.putObject('bucket', 'exists', body(Buffer.from('old')), metadata);
+    await storage.putObject({ bucket: 'bucket', key: 'exists', body: body(Buffer.from('old')), metadata });
     const results = await Promise.allSettled([
-      storage.putObject('bucket', 'a', body(Buffer.from('a')), metadata),
-      storage.putObject('bucket', 'exists', body(Buffer.from('new')), metadata, ifNoneMatchStar),
-      storage.putObject('bucket', 'b', body(Buffer.from('b')), metadata),
+      storage.putObject({ bucket: 'bucket', key: 'a', body: body(Buffer.from('a')), metadata }),
+      storage.putObject({ bucket: 'bucket', key: 'exists', body: body(Buffer.from('new')), metadata, precondition: ifNoneMatchStar }),
+      storage.putObject({ bucket: 'bucket', key: 'b', body: body(Buffer.from('b')), metadata }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((await buffer(storage.readObject(storage.getObject('bucket', 'exists')!))).toString()).toBe('old');
@@ -76,7 +76,7 @@ describe('group commit races', () => {
     const { db, storage, blobFiles } = durable();
     storage.createBucket('p', 'bucket', 'us-east-1');
     expect(storage.getBucket('bucket')).toBeDefined(); // cached
-    const put = storage.putObject('bucket', 'k', body(randomBytes(1000)), metadata);
+    const put = storage.putObject({ bucket: 'bucket', key: 'k', body: body(randomBytes(1000)), metadata });
     await storage.deleteBucket('p', 'bucket');
     await expect(put).rejects.toMatchObject({ code: 'NoSuchBucket' });
     expect(storage.getBucket('bucket')).toBeUndefined();
@@ -91,7 +91,7 @@ describe('group commit races', () => {
     storage.createBucket('p', 'bucket', 'us-east-1');
     for (let i = 0; i < 20; i++) {
       const data = randomBytes(i * 100);
-      await storage.putObject('bucket', 'same', body(data), metadata);
+      await storage.putObject({ bucket: 'bucket', key: 'same', body: body(data), metadata });
       const stored = storage.getObject('bucket', 'same')!;
       expect((await storage.readObjectBuffer(stored)!).equals(data)).toBe(true);
       expect(db.pragma('synchronous', { simple: true })).toBe(2);

@@ -72,7 +72,7 @@ async function fixture(options: { empty?: boolean; create?: boolean } = {}): Pro
   const storage = s3.storage;
   storage.createBucket(s3.projectId, bucket, 'us-east-1');
   if (options.empty) return { bucket, uploadId: 'none', partEtag: '"none"' };
-  await storage.putObject(bucket, 'obj', verifiedBody('object body'), { ...plainMetadata, contentType: 'text/plain' });
+  await storage.putObject({ bucket, key: 'obj', body: verifiedBody('object body'), metadata: { ...plainMetadata, contentType: 'text/plain' } });
   const upload = storage.createUpload(bucket, 'mpu', { ...storage.getObject(bucket, 'obj')!.metadata }, null);
   const part = await storage.putPart(upload, 1, verifiedBody('last part'));
   storage.setBucketConfig(

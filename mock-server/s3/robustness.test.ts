@@ -14,7 +14,7 @@ beforeAll(async () => {
   s3 = await startTestS3();
   credentials = s3.token();
   s3.storage.createBucket(s3.projectId, 'robust-bucket', 'us-east-1');
-  await s3.storage.putObject('robust-bucket', 'k', verifiedBody('body'), { ...plainMetadata, contentType: 'text/plain' });
+  await s3.storage.putObject({ bucket: 'robust-bucket', key: 'k', body: verifiedBody('body'), metadata: { ...plainMetadata, contentType: 'text/plain' } });
 });
 afterAll(async () => {
   await s3?.close();

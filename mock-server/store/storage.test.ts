@@ -53,7 +53,7 @@ describe('listing', () => {
         async (keys, prefix, delimiter, maxKeys) => {
           const storage = memoryStorage();
           storage.createBucket('p', 'bucket', 'us-east-1');
-          for (const key of keys) await storage.putObject('bucket', key, body(Buffer.from(key)), metadata);
+          for (const key of keys) await storage.putObject({ bucket: 'bucket', key, body: body(Buffer.from(key)), metadata });
           const listed: string[] = [];
           let after = '';
           for (let page = 0; page < 100; page += 1) {
@@ -80,7 +80,7 @@ describe('buckets', () => {
     storage.createBucket('p1', 'shared-name', 'us-east-1');
     expect(() => storage.createBucket('p1', 'shared-name', 'us-east-1')).toThrow(expect.objectContaining({ code: 'BucketAlreadyOwnedByYou' }));
     expect(() => storage.createBucket('p2', 'shared-name', 'us-east-1')).toThrow(expect.objectContaining({ code: 'BucketAlreadyExists' }));
-    await storage.putObject('shared-name', 'k', body(Buffer.from('x')), metadata);
+    await storage.putObject({ bucket: 'shared-name', key: 'k', body: body(Buffer.from('x')), metadata });
     await expect(storage.deleteBucket('p1', 'shared-name')).rejects.toMatchObject({ code: 'BucketNotEmpty' });
     await expect(storage.deleteBucket('p2', 'shared-name')).rejects.toMatchObject({ code: 'BucketOfAnotherProject' });
     expect(storage.bucketStats('p1', 'shared-name')).toEqual({ objectCount: 1, totalSize: 1 });
@@ -148,17 +148,17 @@ describe('writes that fail verification', () => {
     const dataDir = kind === 'files' ? tempDir() : null;
     const storage = dataDir ? openDurable(dataDir).storage : memoryStorage();
     storage.createBucket('p', 'bucket', 'us-east-1');
-    await storage.putObject('bucket', 'k', body(Buffer.from('original')), metadata);
+    await storage.putObject({ bucket: 'bucket', key: 'k', body: body(Buffer.from('original')), metadata });
     const failing: IncomingBody = {
       stream: Readable.from([Buffer.from('half of a new body')]),
       digests: Promise.reject(Object.assign(new Error('the body did not match its digest'), { code: 'BadDigest' })),
     };
-    await expect(storage.putObject('bucket', 'k', failing, metadata)).rejects.toMatchObject({ code: 'BadDigest' });
+    await expect(storage.putObject({ bucket: 'bucket', key: 'k', body: failing, metadata })).rejects.toMatchObject({ code: 'BadDigest' });
     const erroring = new Readable({ read() {} });
     erroring.push(Buffer.from('partial'));
     setTimeout(() => erroring.destroy(Object.assign(new Error('the body ended early'), { code: 'IncompleteBody' })), 5);
     await expect(
-      storage.putObject('bucket', 'k', { stream: erroring, digests: new Promise(() => undefined) }, metadata),
+      storage.putObject({ bucket: 'bucket', key: 'k', body: { stream: erroring, digests: new Promise(() => undefined) }, metadata }),
     ).rejects.toMatchObject({ code: 'IncompleteBody' });
     const object = storage.getObject('bucket', 'k')!;
     expect((await buffer(storage.readObject(object))).toString()).toBe('original');
@@ -183,12 +183,12 @@ describe('durability with a data dir', () => {
           const written = new Map<string, Buffer>();
           for (const [index, key] of keys.entries()) {
             const data = randomBytes(sizes[index] ?? 0);
-            await first.storage.putObject('durable', key, body(data), metadata);
+            await first.storage.putObject({ bucket: 'durable', key, body: body(data), metadata });
             written.set(key, data);
           }
           // Overwrite one: only the new bytes may survive.
           const replaced = randomBytes(1234);
-          await first.storage.putObject('durable', keys[0]!, body(replaced), metadata);
+          await first.storage.putObject({ bucket: 'durable', key: keys[0]!, body: body(replaced), metadata });
           written.set(keys[0]!, replaced);
           // A blob file no metadata points to: an interrupted write's, or data a lost database no longer knows.
           const orphan = '00000000-0000-4000-8000-000000000000';
@@ -269,7 +269,7 @@ describe('concurrent writes', () => {
     const { storage } = openDurable(dataDir);
     storage.createBucket('p', 'race', 'us-east-1');
     const bodies = Array.from({ length: 12 }, (_, i) => randomBytes(10_000 + i * 997));
-    await Promise.all(bodies.map((data) => storage.putObject('race', 'same-key', body(data), metadata)));
+    await Promise.all(bodies.map((data) => storage.putObject({ bucket: 'race', key: 'same-key', body: body(data), metadata })));
     const object = storage.getObject('race', 'same-key')!;
     const stored = await buffer(storage.readObject(object));
     expect(bodies.some((data) => data.equals(stored))).toBe(true);
@@ -283,7 +283,7 @@ describe('concurrent writes', () => {
     const { storage } = openDurable(dataDir);
     storage.createBucket('p', 'race', 'us-east-1');
     const data = randomBytes(300_000);
-    await storage.putObject('race', 'k', body(data), metadata);
+    await storage.putObject({ bucket: 'race', key: 'k', body: body(data), metadata });
     const reading = storage.readObject(storage.getObject('race', 'k')!);
     await storage.deleteObject('race', 'k');
     expect((await buffer(reading)).equals(data)).toBe(true);
@@ -295,7 +295,7 @@ describe('reset', () => {
     const dataDir = tempDir();
     const { storage } = openDurable(dataDir);
     storage.createBucket('p', 'reset-me', 'us-east-1');
-    await storage.putObject('reset-me', 'k', body(randomBytes(100)), metadata);
+    await storage.putObject({ bucket: 'reset-me', key: 'k', body: body(randomBytes(100)), metadata });
     const upload = storage.createUpload('reset-me', 'u', metadata, null);
     await storage.putPart(upload, 1, body(randomBytes(10)));
     await storage.reset();

@@ -324,13 +324,13 @@ export function createStorage(options: StorageOptions): Storage {
       return dataDir === null || length <= wholeReadMaxBytes ? blobs.readBuffer(object.blobId, range, object.size) : null;
     },
 
-    async putObject(bucket, key, body, metadata, precondition) {
+    async putObject({ bucket, key, body, metadata, precondition }) {
       const written = await bodies.write(body, multipartLimits.value.maxSinglePutBytes);
       const row = objectRow({ bucket: bucketName(bucket), key, ...written, metadata, partSizes: null, lastModified: clock.nowMs() });
       return storeObject({ row, bucket, precondition });
     },
 
-    async copyObject(source, bucket, key, metadata, precondition) {
+    async copyObject({ source, bucket, key, metadata, precondition }) {
       const copied = await bodies.copy(source, {});
       // A copy keeps the source's checksums: the bytes are the same.
       const checksums = source.partsCount ? {} : source.checksums;

@@ -158,6 +158,24 @@ export interface BucketInfo extends BucketSettings {
   readonly updatedAt: Date;
 }
 
+/** What PutObject (and a POST upload) stores: the body, under `bucket`/`key`, if `precondition` holds. */
+export interface PutObjectInput {
+  readonly bucket: BucketRef;
+  readonly key: string;
+  readonly body: IncomingBody;
+  readonly metadata: ObjectMetadata;
+  readonly precondition?: WritePrecondition | undefined;
+}
+
+/** What CopyObject stores: `source`'s bytes under `bucket`/`key`, if `precondition` holds. */
+export interface CopyObjectInput {
+  readonly source: StoredObject;
+  readonly bucket: BucketRef;
+  readonly key: string;
+  readonly metadata: ObjectMetadata;
+  readonly precondition?: WritePrecondition | undefined;
+}
+
 /**
  * Bucket-level storage operations, the part of the store the REST API uses; `Storage` adds the object API.
  */
@@ -198,8 +216,9 @@ export interface Storage extends StorageStore {
    * also checks that it is still that bucket: deleted and made again meanwhile (by another project, say), the write
    * fails with NoSuchBucket instead of landing in the new one.
    */
-  putObject(bucket: BucketRef, key: string, body: IncomingBody, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
-  copyObject(source: StoredObject, bucket: BucketRef, key: string, metadata: ObjectMetadata, precondition?: WritePrecondition): Promise<StoredObject>;
+  putObject(put: PutObjectInput): Promise<StoredObject>;
+  /** Stores a copy of `source`'s bytes (and, for a single-part source, its checksums) under `bucket`/`key`. */
+  copyObject(copy: CopyObjectInput): Promise<StoredObject>;
   /** Whether an object was there. */
   deleteObject(bucket: BucketRef, key: string): Promise<boolean>;
   listObjects(bucket: string, options: ListOptions): ObjectListing;

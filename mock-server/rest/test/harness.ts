@@ -155,12 +155,13 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
 
 /** Stores an object through the storage API (as the S3 controllers do), e.g. to make a bucket non-empty. */
 export async function putObject(storage: Storage, bucket: string, key: string, bytes: Buffer): Promise<void> {
-  await storage.putObject(
+  const digests = Promise.resolve({ md5Hex: createHash('md5').update(bytes).digest('hex'), checksums: {} });
+  await storage.putObject({
     bucket,
     key,
-    { stream: Readable.from([bytes]), digests: Promise.resolve({ md5Hex: createHash('md5').update(bytes).digest('hex'), checksums: {} }) },
-    { contentType: 'application/octet-stream', contentEncoding: null, contentDisposition: null, contentLanguage: null, cacheControl: null, expires: null, userMetadata: {} },
-  );
+    body: { stream: Readable.from([bytes]), digests },
+    metadata: { contentType: 'application/octet-stream', contentEncoding: null, contentDisposition: null, contentLanguage: null, cacheControl: null, expires: null, userMetadata: {} },
+  });
 }
 
 /** The schema name a `$ref` to `#/components/schemas/X` names. */

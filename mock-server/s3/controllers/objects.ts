@@ -146,7 +146,7 @@ export const putObject: Controller = async (call) => {
   declaredLength(call, multipartLimits.value.maxSinglePutBytes);
   const metadata = metadataFromHeaders(call.req.headers, 'header');
   const precondition = writePrecondition(call, bucket.name, key);
-  const object = await call.storage.putObject(bucket, key, call.body, metadata, precondition);
+  const object = await call.storage.putObject({ bucket, key, body: call.body, metadata, precondition });
   call.res.setHeader('ETag', quoted(object.etag));
   setChecksumHeaders(call.res, object.checksums);
   sendEmpty(call.res, 200);
@@ -180,7 +180,7 @@ export const copyObject: Controller = async (call) => {
   }
   const precondition = writePrecondition(call, bucket.name, key);
   const metadata: ObjectMetadata = directive === 'REPLACE' ? metadataFromHeaders(call.req.headers, 'header') : source.metadata;
-  const object = await call.storage.copyObject(source, bucket, key, metadata, precondition);
+  const object = await call.storage.copyObject({ source, bucket, key, metadata, precondition });
   const checksums = Object.fromEntries(Object.entries(object.checksums).map(([algorithm, value]) => [`Checksum${algorithm}`, value]));
   sendXml(call.res, 200, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(object.lastModified), ...checksums });
 };

@@ -14,7 +14,7 @@ export const postObject: Controller = async (call) => {
   checkKey(key);
   const bucket = requireBucket(call);
   const metadata = metadataFromHeaders(upload.fields, 'form', upload.fileContentType);
-  const object = await call.storage.putObject(bucket, key, upload.file, metadata);
+  const object = await call.storage.putObject({ bucket, key, body: upload.file, metadata });
   const etag = quoted(object.etag);
   const location = objectUrl(call, bucket.name, key);
   call.res.setHeader('ETag', etag);
