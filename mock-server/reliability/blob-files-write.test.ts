@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from '../store/blobs-files.js';
-import { temporaryDirectories } from '../store/test-support.js';
+import { temporaryDirectories } from '../store/test/fixtures.js';
 
 const root = temporaryDirectories('ibee-blobs-');
 const openFds = () => readdirSync('/proc/self/fd').length;

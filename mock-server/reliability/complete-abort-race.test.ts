@@ -4,7 +4,7 @@
  * existing although its upload was aborted.
  */
 import { describe, expect, it } from 'vitest';
-import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
+import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test/fixtures.js';
 
 const tempDir = temporaryDirectories();
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { multipartLimits } from '../../spec/index.js';
-import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
+import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test/fixtures.js';
 
 const tempDir = temporaryDirectories();
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');

@@ -9,8 +9,8 @@ import { Writable } from 'node:stream';
 import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { failure, startTestS3 } from '../s3/test-helper.js';
-import { temporaryDirectories } from '../store/test-support.js';
+import { failure, startTestS3 } from '../s3/test/test-s3.js';
+import { temporaryDirectories } from '../store/test/fixtures.js';
 
 const tempDir = temporaryDirectories('ibee-damaged-');
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { DataDirError, databaseFileName, openDatabase } from '../store/database.js';
 import { createStorage } from '../store/storage.js';
-import { openDurableStorage, plainMetadata, temporaryDirectories, verifiedBody } from '../store/test-support.js';
+import { openDurableStorage, plainMetadata, temporaryDirectories, verifiedBody } from '../store/test/fixtures.js';
 import { mockExecutable, spawnMock } from './test/child.js';
 import { SecretRegistry } from './test/mock.js';
 import { issueToken, s3Client, type RemoteMock } from './test/remote.js';

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from '../store/blobs-files.js';
 import { createDirectorySync, fsyncDirectory } from '../store/directory-sync.js';
-import { temporaryDirectories } from '../store/test-support.js';
+import { temporaryDirectories } from '../store/test/fixtures.js';
 
 const tempRoot = temporaryDirectories('ibee-review-dirsync-');
 

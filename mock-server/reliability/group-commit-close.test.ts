@@ -4,7 +4,7 @@
  * runs on the closed database (which would throw from a timer: a crash of the embedding process).
  */
 import { describe, expect, it } from 'vitest';
-import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
+import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test/fixtures.js';
 
 const tempDir = temporaryDirectories();
 

@@ -9,7 +9,7 @@ import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from '../s3/errors.js';
 import { type WritePrecondition } from '../store/types.js';
-import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test-support.js';
+import { plainMetadata as metadata, verifiedBody as body, temporaryDirectories, openDurableStorage } from '../store/test/fixtures.js';
 
 const ifNoneMatchStar: WritePrecondition = (current) => {
   if (current) throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });

@@ -18,7 +18,7 @@ import {
   type Credentials,
   type RawResponse,
 } from './test/http.js';
-import { postPolicyForm } from '../s3/test-helper.js';
+import { postPolicyForm } from '../s3/test/test-s3.js';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { listAllKeys, startMock, type TestMock } from './test/mock.js';
 import { fuzzRuns } from './test/runs.js';

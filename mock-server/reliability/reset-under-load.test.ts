@@ -11,7 +11,7 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from '../store/blobs-files.js';
 import { startMock } from './test/mock.js';
-import { temporaryDirectories } from '../store/test-support.js';
+import { temporaryDirectories } from '../store/test/fixtures.js';
 
 const tempDir = temporaryDirectories('ibee-review-reset-');
 

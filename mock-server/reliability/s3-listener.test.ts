@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameRequest, rawExchange, s3AnswerProblems, signedExchange, signHeaders } from './test/http.js';
 import { answerMalformedRequests, s3MalformedAnswer } from './malformed-requests.js';
 import { createS3App } from '../s3/app.js';
-import { startTestS3, type Credentials, type TestS3 } from '../s3/test-helper.js';
+import { startTestS3, type Credentials, type TestS3 } from '../s3/test/test-s3.js';
 
 const MiB = 1024 * 1024;
 

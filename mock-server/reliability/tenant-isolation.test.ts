@@ -27,7 +27,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceFor, invoicesFor, ordersFor } from '../rest/billing-data.js';
-import { postPolicyForm } from '../s3/test-helper.js';
+import { postPolicyForm } from '../s3/test/test-s3.js';
 import { fetchWithTimeout } from './test/http.js';
 import { startMock, type IssuedToken, type TestMock } from './test/mock.js';
 import { fuzzRuns } from './test/runs.js';

@@ -5,7 +5,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextStoreCall, nextStoreWrite, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { nextStoreCall, nextStoreWrite, startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * A write lands in the bucket it was authorized for or nowhere: if that bucket is deleted while the body is still

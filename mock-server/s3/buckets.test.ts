@@ -23,7 +23,7 @@ import {
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidBucketName } from '../../spec/index.js';
-import { failure, signedFetch, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { failure, signedFetch, startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /** Bucket operations, configuration and listings through the real SDK (and signed raw requests for bad XML). */
 

@@ -17,8 +17,8 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { multipartLimits } from '../../spec/index.js';
-import { startTestS3, TestTokenStore } from './test-helper.js';
-import { temporaryDirectories } from '../store/test-support.js';
+import { startTestS3, TestTokenStore } from './test/test-s3.js';
+import { temporaryDirectories } from '../store/test/fixtures.js';
 
 /**
  * Restart with a data dir: every acknowledged object (single PUT, aws-chunked stream, multipart), every bucket and

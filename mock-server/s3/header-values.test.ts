@@ -3,7 +3,7 @@ import { CreateBucketCommand, HeadObjectCommand, PutBucketCorsCommand, PutObject
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEncodedWords, hasControlCharacter, refuseControlCharacters, sendable, storedHeaderValue } from './header-values.js';
-import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * Every value stored to be sent back as a header, and every value a request asks to be sent back, follows one rule:

@@ -17,7 +17,7 @@ import {
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartLimits } from '../../spec/index.js';
-import { failure, startTestS3, type TestS3 } from './test-helper.js';
+import { failure, startTestS3, type TestS3 } from './test/test-s3.js';
 
 /** Multipart uploads through the real SDK: random part layouts, part rules, listings, copies, aborts. */
 

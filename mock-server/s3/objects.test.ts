@@ -19,7 +19,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectKeyRules } from '../../spec/index.js';
-import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /** Object operations through the real @aws-sdk/client-s3, in both of its checksum modes. */
 

@@ -37,10 +37,10 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3CompatibilityOperations, s3Operations, servedPermissionMatrix, type PermissionType } from '../../spec/index.js';
-import { plainMetadata } from '../store/test-support.js';
+import { plainMetadata } from '../store/test/fixtures.js';
 import { s3OperationTable } from './operations.js';
 import { corsFromXml } from './models/bucket-config.js';
-import { postPolicyForm, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test-helper.js';
+import { postPolicyForm, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * Every cell of spec's permission matrix, through the real SDK: for each operation and level, a token scoped to

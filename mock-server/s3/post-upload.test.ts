@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRecord } from '../context.js';
-import { nextStoreWrite, postPolicyForm, startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { nextStoreWrite, postPolicyForm, startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /** Browser POST (policy) uploads as a stream: what may happen while the file is still arriving. */
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plainMetadata } from '../store/test-support.js';
-import { signedFetch, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test-helper.js';
+import { plainMetadata } from '../store/test/fixtures.js';
+import { signedFetch, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * Whatever an authenticated client sends (any method, sub-resource, parameter values, body), the S3 app answers

@@ -7,7 +7,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestS3, type Credentials, type TestS3 } from './test-helper.js';
+import { startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * A request may carry only the `x-amz-*` headers its signer signed, whether it is signed in the Authorization

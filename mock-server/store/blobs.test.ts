@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { BlobStore } from './blobs.js';
 import { createFileBlobStore } from './blobs-files.js';
 import { createMemoryBlobStore } from './blobs-memory.js';
-import { temporaryDirectories } from './test-support.js';
+import { temporaryDirectories } from './test/fixtures.js';
 
 const tempDir = temporaryDirectories();
 

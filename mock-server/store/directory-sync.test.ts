@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createFileBlobStore } from './blobs-files.js';
 import { createDirectorySync, fsyncDirectory } from './directory-sync.js';
-import { temporaryDirectories } from './test-support.js';
+import { temporaryDirectories } from './test/fixtures.js';
 
 const tempRoot = temporaryDirectories('ibee-dirsync-');
 

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createGroupCommit, DurabilityError } from './group-commit.js';
-import { temporaryDirectories } from './test-support.js';
+import { temporaryDirectories } from './test/fixtures.js';
 
 const tempDir = temporaryDirectories();
 

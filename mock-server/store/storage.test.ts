@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createClock } from '../clock.js';
 import { createStorage } from './storage.js';
 import type { IncomingBody, Storage } from './types.js';
-import { md5Hex as md5, plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from './test-support.js';
+import { md5Hex as md5, plainMetadata as metadata, silentLogger as logger, verifiedBody as body, temporaryDirectories } from './test/fixtures.js';
 
 const tempDir = temporaryDirectories('ibee-store-');
 

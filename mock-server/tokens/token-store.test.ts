@@ -8,7 +8,7 @@ import { tokenStatus } from '../context.js';
 import { openDatabase } from '../store/database.js';
 import { secretsEqual } from './credentials.js';
 import { createTokenStore, type NewToken } from './token-store.js';
-import { temporaryDirectories } from '../store/test-support.js';
+import { temporaryDirectories } from '../store/test/fixtures.js';
 
 /** The token store on its own: credentials, hashing, status from the clock, revocation, persistence. */
 

@@ -5,7 +5,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } fro
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { objectStorageToken, useAuthTestServer, type Outcome } from './test-support.js';
+import { objectStorageToken, useAuthTestServer, type Outcome } from './test/signing-harness.js';
 
 const accessKeyId = 'AKIBEETESTKEY0000001';
 const secretAccessKey = 'test-secret-0123456789abcdefghijklmnopqrstuv';

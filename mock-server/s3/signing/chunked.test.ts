@@ -20,7 +20,7 @@ import {
   splitAt,
   useAuthTestServer,
   type ChunkSigning,
-} from './test-support.js';
+} from './test/signing-harness.js';
 
 const crc32Base64 = (data: Buffer): string => {
   const out = Buffer.alloc(4);

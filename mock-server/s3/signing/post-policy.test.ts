@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { S3Error } from '../errors.js';
 import { MultipartFormParser, type FormEvent } from './multipart-form.js';
-import { sendRaw, splitAt, useAuthTestServer } from './test-support.js';
+import { sendRaw, splitAt, useAuthTestServer } from './test/signing-harness.js';
 
 const accessKeyId = 'AKIBEEPOSTPOLICY0001';
 const secretAccessKey = 'post-policy-secret';

@@ -13,13 +13,13 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
-import type { BucketScope, PermissionType } from '../../spec/index.js';
-import { createBillingControl } from '../billing-control.js';
-import { createClock, type Clock } from '../clock.js';
-import type { MockContext, TokenRecord, TokenStore } from '../context.js';
-import { createStorage } from '../store/storage.js';
-import type { IncomingBody, Storage } from '../store/types.js';
-import { createS3App } from './app.js';
+import type { BucketScope, PermissionType } from '../../../spec/index.js';
+import { createBillingControl } from '../../billing-control.js';
+import { createClock, type Clock } from '../../clock.js';
+import type { MockContext, TokenRecord, TokenStore } from '../../context.js';
+import { createStorage } from '../../store/storage.js';
+import type { IncomingBody, Storage } from '../../store/types.js';
+import { createS3App } from '../app.js';
 
 export class TestTokenStore implements TokenStore {
   readonly tokens: TokenRecord[] = [];

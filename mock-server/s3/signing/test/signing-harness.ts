@@ -9,12 +9,12 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createClock, type Clock } from '../../clock.js';
-import type { TokenRecord, TokenStore } from '../../context.js';
-import { S3Error } from '../errors.js';
-import { authenticate, type AuthContext } from './authenticate.js';
-import { authenticatePostPolicy } from './post-policy.js';
-import type { BodyDigests, Caller } from './types.js';
+import { createClock, type Clock } from '../../../clock.js';
+import type { TokenRecord, TokenStore } from '../../../context.js';
+import { S3Error } from '../../errors.js';
+import { authenticate, type AuthContext } from '../authenticate.js';
+import { authenticatePostPolicy } from '../post-policy.js';
+import type { BodyDigests, Caller } from '../types.js';
 
 export class InMemoryTokenStore implements TokenStore {
   private readonly tokens: TokenRecord[] = [];

@@ -6,10 +6,10 @@ import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
 import type Database from 'better-sqlite3';
-import { createClock } from '../clock.js';
-import { openDatabase } from './database.js';
-import { createStorage } from './storage.js';
-import type { IncomingBody, ObjectMetadata, Storage } from './types.js';
+import { createClock } from '../../clock.js';
+import { openDatabase } from '../database.js';
+import { createStorage } from '../storage.js';
+import type { IncomingBody, ObjectMetadata, Storage } from '../types.js';
 
 /** Shared fixtures of the store's tests (store/ and reliability/): one place for them, not a copy per file. */
 
