@@ -66,7 +66,10 @@ export function tokenStatus(token: TokenRecord, nowMs: number): TokenStatus {
   return 'active';
 }
 
-/** Token persistence, read on every request: revocation and expiry are never cached. */
+/**
+ * Token persistence, consulted on every request. A store may cache records only if a revocation or deletion reaches
+ * the very next lookup (the token store's write-through cache does); expiry is compared with the clock on every use.
+ */
 export interface TokenStore {
   /** The token or S3 credential owning this access key id (any status), or undefined. */
   findByAccessKeyId(accessKeyId: string): TokenRecord | undefined;

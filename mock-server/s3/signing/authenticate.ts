@@ -367,9 +367,9 @@ function parseLength(value: string, header: string): number {
 }
 
 /**
- * Revocation is immediate, also for an upload already under way: when its body has arrived, the token is read
- * again (never cached) and the body fails with AccessDenied if the token was revoked or expired meanwhile, so
- * nothing is committed.
+ * Revocation is immediate, also for an upload already under way: when its body has arrived, the token is looked
+ * up again (a revocation reaches the very next lookup) and the body fails with AccessDenied if the token was
+ * revoked or expired meanwhile, so nothing is committed.
  */
 export function stillUsable(ctx: AuthContext, accessKeyId: string): () => void {
   return () => {
