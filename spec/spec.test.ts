@@ -129,6 +129,23 @@ describe('permission matrix', () => {
     expect(new Set(codes).size).toBe(codes.length);
     for (const e of restErrors) expect(e.status >= 400 && e.status <= 599, e.error).toBe(true);
   });
+
+  it('is the README\'s table of REST errors, row for row', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const header = readme.indexOf('| status | `error` | when |');
+    expect(header, 'the README has a table of REST errors').toBeGreaterThan(-1);
+    const rows = readme
+      .slice(header)
+      .split('\n')
+      .slice(2)
+      .filter((line, i, lines) => line.startsWith('|') && lines.slice(0, i).every((l) => l.startsWith('|')));
+    const documented = rows.map((row) => {
+      const [status, error, when] = row.slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim().replaceAll('\\|', '|'));
+      return { status: Number(status), error: error?.replaceAll('`', ''), when };
+    });
+    const expected = restErrors.map((e) => ({ status: e.status, error: e.error, when: 'mockOnly' in e ? `${e.when} (mock-only route)` : e.when }));
+    expect(documented).toEqual(expected);
+  });
 });
 
 describe('bounds and formats', () => {
