@@ -55,10 +55,41 @@ export function levelIncludes(higher: PermissionType, lower: PermissionType): bo
 /** Where an operation addresses: the service (no bucket), a bucket, or an object in a bucket. */
 export type OperationTarget = 'service' | 'bucket' | 'object';
 
+/**
+ * The AWS IAM policy actions an S3 operation needs (AWS-S3-POLICY-ACTIONS), and the resource each is granted on:
+ * the account (`*`), a bucket ARN, or the objects of a bucket. Written beside each operation below, so that a
+ * level can be rendered as an IAM policy (`iam-policy.ts`) for S3 services that enforce IAM.
+ */
+export const iamActionResources = {
+  's3:ListAllMyBuckets': 'service',
+  's3:CreateBucket': 'bucket',
+  's3:DeleteBucket': 'bucket',
+  's3:ListBucket': 'bucket',
+  's3:ListBucketVersions': 'bucket',
+  's3:ListBucketMultipartUploads': 'bucket',
+  's3:GetBucketLocation': 'bucket',
+  's3:GetBucketCORS': 'bucket',
+  's3:PutBucketCORS': 'bucket',
+  's3:GetLifecycleConfiguration': 'bucket',
+  's3:PutLifecycleConfiguration': 'bucket',
+  's3:GetEncryptionConfiguration': 'bucket',
+  's3:PutEncryptionConfiguration': 'bucket',
+  's3:GetBucketVersioning': 'bucket',
+  's3:GetBucketObjectLockConfiguration': 'bucket',
+  's3:GetObject': 'object',
+  's3:PutObject': 'object',
+  's3:DeleteObject': 'object',
+  's3:ListMultipartUploadParts': 'object',
+  's3:AbortMultipartUpload': 'object',
+} as const satisfies Record<string, OperationTarget>;
+export type IamAction = keyof typeof iamActionResources;
+
 /** A row of the permission model, as written below; `S3OperationRule` is the same with the name typed. */
 interface OperationRuleRow {
   readonly operation: string;
   readonly target: OperationTarget;
+  /** The IAM actions AWS requires for it (a copy also reads its source: `s3:GetObject`). */
+  readonly iam: readonly [IamAction, ...IamAction[]];
   /** The action the token's level must hold. */
   readonly action: Action;
   /** Requirement ids a check of this row reports under (besides the level's own PERM-* id). */
@@ -80,36 +111,36 @@ const configWrite = { basis: 'documented', sources: ['P3', 'CF-TOKENS'] } as con
 
 /** Every S3 operation IBEE's matrix covers, with the action it needs. */
 const judgedOperations = [
-  { operation: 'ListBuckets', target: 'service', action: 'bucket.list', requirementIds: [], basis: 'documented', sources: ['P3', 'CF-TOKENS'], note: 'R2 refuses ListBuckets to Object-level tokens even when they cover all buckets.' },
-  { operation: 'CreateBucket', target: 'bucket', action: 'bucket.create', requirementIds: [], basis: 'documented', sources: ['P3'] },
-  { operation: 'DeleteBucket', target: 'bucket', action: 'bucket.delete', requirementIds: [], basis: 'documented', sources: ['P3', 'P6'] },
-  { operation: 'HeadBucket', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3', 'CF-TOKENS'], note: 'Any level that may list a bucket\'s objects may learn that the bucket exists; R2 answers 200 to an in-scope Object-level token.' },
-  { operation: 'GetBucketLocation', target: 'bucket', action: 'object.read', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'R2 files GetBucketLocation under Read.' },
-  { operation: 'GetBucketCors', target: 'bucket', action: 'config.read', requirementIds: [], ...configRead },
-  { operation: 'PutBucketCors', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
-  { operation: 'DeleteBucketCors', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
-  { operation: 'GetBucketLifecycleConfiguration', target: 'bucket', action: 'config.read', requirementIds: [], ...configRead },
-  { operation: 'PutBucketLifecycleConfiguration', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
-  { operation: 'DeleteBucketLifecycle', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
-  { operation: 'GetBucketEncryption', target: 'bucket', action: 'config.read', requirementIds: [], ...configRead },
-  { operation: 'PutBucketEncryption', target: 'bucket', action: 'config.write', requirementIds: [], ...configWrite },
-  { operation: 'ListObjects', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
-  { operation: 'ListObjectsV2', target: 'bucket', action: 'object.list', requirementIds: [], ...objectRead },
-  { operation: 'ListObjectVersions', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'A listing like any other; IBEE does not document versioning.' },
-  { operation: 'ListMultipartUploads', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
-  { operation: 'HeadObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
-  { operation: 'GetObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
-  { operation: 'ListParts', target: 'object', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
-  { operation: 'PutObject', target: 'object', action: 'object.write', requirementIds: [], ...objectWrite },
-  { operation: 'PostObject', target: 'bucket', action: 'object.write', requirementIds: ['PRESIGNED-POST'], basis: 'documented', sources: ['P11'], note: 'Browser form upload under a signed POST policy.' },
-  { operation: 'CopyObject', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'Also needs object.read on the source bucket, which must be in scope too.' },
-  { operation: 'DeleteObject', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'IBEE does not say whether delete is part of "write"; R2 files it under Write.' },
-  { operation: 'DeleteObjects', target: 'bucket', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
-  { operation: 'CreateMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
-  { operation: 'UploadPart', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
-  { operation: 'UploadPartCopy', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
-  { operation: 'CompleteMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
-  { operation: 'AbortMultipartUpload', target: 'object', action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'ListBuckets', target: 'service', iam: ['s3:ListAllMyBuckets'], action: 'bucket.list', requirementIds: [], basis: 'documented', sources: ['P3', 'CF-TOKENS'], note: 'R2 refuses ListBuckets to Object-level tokens even when they cover all buckets.' },
+  { operation: 'CreateBucket', target: 'bucket', iam: ['s3:CreateBucket'], action: 'bucket.create', requirementIds: [], basis: 'documented', sources: ['P3'] },
+  { operation: 'DeleteBucket', target: 'bucket', iam: ['s3:DeleteBucket'], action: 'bucket.delete', requirementIds: [], basis: 'documented', sources: ['P3', 'P6'] },
+  { operation: 'HeadBucket', target: 'bucket', iam: ['s3:ListBucket'], action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3', 'CF-TOKENS'], note: 'Any level that may list a bucket\'s objects may learn that the bucket exists; R2 answers 200 to an in-scope Object-level token.' },
+  { operation: 'GetBucketLocation', target: 'bucket', iam: ['s3:GetBucketLocation'], action: 'object.read', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'R2 files GetBucketLocation under Read.' },
+  { operation: 'GetBucketCors', target: 'bucket', iam: ['s3:GetBucketCORS'], action: 'config.read', requirementIds: [], ...configRead },
+  { operation: 'PutBucketCors', target: 'bucket', iam: ['s3:PutBucketCORS'], action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'DeleteBucketCors', target: 'bucket', iam: ['s3:PutBucketCORS'], action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'GetBucketLifecycleConfiguration', target: 'bucket', iam: ['s3:GetLifecycleConfiguration'], action: 'config.read', requirementIds: [], ...configRead },
+  { operation: 'PutBucketLifecycleConfiguration', target: 'bucket', iam: ['s3:PutLifecycleConfiguration'], action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'DeleteBucketLifecycle', target: 'bucket', iam: ['s3:PutLifecycleConfiguration'], action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'GetBucketEncryption', target: 'bucket', iam: ['s3:GetEncryptionConfiguration'], action: 'config.read', requirementIds: [], ...configRead },
+  { operation: 'PutBucketEncryption', target: 'bucket', iam: ['s3:PutEncryptionConfiguration'], action: 'config.write', requirementIds: [], ...configWrite },
+  { operation: 'ListObjects', target: 'bucket', iam: ['s3:ListBucket'], action: 'object.list', requirementIds: [], ...objectRead },
+  { operation: 'ListObjectsV2', target: 'bucket', iam: ['s3:ListBucket'], action: 'object.list', requirementIds: [], ...objectRead },
+  { operation: 'ListObjectVersions', target: 'bucket', iam: ['s3:ListBucketVersions'], action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'A listing like any other; IBEE does not document versioning.' },
+  { operation: 'ListMultipartUploads', target: 'bucket', iam: ['s3:ListBucketMultipartUploads'], action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'HeadObject', target: 'object', iam: ['s3:GetObject'], action: 'object.read', requirementIds: [], ...objectRead },
+  { operation: 'GetObject', target: 'object', iam: ['s3:GetObject'], action: 'object.read', requirementIds: [], ...objectRead },
+  { operation: 'ListParts', target: 'object', iam: ['s3:ListMultipartUploadParts'], action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'PutObject', target: 'object', iam: ['s3:PutObject'], action: 'object.write', requirementIds: [], ...objectWrite },
+  { operation: 'PostObject', target: 'bucket', iam: ['s3:PutObject'], action: 'object.write', requirementIds: ['PRESIGNED-POST'], basis: 'documented', sources: ['P11'], note: 'Browser form upload under a signed POST policy.' },
+  { operation: 'CopyObject', target: 'object', iam: ['s3:PutObject', 's3:GetObject'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'Also needs object.read on the source bucket, which must be in scope too.' },
+  { operation: 'DeleteObject', target: 'object', iam: ['s3:DeleteObject'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'], note: 'IBEE does not say whether delete is part of "write"; R2 files it under Write.' },
+  { operation: 'DeleteObjects', target: 'bucket', iam: ['s3:DeleteObject'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'CreateMultipartUpload', target: 'object', iam: ['s3:PutObject'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
+  { operation: 'UploadPart', target: 'object', iam: ['s3:PutObject'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
+  { operation: 'UploadPartCopy', target: 'object', iam: ['s3:PutObject', 's3:GetObject'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
+  { operation: 'CompleteMultipartUpload', target: 'object', iam: ['s3:PutObject'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS', 'P9'] },
+  { operation: 'AbortMultipartUpload', target: 'object', iam: ['s3:AbortMultipartUpload'], action: 'object.write', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
 ] as const satisfies readonly OperationRuleRow[];
 
 /**
@@ -118,8 +149,8 @@ const judgedOperations = [
  * not at all) is not faulted for it.
  */
 const compatibilityOperations = [
-  { operation: 'GetBucketVersioning', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'IBEE does not document versioning; clients (rclone) read the state before listing or purging, with any key that may list, and learn only that the bucket is unversioned.' },
-  { operation: 'GetObjectLockConfiguration', target: 'bucket', action: 'config.read', requirementIds: [], basis: 'inferred', sources: ['R3', 'R2'], note: 'Object Lock is set when a bucket is made over IBEE\'s public API; S3 tools read it here, as they read other bucket configuration.' },
+  { operation: 'GetBucketVersioning', target: 'bucket', iam: ['s3:GetBucketVersioning'], action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['P3'], note: 'IBEE does not document versioning; clients (rclone) read the state before listing or purging, with any key that may list, and learn only that the bucket is unversioned.' },
+  { operation: 'GetObjectLockConfiguration', target: 'bucket', iam: ['s3:GetBucketObjectLockConfiguration'], action: 'config.read', requirementIds: [], basis: 'inferred', sources: ['R3', 'R2'], note: 'Object Lock is set when a bucket is made over IBEE\'s public API; S3 tools read it here, as they read other bucket configuration.' },
 ] as const satisfies readonly OperationRuleRow[];
 
 /** The S3 operations of IBEE's matrix, by name: what conformance judges. */

@@ -1,7 +1,8 @@
 /**
  * Every public page a rule in spec/ rests on. Keys are short tags (IBEE's own pages are P*, IBEE's SDK
  * repositories R*, AWS pages AWS-*, Cloudflare R2 pages CF-*); values are the URLs exactly as the reference
- * digests in ../shared/reference give them. A test checks each URL against those digests.
+ * digests in ../shared/reference give them. A test checks each URL against those digests, except the pages in
+ * `sourcesBeyondDigests`, read directly for facts the digests do not cover.
  */
 export const sources = {
   'P1': 'https://docs.ibee.ai/docs/access-security/api-tokens',
@@ -39,9 +40,13 @@ export const sources = {
   'AWS-METADATA': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html',
   'AWS-VIRTUAL-HOSTING': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html',
   'AWS-DATA-INTEGRITY': 'https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html',
+  'AWS-S3-POLICY-ACTIONS': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html',
 } as const;
 
 export type SourceTag = keyof typeof sources;
+
+/** Pages cited for facts the reference digests do not cover (AWS's IAM action of each S3 operation). */
+export const sourcesBeyondDigests: readonly SourceTag[] = ['AWS-S3-POLICY-ACTIONS'];
 
 /** The URL behind a tag; used by reports to link each requirement to the page it comes from. */
 export function sourceUrl(tag: SourceTag): string {
