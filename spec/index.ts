@@ -6,3 +6,4 @@ export * from './permissions.js';
 export * from './public-api.js';
 export * from './requirements.js';
 export { loadOpenApi, openApiPath } from './openapi.js';
+export * from './iam-policy.js';
