@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerTokenFormat, requirement, requirements } from '../spec/index.js';
+import { bearerTokenFormat, iamPolicyFor, requirement, requirements } from '../spec/index.js';
 import { startEmbeddedMock, type EmbeddedMock } from '../suites/target/embedded-mock.js';
 import { aggregate } from './aggregate.js';
 import type { Results } from './results-format.js';
@@ -122,6 +122,18 @@ describe('ibee-conformance CLI', () => {
     const list = JSON.parse(json.stdout) as { id: string; level: string; sources: { url: string }[] }[];
     expect(list.map((r) => r.id)).toEqual(requirements.map((r) => r.id));
     expect(list[0]!.sources[0]!.url).toMatch(/^https:\/\//);
+  });
+
+  it('requirements --iam-policy prints a level as an IAM policy, and its notes apart', async () => {
+    const rendered = await cli(['requirements', '--iam-policy', 'object_ro', '--bucket', 'my-bucket']);
+    expect(rendered.code).toBe(0);
+    expect(JSON.parse(rendered.stdout)).toEqual(iamPolicyFor('object_ro', 'my-bucket').policy);
+    expect(rendered.stderr).toContain('note: ');
+    const unknown = await cli(['requirements', '--iam-policy', 'superuser']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('expected one of admin_rw, admin_ro, object_rw, object_ro');
+    const badBucket = await cli(['requirements', '--iam-policy', 'admin_rw', '--bucket', 'Not_A_Bucket']);
+    expect(badBucket.code).toBe(2);
   });
 
   it('rejects bad usage with exit code 2 and a clear message', async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isRequirementId, requirements, sourceUrl } from '../spec/index.js';
+import { iamPolicyFor, isRequirementId, isValidBucketName, permissionTypes, requirements, sourceUrl, type PermissionType } from '../spec/index.js';
 import { aggregate, prepareChecks, type RunInfo } from '../reports/aggregate.js';
 import { loadExpectations, type Expectations } from '../reports/expectations.js';
 import { MergeRefused, mergeShards, readShard } from '../reports/merge.js';
@@ -212,7 +212,19 @@ async function mergeCommand(dirs: readonly string[], flags: { expectations?: str
   return finish(merged.results, merged.checks, flags.out, merged.notes);
 }
 
-function requirementsCommand(flags: { json?: boolean }): number {
+/** Prints the IAM policy of a level on stdout (pipe it to `aws iam put-user-policy`) and what IAM cannot carry on stderr. */
+function iamPolicyCommand(level: string, bucket: string | undefined): number {
+  if (!(permissionTypes as readonly string[]).includes(level)) throw new UsageError(`--iam-policy: expected one of ${permissionTypes.join(', ')}, got ${JSON.stringify(level)}`);
+  if (bucket !== undefined && !isValidBucketName(bucket)) throw new UsageError(`--bucket: ${JSON.stringify(bucket)} is not a valid bucket name`);
+  const { policy, notes } = iamPolicyFor(level as PermissionType, bucket);
+  process.stdout.write(`${JSON.stringify(policy, null, 2)}\n`);
+  for (const note of notes) process.stderr.write(`note: ${note}\n`);
+  return 0;
+}
+
+function requirementsCommand(flags: { json?: boolean; iamPolicy?: string; bucket?: string }): number {
+  if (flags.iamPolicy !== undefined) return iamPolicyCommand(flags.iamPolicy, flags.bucket);
+  if (flags.bucket !== undefined) throw new UsageError('--bucket goes with --iam-policy');
   if (flags.json) {
     const list = requirements.map((r) => ({
       id: r.id,
@@ -278,7 +290,9 @@ export function buildProgram(): Command {
     .command('requirements')
     .description("List the requirement catalogue (id, level, basis, area, title).")
     .option('--json', 'as JSON, with statements and source URLs')
-    .action((flags: { json?: boolean }) => {
+    .option('--iam-policy <level>', `instead, an AWS IAM policy granting exactly what a level may do (${permissionTypes.join(' | ')}); notes on stderr`)
+    .option('--bucket <name>', 'with --iam-policy: limit the policy to this bucket (a specific-scope key); default all buckets')
+    .action((flags: { json?: boolean; iamPolicy?: string; bucket?: string }) => {
       process.exitCode = requirementsCommand(flags);
     });
 
