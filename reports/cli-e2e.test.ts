@@ -155,12 +155,19 @@ describe('ibee-conformance CLI', () => {
     expect(apiOnly.code).toBe(2);
     expect(apiOnly.stderr).toContain(
       'IBEE_API_URL (--api-url) is set, so an external target is meant, and these are needed too: ' +
-        'IBEE_S3_ENDPOINT (--s3-endpoint), IBEE_PROJECT_ID (--project-id), IBEE_MANAGEMENT_TOKEN (--management-token)',
+        'IBEE_S3_ENDPOINT (--s3-endpoint), IBEE_PROJECT_ID (--project-id) (or IBEE_WORKSPACE_ID (--workspace-id)), IBEE_MANAGEMENT_TOKEN (--management-token)',
     );
+    // The credentials driver needs the API token instead of the management token; --workspace-id names the project.
+    const credentials = await cli(['run', '--driver', 'credentials', '--api-url', 'http://127.0.0.1:9', '--s3-endpoint', 'http://127.0.0.1:9', '--workspace-id', '1']);
+    expect(credentials.code).toBe(2);
+    expect(credentials.stderr).toContain('and these are needed too: IBEE_API_TOKEN (--api-token)');
+    const twoProjects = await cli(['run', '--project-id', '1', '--workspace-id', '2']);
+    expect(twoProjects.code).toBe(2);
+    expect(twoProjects.stderr).toContain('--project-id and --workspace-id name the same setting but differ');
     const s3Only = await cli(['run'], { IBEE_S3_ENDPOINT: 'http://x' });
     expect(s3Only.code).toBe(2);
     expect(s3Only.stderr).toContain('IBEE_S3_ENDPOINT (--s3-endpoint) is set, so an external target is meant, and these are needed too: IBEE_API_URL (--api-url)');
-    for (const run of [apiOnly, s3Only]) {
+    for (const run of [apiOnly, s3Only, credentials, twoProjects]) {
       expect(run.stderr).not.toContain('Running');
       expect(run.stdout).not.toContain('Result: PASS');
     }

@@ -10,7 +10,7 @@ import { formatSummary } from '../reports/text.js';
 import { ensureWritableDir, OutputDirError, writeReports } from '../reports/write.js';
 import { packageInfo } from './package-root.js';
 import { runSuites } from './runner.js';
-import { ConfigError, readRunConfiguration, withFlags, type RunConfiguration } from './target/config.js';
+import { ConfigError, driverNames, readRunConfiguration, withFlags, type DriverName, type RunConfiguration } from './target/config.js';
 import { describeUnreachable, probeEndpoints } from './target/reachability.js';
 
 /**
@@ -27,9 +27,11 @@ interface RunFlags {
   apiUrl?: string;
   s3Endpoint?: string;
   projectId?: string;
+  workspaceId?: string;
   managementToken?: string;
+  apiToken?: string;
   region?: string;
-  driver?: 'rest' | 'manual';
+  driver?: DriverName;
   credentials?: string;
   runs?: string;
   seed?: string;
@@ -77,13 +79,23 @@ function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
+/** --project-id and --workspace-id are one setting: either flag (both only when they agree). */
+function projectFlag(flags: RunFlags): string | undefined {
+  if (flags.projectId !== undefined && flags.workspaceId !== undefined && flags.projectId !== flags.workspaceId) {
+    throw new UsageError('--project-id and --workspace-id name the same setting but differ; give one of them');
+  }
+  return flags.projectId ?? flags.workspaceId;
+}
+
 /** The IBEE_* settings of a run: a flag wins over a variable already set. */
 function settingsOf(flags: RunFlags): Record<string, string> {
+  const project = projectFlag(flags);
   const fromFlags: Record<string, string | undefined> = {
     IBEE_API_URL: flags.apiUrl,
     IBEE_S3_ENDPOINT: flags.s3Endpoint,
-    IBEE_PROJECT_ID: flags.projectId,
+    IBEE_PROJECT_ID: project,
     IBEE_MANAGEMENT_TOKEN: flags.managementToken,
+    IBEE_API_TOKEN: flags.apiToken,
     IBEE_REGION: flags.region,
     IBEE_DRIVER: flags.driver,
     IBEE_CREDENTIALS_FILE: flags.credentials ? resolve(flags.credentials) : undefined,
@@ -98,6 +110,8 @@ function settingsOf(flags: RunFlags): Record<string, string> {
     const chosen = value ?? process.env[key];
     if (chosen !== undefined && chosen !== '') env[key] = chosen;
   }
+  // IBEE_WORKSPACE_ID is IBEE_PROJECT_ID's other name: a project flag wins over either variable.
+  if (project === undefined && process.env['IBEE_WORKSPACE_ID']) env['IBEE_WORKSPACE_ID'] = process.env['IBEE_WORKSPACE_ID'];
   return env;
 }
 
@@ -153,8 +167,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
     `${name} ${version}: ${external ? `${external.apiUrl} (S3 ${external.s3Endpoint})` : 'embedded mock'}, driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}${flags.shard ? `, shard ${flags.shard}` : ''}\n`,
   );
 
-  // The management token never leaves this process: scrub it wherever it might be echoed.
-  const knownSecrets = [env.IBEE_MANAGEMENT_TOKEN].filter((s): s is string => !!s);
+  // The management and API tokens never leave this process: scrub them wherever they might be echoed.
+  const knownSecrets = [env.IBEE_MANAGEMENT_TOKEN, env.IBEE_API_TOKEN].filter((s): s is string => !!s);
   const outcome = await runSuites({ configuration, ...(flags.shard ? { shard: flags.shard } : {}), progress: process.stderr, knownSecrets });
 
   const replayArgs = ['npx', 'ibee-conformance', 'run'];
@@ -262,9 +276,15 @@ export function buildProgram(): Command {
     .option('--api-url <url>', 'REST API base URL of the target (env IBEE_API_URL)')
     .option('--s3-endpoint <url>', 'S3 endpoint of the target project (env IBEE_S3_ENDPOINT)')
     .option('--project-id <id>', 'project id (env IBEE_PROJECT_ID)')
-    .option('--management-token <token>', 'token that may create and revoke tokens; prefer env IBEE_MANAGEMENT_TOKEN')
+    .option('--workspace-id <id>', 'the same as --project-id, as IBEE\'s public API names it (env IBEE_WORKSPACE_ID)')
+    .option('--management-token <token>', 'token that may create and revoke tokens (rest driver); prefer env IBEE_MANAGEMENT_TOKEN')
+    .option('--api-token <token>', 'Bearer API token that may write S3 credentials (credentials driver); prefer env IBEE_API_TOKEN')
     .option('--region <region>', 'S3 signing region (env IBEE_REGION; default us-east-1)')
-    .addOption(new Option('--driver <driver>', 'how tokens are managed (env IBEE_DRIVER; default rest)').choices(['rest', 'manual']))
+    .addOption(
+      new Option('--driver <driver>', 'how tokens are managed: rest (management token), manual (credentials file), credentials (S3 credentials made with --api-token) (env IBEE_DRIVER; default rest)').choices([
+        ...driverNames,
+      ]),
+    )
     .option('--credentials <file>', 'pre-created credentials for the manual driver (env IBEE_CREDENTIALS_FILE)')
     .option('--runs <n>', 'fast-check runs per property; bounds tokens created (env IBEE_RUNS)')
     .option('--seed <seed>', 'fast-check seed (env IBEE_SEED; default random, printed and stored)')

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isValidBucketName, isValidObjectKey, tokenExpiryDays, tokenNameLength } from '../../spec/index.js';
+import { credentialNameLength, isValidBucketName, isValidObjectKey, permissionTypes, tokenExpiryDays, tokenNameLength } from '../../spec/index.js';
 import { bucketName } from './bucketName.js';
 import { excessiveClockSkew, tolerableClockSkew } from './clockSkew.js';
+import { credentialRequest } from './credentialRequest.js';
 import { expiryDays } from './expiryDays.js';
 import { invalidExpiry, invalidExpiryExamples } from './invalidExpiry.js';
 import { invalidTokenRequest } from './invalidTokenRequest.js';
@@ -44,6 +45,20 @@ describe('arbitraries', () => {
         expect(request.object_storage !== undefined || request.billing !== undefined).toBe(true);
         const storage = request.object_storage;
         if (storage) expect(storage.bucket_scope === 'specific').toBe((storage.allowed_buckets?.length ?? 0) > 0);
+      }),
+    );
+  });
+
+  it('valid credential requests: a name under the prefix that reads back as sent, a level, and specific buckets only for object levels', () => {
+    fc.assert(
+      fc.property(credentialRequest('run1', ['run1-a', 'run1-b']), (request) => {
+        expect(request.name.startsWith('run1-') && request.name === request.name.trim()).toBe(true);
+        expect(Array.from(request.name).length).toBeLessThanOrEqual(credentialNameLength.value.max);
+        expect(permissionTypes).toContain(request.permission_type);
+        const buckets = request.allowed_buckets ?? [];
+        expect(request.bucket_scope === 'specific').toBe(buckets.length > 0);
+        if (request.bucket_scope === 'specific') expect(request.permission_type.startsWith('object')).toBe(true);
+        expect(buckets.every((b) => ['run1-a', 'run1-b'].includes(b))).toBe(true);
       }),
     );
   });

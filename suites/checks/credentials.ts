@@ -1,4 +1,7 @@
+import type fc from 'fast-check';
 import type { BucketScope, PermissionType } from '../../spec/index.js';
+import { credentialRequest } from '../arbitraries/credentialRequest.js';
+import { tokenRequest } from '../arbitraries/tokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot } from '../target/driver.js';
 import { recordCheck } from './record.js';
@@ -45,4 +48,12 @@ export async function levelsWithCredentials(
     );
   }
   return available as [PermissionType, ...PermissionType[]];
+}
+
+/**
+ * Valid creation requests for what the driver issues, with bucket scopes over `buckets`: portal API tokens (the
+ * token-management contract) or S3 credentials (IBEE's public credentials API).
+ */
+export function creationRequests(ctx: SuiteContext, buckets: readonly string[]): fc.Arbitrary<object> {
+  return ctx.driver.capabilities.issues === 's3-credentials' ? credentialRequest(ctx.settings.runPrefix, buckets) : tokenRequest(ctx.settings.runPrefix, buckets);
 }

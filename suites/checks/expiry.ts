@@ -4,6 +4,7 @@ import { presignedUrlExpirySeconds, tokenExpiryDays } from '../../spec/index.js'
 import { expiryDays } from '../arbitraries/expiryDays.js';
 import { invalidExpiry, invalidExpiryExamples } from '../arbitraries/invalidExpiry.js';
 import type { SuiteContext } from '../target/context.js';
+import { onlyApiTokensHave } from '../target/driver.js';
 import { httpRequest, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch } from '../target/s3.js';
@@ -77,8 +78,11 @@ function assertCreatedNow(requirementId: string, createdAt: Date, window: { exch
   }
 }
 
+/** Expiry is judged on tokens the driver creates, and only portal API tokens expire. */
 function requireRawCreate(ctx: SuiteContext): void {
   if (!ctx.driver.capabilities.rawCreate) throw new NotApplicable(`the ${ctx.driver.name} driver cannot create tokens`);
+  const lacking = onlyApiTokensHave(ctx.driver, 'which never expire');
+  if (lacking) throw new NotApplicable(lacking);
 }
 
 export async function checkValidExpiry(ctx: SuiteContext): Promise<void> {
@@ -161,13 +165,15 @@ export async function checkExpiryEnforced(ctx: SuiteContext): Promise<void> {
   const property = fc.asyncProperty(enforcedDays, async (days) => {
     await ctx.clock.refresh();
     const token = await ctx.token({ expires_in_days: days, object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [bucket] } });
+    const bearer = token.bearerToken;
+    if (bearer === null) throw new Error(`the ${ctx.driver.name} driver gave a token without a Bearer token`);
     const s3 = ctx.s3For(token);
     try {
       // The longest presigned life, so that only the token's expiry can stop it.
       const url = await presign(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), presignedUrlExpirySeconds.value.max, ctx.clock);
       const expiresAt = token.expiresAt!.getTime();
       const probe = async () => ({
-        rest: (await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${token.bearerToken}` } })).response.status,
+        rest: (await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${bearer}` } })).response.status,
         s3: (await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))).status,
         presigned: (await rawFetch(url)).status,
       });

@@ -23,7 +23,7 @@ import {
   type S3OperationName,
 } from '../../spec/index.js';
 import type { SuiteContext } from '../target/context.js';
-import { DriverCannot, type IssuedToken } from '../target/driver.js';
+import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
@@ -331,6 +331,8 @@ export async function runRestGrid(
   observations: GridObservation[],
 ): Promise<void> {
   const storageRoutes = restRoutes.filter((route) => mirroredOperation(route) !== null);
+  // The REST grid judges a token's own Bearer token; S3 credentials have none, so every cell is not run.
+  const noBearer = onlyApiTokensHave(ctx.driver, 'which have no Bearer token to call the REST API with');
   for (const levelTokens of tokens) {
     const { level } = levelTokens;
     for (const route of storageRoutes) {
@@ -342,12 +344,17 @@ export async function runRestGrid(
         const ids = cellRequirements(level, mirrored, scope);
         const variants = tokenVariants(levelTokens, scope, route.bucketScoped);
         const base = { operation, level, scope, expected } as const;
+        if (noBearer) {
+          rec.cell({ ...base, observed: 'not_run', detail: noBearer }, ids);
+          continue;
+        }
         if (variants.length === 0) {
           rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
           continue;
         }
         const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
         for (const { tokenScope, token } of variants) {
+          if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a ${level} token without a Bearer token`);
           const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
           const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
           const json = exchange.json as { required_scope?: unknown } | undefined;
@@ -430,6 +437,8 @@ const billingPaths = restRoutes.filter((route) => route.grant.kind === 'billing'
 
 /** BILLING-SCOPE: storage-only tokens are refused billing, billing tokens may read it, and nobody may write it. */
 export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const lacking = onlyApiTokensHave(ctx.driver, 'which have no Billing scope and no Bearer token');
+  if (lacking) throw new NotApplicable(lacking);
   const storageOnly = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
   const billingOnly = await ctx.token({ billing: { permission_type: 'read_only' } });
   for (const route of billingPaths) {

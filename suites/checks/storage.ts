@@ -79,8 +79,8 @@ const maxDeleteNonEmptyRuns = 4;
 
 const bucketsPath = '/v1/object-storage/buckets';
 
-function bearerOf(token: { bearerToken: string }): Record<string, string> {
-  return { authorization: `Bearer ${token.bearerToken}` };
+function bearerOf(bearerToken: string): Record<string, string> {
+  return { authorization: `Bearer ${bearerToken}` };
 }
 
 function restBucketUrl(ctx: SuiteContext, name?: string): string {
@@ -128,7 +128,7 @@ function sameBytes(expected: Uint8Array, actual: Uint8Array): boolean {
 
 export async function checkValidBucketNames(ctx: SuiteContext): Promise<void> {
   const s3 = await ctx.adminS3();
-  const bearer = bearerOf(await ctx.admin());
+  const bearer = bearerOf(await ctx.adminBearer());
   const prefix = ctx.settings.runPrefix;
   const used = new Set<string>();
   const property = fc.asyncProperty(bucketName(prefix), bucketName(prefix), async (viaS3, viaRest) => {
@@ -177,7 +177,7 @@ async function removeWronglyCreated(ctx: SuiteContext, s3: S3Client, name: strin
 
 export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> {
   const s3 = await ctx.adminS3();
-  const bearer = bearerOf(await ctx.admin());
+  const bearer = bearerOf(await ctx.adminBearer());
   const property = fc.asyncProperty(invalidBucketName(ctx.settings.runPrefix), async ({ breaks, name }) => {
     const what = `a name breaking the ${breaks} rule, ${JSON.stringify(name)},`;
     const created = await attempt(() => s3.send(new CreateBucketCommand({ Bucket: name })));
@@ -208,7 +208,7 @@ export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> 
 
 export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
   const s3 = await ctx.adminS3();
-  const bearer = bearerOf(await ctx.admin());
+  const bearer = bearerOf(await ctx.adminBearer());
   const property = fc.asyncProperty(objectKey(), fc.constantFrom('s3', 'rest'), async (key, finalDelete) => {
     const bucket = await ctx.createBucket();
     const body = `held by ${bucket}`;

@@ -2,12 +2,11 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { accessKeyIdFormat, bearerTokenFormat, permissionTypes, secretAccessKeyFormat } from '../../spec/index.js';
 import { invalidTokenRequest, type InvalidTokenRequest } from '../arbitraries/invalidTokenRequest.js';
-import { tokenRequest } from '../arbitraries/tokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
+import { onlyApiTokensHave } from '../target/driver.js';
 import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
-import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt } from '../target/s3.js';
-import { levelsWithCredentials } from './credentials.js';
+import { creationRequests, levelsWithCredentials } from './credentials.js';
 import { describeOutcome } from './exercisers.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
 
@@ -23,7 +22,7 @@ export const invalidRequestsCheck = defineCheck({
 export const credentialFormatCheck = defineCheck({
   name: 'tokens.credential-formats',
   requirementIds: ['CRED-FORMAT', 'CRED-UNIQUE'],
-  summary: 'Valid requests are accepted; each gets a Bearer token, and with Object Storage an AKIA key id and a secret, all well formed and unique.',
+  summary: 'Valid requests are accepted; each gets a Bearer token (portal tokens), and with Object Storage an AKIA key id and a secret, all well formed and unique.',
   area: 'formats',
   run: (ctx) => checkCredentialFormats(ctx),
 });
@@ -46,8 +45,15 @@ function requireRawCreate(ctx: SuiteContext): void {
   if (!ctx.driver.capabilities.rawCreate) throw new NotApplicable(`the ${ctx.driver.name} driver cannot send creation requests`);
 }
 
+/** Not applicable, saying why, where the driver's tokens lack what a check judges. */
+function requireApiTokens(ctx: SuiteContext, lacking: string): void {
+  const reason = onlyApiTokensHave(ctx.driver, lacking);
+  if (reason) throw new NotApplicable(reason);
+}
+
 export async function checkInvalidRequests(ctx: SuiteContext): Promise<void> {
   requireRawCreate(ctx);
+  requireApiTokens(ctx, "whose creation requests follow IBEE's credentials API (no expiry, no Billing scope, an optional name), not the token-creation rules");
   const bucket = ctx.name('scope');
   const cases = invalidTokenRequest(ctx.settings.runPrefix, [bucket]).filter((c) => c.violates !== 'TOKEN-EXPIRY-BOUNDS');
   const property = fc.asyncProperty(cases, async ({ violates, body }) => {
@@ -71,16 +77,20 @@ export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
   requireRawCreate(ctx);
   const bucket = ctx.name('scope');
   const seen = new Map<string, string>();
-  const property = fc.asyncProperty(tokenRequest(ctx.settings.runPrefix, [bucket]), async (request) => {
+  const apiTokens = ctx.driver.capabilities.issues === 'api-tokens';
+  const property = fc.asyncProperty(creationRequests(ctx, [bucket]), async (request) => {
     const exchange = await ctx.driver.createTokenRaw(request);
     if (exchange.response.status !== 201) {
       throw new RequirementViolation('CRED-FORMAT', `a valid creation request was refused with ${exchange.response.status}`, [toEvidence(exchange)]);
     }
-    const token = parseIssuedToken(exchange);
+    const token = ctx.driver.readIssued(exchange);
     if (token.id) await ctx.driver.revokeToken(token.id);
     const fail = (detail: string) => new RequirementViolation('CRED-FORMAT', detail, [toEvidence(exchange)]);
-    if (!bearerTokenFormat.value.pattern.test(token.bearerToken)) throw fail(`the Bearer token does not match ${bearerTokenFormat.value.pattern}`);
-    if (request.object_storage) {
+    // S3 credentials are an access key pair only: a Bearer token is what portal tokens get.
+    if (apiTokens && (token.bearerToken === null || !bearerTokenFormat.value.pattern.test(token.bearerToken))) {
+      throw fail(`the Bearer token does not match ${bearerTokenFormat.value.pattern}`);
+    }
+    if (!apiTokens || 'object_storage' in request) {
       if (!token.accessKeyId || !accessKeyIdFormat.value.pattern.test(token.accessKeyId)) throw fail(`the Access Key ID ${JSON.stringify(token.accessKeyId)} does not match ${accessKeyIdFormat.value.pattern}`);
       if (!token.secretAccessKey || !secretAccessKeyFormat.value.pattern.test(token.secretAccessKey)) throw fail('the Secret Access Key is missing or not 32-128 printable characters');
     } else if (token.accessKeyId !== null || token.secretAccessKey !== null) {
@@ -121,8 +131,10 @@ function invalidAuthorization(): fc.Arbitrary<string | null> {
 }
 
 export async function checkBearerAuth(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  requireApiTokens(ctx, 'which have no Bearer token of their own to authenticate REST calls with');
   const url = publicApiUrl(ctx.target, '/v1/object-storage/buckets');
   const token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'all' } });
+  if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a token without a Bearer token`);
   const valid = await httpRequest('GET', url, { headers: { authorization: `Bearer ${token.bearerToken}` } });
   rec.evidence(toEvidence(valid));
   if (valid.response.status !== 200) throw new RequirementViolation('REST-BEARER-AUTH', `a valid Admin Read only Bearer token listing buckets answered ${valid.response.status}`, [toEvidence(valid)]);

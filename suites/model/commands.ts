@@ -83,7 +83,9 @@ export class ModelCreateToken implements Command {
       if (error instanceof UnexpectedResponse && specific && this.level.startsWith('admin')) return;
       throw error;
     }
-    if (!token.createdAt || !token.expiresAt) {
+    // S3 credentials never expire; a portal token always does.
+    const expires = real.ctx.driver.capabilities.issues === 'api-tokens';
+    if (!token.createdAt || (expires && !token.expiresAt)) {
       throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', 'the creation response has no created_at/expires_at', token.creation ? [toEvidence(token.creation)] : []);
     }
     model.tokens.push({
@@ -91,7 +93,7 @@ export class ModelCreateToken implements Command {
       level: this.level,
       scope: token.objectStorage?.bucketScope === 'specific' ? token.objectStorage.allowedBuckets : 'all',
       createdAtMs: token.createdAt.getTime(),
-      expiresAtMs: token.expiresAt.getTime(),
+      expiresAtMs: token.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY,
       revoked: false,
     });
   }
@@ -300,6 +302,7 @@ export class ModelRestListBuckets implements Command {
   async run(model: TokenModel, real: RealSystem): Promise<void> {
     const [token, tokenIndex] = pick(model.tokens, this.tokenPick);
     const expectation = expectS3(token, 'ListBuckets', null, nowMs(real));
+    if (token.token.bearerToken === null) throw new Error(`${describeToken(model, tokenIndex)} has no Bearer token to list buckets over REST with`);
     const exchange = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
     judge(expectation, verdictOf({ status: exchange.response.status }, verdictRules.anyRefusal), `REST GET /v1/object-storage/buckets by ${describeToken(model, tokenIndex)}`, String(exchange.response.status), () =>
       blameForRefusal(model, token, null),
@@ -323,10 +326,13 @@ async function assertRefusedEverywhere(model: TokenModel, real: RealSystem, toke
   if (verdictOf(s3Outcome, verdictRules.anyRefusal) !== 'deny') {
     throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next header-signed S3 request answered ${describeS3(s3Outcome)}`);
   }
-  const rest = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
-  // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
-  if (verdictOf({ status: rest.response.status }, verdictRules.anyRefusal) !== 'deny') {
-    throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next Bearer request answered ${rest.response.status}, expected a refusal (401/403)`, [toEvidence(rest)]);
+  // S3 credentials have no Bearer token to refuse.
+  if (token.token.bearerToken !== null) {
+    const rest = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
+    // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
+    if (verdictOf({ status: rest.response.status }, verdictRules.anyRefusal) !== 'deny') {
+      throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next Bearer request answered ${rest.response.status}, expected a refusal (401/403)`, [toEvidence(rest)]);
+    }
   }
   for (const [index, url] of model.presigned.entries()) {
     if (url.tokenIndex !== tokenIndex) continue;
@@ -348,7 +354,7 @@ export class ModelRevoke implements Command {
     const [token, tokenIndex] = pick(model.tokens, this.tokenPick);
     const again = token.revoked;
     const exchange = await real.ctx.driver.revokeToken(token.token.id!);
-    const status = (exchange.json as { status?: unknown } | undefined)?.status;
+    const status = real.ctx.driver.statusIn(exchange);
     if (exchange.response.status !== 200 || status !== 'revoked') {
       throw new RequirementViolation(
         again ? 'REVOKE-PERMANENT' : 'REVOKE-IMMEDIATE',
@@ -359,8 +365,9 @@ export class ModelRevoke implements Command {
     token.revoked = true;
     await assertRefusedEverywhere(model, real, tokenIndex, again ? ' (revoked twice)' : ' right after revoke');
     const read = await real.ctx.driver.getToken(token.token.id!);
-    if ((read.json as { status?: unknown } | undefined)?.status !== 'revoked') {
-      throw new RequirementViolation('REVOKE-PERMANENT', `${describeToken(model, tokenIndex)} reads back with status ${JSON.stringify((read.json as { status?: unknown } | undefined)?.status)}`, [toEvidence(read)]);
+    const readStatus = real.ctx.driver.statusIn(read);
+    if (readStatus !== 'revoked') {
+      throw new RequirementViolation('REVOKE-PERMANENT', `${describeToken(model, tokenIndex)} reads back with status ${JSON.stringify(readStatus)}`, [toEvidence(read)]);
     }
   }
 
@@ -385,10 +392,12 @@ export class ModelRevokeUnderLoad implements Command {
     const [[token, tokenIndex]] = [pick(live, this.tokenPick)[0]];
     const s3 = clientFor(model, real, tokenIndex);
     const bucket = model.buckets.find((b) => token.scope === 'all' || token.scope.includes(b)) ?? model.buckets[0]!;
+    const bearer = token.token.bearerToken;
+    // Signed S3 and REST requests alternate; S3 credentials (no Bearer token) are loaded over S3 only.
     const load = Array.from({ length: this.inFlight }, (_, i) =>
-      i % 2 === 0
+      i % 2 === 0 || bearer === null
         ? attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket }))).then((o) => o.status)
-        : httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } }).then(
+        : httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${bearer}` } }).then(
             (e) => e.response.status,
           ),
     );

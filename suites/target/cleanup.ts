@@ -1,11 +1,12 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
 /**
- * Safety on real accounts: everything a run creates is named with its prefix, tracked here, and removed in
- * teardown even when tests fail. Each entry is also appended to a journal file shared by the run, so that the
- * global teardown (and, after SIGINT or SIGTERM, a detached cleaner process) can remove what a crashed or
- * interrupted worker left behind. Names are journaled before the creation request is sent (write-ahead): a
- * creation cut off before its answer arrived is still found, by its name under the run prefix.
+ * Safety on real accounts: everything a run creates (buckets, and tokens: portal tokens or S3 credentials, by the
+ * driver's ids) is named with its prefix, tracked here, and removed in teardown even when tests fail. Each entry is
+ * also appended to a journal file shared by the run, so that the global teardown (and, after SIGINT or SIGTERM, a
+ * detached cleaner process) can remove what a crashed or interrupted worker left behind. Names are journaled before
+ * the creation request is sent (write-ahead): a creation cut off before its answer arrived is still found, by its
+ * name under the run prefix.
  */
 
 export type JournalEntry =
@@ -54,8 +55,9 @@ export interface BucketRemover {
   removeBucket(name: string): Promise<boolean>;
 }
 
-export interface TokenRevoker {
-  revokeToken(id: string): Promise<boolean>;
+export interface TokenRetirer {
+  /** Revokes (and, where the target allows, deletes) one token; resolves false when it could not. */
+  retireToken(id: string): Promise<boolean>;
 }
 
 export class CleanupRegistry {
@@ -111,7 +113,7 @@ export class CleanupRegistry {
   }
 
   /** Buckets first (they need a live token), then every token. Returns what could not be removed. */
-  async cleanUp(buckets: BucketRemover | null, tokens: TokenRevoker | null, keepTokenIds: readonly string[] = []): Promise<Outstanding> {
+  async cleanUp(buckets: BucketRemover | null, tokens: TokenRetirer | null, keepTokenIds: readonly string[] = []): Promise<Outstanding> {
     if (buckets) {
       for (const name of [...this.buckets]) {
         if (await buckets.removeBucket(name).catch(() => false)) this.bucketRemoved(name);
@@ -120,7 +122,7 @@ export class CleanupRegistry {
     if (tokens) {
       for (const id of [...this.tokens]) {
         if (keepTokenIds.includes(id)) continue;
-        if (await tokens.revokeToken(id).catch(() => false)) this.tokenRemoved(id);
+        if (await tokens.retireToken(id).catch(() => false)) this.tokenRemoved(id);
       }
     }
     return this.outstanding();

@@ -65,7 +65,7 @@ describe('cleanup registry', () => {
     const order: string[] = [];
     const left = await registry.cleanUp(
       { removeBucket: async (name) => (order.push(name), name === 'run1-a') },
-      { revokeToken: async (id) => (order.push(id), id === 't1') },
+      { retireToken: async (id) => (order.push(id), id === 't1') },
     );
     expect(order).toEqual(['run1-a', 'run1-b', 't1', 't2']);
     expect(left).toEqual({ tokenIds: ['t2'], buckets: ['run1-b'] });

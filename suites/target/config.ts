@@ -7,13 +7,18 @@ import { isRequirementId, s3SigningRegion } from '../../spec/index.js';
  * for every IBEE_* variable the suites read.
  */
 
-export type DriverName = 'rest' | 'manual';
+export const driverNames = ['rest', 'manual', 'credentials'] as const;
+export type DriverName = (typeof driverNames)[number];
 
 export interface TargetEndpoint {
   readonly apiUrl: string;
   readonly s3Endpoint: string;
+  /** The project, which IBEE's public API calls the workspace (`workspace_id`). */
   readonly projectId: string;
+  /** The token-management token (rest driver); empty when not given. */
   readonly managementToken: string;
+  /** A Bearer API token that may write S3 credentials (credentials driver); empty when not given. */
+  readonly apiToken: string;
   readonly region: string;
   /** True when the global setup started the embedded mock for this run. */
   readonly embedded: boolean;
@@ -90,9 +95,13 @@ export function parseRunPrefix(raw: string | undefined): string {
   return given;
 }
 
+function isDriverName(value: string): value is DriverName {
+  return (driverNames as readonly string[]).includes(value);
+}
+
 export function readRunSettings(env: Env = process.env): RunSettings {
   const driverRaw = nonEmpty(env['IBEE_DRIVER']) ?? 'rest';
-  if (driverRaw !== 'rest' && driverRaw !== 'manual') throw new ConfigError(`IBEE_DRIVER must be rest or manual, got ${JSON.stringify(driverRaw)}`);
+  if (!isDriverName(driverRaw)) throw new ConfigError(`IBEE_DRIVER must be one of ${driverNames.join(', ')}, got ${JSON.stringify(driverRaw)}`);
   const credentialsFile = nonEmpty(env['IBEE_CREDENTIALS_FILE']) ?? null;
   if (driverRaw === 'manual' && credentialsFile === null) throw new ConfigError('IBEE_DRIVER=manual needs IBEE_CREDENTIALS_FILE');
   const runsRaw = nonEmpty(env['IBEE_RUNS']);
@@ -108,14 +117,33 @@ export function readRunSettings(env: Env = process.env): RunSettings {
 }
 
 /** The settings that point a run at an external target; setting any of them means the embedded mock is not wanted. */
-export const targetSettings = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', 'IBEE_MANAGEMENT_TOKEN', 'IBEE_REGION'] as const;
+export const targetSettings = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', 'IBEE_WORKSPACE_ID', 'IBEE_MANAGEMENT_TOKEN', 'IBEE_API_TOKEN', 'IBEE_REGION'] as const;
+
+/** The token each driver manages tokens with: none for pre-made credentials. */
+const driverToken: Readonly<Record<DriverName, 'IBEE_MANAGEMENT_TOKEN' | 'IBEE_API_TOKEN' | null>> = {
+  rest: 'IBEE_MANAGEMENT_TOKEN',
+  manual: null,
+  credentials: 'IBEE_API_TOKEN',
+};
+
+/** IBEE_WORKSPACE_ID is another name for IBEE_PROJECT_ID (IBEE's public API says workspace); both given must agree. */
+function readProjectId(env: Env): string | undefined {
+  const project = nonEmpty(env['IBEE_PROJECT_ID']);
+  const workspace = nonEmpty(env['IBEE_WORKSPACE_ID']);
+  if (project !== undefined && workspace !== undefined && project !== workspace) {
+    throw new ConfigError('IBEE_PROJECT_ID and IBEE_WORKSPACE_ID name the same setting but differ; give one of them');
+  }
+  return project ?? workspace;
+}
 
 /** The `ibee-conformance run` flag of each IBEE_* variable that has one, so that messages can name both. */
 export const settingFlags: Readonly<Record<string, string>> = {
   IBEE_API_URL: '--api-url',
   IBEE_S3_ENDPOINT: '--s3-endpoint',
   IBEE_PROJECT_ID: '--project-id',
+  IBEE_WORKSPACE_ID: '--workspace-id',
   IBEE_MANAGEMENT_TOKEN: '--management-token',
+  IBEE_API_TOKEN: '--api-token',
   IBEE_REGION: '--region',
   IBEE_DRIVER: '--driver',
   IBEE_CREDENTIALS_FILE: '--credentials',
@@ -136,10 +164,15 @@ export function withFlags(message: string): string {
 export function readTargetEndpoint(env: Env = process.env): TargetEndpoint | null {
   const given = targetSettings.filter((name) => nonEmpty(env[name]) !== undefined);
   if (given.length === 0) return null;
-  const driver = nonEmpty(env['IBEE_DRIVER']) ?? 'rest';
-  // The manual driver never manages tokens, so it needs no management token.
-  const needed = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', ...(driver === 'manual' ? [] : ['IBEE_MANAGEMENT_TOKEN'])];
-  const required = needed.filter((name) => nonEmpty(env[name]) === undefined);
+  const driverRaw = nonEmpty(env['IBEE_DRIVER']) ?? 'rest';
+  // The manual driver never manages tokens, so it needs no token; the others need the one they manage tokens with.
+  const token = isDriverName(driverRaw) ? driverToken[driverRaw] : null;
+  const projectId = readProjectId(env);
+  const required = [
+    ...['IBEE_API_URL', 'IBEE_S3_ENDPOINT'].filter((name) => nonEmpty(env[name]) === undefined),
+    ...(projectId === undefined ? ['IBEE_PROJECT_ID (or IBEE_WORKSPACE_ID)'] : []),
+    ...(token && nonEmpty(env[token]) === undefined ? [token] : []),
+  ];
   if (required.length > 0) {
     throw new ConfigError(
       `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set, so an external target is meant, and these are needed too: ${required.join(', ')} ` +
@@ -157,8 +190,9 @@ export function readTargetEndpoint(env: Env = process.env): TargetEndpoint | nul
   return {
     apiUrl: apiUrl.replace(/\/+$/, ''),
     s3Endpoint: (env['IBEE_S3_ENDPOINT'] ?? '').trim().replace(/\/+$/, ''),
-    projectId: (env['IBEE_PROJECT_ID'] ?? '').trim(),
+    projectId: projectId ?? '',
     managementToken: (env['IBEE_MANAGEMENT_TOKEN'] ?? '').trim(),
+    apiToken: (env['IBEE_API_TOKEN'] ?? '').trim(),
     region: nonEmpty(env['IBEE_REGION']) ?? s3SigningRegion.value.default,
     embedded: false,
   };

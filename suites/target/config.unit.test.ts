@@ -61,14 +61,19 @@ describe('run settings from the environment', () => {
       IBEE_API_URL: 'https://api.example',
       IBEE_S3_ENDPOINT: 'https://p1.blob.example',
       IBEE_PROJECT_ID: 'p1',
+      IBEE_WORKSPACE_ID: 'p1',
       IBEE_MANAGEMENT_TOKEN: 'mgmt',
+      IBEE_API_TOKEN: 'api-token',
       IBEE_REGION: 'eu-west-1',
     };
+    const driverToken: Record<string, string[]> = { rest: ['IBEE_MANAGEMENT_TOKEN'], manual: [], credentials: ['IBEE_API_TOKEN'] };
     fc.assert(
-      fc.property(fc.subarray([...targetSettings], { minLength: 1 }), fc.constantFrom('rest', 'manual'), (given, driver) => {
+      fc.property(fc.subarray([...targetSettings], { minLength: 1 }), fc.constantFrom('rest', 'manual', 'credentials'), (given, driver) => {
         const env: Record<string, string> = { ...Object.fromEntries(given.map((name) => [name, full[name]!])), IBEE_DRIVER: driver };
-        const needed = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', ...(driver === 'rest' ? ['IBEE_MANAGEMENT_TOKEN'] : [])];
-        const missing = needed.filter((name) => !given.includes(name as (typeof targetSettings)[number]));
+        const needed = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', ...driverToken[driver]!];
+        // The workspace id stands for the project id.
+        const has = (name: string) => given.includes(name as (typeof targetSettings)[number]) || (name === 'IBEE_PROJECT_ID' && given.includes('IBEE_WORKSPACE_ID'));
+        const missing = needed.filter((name) => !has(name));
         if (missing.length === 0) {
           expect(readTargetEndpoint(env)).toMatchObject({ apiUrl: 'https://api.example', embedded: false });
           return;
@@ -89,6 +94,15 @@ describe('run settings from the environment', () => {
         expect(shown.replace(/IBEE_[A-Z0-9_]+ \(--[a-z0-9-]+\)/g, '')).not.toMatch(/IBEE_|--/);
       }),
     );
+  });
+
+  it('takes IBEE_WORKSPACE_ID for IBEE_PROJECT_ID, refuses the two when they differ, and the credentials driver needs IBEE_API_TOKEN', () => {
+    const base = { IBEE_API_URL: 'https://api.example', IBEE_S3_ENDPOINT: 'https://p1.blob.example', IBEE_DRIVER: 'credentials' };
+    expect(readTargetEndpoint({ ...base, IBEE_WORKSPACE_ID: '42', IBEE_API_TOKEN: 'tok' })).toMatchObject({ projectId: '42', apiToken: 'tok', managementToken: '' });
+    expect(readTargetEndpoint({ ...base, IBEE_WORKSPACE_ID: '42', IBEE_PROJECT_ID: '42', IBEE_API_TOKEN: 'tok' })).toMatchObject({ projectId: '42' });
+    expect(() => readTargetEndpoint({ ...base, IBEE_WORKSPACE_ID: '42', IBEE_PROJECT_ID: '43', IBEE_API_TOKEN: 'tok' })).toThrow(/IBEE_PROJECT_ID and IBEE_WORKSPACE_ID .* differ/);
+    expect(() => readTargetEndpoint({ ...base, IBEE_WORKSPACE_ID: '42', IBEE_MANAGEMENT_TOKEN: 'mgmt' })).toThrow(/needed too: IBEE_API_TOKEN/);
+    expect(readRunSettings({ IBEE_DRIVER: 'credentials' }).driver).toBe('credentials');
   });
 
   it('names variables with their flags, digits included (IBEE_S3_ENDPOINT)', () => {

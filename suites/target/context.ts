@@ -14,6 +14,7 @@ import { TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
 import type { RunSettings, TargetEndpoint } from './config.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
+import { CredentialsTokenDriver } from './credentials-driver.js';
 import { loadCredentialsFile, ManualTokenDriver } from './manual-driver.js';
 import { RestTokenDriver } from './rest-driver.js';
 import type { SettledRun } from './run.js';
@@ -52,20 +53,27 @@ export class SuiteContext {
     return name;
   }
 
-  /** A token for `spec` from the driver (created on the REST driver, picked from the file on the manual one). */
+  /** A token for `spec` from the driver (made by the rest and credentials drivers, picked from the file by the manual one). */
   token(spec: Omit<TokenSpec, 'name'> & { name?: string }): Promise<IssuedToken> {
     return this.driver.obtainToken({ ...spec, name: spec.name ?? this.name('tok') });
   }
 
   /** The fixture token that sets up and tears down buckets: Admin Read & Write on all buckets. */
   admin(): Promise<IssuedToken> {
-    // The longest life allowed, so that time travel in a suite never expires the fixture.
-    this.adminToken ??= this.token({
-      name: this.name('admin'),
-      expires_in_days: tokenExpiryDays.value.max,
-      object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' },
-    });
+    // The longest life allowed, so that time travel in a suite never expires the fixture (S3 credentials never expire).
+    const expiry = this.driver.capabilities.issues === 'api-tokens' ? { expires_in_days: tokenExpiryDays.value.max } : {};
+    this.adminToken ??= this.token({ name: this.name('admin'), ...expiry, object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
     return this.adminToken;
+  }
+
+  /**
+   * A Bearer token with Admin Read & Write on all buckets for the fixtures' REST calls: the fixture admin's, or, as
+   * S3 credentials have none, the API token that makes them (it may write credentials of every level and scope).
+   */
+  async adminBearer(): Promise<string> {
+    const bearer = (await this.admin()).bearerToken ?? (this.driver.capabilities.issues === 's3-credentials' ? this.target.apiToken : null);
+    if (!bearer) throw new Error(`the ${this.driver.name} driver's fixture admin has no Bearer token`);
+    return bearer;
   }
 
   async adminS3(): Promise<S3Client> {
@@ -142,9 +150,7 @@ export class SuiteContext {
     const adminId = admin?.id ?? null;
     const canRemoveBuckets = admin !== null;
     if (canRemoveBuckets) for (const bucket of this.foreignBuckets) await this.removePrefixedKeys(bucket).catch(() => undefined);
-    const revoker = this.driver.capabilities.revoke
-      ? { revokeToken: async (id: string) => (await this.driver.revokeToken(id)).response.status < 300 }
-      : null;
+    const revoker = this.driver.capabilities.revoke ? { retireToken: (id: string) => this.driver.retireToken(id) } : null;
     await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : []);
     if (adminId && revoker) await this.cleanup.cleanUp(null, revoker);
     this.adminClient?.destroy();
@@ -153,11 +159,15 @@ export class SuiteContext {
 
 export async function createSuiteContext(run: SettledRun): Promise<SuiteContext> {
   registerSecret(run.endpoint.managementToken, 'the management token');
+  registerSecret(run.endpoint.apiToken, 'the API token');
   const cleanup = new CleanupRegistry(run.settings.runPrefix, run.journalFile);
   let driver: TokenDriver;
   if (run.settings.driver === 'manual') {
     if (!run.settings.credentialsFile) throw new DriverCannot('the manual driver needs a credentials file');
     driver = new ManualTokenDriver(loadCredentialsFile(run.settings.credentialsFile));
+  } else if (run.settings.driver === 'credentials') {
+    if (!run.endpoint.apiToken) throw new DriverCannot('the credentials driver needs an API token (IBEE_API_TOKEN)');
+    driver = new CredentialsTokenDriver(run.endpoint, cleanup);
   } else {
     driver = new RestTokenDriver(run.endpoint, cleanup);
   }

@@ -18,7 +18,7 @@ import { sweepJournal } from './sweep.js';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { settings, target: external } = project.getProvidedContext().ibeeRunConfiguration ?? readRunConfiguration();
   let mock: EmbeddedMock | null = null;
-  if (!external) mock = await startEmbeddedMock();
+  if (!external) mock = await startEmbeddedMock({ apiToken: settings.driver === 'credentials' });
   const endpoint = external ?? mock!.endpoint;
   const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-'));
   const run = await settleRun({ endpoint, settings, journalFile: join(journalDir, 'created.jsonl') });

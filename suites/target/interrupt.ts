@@ -82,7 +82,8 @@ export function startDetachedCleaner(run: SettledRun, parentPid: number = proces
     env: {
       ...process.env,
       [env.module]: fileURLToPath(import.meta.url),
-      // Carries the management token like IBEE_MANAGEMENT_TOKEN does: environment only, never argv (visible in ps).
+      // Carries the management or API token as IBEE_MANAGEMENT_TOKEN and IBEE_API_TOKEN do: environment only, never
+      // argv (visible in ps).
       [env.run]: JSON.stringify(runForCleaner(run)),
       [env.parentPid]: String(parentPid),
       [env.report]: reportFileOf(run),

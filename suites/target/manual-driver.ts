@@ -83,7 +83,7 @@ const cannotManage = 'the manual driver uses pre-made credentials and cannot man
 
 export class ManualTokenDriver implements TokenDriver {
   readonly name = 'manual' as const;
-  readonly capabilities = { create: false, revoke: false, read: false, rawCreate: false };
+  readonly capabilities = { create: false, revoke: false, read: false, rawCreate: false, issues: 'api-tokens' } as const;
 
   constructor(private readonly credentials: readonly ManualCredential[]) {}
 
@@ -105,6 +105,23 @@ export class ManualTokenDriver implements TokenDriver {
 
   createTokenRaw(): Promise<HttpExchange> {
     return Promise.reject(new DriverCannot(cannotManage));
+  }
+
+  readIssued(): IssuedToken {
+    throw new DriverCannot(cannotManage);
+  }
+
+  statusIn(): string | null {
+    return null;
+  }
+
+  /** Pre-made credentials are the user's: the run never revokes them. */
+  retireToken(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  leftoversNamed(): Promise<string[]> {
+    return Promise.resolve([]);
   }
 
   revokeToken(): Promise<HttpExchange> {

@@ -56,7 +56,7 @@ describe('manual driver', () => {
           permission_type: level,
           bucket_scope: scope,
           allowed_buckets: token.objectStorage!.allowedBuckets,
-          bearer_token: token.bearerToken,
+          bearer_token: token.bearerToken!,
           access_key_id: token.accessKeyId!,
           secret_access_key: token.secretAccessKey!,
         });
@@ -65,7 +65,7 @@ describe('manual driver', () => {
     file = join(dir, 'credentials.json');
     writeFileSync(file, JSON.stringify({ tokens }));
     const billing = await portal.token({ billing: { permission_type: 'read_only' } });
-    billingOnly = { id: billing.id!, billing: true, bearer_token: billing.bearerToken };
+    billingOnly = { id: billing.id!, billing: true, bearer_token: billing.bearerToken! };
   });
 
   /** A credentials file with only some of the tokens (as a user who made only those in the portal). */

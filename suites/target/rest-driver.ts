@@ -67,9 +67,35 @@ export function parseIssuedToken(exchange: HttpExchange): IssuedToken {
   };
 }
 
+/** The `status` field of a JSON object answer, or null. */
+export function statusField(exchange: HttpExchange): string | null {
+  const body = exchange.json;
+  return isRecord(body) && typeof body['status'] === 'string' ? body['status'] : null;
+}
+
+export interface ListedToken {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+}
+
+/** The entries (id, name, status) of a list answer's `field` array; nothing when the list cannot be read. */
+export function listedEntries(exchange: HttpExchange | null, field: string, idField: string): ListedToken[] {
+  if (!exchange || exchange.response.status !== 200 || !isRecord(exchange.json)) return [];
+  const entries = exchange.json[field];
+  if (!Array.isArray(entries)) return [];
+  return entries.flatMap((entry: unknown) => {
+    if (!isRecord(entry)) return [];
+    const id = entry[idField];
+    const name = entry['name'];
+    const status = entry['status'];
+    return typeof id === 'string' && typeof name === 'string' && typeof status === 'string' ? [{ id, name, status }] : [];
+  });
+}
+
 export class RestTokenDriver implements TokenDriver {
   readonly name = 'rest' as const;
-  readonly capabilities = { create: true, revoke: true, read: true, rawCreate: true };
+  readonly capabilities = { create: true, revoke: true, read: true, rawCreate: true, issues: 'api-tokens' } as const;
 
   constructor(
     private readonly target: TargetEndpoint,
@@ -107,6 +133,10 @@ export class RestTokenDriver implements TokenDriver {
     return parseIssuedToken(exchange);
   }
 
+  readIssued(exchange: HttpExchange): IssuedToken {
+    return parseIssuedToken(exchange);
+  }
+
   async revokeToken(id: string): Promise<HttpExchange> {
     const exchange = await httpRequest('POST', `${this.tokensUrl}/${encodeURIComponent(id)}/revoke`, { headers: this.auth });
     if (exchange.response.status < 300) this.cleanup.tokenRemoved(id);
@@ -119,5 +149,20 @@ export class RestTokenDriver implements TokenDriver {
 
   listTokens(): Promise<HttpExchange> {
     return httpRequest('GET', this.tokensUrl, { headers: this.auth });
+  }
+
+  statusIn(exchange: HttpExchange): string | null {
+    return statusField(exchange);
+  }
+
+  /** Tokens cannot be deleted: revoked is retired. */
+  async retireToken(id: string): Promise<boolean> {
+    return (await this.revokeToken(id)).response.status < 300;
+  }
+
+  /** Only active tokens need anything more: a revoked or expired one is done with. */
+  async leftoversNamed(names: ReadonlySet<string>): Promise<string[]> {
+    const listed = listedEntries(await this.listTokens().catch(() => null), 'tokens', 'id');
+    return listed.filter((token) => names.has(token.name) && token.status === 'active').map((token) => token.id);
   }
 }
