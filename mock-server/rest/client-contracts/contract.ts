@@ -174,6 +174,8 @@ export interface ClientContract {
   readonly version: string;
   /** Transport facts shared by every call: base URL, library default headers, timeouts. */
   readonly transport: readonly string[];
+  /** Files every call relies on (transport, headers, error mapping). */
+  readonly sharedSources: readonly SourceRef[];
   readonly calls: readonly ClientCall[];
   /** Operations the brief asks about that this client does not perform. */
   readonly absent: readonly string[];
