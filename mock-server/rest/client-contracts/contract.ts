@@ -3,8 +3,9 @@
  * S3 credentials and billing eligibility, and what it requires of the answer.
  *
  * This is data, researched from the clients' public repositories and cited per call (repository, path,
- * commit). It is written in our own words; no client code is copied. The mock does not serve most of these
- * routes yet: the data says what it must do once it does.
+ * commit). It is written in our own words; no client code is copied. The mock serves every route named here
+ * (mock-server/rest/routes/); client-contracts.test.ts replays each call against it as a client session and
+ * checks every requirement listed, so a change to the mock that would break one of these clients fails there.
  *
  * Conventions:
  * - A path is a template under `/v1`; `{bucket_name}` and `{access_key_id}` are percent-encoded by every
