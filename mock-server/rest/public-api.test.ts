@@ -260,7 +260,7 @@ describe('buckets', () => {
           expect(contractProblems('GET', bucketsPath, res)).toEqual([]);
           expect(res.body.buckets.length).toBeLessThanOrEqual(limit);
           seen.push(...res.body.buckets.map((b: { name: string }) => b.name));
-          expect(res.body.is_truncated).toBe(res.body.next_continuation_token !== null);
+          expect(res.body.is_truncated).toBe(res.body.next_continuation_token !== undefined);
           if (!res.body.is_truncated) break;
           expect(res.body.next_continuation_token).not.toBe(next);
           next = res.body.next_continuation_token;
