@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAllowed, s3SigningRegion, type PermissionType } from '../../../spec/index.js';
+import { isAllowed, restRoute, s3SigningRegion, type PermissionType } from '../../../spec/index.js';
 import { startMock, type IssuedToken, type TestMock } from '../../reliability/test/mock.js';
 import { clientContracts, type ClientCall, type ClientContract } from './index.js';
 import {
@@ -330,3 +330,65 @@ async function emptyBucket(client: S3Client, name: string): Promise<void> {
   for (const object of listed.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket: name, Key: object.Key! }));
   expect((await client.send(new ListObjectsV2Command({ Bucket: name }))).KeyCount ?? 0).toBe(0);
 }
+
+/**
+ * The error answers a client decides something from: provoked where a request can provoke them (a token without
+ * the scope, another or a malformed workspace, closed billing on a billable create, a missing bucket or key, a
+ * taken name, a non-empty bucket), each must come with the status and code the client matches and the fields it
+ * reads.
+ */
+describe.each(Object.values(clientContracts).map((contract, i) => [contract.client, contract, workspaces[i]!] as const))('%s', (client, contract, workspace) => {
+  it('gets the error answers it decides on, with the fields it reads', async () => {
+    const token = await mock.issueToken({ level: 'admin_rw', billing: true }, workspace);
+    const billingOnly = await mock.issueToken({ objectStorage: false, billing: true }, workspace);
+    const storageOnly = await mock.issueToken({ level: 'admin_rw' }, workspace);
+    const s = new Session(contract, workspace, token, `${tags[client]}-err`);
+    const other = workspaces.find((w) => w !== workspace)!;
+    const taken = `${s.tag}-taken`;
+    const full = `${s.tag}-full`;
+    for (const name of [taken, full]) {
+      expect((await mock.api('POST', buckets, { token: token.bearer, json: { name, region }, workspace })).status).toBe(201);
+    }
+    const seeder = s.s3({ accessKeyId: token.accessKeyId!, secretAccessKey: token.secretAccessKey! });
+    expect(await s3Status(seeder.send(new PutObjectCommand({ Bucket: full, Key: 'held.txt', Body: 'x' })))).toBe(200);
+    let provoked = 0;
+    try {
+      for (const call of contract.calls) {
+        const route = restRoute(call.method, call.path);
+        const named = call.path.includes('{');
+        for (const expectation of call.errors) {
+          const base: Placeholders = { '{name}': `${s.tag}-new`, '{bucket_name}': taken, '{access_key_id}': 'AKIA0000000000000000' };
+          let values: Placeholders | null = null;
+          let bearer = token.bearer;
+          let closeBilling = false;
+          if (expectation.code === 'insufficient_scope' || (expectation.status === 403 && expectation.code === undefined)) {
+            values = base;
+            bearer = route.grant.kind === 'billing' ? storageOnly.bearer : billingOnly.bearer;
+          } else if (expectation.code === 'workspace_not_allowed') values = { ...base, '{workspace_id}': other };
+          else if (expectation.code === 'invalid_workspace_id') values = { ...base, '{workspace_id}': 'abc' };
+          else if (expectation.code === 'billing_denied' && route.billable) [values, closeBilling] = [base, true];
+          else if (expectation.status === 404 && expectation.code === undefined && named) values = { ...base, '{bucket_name}': `${s.tag}-missing`, '{access_key_id}': 'AKIAFFFFFFFFFFFFFFFF' };
+          else if (expectation.status === 409 && call.method === 'POST' && call.path === buckets) values = { ...base, '{name}': taken };
+          else if (expectation.status === 409 && call.method === 'DELETE' && call.path === bucket) values = { ...base, '{bucket_name}': full };
+          if (values === null) continue;
+          if (closeBilling) expect((await mock.api('POST', '/_mock/billing', { json: { workspace_id: workspace, allowed: false, reason: 'insufficient_balance' } })).status).toBe(200);
+          const exchange = await replay(mock.server.apiUrl, contract, call, s.values({ ...values, '{token}': bearer }));
+          if (closeBilling) expect((await mock.api('POST', '/_mock/billing', { json: { workspace_id: workspace, allowed: true } })).status).toBe(200);
+          provoked += 1;
+          const body = (exchange.seen.json ?? {}) as Record<string, unknown>;
+          const problems = openApiProblems(exchange);
+          if (exchange.seen.status !== expectation.status) problems.push(`status ${exchange.seen.status}, the client expects ${expectation.status}`);
+          if (expectation.code !== undefined && body.error !== expectation.code) problems.push(`error ${JSON.stringify(body.error)}, the client matches ${expectation.code}`);
+          for (const field of expectation.reads ?? []) {
+            if (typeof body[field] !== 'string' || body[field] === '') problems.push(`the client reads ${field}, which is ${JSON.stringify(body[field])}`);
+          }
+          s.secrets.push(billingOnly.bearer, storageOnly.bearer);
+          expect(problems, describeExchange(exchange, [`expecting ${JSON.stringify(expectation)}`, ...problems], s.secrets)).toEqual([]);
+        }
+      }
+    } finally {
+      s.close();
+    }
+    expect(provoked, `${client}: no error answer provoked`).toBeGreaterThan(5);
+  });
+});
