@@ -1,6 +1,19 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { levelAllows, permissionTypes, restRoutes, type PermissionType, type RestRouteRule } from '../../spec/index.js';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import {
+  defaultRetentionBounds,
+  levelAllows,
+  loadOpenApi,
+  permissionTypes,
+  restBucketRegions,
+  restErrors,
+  restRoutes,
+  restScopes,
+  type PermissionType,
+  type RestRouteRule,
+} from '../../spec/index.js';
+import { schemaValidator } from './schemas.js';
 import { contractProblems, createHarness, managementToken, putObject, type CreatedToken, type Harness, type Response } from './test/harness.js';
 
 /**
@@ -260,7 +273,7 @@ describe('buckets', () => {
           expect(contractProblems('GET', bucketsPath, res)).toEqual([]);
           expect(res.body.buckets.length).toBeLessThanOrEqual(limit);
           seen.push(...res.body.buckets.map((b: { name: string }) => b.name));
-          expect(res.body.is_truncated).toBe(res.body.next_continuation_token !== null);
+          expect(res.body.is_truncated).toBe(res.body.next_continuation_token !== undefined);
           if (!res.body.is_truncated) break;
           expect(res.body.next_continuation_token).not.toBe(next);
           next = res.body.next_continuation_token;
@@ -371,5 +384,158 @@ describe('secrets', () => {
       const seen = exchange.text + JSON.stringify(exchange.headers);
       for (const secret of secrets) expect(seen).not.toContain(secret);
     }
+  });
+});
+
+describe('any input to the public routes', () => {
+  const publicErrors = new Map<string, number>(restErrors.filter((e) => !('mockOnly' in e && e.mockOnly)).map((e) => [e.error, e.status]));
+  const errorFields = new Set(['error', 'message', 'required_scope', 'billing_reason', 'billing_sku_code', 'admission_context_id']);
+  const paths = loadOpenApi().paths as Record<string, Record<string, OpenAPIV3_1.OperationObject | undefined>>;
+
+  /** What is wrong with an answer to anything a client can send: a 5xx, an error body outside spec, a contract breach. */
+  function answerProblems(method: string, route: RestRouteRule, res: Response): string[] {
+    if (res.status >= 500) return [`status ${res.status}: ${res.text.slice(0, 300)}`];
+    const problems: string[] = [];
+    if (res.status >= 400) {
+      if (!/^application\/json/.test(res.headers['content-type'] ?? '')) return [`${res.status} is not JSON: ${res.text.slice(0, 200)}`];
+      const body = res.body as Record<string, unknown>;
+      const extra = Object.keys(body).filter((k) => !errorFields.has(k));
+      if (extra.length > 0) problems.push(`error body has ${extra.join(', ')}`);
+      if (typeof body.message !== 'string') problems.push('error body has no message');
+      const status = publicErrors.get(body.error as string);
+      if (status === undefined) problems.push(`error ${JSON.stringify(body.error)} is not a public code of spec's restErrors`);
+      else if (status !== res.status) problems.push(`${body.error} answered with ${res.status}, spec says ${status}`);
+      if (body.required_scope !== undefined && !(restScopes as readonly unknown[]).includes(body.required_scope)) problems.push(`required_scope ${JSON.stringify(body.required_scope)}`);
+    }
+    if (paths[route.path]?.[method.toLowerCase()]) problems.push(...contractProblems(method, route.path, res));
+    else if (res.status >= 400 && !schemaValidator('Error')(res.body)) problems.push('the error body is not an Error');
+    return problems;
+  }
+
+  const anyJson = fc.jsonValue({ maxDepth: 3 });
+  /** Mostly `usual`, sometimes anything of `odd`: most requests get past the early checks to the handler. */
+  const mostly = <T, U>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<U>) => fc.oneof({ weight: 5, arbitrary: usual }, { weight: 1, arbitrary: odd });
+  const validName = fc.stringMatching(/^[a-z0-9][a-z0-9-]{1,20}[a-z0-9]$/);
+  const bucketName = fc.oneof(fc.constantFrom('fuzz-bucket', 'fuzz-locked', 'nowhere-bucket'), validName, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 70 }));
+  const { days, years } = defaultRetentionBounds.value;
+  const retention = fc.oneof(
+    fc.constant(null),
+    fc.record(
+      {
+        mode: mostly(fc.constantFrom(...defaultRetentionBounds.value.modes), fc.string({ maxLength: 12 })),
+        days: mostly(fc.integer({ min: days.min - 2, max: days.max + 2 }), fc.oneof(fc.double(), anyJson)),
+        years: mostly(fc.integer({ min: years.min - 2, max: years.max + 2 }), anyJson),
+      },
+      { requiredKeys: [] },
+    ),
+    anyJson,
+  );
+  const bucketBody = fc.record(
+    {
+      name: mostly(validName, fc.oneof(bucketName, anyJson)),
+      region: mostly(fc.constantFrom(...restBucketRegions.value.regions), fc.oneof(fc.string({ maxLength: 20 }), anyJson)),
+      is_public: mostly(fc.boolean(), anyJson),
+      object_lock_enabled: mostly(fc.boolean(), anyJson),
+      default_retention: retention,
+      tags: mostly(fc.array(fc.string({ maxLength: 140 }), { maxLength: 60 }), anyJson),
+    },
+    { requiredKeys: ['name', 'region'] },
+  );
+  const credentialBody = fc.record(
+    {
+      name: mostly(fc.string({ unit: 'grapheme', maxLength: 120 }), anyJson),
+      permission_type: mostly(fc.constantFrom(...permissionTypes), fc.string({ maxLength: 12 })),
+      bucket_scope: mostly(fc.constantFrom('all', 'specific'), fc.string({ maxLength: 12 })),
+      allowed_buckets: mostly(fc.array(fc.oneof(fc.constant('fuzz-bucket'), bucketName), { maxLength: 4 }), anyJson),
+    },
+    { requiredKeys: ['permission_type'] },
+  );
+  const eligibilityBody = fc.record(
+    {
+      sku_code: mostly(fc.constantFrom('OBJECTST-STD', ' objectst-std '), fc.oneof(fc.string({ maxLength: 80 }), anyJson)),
+      estimated_cost_minor: mostly(fc.nat(), fc.oneof(fc.integer(), fc.double(), anyJson)),
+      operation: mostly(fc.constantFrom('CREATE_RESOURCE', 'DELETE_RESOURCE'), fc.string({ maxLength: 20 })),
+    },
+    { requiredKeys: [] },
+  );
+  type Body = { kind: 'none' } | { kind: 'json'; json: unknown } | { kind: 'raw'; raw: string; contentType: string };
+  const json = (arbitrary: fc.Arbitrary<unknown>) => arbitrary.map((value): Body => ({ kind: 'json', json: value }));
+  /** The body IBEE's clients send to this route, mostly; anything else sometimes. */
+  function bodyFor(route: RestRouteRule): fc.Arbitrary<Body> {
+    const usual =
+      route.path === bucketsPath && route.method === 'POST'
+        ? json(bucketBody)
+        : route.method === 'PATCH'
+          ? json(fc.record({ is_public: mostly(fc.boolean(), anyJson) }, { requiredKeys: [] }))
+          : route.path === credentialsPath && route.method === 'POST'
+            ? json(credentialBody)
+            : route.path === '/v1/billing/resource-eligibility'
+              ? json(eligibilityBody)
+              : fc.constant<Body>({ kind: 'none' });
+    const odd = fc.oneof(
+      fc.constant<Body>({ kind: 'none' }),
+      json(fc.oneof(bucketBody, credentialBody, eligibilityBody, anyJson)),
+      fc
+        .record({ raw: fc.string({ maxLength: 60 }), contentType: fc.constantFrom('application/json', 'text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded') })
+        .map((r): Body => ({ kind: 'raw', ...r })),
+    );
+    return mostly(usual, odd);
+  }
+  const maybe = <T,>(value: fc.Arbitrary<T>) => fc.option(value, { nil: undefined, freq: 3 });
+  const query = fc.record({
+    workspace: mostly(fc.constant<readonly string[]>(['1001']), fc.constantFrom<readonly string[]>([], ['2002'], ['1001', '1001'], [''], ['0'], ['01001'], ['abc'], ['99999999999999999999'])),
+    limit: maybe(mostly(fc.integer({ min: -5, max: 1500 }).map(String), fc.string({ maxLength: 30 }))),
+    continuationToken: maybe(mostly(fc.constantFrom('YWZ0ZXI6ZnV6ei1idWNrZXQ', 'YWZ0ZXI6', '%20', ' '), fc.string({ maxLength: 30 }))),
+    extra: fc.dictionary(fc.stringMatching(/^[a-z_]{1,12}$/), fc.string({ maxLength: 20 }), { maxKeys: 2 }),
+    raw: mostly(fc.constant(''), fc.stringMatching(/^[A-Za-z0-9%&=+._~-]{1,30}$/)),
+  });
+
+  it('never answers 500; every error is JSON with a code of spec\'s restErrors; every answer validates against openapi.yaml', async () => {
+    const writer = await h.createToken({ ...admin, billing: { permission_type: 'read_only' } });
+    const scoped = await levelToken('object_ro', ['fuzz-bucket']);
+    const billingOnly = await h.createToken({ name: 'billing', billing: { permission_type: 'read_only' } });
+    const revoked = await h.createToken(admin);
+    expect((await h.call('POST', `/v1/projects/1001/api-tokens/${revoked.id}/revoke`, { token: managementToken })).status).toBe(200);
+    expect((await createBucket(writer.bearer_token, 'fuzz-bucket')).status).toBe(201);
+    expect((await createBucket(writer.bearer_token, 'fuzz-locked', { object_lock_enabled: true })).status).toBe(201);
+    await putObject(h.storage, 'fuzz-bucket', 'a.txt', Buffer.from('a'));
+    const key = await h.call('POST', credentialsPath, { token: writer.bearer_token, json: { permission_type: 'object_ro' } });
+    expect(key.status).toBe(201);
+    const bearer = mostly(
+      fc.constant(writer.bearer_token),
+      fc.oneof(fc.constantFrom(scoped.bearer_token, billingOnly.bearer_token, revoked.bearer_token, managementToken, undefined), fc.string({ maxLength: 60 })),
+    );
+    const accessKeyId = mostly(fc.constant(key.body.access_key_id as string), fc.oneof(fc.stringMatching(/^AKIA[0-9A-F]{16}$/), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 })));
+    const request = fc.constantFrom(...restRoutes).chain((route) =>
+      fc.record({ route: fc.constant(route), method: mostly(fc.constant(route.method), fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE')), body: bodyFor(route) }),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(
+        request,
+        bucketName.filter((n) => n !== '.' && n !== '..'),
+        accessKeyId.filter((n) => n !== '.' && n !== '..'),
+        query,
+        bearer,
+        mostly(fc.constant(true), fc.constant(false)),
+        async ({ route, method: verb, body: sent }, bucket, accessKey, q, token, billingOpen) => {
+          await h.call('POST', '/_mock/billing', { token: managementToken, json: { workspace_id: '1001', allowed: billingOpen, ...(billingOpen ? {} : { reason: 'insufficient_balance' }) } });
+          const params = new URLSearchParams();
+          for (const w of q.workspace) params.append('workspace_id', w);
+          if (q.limit !== undefined) params.append('limit', q.limit);
+          if (q.continuationToken !== undefined) params.append('continuation_token', q.continuationToken);
+          for (const [name, value] of Object.entries(q.extra)) params.append(name, value);
+          const search = [params.toString(), q.raw].filter(Boolean).join('&');
+          const path = route.path.replace('{bucket_name}', encodeURIComponent(bucket)).replace('{access_key_id}', encodeURIComponent(accessKey));
+          const res = await h.call(verb, search ? `${path}?${search}` : path, {
+            token,
+            workspace: null,
+            ...(sent.kind === 'json' ? { json: sent.json } : sent.kind === 'raw' ? { raw: sent.raw, contentType: sent.contentType } : {}),
+          });
+          expect(answerProblems(verb, route, res), `${verb} ${path}?${search} ${JSON.stringify(sent)}`).toEqual([]);
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

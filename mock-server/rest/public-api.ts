@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { restRoutes, type RestRouteRule } from '../../spec/index.js';
 import { authorize, type Decision } from '../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../context.js';
@@ -68,6 +68,16 @@ function requireAllowed(rule: RestRouteRule, token: TokenRecord, buckets: readon
   throw insufficientScope(rule.requiredScope, denialMessage(rule, decision.reason));
 }
 
+/** GET and DELETE routes take no body: like the portal and control routes, they do not read one sent anyway. */
+function takesBody(rule: RestRouteRule): boolean {
+  return rule.method !== 'GET' && rule.method !== 'DELETE';
+}
+
+const ignoreBody: RequestHandler = (req, _res, next) => {
+  req.body = undefined;
+  next();
+};
+
 /** `/v1/object-storage/buckets/{bucket_name}` → `/v1/object-storage/buckets/:bucket_name`. */
 export function expressPath(openApiPath: string): string {
   return openApiPath.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
@@ -105,7 +115,7 @@ export function publicApiRouter(ctx: MockContext, tokens: ManagedTokenStore, man
           requireAllowed(rule, token, pathBuckets(rule, req), ctx.clock.nowMs());
           next();
         },
-        jsonBody,
+        takesBody(rule) ? jsonBody : ignoreBody,
         async (req, res) => {
           const { bearer, token } = res.locals.apiToken as ApiTokenLocals;
           await handler({

@@ -97,10 +97,11 @@ export const bucketRoutes: PublicHandlers = {
     const visible = ctx.storage.listBuckets(token.projectId).filter((b) => bucketInScope(token, b.name) && (after === null || b.name > after));
     const page = visible.slice(0, limit);
     const truncated = visible.length > limit;
+    // The token only on a truncated page: absent, not null, on the last one (the TypeScript SDK types it string).
     res.json({
       buckets: page.map((bucket) => withStats(ctx, bucket)),
       is_truncated: truncated,
-      next_continuation_token: truncated ? continuationToken.encode(page.at(-1)!.name) : null,
+      ...(truncated ? { next_continuation_token: continuationToken.encode(page.at(-1)!.name) } : {}),
     });
   },
 
