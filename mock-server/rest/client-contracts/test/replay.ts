@@ -282,14 +282,13 @@ function requirementProblems(requirement: ResponseRequirement, seen: SeenAnswer,
 }
 
 /** Every requirement of the call that the answer breaks, each tagged with its enforcement; plus the OpenAPI check. */
-export function answerProblems(exchange: Exchange, context: RuleContext, options: { skipRules?: ReadonlySet<string> } = {}): string[] {
+export function answerProblems(exchange: Exchange, context: RuleContext): string[] {
   const { call, seen } = exchange;
   const problems: string[] = [];
   if (seen.status < call.accepts.min || seen.status > call.accepts.max) {
     problems.push(`status ${seen.status} is outside the accepted ${call.accepts.min}-${call.accepts.max}`);
   }
   for (const requirement of call.requires) {
-    if (requirement.kind === 'rule' && options.skipRules?.has(requirement.id)) continue;
     for (const problem of requirementProblems(requirement, seen, context)) problems.push(`[${requirement.enforcement}] ${problem}`);
   }
   problems.push(...openApiProblems(exchange));
