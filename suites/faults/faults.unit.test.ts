@@ -16,7 +16,7 @@ import {
   deleteNonEmptyCheck,
   objectRoundTripCheck,
 } from '../checks/storage.js';
-import { checkInvalidRequests, invalidRequestsCheck } from '../checks/tokens.js';
+import { bearerAuthCheck, checkBearerAuth, checkInvalidRequests, invalidRequestsCheck } from '../checks/tokens.js';
 import { parseSeed, type RunSettings } from '../target/config.js';
 import { createSuiteContext, SuiteContext } from '../target/context.js';
 import { startEmbeddedMock, type EmbeddedMock } from '../target/embedded-mock.js';
@@ -79,6 +79,7 @@ const cases: Record<FaultName, Case> = {
   'all-scope-config-write': { check: s3GridCheck, body: objectRwConfigGrid },
   's3-secret-in-xml-body': { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) },
   'created-at-shifted-day': { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) },
+  'inactive-token-as-scope-refusal': { check: bearerAuthCheck, body: (ctx, rec) => checkBearerAuth(ctx, rec) },
 };
 
 async function runThrough(

@@ -6,6 +6,7 @@ import { corruptGetBody } from './corrupt-get-body.js';
 import { createdAtShiftedDay } from './created-at-shifted-day.js';
 import { defaultExpiry30 } from './default-expiry-30.js';
 import { expiryGrace } from './expiry-grace.js';
+import { inactiveTokenAsScopeRefusal } from './inactive-token-as-scope-refusal.js';
 import { invalidBucketNameAccepted } from './invalid-bucket-name-accepted.js';
 import { nonemptyBucketDeleted } from './nonempty-bucket-deleted.js';
 import { roWrite } from './ro-write.js';
@@ -34,6 +35,7 @@ export const faults = [
   allScopeConfigWrite,
   s3SecretInXmlBody,
   createdAtShiftedDay,
+  inactiveTokenAsScopeRefusal,
 ] as const;
 
 export type FaultName = (typeof faults)[number]['name'];
