@@ -94,7 +94,7 @@ async function runThrough(
   // The check sees a target without time travel (the proxy forwards /_mock/clock, so the probe finds it).
   const ctx =
     options.timeTravel === false
-      ? new SuiteContext(probed.run, probed.driver, probed.cleanup, probed.clock, { timeTravel: false, timeTravelReason: 'hidden by the test' })
+      ? new SuiteContext(probed.run, probed.driver, probed.cleanup, probed.clock, { ...probed.capabilities, timeTravel: false, timeTravelReason: 'hidden by the test' })
       : probed;
   try {
     await runCheck(check, run, (rec) => body(ctx, rec));
