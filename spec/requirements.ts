@@ -178,10 +178,11 @@ const catalogue: readonly RequirementInput[] = [
   {
     id: 'BILLING-SCOPE',
     title: 'Billing is read-only and opt-in',
-    statement: 'Invoices, orders and balance are readable only with the Billing read-only scope; billing writes are refused.',
+    statement: 'Billing data is readable only with the Billing scope, and no API token can change billing state.',
     area: 'permissions',
     basis: 'documented',
-    sources: ['P4'],
+    sources: ['P4', 'R1', 'R3'],
+    note: 'Judged on POST /v1/billing/resource-eligibility, the one billing route IBEE\'s clients call, and on invoice, order and balance routes only where the target serves them.',
   },
   // scoping
   {

@@ -27,8 +27,9 @@ import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
 import { corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget } from './exercisers.js';
+import { recordCheck } from './record.js';
 import { defineCheck, NotApplicable, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
-import { describeRestAnswer, harmlessCall, levelAllowsRoute, sendCall } from './rest-routes.js';
+import { describeRestAnswer, harmlessCall, levelAllowsRoute, routeLabel, sendCall } from './rest-routes.js';
 import { verdictOf, verdictRules, type Verdict } from './verdict.js';
 
 /** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
@@ -66,7 +67,7 @@ export const monotonicCheck = defineCheck({
 export const billingCheck = defineCheck({
   name: 'permissions.billing',
   requirementIds: ['BILLING-SCOPE'],
-  summary: 'Billing routes answer only to the Billing read-only scope, and billing writes are refused.',
+  summary: 'Billing data (the eligibility decision; invoices, orders and balance where served) answers only to the Billing scope, and no token, however scoped, can change billing state.',
   area: 'permissions',
   run: (ctx, rec) => checkBillingScope(ctx, rec),
 });
@@ -424,29 +425,71 @@ export function assertMonotonic(observations: readonly GridObservation[]): void 
   if (violations.length > 0) throw new RequirementViolation('PERM-MONOTONIC', `${violations.length} violation(s): ${violations.slice(0, 10).join('; ')}`);
 }
 
-const billingPaths = restRoutes.filter((route) => route.grant.kind === 'billing' && route.method === 'GET');
+/** Methods that would change billing state, tried on every billing route besides the one it serves. */
+const writeMethods = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** BILLING-SCOPE: storage-only tokens are refused billing, billing tokens may read it, and nobody may write it. */
+/** The eligibility decision's fields that say what the workspace's billing state is. */
+function billingState(exchange: HttpExchange): string {
+  const body = exchange.json as Record<string, unknown> | undefined;
+  return JSON.stringify(['allowed', 'reason', 'billing_state', 'service_enforcement_state'].map((field) => body?.[field] ?? null));
+}
+
+/**
+ * BILLING-SCOPE on IBEE's one billing route (POST resource-eligibility, a read) and on the mock's invoice, order and
+ * balance reads where the capability probe found them: a token without the Billing scope is refused (403) and one
+ * with it answered; no other method changes anything, for the Billing token nor for one with every scope, and the
+ * decision reads the same after the attempts.
+ */
 export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
-  const storageOnly = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
+  const storageOnly = await ctx.admin();
   const billingOnly = await ctx.token({ billing: { permission_type: 'read_only' } });
-  for (const route of billingPaths) {
-    const url = publicApiUrl(ctx.target, route.path);
-    const refused = await httpRequest('GET', url, { headers: { authorization: `Bearer ${storageOnly.bearerToken}` } });
-    rec.evidence(toEvidence(refused));
+  // The widest token a driver can give: every Object Storage right and Billing.
+  const everything = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' }, billing: { permission_type: 'read_only' } }).catch((error: unknown) => {
+    if (error instanceof DriverCannot) return null;
+    throw error;
+  });
+  const routes = restRoutes.filter((route) => route.grant.kind === 'billing' && (!route.mockOnly || ctx.capabilities.billingReadRoutes.includes(route.path)));
+  const skipped = restRoutes.filter((route) => route.grant.kind === 'billing' && !routes.includes(route));
+  if (skipped.length > 0) {
+    recordCheck(
+      {
+        check: billingCheck.name,
+        requirementIds: ['BILLING-SCOPE'],
+        status: 'not_applicable',
+        reason: `${skipped.map(routeLabel).join(', ')} not judged: ${ctx.capabilities.billingReadRoutesReason ?? 'not served by the target'}`,
+      },
+      ctx.settings.checksFile,
+    );
+  }
+  const eligibility = restRoutes.find((route) => route.grant.kind === 'billing' && !route.mockOnly)!;
+  const decide = (token: IssuedToken) => sendCall(ctx, harmlessCall(eligibility, 'ibee-conformance-none'), token.bearerToken);
+  const before = await decide(billingOnly);
+  rec.evidence(toEvidence(before));
+
+  for (const route of routes) {
+    const call = harmlessCall(route, 'ibee-conformance-none');
+    const refused = await sendCall(ctx, call, storageOnly.bearerToken);
     if (refused.response.status !== 403) {
-      throw new RequirementViolation('BILLING-SCOPE', `GET ${route.path} with an Object Storage-only token answered ${refused.response.status}, expected 403`, [toEvidence(refused)]);
+      throw new RequirementViolation('BILLING-SCOPE', `${routeLabel(route)} with an Object Storage-only token answered ${describeRestAnswer(refused)}, expected 403`, [toEvidence(refused)]);
     }
-    const allowed = await httpRequest('GET', url, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
+    const allowed = await sendCall(ctx, call, billingOnly.bearerToken);
     if (allowed.response.status !== 200) {
-      throw new RequirementViolation('BILLING-SCOPE', `GET ${route.path} with a Billing read-only token answered ${allowed.response.status}, expected 200`, [toEvidence(allowed)]);
+      throw new RequirementViolation('BILLING-SCOPE', `${routeLabel(route)} with a Billing read-only token answered ${describeRestAnswer(allowed)}, expected 200`, [toEvidence(allowed)]);
     }
-    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-      const write = await httpRequest(method, url, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` }, json: {} });
-      if (write.response.status < 400) {
-        throw new RequirementViolation('BILLING-SCOPE', `${method} ${route.path} with a Billing read-only token answered ${write.response.status}: billing writes must be refused`, [toEvidence(write)]);
+    for (const token of [billingOnly, everything]) {
+      if (!token) continue;
+      const who = token === billingOnly ? 'a Billing read-only token' : 'a token with every scope';
+      for (const method of writeMethods.filter((m) => m !== route.method)) {
+        const write = await sendCall(ctx, { route: { ...route, method }, path: call.path, json: {} }, token.bearerToken);
+        if (write.response.status < 400) {
+          throw new RequirementViolation('BILLING-SCOPE', `${method} ${route.path} with ${who} answered ${write.response.status}: nothing may change billing state`, [toEvidence(write)]);
+        }
       }
     }
+  }
+  const after = await decide(billingOnly);
+  if (before.response.status === 200 && after.response.status === 200 && billingState(before) !== billingState(after)) {
+    throw new RequirementViolation('BILLING-SCOPE', `the billing decision changed from ${billingState(before)} to ${billingState(after)} after the refused writes`, [toEvidence(before), toEvidence(after)]);
   }
   const storageRoute = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
   if (storageRoute.response.status !== 403) {

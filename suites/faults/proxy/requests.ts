@@ -30,3 +30,8 @@ export function parseJson(body: Buffer): Record<string, unknown> | null {
     return null;
   }
 }
+
+/** The path of a request URL, without its query. */
+export function pathOf(url: string): string {
+  return url.split('?')[0] ?? url;
+}
