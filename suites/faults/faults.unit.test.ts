@@ -5,6 +5,22 @@ import { billingCheck, checkBillingScope, obtainLevelTokens, prepareGridFixture,
 import { recordedChecks } from '../checks/record.js';
 import { runCheck, type CheckDefinition, type CheckRecorder } from '../checks/registry.js';
 import { checkImmediateRevocation, checkRevocationModel, revocationModelCheck, revokeImmediateCheck } from '../checks/revocation.js';
+import {
+  bucketLifecycleCheck,
+  bucketPagingCheck,
+  billingEligibilityCheck,
+  checkBillingEligibility,
+  checkBucketLifecycle,
+  checkBucketPaging,
+  checkCredentialDelete,
+  checkScopeNames,
+  checkWorkspaceIsolation,
+  checkWorkspaceRequired,
+  credentialDeleteCheck,
+  scopeNamesCheck,
+  workspaceIsolationCheck,
+  workspaceRequiredCheck,
+} from '../checks/public-api.js';
 import { checkSecretShownOnce, secretOnceCheck } from '../checks/secrets.js';
 import {
   bucketNamesInvalidCheck,
@@ -80,6 +96,13 @@ const cases: Record<FaultName, Case> = {
   's3-secret-in-xml-body': { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) },
   'created-at-shifted-day': { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) },
   'inactive-token-as-scope-refusal': { check: bearerAuthCheck, body: (ctx, rec) => checkBearerAuth(ctx, rec) },
+  'workspace-id-defaulted': { check: workspaceRequiredCheck, body: (ctx) => checkWorkspaceRequired(ctx) },
+  'workspace-id-ignored': { check: workspaceIsolationCheck, body: (ctx, rec) => checkWorkspaceIsolation(ctx, rec) },
+  'bucket-list-without-is-truncated': { check: bucketPagingCheck, body: (ctx) => checkBucketPaging(ctx) },
+  'bucket-delete-without-body': { check: bucketLifecycleCheck, body: (ctx) => checkBucketLifecycle(ctx) },
+  'delete-scope-named-write': { check: scopeNamesCheck, body: (ctx) => checkScopeNames(ctx) },
+  'deleted-credential-still-usable': { check: credentialDeleteCheck, body: (ctx) => checkCredentialDelete(ctx) },
+  'eligibility-without-billing-state': { check: billingEligibilityCheck, body: (ctx) => checkBillingEligibility(ctx) },
 };
 
 async function runThrough(
