@@ -8,6 +8,7 @@ import {
   isS3OperationName,
   sources,
   type PermissionType,
+  type RequirementArea,
 } from '../spec/index.js';
 import type { CheckRecord, MatrixCellResult, RequirementResult, RequirementStatus, Results } from './results-format.js';
 import { formatEvidence, formatObserved, formatPercent, formatRunDuration } from './text.js';
@@ -70,7 +71,8 @@ const statusLabel: Record<RequirementStatus, string> = {
   skipped: 'skipped',
 };
 
-const areaLabel: Record<string, string> = {
+/** Every area of the catalogue has a heading (the type makes a new area name one). */
+const areaLabel: Record<RequirementArea, string> = {
   tokens: 'Tokens and credentials',
   secrets: 'One-time secrets',
   expiry: 'Expiry',
@@ -79,6 +81,7 @@ const areaLabel: Record<string, string> = {
   revocation: 'Revocation',
   auth: 'Authentication',
   storage: 'Storage',
+  'public-api': 'IBEE public REST API',
 };
 
 const css = `
@@ -186,7 +189,7 @@ function requirementTables(results: Results): Html {
     const reqs = results.requirements.filter((r) => r.area === area);
     if (reqs.length === 0) return '';
     const counts = statusCounts(reqs);
-    return html`<h3 id="area-${area}">${areaLabel[area] ?? area} <span class="small muted">(${counts})</span></h3>
+    return html`<h3 id="area-${area}">${areaLabel[area]} <span class="small muted">(${counts})</span></h3>
 <table><thead><tr><th>Id</th><th>Requirement</th><th>Level</th><th>Basis</th><th>Status</th><th>Documented in</th></tr></thead>
 <tbody>${reqs.map(requirementRow)}</tbody></table>`;
   })}`;

@@ -2,7 +2,7 @@ import { levelOf, type Basis, type RequirementLevel } from './basis.js';
 import type { SourceTag } from './sources.js';
 
 /** Areas group requirements in reports, in this order. */
-export const requirementAreas = ['tokens', 'secrets', 'expiry', 'permissions', 'scoping', 'revocation', 'auth', 'storage'] as const;
+export const requirementAreas = ['tokens', 'secrets', 'expiry', 'permissions', 'scoping', 'revocation', 'auth', 'storage', 'public-api'] as const;
 export type RequirementArea = (typeof requirementAreas)[number];
 
 export interface Requirement {
@@ -178,10 +178,11 @@ const catalogue: readonly RequirementInput[] = [
   {
     id: 'BILLING-SCOPE',
     title: 'Billing is read-only and opt-in',
-    statement: 'Invoices, orders and balance are readable only with the Billing read-only scope; billing writes are refused.',
+    statement: 'Billing data is readable only with the Billing scope, and no API token can change billing state.',
     area: 'permissions',
     basis: 'documented',
-    sources: ['P4'],
+    sources: ['P4', 'R1', 'R3'],
+    note: 'Judged on POST /v1/billing/resource-eligibility, the one billing route IBEE\'s clients call, and on invoice, order and balance routes only where the target serves them.',
   },
   // scoping
   {
@@ -340,6 +341,64 @@ const catalogue: readonly RequirementInput[] = [
     area: 'storage',
     basis: 'inferred',
     sources: ['AWS-DATA-INTEGRITY', 'AWS-SIGV4-STREAMING'],
+  },
+  // public-api: IBEE's public REST API as its official clients use it (spec/public-api.ts)
+  {
+    id: 'WORKSPACE-REQUIRED',
+    title: 'Every call names its workspace',
+    statement:
+      'Every public REST route refuses a request without `workspace_id` (400 `workspace_id_required`) or with a malformed or repeated one (400 `invalid_workspace_id`), before any other check and with no side effect.',
+    area: 'public-api',
+    basis: 'inferred',
+    sources: ['R1', 'R2', 'R3'],
+    note: 'IBEE\'s clients send `workspace_id` on every call and raise these answers as InvalidWorkspaceError; the order of checks is spec\'s restCheckOrder.',
+  },
+  {
+    id: 'WORKSPACE-ISOLATION',
+    title: 'A token stays in its workspace',
+    statement:
+      'A token used with another workspace\'s id is refused (403 `workspace_not_allowed`) with no side effect, and nothing of another workspace (buckets, credentials, billing) is ever visible to it.',
+    area: 'public-api',
+    basis: 'inferred',
+    sources: ['R1', 'R2', 'R3'],
+    note: 'Without a second workspace the suite probes well-formed ids that are not the token\'s, which a target may also refuse as unknown (400 `invalid_workspace_id`).',
+  },
+  {
+    id: 'REST-BUCKET-CONTRACT',
+    title: 'Buckets over the public API',
+    statement:
+      'Buckets are listed page by page (`limit`, `continuation_token`, `is_truncated`, `next_continuation_token`), created (201), read, made public or private (PATCH `is_public`) and deleted (200 with a JSON body; 409 while not empty), every answer carrying the fields IBEE\'s clients require; a bucket made over REST is the same bucket over S3, in the region it names, and `is_public` lets anonymous S3 requests read its objects and do nothing else.',
+    area: 'public-api',
+    basis: 'inferred',
+    sources: ['R1', 'R2', 'R3', 'R4'],
+  },
+  {
+    id: 'REST-SCOPE-NAMES',
+    title: 'Refusals name IBEE\'s scopes',
+    statement:
+      'A 403 `insufficient_scope` names in `required_scope` the scope the route needs, in IBEE\'s words: `object-storage.read`, `object-storage.write`, `object-storage.delete` or `billing.read`.',
+    area: 'public-api',
+    basis: 'inferred',
+    sources: ['R1', 'R2', 'R3'],
+  },
+  {
+    id: 'CREDENTIAL-DELETE',
+    title: 'Deleting an S3 credential',
+    statement:
+      'DELETE of an S3 credential answers 200 `{success: true, message}`; the credential then reads as 404 and S3 refuses its key from the very next request.',
+    area: 'public-api',
+    basis: 'inferred',
+    sources: ['R2', 'R1', 'R3'],
+  },
+  {
+    id: 'BILLING-ELIGIBILITY',
+    title: 'Billing eligibility decisions',
+    statement:
+      '`POST /v1/billing/resource-eligibility` answers a token with the Billing scope with a complete decision (`organization_id`, `allowed`, `reason`, `billing_mode`, `billing_state`, `currency`, `evaluated_at`, and the SKU and cost asked about, echoed) and refuses a token without it (403).',
+    area: 'public-api',
+    basis: 'inferred',
+    sources: ['R1', 'R2', 'R3'],
+    note: 'IBEE\'s SDKs and Terraform provider stop a create when a decision lacks one of these fields.',
   },
 ];
 

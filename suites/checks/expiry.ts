@@ -5,11 +5,11 @@ import { expiryDays } from '../arbitraries/expiryDays.js';
 import { invalidExpiry, invalidExpiryExamples } from '../arbitraries/invalidExpiry.js';
 import type { SuiteContext } from '../target/context.js';
 import { onlyApiTokensHave } from '../target/driver.js';
-import { httpRequest, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
+import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { parseIssuedToken } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch } from '../target/s3.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
-import { verdictOf, verdictRules } from './verdict.js';
+import { refusesInactiveToken, verdictOf, verdictRules } from './verdict.js';
 
 /** Expiry: the bounds of expires_in_days, the default, and (with time travel) enforcement everywhere. */
 
@@ -172,11 +172,15 @@ export async function checkExpiryEnforced(ctx: SuiteContext): Promise<void> {
       // The longest presigned life, so that only the token's expiry can stop it.
       const url = await presign(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), presignedUrlExpirySeconds.value.max, ctx.clock);
       const expiresAt = token.expiresAt!.getTime();
-      const probe = async () => ({
-        rest: (await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${bearer}` } })).response.status,
-        s3: (await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))).status,
-        presigned: (await rawFetch(url)).status,
-      });
+      const probe = async () => {
+        const rest = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${bearer}` } });
+        return {
+          rest: rest.response.status,
+          restCode: restErrorCode(rest) ?? null,
+          s3: (await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))).status,
+          presigned: (await rawFetch(url)).status,
+        };
+      };
       await ctx.clock.advance(Math.max(0, Math.floor((expiresAt - ctx.clock.now().getTime()) / 1000) - 60));
       const before = await probe();
       if (before.rest !== 200 || before.s3 !== 200 || before.presigned !== 200) {
@@ -184,8 +188,12 @@ export async function checkExpiryEnforced(ctx: SuiteContext): Promise<void> {
       }
       await ctx.clock.advance(120);
       const after = await probe();
-      if (verdictOf({ status: after.rest }, verdictRules.anyRefusal) !== 'deny' || verdictOf({ status: after.s3 }, verdictRules.anyRefusal) !== 'deny' || verdictOf({ status: after.presigned }, verdictRules.anyRefusal) !== 'deny') {
-        throw new RequirementViolation('TOKEN-EXPIRY-ENFORCED', `a ${days}-day token a minute after expiry still worked somewhere: REST ${after.rest}, S3 ${after.s3}, presigned ${after.presigned}`);
+      // REST refuses an expired token as IBEE's clients know it: 401, or 403 with an inactive-key code (`key_expired`).
+      if (!refusesInactiveToken({ status: after.rest, code: after.restCode }) || verdictOf({ status: after.s3 }, verdictRules.anyRefusal) !== 'deny' || verdictOf({ status: after.presigned }, verdictRules.anyRefusal) !== 'deny') {
+        throw new RequirementViolation(
+          'TOKEN-EXPIRY-ENFORCED',
+          `a ${days}-day token a minute after expiry was not refused everywhere: REST ${after.rest}${after.restCode ? ` ${after.restCode}` : ''} (expected 401, or 403 with an inactive-key code), S3 ${after.s3}, presigned ${after.presigned}`,
+        );
       }
       const read = await ctx.driver.getToken(token.id!);
       const status = (read.json as { status?: unknown } | undefined)?.status;

@@ -5,6 +5,7 @@
 export * from './auth.js';
 export * from './expiry.js';
 export * from './permissions.js';
+export * from './public-api.js';
 export * from './revocation.js';
 export * from './scoping.js';
 export * from './secrets.js';

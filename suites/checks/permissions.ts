@@ -13,7 +13,6 @@ import {
   levelRequirementId,
   permissionMatrix,
   permissionTypes,
-  restBucketRegions,
   restRoutes,
   s3Operation,
   s3Operations,
@@ -28,7 +27,9 @@ import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
 import { corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget } from './exercisers.js';
+import { recordCheck } from './record.js';
 import { defineCheck, NotApplicable, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
+import { describeRestAnswer, harmlessCall, levelAllowsRoute, routeLabel, sendCall } from './rest-routes.js';
 import { verdictOf, verdictRules, type Verdict } from './verdict.js';
 
 /** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
@@ -44,7 +45,7 @@ export const s3GridCheck = defineCheck({
 export const restGridCheck = defineCheck({
   name: 'permissions.rest-grid',
   requirementIds: ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC'],
-  summary: 'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the matching S3 operation.',
+  summary: 'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the route\'s grant in spec says (the S3 operation it mirrors, or the admin configuration grant).',
   area: 'permissions',
   run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runRestGrid(ctx, rec, fixture, tokens, observations); },
   summarize: false,
@@ -66,7 +67,7 @@ export const monotonicCheck = defineCheck({
 export const billingCheck = defineCheck({
   name: 'permissions.billing',
   requirementIds: ['BILLING-SCOPE'],
-  summary: 'Billing routes answer only to the Billing read-only scope, and billing writes are refused.',
+  summary: 'Billing data (the eligibility decision; invoices, orders and balance where served) answers only to the Billing scope, and no token, however scoped, can change billing state.',
   area: 'permissions',
   run: (ctx, rec) => checkBillingScope(ctx, rec),
 });
@@ -307,22 +308,21 @@ export async function runS3Grid(
   }
 }
 
-function restPath(route: RestRouteRule, bucket: string): string {
-  return route.path.replace('{bucket_name}', encodeURIComponent(bucket));
-}
-
-/** The S3 operation a bucket route mirrors, whose matrix row the grid judges it by; null for the other routes. */
+/** The S3 operation a bucket route mirrors, whose matrix row names the cell's requirements; null for the other routes. */
 function mirroredOperation(route: RestRouteRule): S3OperationName | null {
   return route.grant.kind === 'object-storage' && isS3OperationName(route.grant.mirrors) ? route.grant.mirrors : null;
 }
 
-export async function exerciseRestRoute(ctx: SuiteContext, route: RestRouteRule, bearer: string, bucket: string): Promise<HttpExchange> {
-  const url = publicApiUrl(ctx.target, restPath(route, bucket));
-  const headers = { authorization: `Bearer ${bearer}` };
-  // POST creates the bucket named: an existing one, so that an allowed call ends in 409 and changes nothing.
-  return route.method === 'POST' ? httpRequest('POST', url, { headers, json: { name: bucket, region: restBucketRegions.value.regions[0] } }) : httpRequest(route.method, url, { headers });
+/** One call of a route by one token on one of the fixture's buckets, that changes nothing whatever the answer. */
+export function exerciseRestRoute(ctx: SuiteContext, route: RestRouteRule, bearer: string, bucket: string): Promise<HttpExchange> {
+  return sendCall(ctx, harmlessCall(route, bucket), bearer);
 }
 
+/**
+ * Every Object Storage route of spec's restRoutes, level by level: a route is allowed exactly when the level holds
+ * the action of the route's grant (the matrix row of the S3 operation it mirrors, or the admin grant
+ * config.read/config.write of the bucket update and the credential routes).
+ */
 export async function runRestGrid(
   ctx: SuiteContext,
   rec: CheckRecorder,
@@ -330,7 +330,7 @@ export async function runRestGrid(
   tokens: readonly LevelTokens[],
   observations: GridObservation[],
 ): Promise<void> {
-  const storageRoutes = restRoutes.filter((route) => mirroredOperation(route) !== null);
+  const storageRoutes = restRoutes.filter((route) => route.grant.kind === 'object-storage');
   // The REST grid judges a token's own Bearer token; S3 credentials have none, so every cell is not run.
   const noBearer = onlyApiTokensHave(ctx.driver, 'which have no Bearer token to call the REST API with');
   for (const levelTokens of tokens) {
@@ -339,9 +339,8 @@ export async function runRestGrid(
       const operation = `REST ${route.method} ${route.path}`;
       const scopes: Scope[] = route.bucketScoped ? ['in_scope', 'out_of_scope'] : ['in_scope'];
       for (const scope of scopes) {
-        const mirrored = mirroredOperation(route)!;
-        const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, mirrored) ? 'allow' : 'deny';
-        const ids = cellRequirements(level, mirrored, scope);
+        const expected = scope === 'out_of_scope' ? 'deny' : levelAllowsRoute(level, route) ? 'allow' : 'deny';
+        const ids = cellRequirements(level, mirroredOperation(route) ?? operation, scope);
         const variants = tokenVariants(levelTokens, scope, route.bucketScoped);
         const base = { operation, level, scope, expected } as const;
         if (noBearer) {
@@ -371,7 +370,7 @@ export async function runRestGrid(
             tokenScope,
             ...(scope === 'in_scope' ? { expectedRequiredScope: route.requiredScope } : {}),
           });
-          results.push({ tokenScope, verdict, exchange, detail: `${exchange.response.status}${restErrorCode(exchange) ? ` ${restErrorCode(exchange)}` : ''}` });
+          results.push({ tokenScope, verdict, exchange, detail: describeRestAnswer(exchange) });
         }
         const reported = worstVariant(results, expected);
         const detail = results.map((r) => `${r.detail}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
@@ -433,31 +432,77 @@ export function assertMonotonic(observations: readonly GridObservation[]): void 
   if (violations.length > 0) throw new RequirementViolation('PERM-MONOTONIC', `${violations.length} violation(s): ${violations.slice(0, 10).join('; ')}`);
 }
 
-const billingPaths = restRoutes.filter((route) => route.grant.kind === 'billing' && route.method === 'GET');
+/** Methods that would change billing state, tried on every billing route besides the one it serves. */
+const writeMethods = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-/** BILLING-SCOPE: storage-only tokens are refused billing, billing tokens may read it, and nobody may write it. */
+/** The eligibility decision's fields that say what the workspace's billing state is. */
+function billingState(exchange: HttpExchange): string {
+  const body = exchange.json as Record<string, unknown> | undefined;
+  return JSON.stringify(['allowed', 'reason', 'billing_state', 'service_enforcement_state'].map((field) => body?.[field] ?? null));
+}
+
+/**
+ * BILLING-SCOPE on IBEE's one billing route (POST resource-eligibility, a read) and on the mock's invoice, order and
+ * balance reads where the capability probe found them: a token without the Billing scope is refused (403) and one
+ * with it answered; no other method changes anything, for the Billing token nor for one with every scope, and the
+ * decision reads the same after the attempts.
+ */
 export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
   const lacking = onlyApiTokensHave(ctx.driver, 'which have no Billing scope and no Bearer token');
   if (lacking) throw new NotApplicable(lacking);
-  const storageOnly = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' } });
+  const storageOnly = await ctx.admin();
   const billingOnly = await ctx.token({ billing: { permission_type: 'read_only' } });
-  for (const route of billingPaths) {
-    const url = publicApiUrl(ctx.target, route.path);
-    const refused = await httpRequest('GET', url, { headers: { authorization: `Bearer ${storageOnly.bearerToken}` } });
-    rec.evidence(toEvidence(refused));
+  // The widest token a driver can give: every Object Storage right and Billing.
+  const everything = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' }, billing: { permission_type: 'read_only' } }).catch((error: unknown) => {
+    if (error instanceof DriverCannot) return null;
+    throw error;
+  });
+  const routes = restRoutes.filter((route) => route.grant.kind === 'billing' && (!route.mockOnly || ctx.capabilities.billingReadRoutes.includes(route.path)));
+  const skipped = restRoutes.filter((route) => route.grant.kind === 'billing' && !routes.includes(route));
+  if (skipped.length > 0) {
+    recordCheck(
+      {
+        check: billingCheck.name,
+        requirementIds: ['BILLING-SCOPE'],
+        status: 'not_applicable',
+        reason: `${skipped.map(routeLabel).join(', ')} not judged: ${ctx.capabilities.billingReadRoutesReason ?? 'not served by the target'}`,
+      },
+      ctx.settings.checksFile,
+    );
+  }
+  const eligibility = restRoutes.find((route) => route.grant.kind === 'billing' && !route.mockOnly)!;
+  const bearerOf = (token: IssuedToken): string => {
+    if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a token without a Bearer token`);
+    return token.bearerToken;
+  };
+  const decide = (token: IssuedToken) => sendCall(ctx, harmlessCall(eligibility, 'ibee-conformance-none'), bearerOf(token));
+  const before = await decide(billingOnly);
+  rec.evidence(toEvidence(before));
+
+  for (const route of routes) {
+    const call = harmlessCall(route, 'ibee-conformance-none');
+    const refused = await sendCall(ctx, call, bearerOf(storageOnly));
     if (refused.response.status !== 403) {
-      throw new RequirementViolation('BILLING-SCOPE', `GET ${route.path} with an Object Storage-only token answered ${refused.response.status}, expected 403`, [toEvidence(refused)]);
+      throw new RequirementViolation('BILLING-SCOPE', `${routeLabel(route)} with an Object Storage-only token answered ${describeRestAnswer(refused)}, expected 403`, [toEvidence(refused)]);
     }
-    const allowed = await httpRequest('GET', url, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
+    const allowed = await sendCall(ctx, call, bearerOf(billingOnly));
     if (allowed.response.status !== 200) {
-      throw new RequirementViolation('BILLING-SCOPE', `GET ${route.path} with a Billing read-only token answered ${allowed.response.status}, expected 200`, [toEvidence(allowed)]);
+      throw new RequirementViolation('BILLING-SCOPE', `${routeLabel(route)} with a Billing read-only token answered ${describeRestAnswer(allowed)}, expected 200`, [toEvidence(allowed)]);
     }
-    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
-      const write = await httpRequest(method, url, { headers: { authorization: `Bearer ${billingOnly.bearerToken}` }, json: {} });
-      if (write.response.status < 400) {
-        throw new RequirementViolation('BILLING-SCOPE', `${method} ${route.path} with a Billing read-only token answered ${write.response.status}: billing writes must be refused`, [toEvidence(write)]);
+    for (const token of [billingOnly, everything]) {
+      if (!token) continue;
+      const who = token === billingOnly ? 'a Billing read-only token' : 'a token with every scope';
+      for (const method of writeMethods.filter((m) => m !== route.method)) {
+        const write = await sendCall(ctx, { route: { ...route, method }, path: call.path, json: {} }, bearerOf(token));
+        if (write.response.status < 400) {
+          throw new RequirementViolation('BILLING-SCOPE', `${method} ${route.path} with ${who} answered ${write.response.status}: nothing may change billing state`, [toEvidence(write)]);
+        }
       }
     }
+  }
+  const after = await decide(billingOnly);
+  if (before.response.status === 200 && after.response.status === 200 && billingState(before) !== billingState(after)) {
+    throw new RequirementViolation('BILLING-SCOPE', `the billing decision changed from ${billingState(before)} to ${billingState(after)} after the refused writes`, [toEvidence(before), toEvidence(after)]);
   }
   const storageRoute = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
   if (storageRoute.response.status !== 403) {

@@ -4,10 +4,10 @@ import { commandSequence } from '../arbitraries/commandSequence.js';
 import { objectKey } from '../arbitraries/objectKey.js';
 import type { RealSystem, TokenModel } from '../model/token-model.js';
 import type { SuiteContext } from '../target/context.js';
-import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
+import { httpRequest, restErrorCode, toEvidence, publicApiUrl } from '../target/http.js';
 import { attempt, presign, rawFetch } from '../target/s3.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
-import { verdictOf, verdictRules } from './verdict.js';
+import { refusesInactiveToken, verdictOf, verdictRules } from './verdict.js';
 
 /** Immediate, permanent revocation: one plain sequence, then the model-based interleavings. */
 
@@ -88,8 +88,13 @@ export async function checkImmediateRevocation(ctx: SuiteContext, rec: CheckReco
     const when = round === 0 ? 'the very next' : 'a later';
     const rest = bearer ? await httpRequest('GET', bucketUrl, { headers: bearer }) : null;
     // Refused: 401, or 403 with an inactive-key code (`key_revoked`) as IBEE's clients know it.
-    if (rest && rest.response.status !== 401 && rest.response.status !== 403) {
-      throw new RequirementViolation(round === 0 ? 'REVOKE-IMMEDIATE' : 'REVOKE-PERMANENT', `${when} Bearer request after revoke answered ${rest.response.status}, expected a refusal (401/403)`, [toEvidence(rest)]);
+    const code = rest ? (restErrorCode(rest) ?? null) : null;
+    if (rest && !refusesInactiveToken({ status: rest.response.status, code })) {
+      throw new RequirementViolation(
+        round === 0 ? 'REVOKE-IMMEDIATE' : 'REVOKE-PERMANENT',
+        `${when} Bearer request after revoke answered ${rest.response.status}${code ? ` ${code}` : ''}, expected 401, or 403 with an inactive-key code`,
+        [toEvidence(rest)],
+      );
     }
     const signed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })));
     if (verdictOf(signed, verdictRules.anyRefusal) !== 'deny') {

@@ -4,11 +4,13 @@ import { accessKeyIdFormat, bearerTokenFormat, permissionTypes, secretAccessKeyF
 import { invalidTokenRequest, type InvalidTokenRequest } from '../arbitraries/invalidTokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
 import { onlyApiTokensHave } from '../target/driver.js';
-import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
+import { httpRequest, restErrorCode, toEvidence, publicApiUrl } from '../target/http.js';
 import { attempt } from '../target/s3.js';
 import { creationRequests, levelsWithCredentials } from './credentials.js';
 import { describeOutcome } from './exercisers.js';
+import { recordCheck } from './record.js';
 import { assertProperty, defineCheck, NotApplicable, RequirementViolation, type CheckRecorder } from './registry.js';
+import { refusesInactiveToken, restInactiveTokenCodes } from './verdict.js';
 
 /** Token creation: validation of requests, credential formats and uniqueness, credentials that work, Bearer auth. */
 
@@ -36,7 +38,7 @@ export const credentialsWorkCheck = defineCheck({
 export const bearerAuthCheck = defineCheck({
   name: 'tokens.bearer-auth',
   requirementIds: ['REST-BEARER-AUTH'],
-  summary: 'The REST API accepts a valid Bearer token and answers 401 to a missing, malformed or unknown one.',
+  summary: 'The REST API accepts a valid Bearer token, answers 401 to a missing, malformed or unknown one, and refuses a revoked one with 401 or 403 and an inactive-key code.',
   area: 'auth',
   run: (ctx, rec) => checkBearerAuth(ctx, rec),
 });
@@ -145,4 +147,29 @@ export async function checkBearerAuth(ctx: SuiteContext, rec: CheckRecorder): Pr
     }
   });
   await assertProperty(property, ctx.settings, 'REST-BEARER-AUTH');
+  await checkRevokedBearer(ctx, rec, url);
+}
+
+/** A revoked token is refused as IBEE's clients know an inactive key: 401, or 403 with an inactive-key code. */
+async function checkRevokedBearer(ctx: SuiteContext, rec: CheckRecorder, url: string): Promise<void> {
+  if (!ctx.driver.capabilities.create || !ctx.driver.capabilities.revoke) {
+    recordCheck(
+      { check: bearerAuthCheck.name, requirementIds: ['REST-BEARER-AUTH'], status: 'not_applicable', reason: `the ${ctx.driver.name} driver cannot create and revoke tokens: the refusal of a revoked Bearer token was not judged` },
+      ctx.settings.checksFile,
+    );
+    return;
+  }
+  const token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'all' } });
+  const revoked = await ctx.driver.revokeToken(token.id!);
+  if (revoked.response.status >= 300) throw new Error(`revoking a token answered ${revoked.response.status}`);
+  const refused = await httpRequest('GET', url, { headers: { authorization: `Bearer ${token.bearerToken}` } });
+  rec.evidence(toEvidence(refused));
+  const code = restErrorCode(refused) ?? null;
+  if (!refusesInactiveToken({ status: refused.response.status, code })) {
+    throw new RequirementViolation(
+      'REST-BEARER-AUTH',
+      `a revoked Bearer token listing buckets answered ${refused.response.status}${code ? ` ${code}` : ''}, expected 401, or 403 with an inactive-key code (${[...restInactiveTokenCodes].join(', ')})`,
+      [toEvidence(refused)],
+    );
+  }
 }

@@ -54,3 +54,14 @@ export function verdictOf(answer: Answer, rule: VerdictRule): Verdict {
   const past = rule.pastAuthorization === 'every 4xx' ? status >= 400 && status < 500 : rule.pastAuthorization.includes(status);
   return past ? 'allow' : 'error';
 }
+
+/**
+ * The 403 codes IBEE's clients raise as an inactive key (`ApiKeyInactiveError`): with 401, the only answers that
+ * tell a client its revoked or expired token is no longer usable (REST-BEARER-AUTH).
+ */
+export const restInactiveTokenCodes: ReadonlySet<string> = new Set(['key_revoked', 'key_expired', 'key_disabled', 'key_inactive']);
+
+/** Whether a REST answer refuses a token as unknown or inactive: 401, or 403 with an inactive-key code. */
+export function refusesInactiveToken(answer: Answer): boolean {
+  return answer.status === 401 || (answer.status === 403 && answer.code != null && restInactiveTokenCodes.has(answer.code));
+}

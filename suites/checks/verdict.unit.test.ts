@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { s3AuthenticationCodes, verdictOf, verdictRules, type Answer, type Verdict } from './verdict.js';
+import fc from 'fast-check';
+import { refusesInactiveToken, restInactiveTokenCodes, s3AuthenticationCodes, verdictOf, verdictRules, type Answer, type Verdict } from './verdict.js';
 
 const { anyRefusal, s3Grid, restGrid } = verdictRules;
 
@@ -51,5 +52,21 @@ describe('verdictOf', () => {
     expect(verdictOf({ status: 403, code: 'SignatureDoesNotMatch' }, s3Grid)).toBe('error');
     expect(verdictOf({ status: 500, code: 'InternalError' }, s3Grid)).toBe('error');
     expect(verdictOf({ status: 0, code: 'TypeError' }, s3Grid)).toBe('error');
+  });
+});
+
+describe('refusesInactiveToken', () => {
+  it('takes 401 whatever its code, and 403 only with an inactive-key code', () => {
+    expect(refusesInactiveToken({ status: 401, code: 'invalid_token' })).toBe(true);
+    expect(refusesInactiveToken({ status: 401 })).toBe(true);
+    for (const code of restInactiveTokenCodes) expect(refusesInactiveToken({ status: 403, code })).toBe(true);
+    expect(refusesInactiveToken({ status: 403, code: 'insufficient_scope' })).toBe(false);
+    expect(refusesInactiveToken({ status: 403 })).toBe(false);
+  });
+
+  it('never takes an answer other than 401 or 403 (property)', () => {
+    const status = fc.integer({ min: 0, max: 599 }).filter((s) => s !== 401 && s !== 403);
+    const code = fc.option(fc.oneof(fc.constantFrom(...restInactiveTokenCodes), fc.string()), { nil: null });
+    fc.assert(fc.property(status, code, (s, c) => !refusesInactiveToken({ status: s, code: c })));
   });
 });

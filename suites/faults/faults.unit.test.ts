@@ -5,6 +5,22 @@ import { billingCheck, checkBillingScope, obtainLevelTokens, prepareGridFixture,
 import { recordedChecks } from '../checks/record.js';
 import { runCheck, type CheckDefinition, type CheckRecorder } from '../checks/registry.js';
 import { checkImmediateRevocation, checkRevocationModel, revocationModelCheck, revokeImmediateCheck } from '../checks/revocation.js';
+import {
+  bucketLifecycleCheck,
+  bucketPagingCheck,
+  billingEligibilityCheck,
+  checkBillingEligibility,
+  checkBucketLifecycle,
+  checkBucketPaging,
+  checkCredentialDelete,
+  checkScopeNames,
+  checkWorkspaceIsolation,
+  checkWorkspaceRequired,
+  credentialDeleteCheck,
+  scopeNamesCheck,
+  workspaceIsolationCheck,
+  workspaceRequiredCheck,
+} from '../checks/public-api.js';
 import { checkSecretShownOnce, secretOnceCheck } from '../checks/secrets.js';
 import {
   bucketNamesInvalidCheck,
@@ -16,7 +32,7 @@ import {
   deleteNonEmptyCheck,
   objectRoundTripCheck,
 } from '../checks/storage.js';
-import { checkInvalidRequests, invalidRequestsCheck } from '../checks/tokens.js';
+import { bearerAuthCheck, checkBearerAuth, checkInvalidRequests, invalidRequestsCheck } from '../checks/tokens.js';
 import { parseSeed, type RunSettings } from '../target/config.js';
 import { createSuiteContext, SuiteContext } from '../target/context.js';
 import { startEmbeddedMock, type EmbeddedMock } from '../target/embedded-mock.js';
@@ -79,6 +95,14 @@ const cases: Record<FaultName, Case> = {
   'all-scope-config-write': { check: s3GridCheck, body: objectRwConfigGrid },
   's3-secret-in-xml-body': { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) },
   'created-at-shifted-day': { check: expiryDefaultCheck, body: (ctx, rec) => checkDefaultExpiry(ctx, rec) },
+  'inactive-token-as-scope-refusal': { check: bearerAuthCheck, body: (ctx, rec) => checkBearerAuth(ctx, rec) },
+  'workspace-id-defaulted': { check: workspaceRequiredCheck, body: (ctx) => checkWorkspaceRequired(ctx) },
+  'workspace-id-ignored': { check: workspaceIsolationCheck, body: (ctx, rec) => checkWorkspaceIsolation(ctx, rec) },
+  'bucket-list-without-is-truncated': { check: bucketPagingCheck, body: (ctx) => checkBucketPaging(ctx) },
+  'bucket-delete-without-body': { check: bucketLifecycleCheck, body: (ctx) => checkBucketLifecycle(ctx) },
+  'delete-scope-named-write': { check: scopeNamesCheck, body: (ctx) => checkScopeNames(ctx) },
+  'deleted-credential-still-usable': { check: credentialDeleteCheck, body: (ctx) => checkCredentialDelete(ctx) },
+  'eligibility-without-billing-state': { check: billingEligibilityCheck, body: (ctx) => checkBillingEligibility(ctx) },
 };
 
 async function runThrough(
@@ -93,7 +117,7 @@ async function runThrough(
   // The check sees a target without time travel (the proxy forwards /_mock/clock, so the probe finds it).
   const ctx =
     options.timeTravel === false
-      ? new SuiteContext(probed.run, probed.driver, probed.cleanup, probed.clock, { timeTravel: false, timeTravelReason: 'hidden by the test' })
+      ? new SuiteContext(probed.run, probed.driver, probed.cleanup, probed.clock, { ...probed.capabilities, timeTravel: false, timeTravelReason: 'hidden by the test' })
       : probed;
   try {
     await runCheck(check, run, (rec) => body(ctx, rec));

@@ -2,8 +2,8 @@ import { DeleteObjectCommand as S3DeleteObject, GetObjectCommand as S3GetObject,
 import type fc from 'fast-check';
 import type { PermissionType } from '../../spec/index.js';
 import { RequirementViolation } from '../checks/registry.js';
-import { verdictOf, verdictRules, type Verdict } from '../checks/verdict.js';
-import { httpRequest, toEvidence, publicApiUrl } from '../target/http.js';
+import { refusesInactiveToken, verdictOf, verdictRules, type Verdict } from '../checks/verdict.js';
+import { httpRequest, restErrorCode, toEvidence, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch, type S3Outcome } from '../target/s3.js';
 import {
@@ -304,9 +304,20 @@ export class ModelRestListBuckets implements Command {
     const expectation = expectS3(token, 'ListBuckets', null, nowMs(real));
     if (token.token.bearerToken === null) throw new Error(`${describeToken(model, tokenIndex)} has no Bearer token to list buckets over REST with`);
     const exchange = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
-    judge(expectation, verdictOf({ status: exchange.response.status }, verdictRules.anyRefusal), `REST GET /v1/object-storage/buckets by ${describeToken(model, tokenIndex)}`, String(exchange.response.status), () =>
+    const what = `REST GET /v1/object-storage/buckets by ${describeToken(model, tokenIndex)}`;
+    const code = restErrorCode(exchange) ?? null;
+    judge(expectation, verdictOf({ status: exchange.response.status }, verdictRules.anyRefusal), what, `${exchange.response.status}${code ? ` ${code}` : ''}`, () =>
       blameForRefusal(model, token, null),
     );
+    // A revoked or expired token is refused as IBEE's clients know an inactive one: 401, or 403 with its code.
+    const inactive = expectation.outcome === 'deny' && (expectation.requirementId === 'REVOKE-IMMEDIATE' || expectation.requirementId === 'TOKEN-EXPIRY-ENFORCED');
+    if (inactive && !refusesInactiveToken({ status: exchange.response.status, code })) {
+      throw new RequirementViolation(
+        expectation.requirementId,
+        `${what} answered ${exchange.response.status}${code ? ` ${code}` : ''} although ${expectation.why}: expected 401, or 403 with an inactive-key code`,
+        [toEvidence(exchange)],
+      );
+    }
   }
 
   toString(): string {
@@ -330,8 +341,13 @@ async function assertRefusedEverywhere(model: TokenModel, real: RealSystem, toke
   if (token.token.bearerToken !== null) {
     const rest = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
     // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
-    if (verdictOf({ status: rest.response.status }, verdictRules.anyRefusal) !== 'deny') {
-      throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next Bearer request answered ${rest.response.status}, expected a refusal (401/403)`, [toEvidence(rest)]);
+    const code = restErrorCode(rest) ?? null;
+    if (!refusesInactiveToken({ status: rest.response.status, code })) {
+      throw new RequirementViolation(
+        'REVOKE-IMMEDIATE',
+        `${what}${context}: the next Bearer request answered ${rest.response.status}${code ? ` ${code}` : ''}, expected 401, or 403 with an inactive-key code`,
+        [toEvidence(rest)],
+      );
     }
   }
   for (const [index, url] of model.presigned.entries()) {

@@ -1,17 +1,27 @@
+import { restRoutes } from '../../spec/index.js';
 import type { TargetEndpoint } from './config.js';
-import { httpRequest } from './http.js';
+import type { SuiteContext } from './context.js';
+import { httpRequest, publicApiUrl, restErrorCode } from './http.js';
 
 /**
  * Capabilities are probed, not assumed. Time travel exists where GET /_mock/clock answers `{ now }` to the
  * management token (the mock; never a real deployment), and then the suites move the target's clock instead of
- * sleeping.
+ * sleeping. The billing routes of the mock only (invoices, orders, balance: no IBEE client calls them) are judged
+ * where a Billing token's GET finds them served.
  */
 
 export interface Capabilities {
   readonly timeTravel: boolean;
   /** Why time travel is missing, for not_applicable records. */
   readonly timeTravelReason: string | null;
+  /** The paths of the mock-only billing routes (spec's restRoutes) the target serves. */
+  readonly billingReadRoutes: readonly string[];
+  /** Why some of them are not judged (not served, or not probed), for not_applicable records; null when all are. */
+  readonly billingReadRoutesReason: string | null;
 }
+
+/** The capabilities of `probeCapabilities`; those that need a token come from `probeBillingReadRoutes`. */
+export type ProbedWithoutToken = Pick<Capabilities, 'timeTravel' | 'timeTravelReason'>;
 
 /** The target's idea of now, as an offset from this machine's clock. */
 export class TargetClock {
@@ -60,7 +70,7 @@ function readNow(body: unknown): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
-export async function probeCapabilities(target: TargetEndpoint): Promise<Capabilities> {
+export async function probeCapabilities(target: TargetEndpoint): Promise<ProbedWithoutToken> {
   try {
     const exchange = await httpRequest('GET', `${target.apiUrl}/_mock/clock`, { headers: { authorization: `Bearer ${target.managementToken}` } });
     if (exchange.response.status === 200 && readNow(exchange.json) !== null) return { timeTravel: true, timeTravelReason: null };
@@ -68,4 +78,29 @@ export async function probeCapabilities(target: TargetEndpoint): Promise<Capabil
   } catch (error) {
     return { timeTravel: false, timeTravelReason: `the target has no time travel (GET /_mock/clock failed: ${(error as Error).message})` };
   }
+}
+
+/** The mock-only billing reads of spec's restRoutes: served by the mock, called by no IBEE client. */
+export const mockOnlyBillingReads = restRoutes.filter((route) => route.mockOnly && route.grant.kind === 'billing' && route.method === 'GET');
+
+/**
+ * Which mock-only billing reads the target serves, asked once with a Billing-only token from the run's driver
+ * (created and revoked here on a driver that makes tokens). A route is missing when it answers 404, 405 or 403
+ * `unknown_route` (IBEE's gateway's word for a route it does not have); any other answer, a refusal included, is a
+ * served route for the checks to judge.
+ */
+export async function probeBillingReadRoutes(ctx: SuiteContext): Promise<Pick<Capabilities, 'billingReadRoutes' | 'billingReadRoutesReason'>> {
+  const token = await ctx.token({ billing: { permission_type: 'read_only' } });
+  const served: string[] = [];
+  const missing: string[] = [];
+  for (const route of mockOnlyBillingReads) {
+    const exchange = await httpRequest('GET', publicApiUrl(ctx.target, route.path), { headers: { authorization: `Bearer ${token.bearerToken}` } });
+    const { status } = exchange.response;
+    if (status === 404 || status === 405 || (status === 403 && restErrorCode(exchange) === 'unknown_route')) missing.push(`GET ${route.path} (${status})`);
+    else served.push(route.path);
+  }
+  return {
+    billingReadRoutes: served,
+    billingReadRoutesReason: missing.length === 0 ? null : `the target does not serve ${missing.join(', ')}, which no IBEE client calls`,
+  };
 }

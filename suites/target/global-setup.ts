@@ -21,7 +21,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!external) mock = await startEmbeddedMock({ apiToken: settings.driver === 'credentials' });
   const endpoint = external ?? mock!.endpoint;
   const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-'));
-  const run = await settleRun({ endpoint, settings, journalFile: join(journalDir, 'created.jsonl') });
+  const run = await settleRun({ endpoint, settings, journalFile: join(journalDir, 'created.jsonl') }, { probeWithToken: true });
   project.provide('ibeeRun', run);
   console.log(
     `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,

@@ -30,3 +30,29 @@ export function parseJson(body: Buffer): Record<string, unknown> | null {
     return null;
   }
 }
+
+/** Whether a request is on IBEE's public API (`/v1/object-storage/…`, `/v1/billing/…`), whose routes take workspace_id. */
+export function isPublicApiUrl(url: string): boolean {
+  return /^\/v1\/(?:object-storage|billing)(?:[/?]|$)/.test(url);
+}
+
+/** The `workspace_id` values of a request URL, in order. */
+export function workspaceIdsOf(url: string): string[] {
+  const query = url.split(/\?(.*)/s)[1];
+  return query === undefined ? [] : new URLSearchParams(query).getAll('workspace_id');
+}
+
+/** The URL with `values` as its `workspace_id` parameters, every other parameter kept. */
+export function withWorkspaceIds(url: string, values: readonly string[]): string {
+  const [path = '', query = ''] = url.split(/\?(.*)/s);
+  const params = new URLSearchParams(query);
+  params.delete('workspace_id');
+  for (const value of values) params.append('workspace_id', value);
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+/** The path of a request URL, without its query. */
+export function pathOf(url: string): string {
+  return url.split('?')[0] ?? url;
+}
