@@ -260,6 +260,60 @@ describe('SigV2 presigned URLs', () => {
   });
 });
 
+/** A browser form signed with SigV2, fields as botocore's generate_presigned_post makes them, the file last. */
+function sigV2Form(credentials: Credentials, options: { key: string; body: string; conditions?: unknown[]; fields?: Record<string, string>; expiresInMs?: number; signature?: string }): FormData {
+  const policy = Buffer.from(
+    JSON.stringify({
+      expiration: new Date(s3.clock.nowMs() + (options.expiresInMs ?? 600_000)).toISOString(),
+      conditions: [{ bucket }, { key: options.key }, ...(options.conditions ?? [])],
+    }),
+  ).toString('base64');
+  const form = new FormData();
+  form.append('key', options.key);
+  for (const [name, value] of Object.entries(options.fields ?? {})) form.append(name, value);
+  form.append('AWSAccessKeyId', credentials.accessKeyId);
+  form.append('policy', policy);
+  form.append('signature', options.signature ?? hmacSha1(credentials.secretAccessKey, policy));
+  form.append('file', new Blob([options.body]), 'upload.txt');
+  return form;
+}
+
+async function postForm(target: TestS3, form: FormData): Promise<Reply> {
+  const response = await fetch(`${target.endpoint}/${bucket}`, { method: 'POST', body: form });
+  return { status: response.status, text: await response.text() };
+}
+
+describe('SigV2 POST policies', () => {
+  it('upload within the policy', async () => {
+    const reply = await postForm(s3, sigV2Form(admin, { key: 'posted/one.txt', body: 'posted with sigv2' }));
+    expect(reply.status).toBe(204);
+    const signed = signHeader(s3, admin, 'GET', `/${bucket}/posted/one.txt`);
+    expect((await send(s3, 'GET', `/${bucket}/posted/one.txt`, signed.headers)).text).toBe('posted with sigv2');
+  });
+
+  it('refuse a wrong signature, a field outside the policy and an expired policy', async () => {
+    const wrong = await postForm(s3, sigV2Form(admin, { key: 'posted/two.txt', body: 'x', signature: hmacSha1('not-the-secret', 'x') }));
+    expect([wrong.status, errorCode(wrong)]).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(wrong.text).not.toContain(admin.secretAccessKey);
+    const extra = await postForm(s3, sigV2Form(admin, { key: 'posted/two.txt', body: 'x', fields: { 'x-amz-meta-extra': 'unlisted' } }));
+    expect([extra.status, errorCode(extra)]).toEqual([403, 'AccessDenied']);
+    const expired = await postForm(s3, sigV2Form(admin, { key: 'posted/two.txt', body: 'x', expiresInMs: -1000 }));
+    expect([expired.status, errorCode(expired)]).toEqual([403, 'AccessDenied']);
+  });
+
+  it('keep the level and scope: Object Read only, or a key for another bucket, may not upload', async () => {
+    for (const credentials of [tokenOf('object_ro'), tokenOf('admin_rw', [otherBucket])]) {
+      const reply = await postForm(s3, sigV2Form(credentials, { key: 'posted/denied.txt', body: 'x' }));
+      expect([reply.status, errorCode(reply)]).toEqual([403, 'AccessDenied']);
+    }
+  });
+
+  it('are InvalidRequest without --allow-sigv2, as before', async () => {
+    const reply = await postForm(plain, sigV2Form(plain.token(), { key: 'posted/off.txt', body: 'x' }));
+    expect([reply.status, errorCode(reply)]).toEqual([400, 'InvalidRequest']);
+  });
+});
+
 describe('SigV2 on virtual-hosted-style requests', () => {
   it('signs the bucket from the Host header as part of the resource', async () => {
     const hosted = await startTestS3({ s3Domain: 's3.test', allowSigV2: true });
