@@ -337,44 +337,69 @@ describe('SigV2 on virtual-hosted-style requests', () => {
 
 describe('SigV2-shaped requests (property)', () => {
   const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 40 });
-  const accessKeyIds = fc.oneof(fc.constantFrom('', 'AKIA0000000000000000'), printable);
-  const dates = fc.oneof(fc.constant(undefined), fc.constantFrom('Thu, 01 Jan 1970 00:00:00 GMT', '20260101T000000Z', 'not a date', ''), printable);
+  /** Mostly null: the well-formed case, sometimes something else. */
+  const mostlyNull = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary, weight: 1 });
+  /** Mostly there, sometimes left out. */
+  const mostlyPresent = <T>(arbitrary: fc.Arbitrary<T>) => fc.oneof({ arbitrary, weight: 3 }, { arbitrary: fc.constant(undefined), weight: 1 });
+  /** `now` stands for the mock's current time, so that a correctly signed request gets past the clock check. */
+  const dates = fc.oneof(
+    { arbitrary: fc.constant('now'), weight: 3 },
+    { arbitrary: fc.oneof(fc.constant(undefined), fc.constantFrom('Thu, 01 Jan 1970 00:00:00 GMT', '20260101T000000Z', 'not a date', ''), printable), weight: 2 },
+  );
+  /** Expires as seconds from now (resolved against the mock's clock), or anything. */
+  const expiries = fc.oneof(
+    { arbitrary: fc.integer({ min: -3600, max: 9 * 86_400 }).map((seconds) => ({ fromNow: seconds })), weight: 3 },
+    { arbitrary: fc.oneof(printable, fc.integer({ min: -1, max: 2 ** 40 }).map(String), fc.constant('1'.repeat(40))), weight: 1 },
+  );
+  const payloadHashes = mostlyNull(fc.oneof(printable, fc.constantFrom('UNSIGNED-PAYLOAD', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', '0'.repeat(64))));
+  /** What each path signs as its resource (a bucket as /bucket/, the sub-resources kept). */
+  const paths: Record<string, string> = {
+    [`/${bucket}`]: `/${bucket}/`,
+    [`/${bucket}/dir/a%20b.txt`]: `/${bucket}/dir/a%20b.txt`,
+    '/': '/',
+    '/missing/x': '/missing/x',
+    [`/${bucket}/k?uploads`]: `/${bucket}/k?uploads`,
+    [`/${bucket}?acl`]: `/${bucket}/?acl`,
+  };
 
-  it('never get a 500, with or without --allow-sigv2, and errors are S3 XML', async () => {
-    const valid = [s3.token().accessKeyId, plain.token().accessKeyId];
+  it('never get a 500, with or without --allow-sigv2, correctly signed or not, and errors are S3 XML', async () => {
+    const keys = [s3.token(), plain.token()];
+    const secrets = new Map(keys.map((key) => [key.accessKeyId, key.secretAccessKey]));
+    const keyIds = fc.oneof({ arbitrary: fc.constantFrom(...secrets.keys()), weight: 3 }, { arbitrary: fc.oneof(fc.constantFrom('', 'AKIA0000000000000000'), printable), weight: 1 });
     await fc.assert(
       fc.asyncProperty(
         fc.boolean(),
         fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD'),
-        fc.constantFrom(`/${bucket}`, `/${bucket}/dir/a%20b.txt`, '/', '/missing/x', `/${bucket}/k?uploads`, `/${bucket}?acl`),
+        fc.constantFrom(...Object.keys(paths)),
         fc.oneof(
-          fc.record({ kind: fc.constant('header' as const), accessKeyId: fc.oneof(accessKeyIds, fc.constantFrom(...valid)), signature: printable, raw: fc.option(printable) }),
-          fc.record({
-            kind: fc.constant('query' as const),
-            accessKeyId: fc.option(fc.oneof(accessKeyIds, fc.constantFrom(...valid))),
-            signature: fc.option(printable),
-            expires: fc.option(fc.oneof(printable, fc.integer({ min: -1, max: 2 ** 40 }).map(String))),
-          }),
+          // A null signature stands for the right one: the request then reaches the checks after the signature.
+          fc.record({ kind: fc.constant('header' as const), accessKeyId: keyIds, signature: mostlyNull(printable), raw: mostlyNull(printable) }),
+          fc.record({ kind: fc.constant('query' as const), accessKeyId: mostlyPresent(keyIds), signature: mostlyNull(printable), expires: mostlyPresent(expiries) }),
         ),
         dates,
-        dates,
-        fc.option(printable),
-        async (allow, method, path, auth, date, amzDate, contentSha256) => {
+        fc.oneof(fc.constant(undefined), dates),
+        payloadHashes,
+        async (allow, method, path, auth, date, amzDate, payloadHash) => {
           const target = allow ? s3 : plain;
           const headers: Record<string, string> = {};
-          if (date !== undefined) headers.date = date;
-          if (amzDate !== undefined) headers['x-amz-date'] = amzDate;
-          if (contentSha256 !== null) headers['x-amz-content-sha256'] = contentSha256;
+          const current = (value: string): string => (value === 'now' ? new Date(target.clock.nowMs()).toUTCString() : value);
+          if (date !== undefined) headers.date = current(date);
+          if (amzDate !== undefined) headers['x-amz-date'] = current(amzDate);
+          if (payloadHash !== null) headers['x-amz-content-sha256'] = payloadHash;
+          const accessKeyId = auth.kind === 'header' ? auth.accessKeyId : (auth.accessKeyId ?? keys[0]!.accessKeyId);
+          const sign = (dateLine: string): string =>
+            hmacSha1(secrets.get(accessKeyId) ?? 'unknown', `${method}\n\n\n${dateLine.trim()}\n${amzLines(headers)}${paths[path]}`);
           let pathAndQuery: string = path;
-          if (auth.kind === 'header') headers.authorization = auth.raw ?? `AWS ${auth.accessKeyId}:${auth.signature}`;
-          else {
-            const params = [['AWSAccessKeyId', auth.accessKeyId], ['Signature', auth.signature], ['Expires', auth.expires]]
-              .filter((pair): pair is [string, string] => pair[1] !== null)
+          if (auth.kind === 'header') {
+            const signature = auth.signature ?? sign(amzDate === undefined ? (headers.date ?? '') : '');
+            headers.authorization = `AWS ${auth.raw ?? `${accessKeyId}:${signature}`}`;
+          } else {
+            const expires = auth.expires === undefined ? undefined : typeof auth.expires === 'string' ? auth.expires : String(Math.floor(target.clock.nowMs() / 1000) + auth.expires.fromNow);
+            const params = [['AWSAccessKeyId', auth.accessKeyId], ['Expires', expires], ['Signature', auth.signature ?? sign(expires ?? '')]]
+              .filter((pair): pair is [string, string] => pair[1] !== undefined)
               .map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
-            if (params.length === 0) params.push('Signature=');
             pathAndQuery = `${path}${path.includes('?') ? '&' : '?'}${params.join('&')}`;
           }
-          if (headers.authorization !== undefined && !headers.authorization.startsWith('AWS ')) headers.authorization = `AWS ${headers.authorization}`;
           const reply = await send(target, method, pathAndQuery, headers, method === 'PUT' || method === 'POST' ? 'body' : undefined);
           expect(reply.status, `${method} ${pathAndQuery} ${JSON.stringify(headers)}`).not.toBe(500);
           if (reply.status >= 400 && method !== 'HEAD') expect(reply.text).toMatch(/<Error><Code>\w+<\/Code>/);
