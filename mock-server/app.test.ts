@@ -356,10 +356,19 @@ describe('ibee-mock CLI', () => {
     expect([...out, ...err].join('\n')).not.toContain('given-management-token-123');
   });
 
+  it('accepts Signature Version 2 only with --allow-sigv2', async () => {
+    const plain = await runCli(['--api-port', '0'], io().io, quiet);
+    open.push(plain!);
+    expect(plain!.context.allowSigV2).toBe(false);
+    const allowing = await runCli(['--allow-sigv2'], io().io, quiet);
+    open.push(allowing!);
+    expect(allowing!.context.allowSigV2).toBe(true);
+  });
+
   it('shows help, and refuses bad arguments', async () => {
     const { out, io: streams } = io();
     expect(await runCli(['--help'], streams, quiet)).toBeUndefined();
-    for (const flag of ['--host', '--api-port', '--s3-port', '--project-id', '--management-token', '--data-dir', '--s3-domain', '--no-control', '--log-level']) {
+    for (const flag of ['--host', '--api-port', '--s3-port', '--project-id', '--management-token', '--data-dir', '--s3-domain', '--allow-sigv2', '--no-control', '--log-level']) {
       expect(out.join('\n')).toContain(flag);
     }
     await expect(runCli(['--api-port', 'eighty'], io().io, quiet)).rejects.toBeInstanceOf(CommanderError);

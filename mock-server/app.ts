@@ -34,6 +34,11 @@ export interface MockServerOptions {
   readonly control?: boolean;
   /** Base domain for virtual-hosted-style S3 requests (`bucket.DOMAIN`). */
   readonly s3Domain?: string;
+  /**
+   * Also accept AWS Signature Version 2 on S3 (default false: such requests answer InvalidRequest, as on AWS
+   * today). For tools that still sign or presign with it, e.g. older AWS CLI and boto3 versions for us-east-1.
+   */
+  readonly allowSigV2?: boolean;
   /** Log level of the default logger (default `warn`). */
   readonly logLevel?: LogLevel;
   /** A logger to use instead of the default (pino to stderr). */
@@ -144,6 +149,7 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
       tokens,
       storage,
       s3Domain: options.s3Domain ?? null,
+      allowSigV2: options.allowSigV2 ?? false,
       // Bucket names are unique across projects and keys say whose they are, so one endpoint serves them all.
       s3EndpointFor: () => s3Endpoint,
     };
@@ -160,7 +166,10 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
     );
     servers.push(apiServer);
     const apiUrl = `http://${urlHost(host)}:${(apiServer.address() as AddressInfo).port}`;
-    logger.info({ apiUrl, s3Endpoint, projectIds, dataDir, control: options.control ?? true }, 'ibee-mock ready');
+    logger.info(
+      { apiUrl, s3Endpoint, projectIds, dataDir, control: options.control ?? true, allowSigV2: context.allowSigV2 },
+      'ibee-mock ready',
+    );
 
     let closing: Promise<void> | undefined;
     return {

@@ -45,6 +45,7 @@ function program(io: CliIo): Command {
     )
     .option('--data-dir <dir>', 'keep state in this directory (default: in memory)')
     .option('--s3-domain <domain>', 'serve virtual-hosted-style S3 requests for BUCKET.DOMAIN')
+    .option('--allow-sigv2', 'also accept AWS Signature Version 2 on S3 (for tools that still sign or presign with it)')
     .option('--no-control', 'disable the mock-only /_mock control routes (clock, reset)')
     .addOption(new Option('--log-level <level>', 'log level on stderr').choices(logLevels).default('info'))
     .exitOverride()
@@ -63,6 +64,7 @@ interface CliOptions {
   managementToken?: string;
   dataDir?: string;
   s3Domain?: string;
+  allowSigv2?: boolean;
   control: boolean;
   logLevel: LogLevel;
 }
@@ -89,6 +91,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo, log
     ...(options.managementToken === undefined ? {} : { managementToken: options.managementToken }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.s3Domain === undefined ? {} : { s3Domain: options.s3Domain }),
+    allowSigV2: options.allowSigv2 === true,
     control: options.control,
     logger: logger ?? createLogger({ level: options.logLevel }),
   });

@@ -26,6 +26,11 @@ export interface MockContext {
   readonly storage: Storage;
   /** Base domain for virtual-hosted-style S3 requests (`bucket.DOMAIN`), if enabled. */
   readonly s3Domain: string | null;
+  /**
+   * Also accept AWS Signature Version 2 on S3 (Authorization `AWS id:signature`, `AWSAccessKeyId`/`Signature`/
+   * `Expires` query strings, POST policies signed with `signature`); off, such requests answer InvalidRequest.
+   */
+  readonly allowSigV2: boolean;
   /** Public S3 endpoint URL for `projectId`, as handed out with credentials. */
   s3EndpointFor(projectId: string): string;
 }

@@ -309,6 +309,15 @@ const catalogue: readonly RequirementInput[] = [
     basis: 'documented',
     sources: ['P11'],
   },
+  {
+    id: 'AUTH-SIGV2',
+    title: 'Signature Version 2',
+    statement: 'What the endpoint does with a correctly signed SigV2 request (Authorization header and presigned URL): accepts it, or refuses it and with which status and code.',
+    area: 'auth',
+    basis: 'ambiguous',
+    sources: ['AWS-REST-AUTH'],
+    note: 'IBEE does not say whether it accepts SigV2, which older AWS CLI and boto3 versions still use to presign for us-east-1.',
+  },
   // storage
   {
     id: 'BUCKET-NAME-RULES',

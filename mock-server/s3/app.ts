@@ -92,6 +92,7 @@ export function createS3App(ctx: MockContext): RequestListener {
           rawPath: route.rawPath,
           rawQuery: route.rawQuery,
           host,
+          ...(route.virtualHosted && route.bucket !== null ? { virtualHostedBucket: route.bucket } : {}),
           ...(publicRead ? { anonymous: { region: s3SigningRegion.value.default } } : {}),
         });
         body = authenticated.body;

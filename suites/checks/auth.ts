@@ -7,13 +7,16 @@ import { applyTamper, presignTamper } from '../arbitraries/presignTamper.js';
 import type { SuiteContext } from '../target/context.js';
 import type { IssuedToken } from '../target/driver.js';
 import { postObject } from '../target/post-policy.js';
-import { credentialsOf, presign, presignRaw, rawFetch, signRequest } from '../target/s3.js';
+import { credentialsOf, presign, presignRaw, presignV2, rawFetch, signRequest, signRequestV2, type RawResponse } from '../target/s3.js';
 import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
 
 /** The run bucket and key the auth checks of one suite share, made once. */
 const authFixture = perSuite((ctx: SuiteContext) => prepareAuthFixture(ctx));
 
-/** SigV4 authentication: wrong secrets, unknown keys, no auth, tampering, skew; presigned URLs and POST policies. */
+/**
+ * SigV4 authentication: wrong secrets, unknown keys, no auth, tampering, skew; presigned URLs and POST policies;
+ * and what the endpoint does with SigV2.
+ */
 
 export const signatureCheck = defineCheck({
   name: 'auth.signature',
@@ -57,6 +60,14 @@ export const presignerLevelCheck = defineCheck({
   summary: 'Observes whether a read-only level may presign a download.',
   area: 'auth',
   run: async (ctx, rec) => observePresignerLevel(ctx, rec, await authFixture(ctx)),
+  summarize: false,
+});
+export const sigV2Check = defineCheck({
+  name: 'auth.sigv2',
+  requirementIds: ['AUTH-SIGV2'],
+  summary: 'Observes what the endpoint does with a correctly signed SigV2 request, in the header and presigned.',
+  area: 'auth',
+  run: async (ctx, rec) => observeSigV2(ctx, rec, await authFixture(ctx)),
   summarize: false,
 });
 export const postPolicyCheck = defineCheck({
@@ -211,6 +222,26 @@ export async function observePresignerLevel(ctx: SuiteContext, rec: CheckRecorde
     'PRESIGNED-SIGNER-LEVEL',
     { objectReadOnlyPresignedDownload: response.status === 200 ? 'allowed' : 'refused', status: response.status, code: response.code },
     `A download presigned by an Object Read only token got ${response.status} ${response.code ?? ''}.`,
+  );
+}
+
+/**
+ * A GET of the fixture object, correctly signed with SigV2 by a token that may read it and presign (Object Read &
+ * Write): once in the Authorization header, once as a presigned URL valid for ten minutes. Whatever the answer,
+ * it is recorded, never judged.
+ */
+export async function observeSigV2(ctx: SuiteContext, rec: CheckRecorder, fixture: AuthFixture): Promise<void> {
+  const url = objectUrl(ctx, fixture);
+  const credentials = credentialsOf(fixture.token);
+  const now = ctx.clock.now();
+  const header = await rawFetch(url, { headers: signRequestV2('GET', url, credentials, now) });
+  const presigned = await rawFetch(presignV2(url, credentials, new Date(now.getTime() + 600_000)));
+  const outcome = (response: RawResponse) => ({ accepted: response.status === 200, status: response.status, code: response.code });
+  const describe = (response: RawResponse) => (response.status === 200 ? 'was accepted (200)' : `got ${response.status} ${response.code ?? '(no code)'}`);
+  rec.observe(
+    'AUTH-SIGV2',
+    { header: outcome(header), presigned: outcome(presigned) },
+    `A GET signed with SigV2 in the Authorization header ${describe(header)}; a SigV2 presigned URL ${describe(presigned)}.`,
   );
 }
 

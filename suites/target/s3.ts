@@ -256,3 +256,26 @@ export function presignRaw(url: string, credentials: S3Credentials, region: stri
   const signature = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   return `${parsed.origin}${parsed.pathname}?${canonicalQuery}&X-Amz-Signature=${signature}`;
 }
+
+/**
+ * AWS Signature Version 2 (AWS-REST-AUTH) for a plain request on a path-style URL, to observe what an endpoint does
+ * with it: StringToSign is METHOD, empty Content-MD5 and Content-Type, the Date line and the URL's encoded path (no
+ * sub-resources, no x-amz-* headers); the signature is base64 HMAC-SHA1 with the secret.
+ */
+function sigV2Signature(secretAccessKey: string, method: string, dateLine: string, url: URL): string {
+  return createHmac('sha1', secretAccessKey).update(`${method}\n\n\n${dateLine}\n${url.pathname}`, 'utf8').digest('base64');
+}
+
+/** The headers of a SigV2-signed request: `Date` and `Authorization: AWS id:signature`. */
+export function signRequestV2(method: string, url: string, credentials: S3Credentials, signingDate: Date): Record<string, string> {
+  const date = signingDate.toUTCString();
+  return { date, authorization: `AWS ${credentials.accessKeyId}:${sigV2Signature(credentials.secretAccessKey, method, date, new URL(url))}` };
+}
+
+/** A SigV2 presigned GET: `AWSAccessKeyId`, `Expires` (epoch seconds) and `Signature` in the query. */
+export function presignV2(url: string, credentials: S3Credentials, expiresAt: Date): string {
+  const parsed = new URL(url);
+  const expires = String(Math.floor(expiresAt.getTime() / 1000));
+  const signature = sigV2Signature(credentials.secretAccessKey, 'GET', expires, parsed);
+  return `${parsed.origin}${parsed.pathname}?AWSAccessKeyId=${rfc3986(credentials.accessKeyId)}&Expires=${expires}&Signature=${rfc3986(signature)}`;
+}

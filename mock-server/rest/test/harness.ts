@@ -103,6 +103,7 @@ export async function createHarness(options: { projectIds?: readonly string[]; c
     tokens,
     storage,
     s3Domain: null,
+    allowSigV2: false,
     s3EndpointFor: () => 'http://127.0.0.1:9',
   };
   const app = createRestApp(ctx, { tokens, management: managementCredential(managementToken), control: options.control ?? true });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { accessKeyIdFormat, clockSkewSeconds, presignedUrlExpirySeconds } from '../../../spec/index.js';
+import { accessKeyIdFormat, clockSkewSeconds, presignedUrlExpirySeconds, s3SigningRegion } from '../../../spec/index.js';
 import { tokenIsUsable } from '../../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../../context.js';
 import { S3Error } from '../errors.js';
@@ -25,11 +25,12 @@ import {
   parseChecksumValue,
   parseContentMd5,
 } from './checksums.js';
+import { canonicalizedResources, isSigV2Authorization, parseSigV2Authorization, signV2, sigV2StringToSign, stringToSignBytes } from './sigv2.js';
 import { buildStringToSign, deriveSigningKey, hmacHex, signaturesEqual, type ChunkSigningContext } from './sigv4.js';
 import type { AuthenticatedRequest, ChecksumAlgorithm, S3Caller, VerifiedBody } from './types.js';
 
-/** What authentication reads from the context: the clock and the token store, nothing else. */
-export type AuthContext = Pick<MockContext, 'clock' | 'tokens'>;
+/** What authentication reads from the context: the clock, the token store and whether SigV2 is accepted. */
+export type AuthContext = Pick<MockContext, 'clock' | 'tokens' | 'allowSigV2'>;
 
 export interface RequestTarget {
   /** Path exactly as received, still percent-encoded. */
@@ -38,6 +39,8 @@ export interface RequestTarget {
   readonly rawQuery: string;
   /** Host the request was addressed to (used only when the Host header is missing). */
   readonly host: string;
+  /** The bucket named by the Host header (virtual-hosted style): SigV2 signs it as part of the resource. */
+  readonly virtualHostedBucket?: string;
   /**
    * Set when the operation may be read anonymously (spec's publicBucketReads): a request with no credentials at all
    * is then an anonymous caller (in the region the mock defaults to), for authorization to judge; else it is refused.
@@ -83,19 +86,49 @@ export function payloadModeOf(value: string): PayloadMode {
   }
 }
 
-/** A request whose signature checked out: its token, what it signed, and its body awaiting verification. */
+/** A request whose signature checked out: its token, the key that signed it, and its body awaiting verification. */
 interface VerifiedRequest {
   readonly token: TokenRecord;
-  readonly params: SignatureParameters;
+  readonly accessKeyId: string;
+  /** From the SigV4 credential scope; SigV2 names no region, so it is the mock's default. */
+  readonly region: string;
   readonly body: AuthenticatedRequest['body'];
   readonly hoistedHeaders?: Readonly<Record<string, string>>;
 }
 
+/** How a request carries its credentials. */
+type Mechanism = 'anonymous' | 'sigv4-header' | 'sigv4-query' | 'sigv2-header' | 'sigv2-query';
+
+const unsupportedMechanism = (): S3Error =>
+  new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+
 /**
- * Identifies the caller of an S3 request (SigV4 in the Authorization header, or a presigned URL) and wraps its body
- * in a verified stream. Throws S3Error. The order follows S3: well-formedness, known key, time, signature, then
- * the token's own state; scope and level are authorize's business (authorization/authorize.ts).
+ * The one decision of how an S3 request authenticates (POST forms: post-policy.ts): SigV4 in the Authorization
+ * header or the query (presigned URL), SigV2 likewise when the mock allows it, or no credentials at all. More than
+ * one mechanism is refused, as S3 does; SigV2 is InvalidRequest unless allowed.
  */
+function mechanismOf(authorization: string | undefined, query: QueryValues, allowSigV2: boolean): Mechanism {
+  const sigV4Query = presignedMarkers.some((marker) => query[marker] !== undefined);
+  const sigV2Query = query.AWSAccessKeyId !== undefined || query.Signature !== undefined;
+  if ((authorization !== undefined && sigV4Query) || (allowSigV2 && sigV2Query && (authorization !== undefined || sigV4Query))) {
+    throw new S3Error(
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+    );
+  }
+  if (authorization !== undefined) {
+    if (!isSigV2Authorization(authorization)) return 'sigv4-header';
+    if (!allowSigV2) throw unsupportedMechanism();
+    return 'sigv2-header';
+  }
+  if (sigV4Query) return 'sigv4-query';
+  if (sigV2Query) {
+    if (!allowSigV2) throw unsupportedMechanism();
+    return 'sigv2-query';
+  }
+  return 'anonymous';
+}
+
 /** The body of an anonymous request, taken as sent: nothing signs it. */
 function unsignedBody(req: IncomingMessage): VerifiedBody {
   const contentLength = headerValue(req, 'content-length');
@@ -111,27 +144,35 @@ function unsignedBody(req: IncomingMessage): VerifiedBody {
   return createVerifiedBody({ source: req, decoder: null, verifier, declaredLength });
 }
 
+/**
+ * Identifies the caller of an S3 request (see mechanismOf) and wraps its body in a verified stream. Throws S3Error.
+ * The order follows S3: well-formedness, known key, time, signature, then the token's own state; scope and level
+ * are authorize's business (authorization/authorize.ts), alike for every mechanism.
+ */
 export async function authenticate(req: IncomingMessage, ctx: AuthContext, target: RequestTarget): Promise<AuthenticatedRequest> {
   const query = parseRawQuery(target.rawQuery);
   const authorization = headerValue(req, 'authorization');
-  const presigned = presignedMarkers.some((marker) => query[marker] !== undefined);
-  if (authorization !== undefined && presigned) {
-    throw new S3Error(
-      'InvalidArgument',
-      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
-    );
-  }
-  if (authorization === undefined && !presigned) {
-    if (query.AWSAccessKeyId !== undefined || query.Signature !== undefined) {
-      throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-    }
+  const mechanism = mechanismOf(authorization, query, ctx.allowSigV2);
+  if (mechanism === 'anonymous') {
     // No credentials at all: an anonymous caller, whom authorization refuses unless it reads a public bucket.
     if (target.anonymous !== undefined) return { caller: { anonymous: true, projectId: '', region: target.anonymous.region }, body: unsignedBody(req), hoistedHeaders: {} };
     throw accessDenied();
   }
-  const verified = authorization !== undefined
-    ? await verifyHeaderSignature(req, ctx, target, query, authorization)
-    : await verifyPresignedSignature(req, ctx, target, query);
+  let verified: VerifiedRequest;
+  switch (mechanism) {
+    case 'sigv4-header':
+      verified = await verifyHeaderSignature(req, ctx, target, query, authorization as string);
+      break;
+    case 'sigv4-query':
+      verified = await verifyPresignedSignature(req, ctx, target, query);
+      break;
+    case 'sigv2-header':
+      verified = verifySigV2Header(req, ctx, target, authorization as string);
+      break;
+    case 'sigv2-query':
+      verified = verifySigV2Query(req, ctx, target, query);
+      break;
+  }
 
   const usable = tokenIsUsable(verified.token, ctx.clock.nowMs());
   if (!usable.allowed) {
@@ -139,9 +180,9 @@ export async function authenticate(req: IncomingMessage, ctx: AuthContext, targe
   }
   const caller: S3Caller = {
     token: verified.token,
-    accessKeyId: verified.params.credential.accessKeyId,
-    presigned: authorization === undefined,
-    region: verified.params.credential.region,
+    accessKeyId: verified.accessKeyId,
+    presigned: mechanism === 'sigv4-query' || mechanism === 'sigv2-query',
+    region: verified.region,
   };
   return { caller, body: verified.body, hoistedHeaders: verified.hoistedHeaders ?? {} };
 }
@@ -245,14 +286,7 @@ async function verifyHeaderSignature(
   const params = parseAuthorizationHeader(authorization);
   // x-amz-date wins; a client may sign the plain Date header instead.
   const amzDateHeader = headerValue(req, 'x-amz-date');
-  const dateHeader = headerValue(req, 'date');
-  let requestMs: number | undefined;
-  if (amzDateHeader !== undefined) requestMs = parseAmzDate(amzDateHeader);
-  else if (dateHeader !== undefined) {
-    const parsed = Date.parse(dateHeader);
-    requestMs = Number.isNaN(parsed) ? undefined : parsed;
-  }
-  if (requestMs === undefined) throw accessDenied('AWS authentication requires a valid Date or x-amz-date header');
+  const requestMs = requestTime(amzDateHeader === undefined ? undefined : parseAmzDate(amzDateHeader), headerValue(req, 'date'));
   const longDate = formatAmzDate(requestMs);
   checkScope(params, longDate, (message) => new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${message}`));
 
@@ -263,7 +297,31 @@ async function verifyHeaderSignature(
   const mode = payloadModeOf(contentSha256.trim());
 
   const token = lookUpToken(ctx, params.credential.accessKeyId);
+  requireCurrent(ctx, requestMs);
 
+  requireSignedAmzHeaders(req, params.signedHeaders);
+  const signingKey = await checkSignature({ req, target, query, params, secretAccessKey: token.secretAccessKey, longDate, payloadHash: contentSha256.trim() });
+  const signing: ChunkSigningContext = { signingKey, longDate, scope: params.credential.scope, seedSignature: params.signature };
+  const body = requestBody(req, mode, signing, new Map(), stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
+  return { token, accessKeyId: params.credential.accessKeyId, region: params.credential.region, body };
+}
+
+/**
+ * The time of a header-signed request: its x-amz-date (already parsed, in the form its signature version uses),
+ * else its Date header. Throws AccessDenied when neither gives a time.
+ */
+function requestTime(amzDateMs: number | undefined, dateHeader: string | undefined): number {
+  let requestMs = amzDateMs;
+  if (requestMs === undefined && dateHeader !== undefined) {
+    const parsed = Date.parse(dateHeader);
+    requestMs = Number.isNaN(parsed) ? undefined : parsed;
+  }
+  if (requestMs === undefined) throw accessDenied('AWS authentication requires a valid Date or x-amz-date header');
+  return requestMs;
+}
+
+/** A header-signed request must be within the allowed clock skew of the mock's clock. */
+function requireCurrent(ctx: AuthContext, requestMs: number): void {
   const nowMs = ctx.clock.nowMs();
   const maxSkewMs = clockSkewSeconds.value.max * 1000;
   if (Math.abs(requestMs - nowMs) > maxSkewMs) {
@@ -273,12 +331,6 @@ async function verifyHeaderSignature(
       MaxAllowedSkewMilliseconds: String(maxSkewMs),
     });
   }
-
-  requireSignedAmzHeaders(req, params.signedHeaders);
-  const signingKey = await checkSignature({ req, target, query, params, secretAccessKey: token.secretAccessKey, longDate, payloadHash: contentSha256.trim() });
-  const signing: ChunkSigningContext = { signingKey, longDate, scope: params.credential.scope, seedSignature: params.signature };
-  const body = requestBody(req, mode, signing, new Map(), stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
-  return { token, params, body };
 }
 
 async function verifyPresignedSignature(
@@ -317,7 +369,137 @@ async function verifyPresignedSignature(
   const queryChecksums = new Map<string, string>();
   for (const [name, value] of Object.entries(hoisted)) if (algorithmOfChecksumHeader(name)) queryChecksums.set(name, value);
   const body = requestBody(req, mode, null, queryChecksums, stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
-  return { token, params, body, hoistedHeaders: hoisted };
+  return { token, accessKeyId: params.credential.accessKeyId, region: params.credential.region, body, hoistedHeaders: hoisted };
+}
+
+/** A string to sign in one of the forms a correct SigV2 signer may have used (see sigV2Variants). */
+interface SigV2Form {
+  /** The Date line. */
+  readonly date: string;
+  readonly amzHeaders: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Checks a SigV2 signature in constant time against every form a correct signer may have used (x-amz-date
+ * placement, bucket-root resource); a mismatch reports the first form's StringToSign, as S3 does, never the secret.
+ */
+function checkSigV2Signature(
+  req: IncomingMessage,
+  target: RequestTarget,
+  credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly signature: string },
+  content: { readonly md5: string; readonly type: string },
+  forms: readonly SigV2Form[],
+): void {
+  let reported: string | undefined;
+  let matched = false;
+  for (const form of forms) {
+    for (const resource of canonicalizedResources(target.rawPath, target.rawQuery, target.virtualHostedBucket)) {
+      const stringToSign = sigV2StringToSign({ method: req.method ?? 'GET', contentMd5: content.md5, contentType: content.type, ...form, resource });
+      reported ??= stringToSign;
+      if (signaturesEqual(signV2(credentials.secretAccessKey, stringToSign), credentials.signature)) matched = true;
+    }
+  }
+  if (!matched) {
+    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
+      AWSAccessKeyId: credentials.accessKeyId,
+      StringToSign: reported ?? '',
+      SignatureProvided: credentials.signature,
+      StringToSignBytes: stringToSignBytes(reported ?? ''),
+    });
+  }
+}
+
+/** The `x-amz-*` headers a SigV2 signature covers: those received, and (presigned) those hoisted into the query. */
+function amzHeadersOf(req: IncomingMessage, hoisted: Readonly<Record<string, string>> = {}): Map<string, readonly string[]> {
+  const headers = new Map<string, readonly string[]>();
+  for (const [name, value] of Object.entries(hoisted)) headers.set(name, [value]);
+  // A header sent as well wins over a hoisted value, as it does for the operation (s3/app.ts).
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (name.startsWith('x-amz-') && values !== undefined) headers.set(name, values);
+  }
+  return headers;
+}
+
+/** A SigV2 body: unsigned, unless an `x-amz-content-sha256` header promises a hash; signed chunks need SigV4. */
+function sigV2PayloadMode(req: IncomingMessage): PayloadMode {
+  const declared = headerValue(req, 'x-amz-content-sha256');
+  const mode: PayloadMode = declared === undefined ? { kind: 'unsigned' } : payloadModeOf(declared.trim());
+  if (mode.kind === 'streaming-signed') {
+    throw new S3Error('InvalidRequest', 'Signed aws-chunked payloads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) require AWS4-HMAC-SHA256 signing.');
+  }
+  return mode;
+}
+
+/** An x-amz-date in SigV2 is an HTTP date (RFC 1123); the ISO 8601 basic form SigV4 uses is read too. */
+function sigV2AmzDate(value: string): number | undefined {
+  const parsed = parseAmzDate(value.trim()) ?? Date.parse(value);
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
+/**
+ * SigV2 in the Authorization header (`AWS id:signature`, AWS-REST-AUTH). When x-amz-date is sent it stands for
+ * Date: S3's rules sign it among the x-amz-* headers with an empty Date line, S3's worked example puts its value on
+ * the Date line instead; either is accepted, and the time checked is x-amz-date's.
+ */
+function verifySigV2Header(req: IncomingMessage, ctx: AuthContext, target: RequestTarget, authorization: string): VerifiedRequest {
+  const { accessKeyId, signature } = parseSigV2Authorization(authorization);
+  const amzDate = headerValue(req, 'x-amz-date');
+  const dateHeader = headerValue(req, 'date');
+  const amzDateMs = amzDate === undefined ? undefined : sigV2AmzDate(amzDate);
+  if (amzDate !== undefined && amzDateMs === undefined) throw accessDenied('AWS authentication requires a valid Date or x-amz-date header');
+  const requestMs = requestTime(amzDateMs, dateHeader);
+  const mode = sigV2PayloadMode(req);
+  const token = lookUpToken(ctx, accessKeyId);
+  requireCurrent(ctx, requestMs);
+
+  const amzHeaders = amzHeadersOf(req);
+  const forms: SigV2Form[] = [];
+  if (amzDate === undefined) forms.push({ date: dateHeader ?? '', amzHeaders });
+  else {
+    const withoutAmzDate = new Map(amzHeaders);
+    withoutAmzDate.delete('x-amz-date');
+    forms.push({ date: '', amzHeaders }, { date: amzDate, amzHeaders: withoutAmzDate });
+  }
+  const content = { md5: headerValue(req, 'content-md5') ?? '', type: headerValue(req, 'content-type') ?? '' };
+  checkSigV2Signature(req, target, { accessKeyId, secretAccessKey: token.secretAccessKey, signature }, content, forms);
+  const body = requestBody(req, mode, null, new Map(), stillUsable(ctx, accessKeyId));
+  return { token, accessKeyId, region: s3SigningRegion.value.default, body };
+}
+
+/**
+ * SigV2 query-string authentication (`AWSAccessKeyId`, `Expires` in epoch seconds, `Signature`): Expires takes the
+ * Date line. Presigners move Content-Type, Content-MD5 and x-amz-* headers into the query (botocore does); sent
+ * as headers they count, else their query values do. As for SigV4 URLs, the signature is checked before the time,
+ * and a URL may not be used while more than the SigV4 maximum (7 days) of its life is left.
+ */
+function verifySigV2Query(req: IncomingMessage, ctx: AuthContext, target: RequestTarget, query: QueryValues): VerifiedRequest {
+  const accessKeyId = queryValue(query, 'AWSAccessKeyId');
+  const signature = queryValue(query, 'Signature');
+  const expires = queryValue(query, 'Expires');
+  if (accessKeyId === undefined || signature === undefined || expires === undefined) {
+    throw accessDenied('Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+  }
+  if (!/^\d{1,12}$/.test(expires)) throw accessDenied(`Invalid date (should be seconds since epoch): ${expires.slice(0, 40)}`);
+  const mode = sigV2PayloadMode(req);
+  const token = lookUpToken(ctx, accessKeyId);
+  const hoisted = hoistedHeaders(query);
+  const content = {
+    md5: headerValue(req, 'content-md5') ?? queryValue(query, 'content-md5') ?? '',
+    type: headerValue(req, 'content-type') ?? queryValue(query, 'content-type') ?? '',
+  };
+  checkSigV2Signature(req, target, { accessKeyId, secretAccessKey: token.secretAccessKey, signature }, content, [{ date: expires, amzHeaders: amzHeadersOf(req, hoisted) }]);
+
+  const nowMs = ctx.clock.nowMs();
+  const expiresAtMs = Number(expires) * 1000;
+  if (nowMs > expiresAtMs) throw accessDenied('Request has expired', { Expires: isoSeconds(expiresAtMs), ServerTime: isoSeconds(nowMs) });
+  const maxSeconds = presignedUrlExpirySeconds.value.max;
+  if (expiresAtMs - nowMs > maxSeconds * 1000) {
+    throw new S3Error('AuthorizationQueryParametersError', `Expires must be less than a week (in seconds) that is ${maxSeconds} from now`);
+  }
+  const queryChecksums = new Map<string, string>();
+  for (const [name, value] of Object.entries(hoisted)) if (algorithmOfChecksumHeader(name)) queryChecksums.set(name, value);
+  const body = requestBody(req, mode, null, queryChecksums, stillUsable(ctx, accessKeyId));
+  return { token, accessKeyId, region: s3SigningRegion.value.default, body, hoistedHeaders: hoisted };
 }
 
 /** Query parameters of a presigned URL that make up its signature rather than stand for request headers. */

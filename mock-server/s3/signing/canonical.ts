@@ -89,12 +89,12 @@ function malformedHeader(detail: string): S3Error {
   return new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${detail}`);
 }
 
-/** Parses `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`. */
+/**
+ * Parses `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`. A SigV2 header (`AWS id:signature`) never
+ * gets here: authenticate's mechanismOf decides what it is.
+ */
 export function parseAuthorizationHeader(value: string): SignatureParameters {
   const trimmed = value.trim();
-  if (trimmed.startsWith('AWS ')) {
-    throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-  }
   const algorithm = 'AWS4-HMAC-SHA256';
   if (!trimmed.startsWith(`${algorithm} `)) {
     throw malformedHeader(`the authorization mechanism must be ${algorithm}.`);

@@ -2,6 +2,9 @@
  * S3 request authentication: from the raw request to an identified caller and a verified, decoded body stream
  * (contract: types.ts).
  *
+ * How a request authenticates is decided once, in authenticate.ts (mechanismOf): SigV4 in the Authorization header
+ * or a presigned URL, and SigV2 (sigv2.ts) likewise when the mock runs with --allow-sigv2.
+ *
  * For the router and controllers:
  * - `authenticate(req, ctx, { rawPath, rawQuery, host })` throws S3Error; call it before any bucket-scope or
  *   existence check. It checks token state (revoked/expired) but not scope or level: use authorize

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { s3SigningRegion } from '../../../spec/index.js';
 import { tokenIsUsable } from '../../authorization/authorize.js';
+import type { TokenRecord } from '../../context.js';
 import { S3Error } from '../errors.js';
 import type { AuthContext } from './authenticate.js';
 import { headerValue, invalidAccessKeyId, stillUsable } from './authenticate.js';
@@ -8,11 +10,13 @@ import { parseAmzDate, parseCredential } from './canonical.js';
 import type { BodyDecoder } from './chunked.js';
 import { algorithmOfChecksumHeader, BodyVerifier, parseChecksumValue, parseContentMd5 } from './checksums.js';
 import { formBoundary, MultipartFormParser } from './multipart-form.js';
+import { signV2 } from './sigv2.js';
 import { deriveSigningKey, hmacHex, signaturesEqual } from './sigv4.js';
 import type { ChecksumAlgorithm, S3Caller, VerifiedBody } from './types.js';
 
 /**
- * Browser POST uploads (HTML form, policy document signed with SigV4). The form fields before the `file` part are
+ * Browser POST uploads (HTML form, policy document signed with SigV4, or with SigV2 when the mock allows it). The
+ * form fields before the `file` part are
  * read and checked (signature, policy expiry and conditions) before anything is returned; the file itself is then
  * streamed like any other verified body, with content-length-range enforced as it flows.
  */
@@ -39,9 +43,9 @@ function missingField(name: string): S3Error {
   return new S3Error('InvalidArgument', `Bucket POST must contain a field named '${name}'.  If it is specified, please check the order of the fields.`);
 }
 
-/** Form fields never subject to policy conditions. */
-function exemptFromPolicy(name: string): boolean {
-  return name === 'policy' || name === 'x-amz-signature' || name === 'file' || name.startsWith('x-ignore-');
+/** Form fields never subject to policy conditions: the policy, its signature (and SigV2's key id), the file. */
+function exemptFromPolicy(name: string, signatureFields: readonly string[]): boolean {
+  return name === 'policy' || signatureFields.includes(name) || name === 'file' || name.startsWith('x-ignore-');
 }
 
 /**
@@ -262,39 +266,10 @@ async function checkPolicy(
 ): Promise<PostPolicyUpload> {
   const fields = decoder.fields;
   const get = (name: string): string | undefined => fields.get(name);
-  if (get('awsaccesskeyid') !== undefined) {
-    throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-  }
-  const policy = get('policy');
-  const signature = get('x-amz-signature');
-  if (policy === undefined && signature === undefined) throw new S3Error('AccessDenied', 'Access Denied');
-  for (const name of ['policy', 'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-signature', 'key']) {
-    if (get(name) === undefined) throw missingField(name);
-  }
-  if (get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') {
-    throw new S3Error('InvalidArgument', 'x-amz-algorithm only supports "AWS4-HMAC-SHA256"');
-  }
-  const credential = parseCredential(get('x-amz-credential') as string);
-  if (!credential) throw new S3Error('InvalidArgument', 'x-amz-credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
-  const amzDate = get('x-amz-date') as string;
-  if (parseAmzDate(amzDate) === undefined || amzDate.slice(0, 8) !== credential.date || credential.service !== 's3') {
-    throw new S3Error('InvalidArgument', 'x-amz-date must be yyyyMMddTHHmmssZ on the credential\'s date, and the credential scoped to s3.');
-  }
-  const token = ctx.tokens.findByAccessKeyId(credential.accessKeyId);
-  if (!token || token.secretAccessKey === null) {
-    throw invalidAccessKeyId(credential.accessKeyId);
-  }
-  const signingKey = await deriveSigningKey(credential.accessKeyId, token.secretAccessKey, credential.date, credential.region, credential.service);
-  const providedSignature = (signature as string).toLowerCase();
-  if (!signaturesEqual(hmacHex(signingKey, policy as string), providedSignature)) {
-    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
-      AWSAccessKeyId: credential.accessKeyId,
-      StringToSign: policy as string,
-      SignatureProvided: providedSignature,
-    });
-  }
+  const signed = get('awsaccesskeyid') === undefined ? await verifySigV4Form(ctx, get) : verifySigV2Form(ctx, get);
+  const { token, accessKeyId, policy } = signed;
 
-  const { expirationMs, conditions } = parsePolicy(policy as string);
+  const { expirationMs, conditions } = parsePolicy(policy);
   const nowMs = ctx.clock.nowMs();
   if (nowMs > expirationMs) throw policyDenied('Policy expired.');
   const usable = tokenIsUsable(token, nowMs);
@@ -318,7 +293,7 @@ async function checkPolicy(
     const holds = condition.kind === 'eq' ? value === condition.value : value.startsWith(condition.value);
     if (!holds) throw policyDenied(`Policy Condition failed: ${condition.text}`);
   }
-  const extra = [...fields.keys()].filter((name) => !exemptFromPolicy(name) && !covered.has(name));
+  const extra = [...fields.keys()].filter((name) => !exemptFromPolicy(name, signed.signatureFields) && !covered.has(name));
   if (extra.length > 0) throw policyDenied(`Extra input fields: ${extra.join(', ')}`);
   if (!decoder.fileStarted) throw new S3Error('IncorrectNumberOfFilesInPostRequest', 'POST requires exactly one file upload per request.');
 
@@ -345,7 +320,7 @@ async function checkPolicy(
       MaxSizeAllowed: String(decoder.lengthRange.max),
     });
   }
-  const usableAtEnd = stillUsable(ctx, credential.accessKeyId);
+  const usableAtEnd = stillUsable(ctx, accessKeyId);
   const file = createVerifiedBody({
     source: req,
     decoder,
@@ -360,6 +335,78 @@ async function checkPolicy(
   });
   const plainFields: Record<string, string> = {};
   for (const [name, value] of fields) plainFields[name] = value;
-  const caller: S3Caller = { token, accessKeyId: credential.accessKeyId, presigned: true, region: credential.region };
+  const caller: S3Caller = { token, accessKeyId, presigned: true, region: signed.region };
   return { caller, key, fields: plainFields, file, fileName: decoder.fileName ?? '', fileContentType: decoder.fileContentType };
+}
+
+/** A form whose policy signature checked out: the token, the key id, the policy, and the fields that signed it. */
+interface SignedForm {
+  readonly token: TokenRecord;
+  readonly accessKeyId: string;
+  readonly region: string;
+  /** The base64 policy document. */
+  readonly policy: string;
+  /** Lower-cased field names that carry the signature, exempt from the policy's conditions. */
+  readonly signatureFields: readonly string[];
+}
+
+type FieldReader = (name: string) => string | undefined;
+
+function signatureMismatch(accessKeyId: string, policy: string, provided: string): S3Error {
+  return new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
+    AWSAccessKeyId: accessKeyId,
+    StringToSign: policy,
+    SignatureProvided: provided,
+  });
+}
+
+function lookUpFormToken(ctx: AuthContext, accessKeyId: string): TokenRecord & { readonly secretAccessKey: string } {
+  const token = ctx.tokens.findByAccessKeyId(accessKeyId);
+  if (!token || token.secretAccessKey === null) throw invalidAccessKeyId(accessKeyId);
+  return token as TokenRecord & { readonly secretAccessKey: string };
+}
+
+/** A policy signed with SigV4: x-amz-algorithm, x-amz-credential, x-amz-date and x-amz-signature (hex). */
+async function verifySigV4Form(ctx: AuthContext, get: FieldReader): Promise<SignedForm> {
+  const policy = get('policy');
+  const signature = get('x-amz-signature');
+  if (policy === undefined && signature === undefined) throw new S3Error('AccessDenied', 'Access Denied');
+  for (const name of ['policy', 'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-signature', 'key']) {
+    if (get(name) === undefined) throw missingField(name);
+  }
+  if (get('x-amz-algorithm') !== 'AWS4-HMAC-SHA256') {
+    throw new S3Error('InvalidArgument', 'x-amz-algorithm only supports "AWS4-HMAC-SHA256"');
+  }
+  const credential = parseCredential(get('x-amz-credential') as string);
+  if (!credential) throw new S3Error('InvalidArgument', 'x-amz-credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+  const amzDate = get('x-amz-date') as string;
+  if (parseAmzDate(amzDate) === undefined || amzDate.slice(0, 8) !== credential.date || credential.service !== 's3') {
+    throw new S3Error('InvalidArgument', 'x-amz-date must be yyyyMMddTHHmmssZ on the credential\'s date, and the credential scoped to s3.');
+  }
+  const token = lookUpFormToken(ctx, credential.accessKeyId);
+  const signingKey = await deriveSigningKey(credential.accessKeyId, token.secretAccessKey, credential.date, credential.region, credential.service);
+  const providedSignature = (signature as string).toLowerCase();
+  if (!signaturesEqual(hmacHex(signingKey, policy as string), providedSignature)) {
+    throw signatureMismatch(credential.accessKeyId, policy as string, providedSignature);
+  }
+  return { token, accessKeyId: credential.accessKeyId, region: credential.region, policy: policy as string, signatureFields: ['x-amz-signature'] };
+}
+
+/**
+ * A policy signed with SigV2 (AWSAccessKeyId, policy, signature: base64 HMAC-SHA1 of the base64 policy), as
+ * botocore's generate_presigned_post makes it for us-east-1; InvalidRequest unless the mock allows SigV2.
+ */
+function verifySigV2Form(ctx: AuthContext, get: FieldReader): SignedForm {
+  if (!ctx.allowSigV2) {
+    throw new S3Error('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
+  }
+  for (const name of ['policy', 'signature', 'key']) {
+    if (get(name) === undefined) throw missingField(name);
+  }
+  const accessKeyId = get('awsaccesskeyid') as string;
+  const policy = get('policy') as string;
+  const signature = get('signature') as string;
+  const token = lookUpFormToken(ctx, accessKeyId);
+  if (!signaturesEqual(signV2(token.secretAccessKey, policy), signature)) throw signatureMismatch(accessKeyId, policy, signature);
+  return { token, accessKeyId, region: s3SigningRegion.value.default, policy, signatureFields: ['awsaccesskeyid', 'signature'] };
 }

@@ -90,7 +90,7 @@ export function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Constant-time comparison of two lower-case hex signatures. */
+/** Constant-time comparison of two signatures as text (SigV4's lower-case hex, SigV2's base64). */
 export function signaturesEqual(expectedHex: string, providedHex: string): boolean {
   const expected = Buffer.from(expectedHex, 'utf8');
   const provided = Buffer.from(providedHex, 'utf8');

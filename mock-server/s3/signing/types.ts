@@ -13,9 +13,9 @@ export interface S3Caller {
   readonly anonymous?: false;
   readonly token: TokenRecord;
   readonly accessKeyId: string;
-  /** Query-string SigV4 (presigned URL). */
+  /** Query-string authentication: a presigned URL (SigV4, or SigV2 when the mock allows it), or a POST form. */
   readonly presigned: boolean;
-  /** Region from the credential scope. */
+  /** Region from the SigV4 credential scope; SigV2 names none, so the mock's default signing region. */
   readonly region: string;
 }
 

@@ -64,7 +64,7 @@ export interface TestS3 {
 let counter = 0;
 
 export async function startTestS3(
-  options: { dataDir?: string | null; s3Domain?: string | null; db?: Database.Database; tokens?: TestTokenStore; logger?: Logger } = {},
+  options: { dataDir?: string | null; s3Domain?: string | null; allowSigV2?: boolean; db?: Database.Database; tokens?: TestTokenStore; logger?: Logger } = {},
 ): Promise<TestS3> {
   const dataDir = options.dataDir ?? null;
   const clock = createClock();
@@ -85,6 +85,7 @@ export async function startTestS3(
     tokens,
     storage,
     s3Domain: options.s3Domain ?? null,
+    allowSigV2: options.allowSigV2 ?? false,
     s3EndpointFor: () => endpoint,
   };
   const server: Server = createServer(createS3App(ctx));

@@ -156,10 +156,10 @@ async function handle(ctx: AuthContext, server: AuthTestServer, req: IncomingMes
   }
 }
 
-export async function startAuthTestServer(): Promise<AuthTestServer> {
+export async function startAuthTestServer(options: { allowSigV2?: boolean } = {}): Promise<AuthTestServer> {
   const clock = createClock();
   const tokens = new InMemoryTokenStore();
-  const ctx: AuthContext = { clock, tokens };
+  const ctx: AuthContext = { clock, tokens, allowSigV2: options.allowSigV2 ?? false };
   const server: AuthTestServer = {
     endpoint: '',
     port: 0,
@@ -190,10 +190,14 @@ export async function startAuthTestServer(): Promise<AuthTestServer> {
  * Registers the usual hooks for a test file (or describe block): one auth test server for all its tests, holding
  * a token with these keys, with outcomes cleared (and, unless told otherwise, the clock reset) before each test.
  */
-export function useAuthTestServer(accessKeyId: string, secretAccessKey: string, options: { resetClock?: boolean } = {}): () => AuthTestServer {
+export function useAuthTestServer(
+  accessKeyId: string,
+  secretAccessKey: string,
+  options: { resetClock?: boolean; allowSigV2?: boolean } = {},
+): () => AuthTestServer {
   let server: AuthTestServer | undefined;
   beforeAll(async () => {
-    server = await startAuthTestServer();
+    server = await startAuthTestServer({ allowSigV2: options.allowSigV2 ?? false });
     server.tokens.add(objectStorageToken(accessKeyId, secretAccessKey));
   });
   afterAll(async () => {
