@@ -39,6 +39,7 @@ export const sources = {
   'AWS-METADATA': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html',
   'AWS-VIRTUAL-HOSTING': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html',
   'AWS-DATA-INTEGRITY': 'https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html',
+  'AWS-OBJECT-INTEGRITY': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html',
 } as const;
 
 export type SourceTag = keyof typeof sources;
