@@ -93,6 +93,7 @@ export function createS3App(ctx: MockContext): RequestListener {
           rawQuery: route.rawQuery,
           host,
           ...(publicRead ? { anonymous: { region: s3SigningRegion.value.default } } : {}),
+          ...(row?.checksumHeaders ? { checksumHeaders: row.checksumHeaders } : {}),
         });
         body = authenticated.body;
         caller = authenticated.caller.anonymous ? requirePublicRead(ctx, operation, route.bucket, requestId) : authenticated.caller;

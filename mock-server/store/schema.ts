@@ -4,8 +4,9 @@ import type { Checksums, MultipartUpload, ObjectMetadata, StoredBucket, StoredOb
 
 /*
  * The store's tables in SQLite: their definitions, a row of each as better-sqlite3 reads and writes it, and the
- * mapping between each row and the record (types.ts) it stands for. Metadata, checksums and part sizes are kept as
- * JSON text; times as epoch ms.
+ * mapping between each row and the record (types.ts) it stands for. Metadata, checksums, part sizes and part checksums
+ * are kept as JSON text; times as epoch ms. A database made by an older version gets the columns it lacks (nullable,
+ * each null read as "not known then") when it is opened: nothing is rewritten.
  */
 
 const tables = `
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS s3_objects (
   checksums TEXT NOT NULL,
   parts_count INTEGER,
   part_sizes TEXT,
+  part_checksums TEXT,
   PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS s3_uploads (
@@ -42,7 +44,8 @@ CREATE TABLE IF NOT EXISTS s3_uploads (
   key TEXT NOT NULL,
   initiated INTEGER NOT NULL,
   metadata TEXT NOT NULL,
-  checksum_algorithm TEXT
+  checksum_algorithm TEXT,
+  checksum_type TEXT
 );
 CREATE INDEX IF NOT EXISTS s3_uploads_bucket ON s3_uploads (bucket, key, initiated, upload_id);
 CREATE TABLE IF NOT EXISTS s3_parts (
@@ -60,9 +63,14 @@ CREATE TABLE IF NOT EXISTS s3_parts (
 /** Creates the tables (and their indexes) that are missing, and adds columns that older databases lack. */
 export function createTables(db: Database.Database): void {
   db.exec(tables);
-  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part).
+  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part); before part
+  // checksums were kept, that column (null: the parts' checksums unknown, none listed).
   const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
   if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
+  if (!objectColumns.includes('part_checksums')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_checksums TEXT');
+  // Uploads made before checksum types were kept: null, read as the default type of the upload's algorithm.
+  const uploadColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_uploads)').all().map((column) => column.name);
+  if (!uploadColumns.includes('checksum_type')) db.exec('ALTER TABLE s3_uploads ADD COLUMN checksum_type TEXT');
   // Databases made before buckets had IBEE's settings get the columns, every bucket private and unlocked.
   const bucketColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_buckets)').all().map((column) => column.name);
   const addedBucketColumns: Record<string, string> = {
@@ -102,6 +110,7 @@ export interface ObjectRow {
   checksums: string;
   parts_count: number | null;
   part_sizes: string | null;
+  part_checksums: string | null;
 }
 
 export interface UploadRow {
@@ -111,6 +120,7 @@ export interface UploadRow {
   initiated: number;
   metadata: string;
   checksum_algorithm: string | null;
+  checksum_type: string | null;
 }
 
 export interface PartRow {
@@ -147,6 +157,7 @@ export const toObject = (row: ObjectRow): StoredObject => ({
   checksums: JSON.parse(row.checksums) as Checksums,
   partsCount: row.parts_count,
   partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
+  partChecksums: row.part_checksums === null ? null : (JSON.parse(row.part_checksums) as Checksums[]),
   blobId: row.blob_id,
 });
 
@@ -157,6 +168,7 @@ export const toUpload = (row: UploadRow): MultipartUpload => ({
   initiated: new Date(row.initiated),
   metadata: JSON.parse(row.metadata) as ObjectMetadata,
   checksumAlgorithm: row.checksum_algorithm,
+  checksumType: row.checksum_type,
 });
 
 export const toPart = (row: PartRow): StoredPart => ({
@@ -185,19 +197,20 @@ const bodyColumns = ({ blob, etag, checksums, lastModified }: BodyFields) => ({
   checksums: JSON.stringify(checksums),
 });
 
-/** An object's row; `partSizes` null for an object that was not assembled from parts. */
-export const objectRow = ({ bucket, key, metadata, partSizes, ...body }: BodyFields & {
+/** An object's row; `parts` null for an object that was not assembled from parts. */
+export const objectRow = ({ bucket, key, metadata, parts, ...body }: BodyFields & {
   bucket: string;
   key: string;
   metadata: ObjectMetadata;
-  partSizes: readonly number[] | null;
+  parts: ReadonlyArray<{ readonly size: number; readonly checksums: Checksums }> | null;
 }): ObjectRow => ({
   bucket,
   key,
   ...bodyColumns(body),
   metadata: JSON.stringify(metadata),
-  parts_count: partSizes === null ? null : partSizes.length,
-  part_sizes: partSizes === null ? null : JSON.stringify(partSizes),
+  parts_count: parts === null ? null : parts.length,
+  part_sizes: parts === null ? null : JSON.stringify(parts.map((part) => part.size)),
+  part_checksums: parts === null ? null : JSON.stringify(parts.map((part) => part.checksums)),
 });
 
 /** A part's row. */
@@ -215,4 +228,5 @@ export const uploadRow = (upload: MultipartUpload): UploadRow => ({
   initiated: upload.initiated.getTime(),
   metadata: JSON.stringify(upload.metadata),
   checksum_algorithm: upload.checksumAlgorithm,
+  checksum_type: upload.checksumType,
 });

@@ -252,15 +252,6 @@ export function objectHeaders(object: StoredObject, overrides: ResponseOverrides
   return [...requireSendable(described), ['ETag', quoted(object.etag)], ['Last-Modified', httpTime(object.lastModified)], ['Accept-Ranges', 'bytes']];
 }
 
-/** A composite (multipart) checksum ends in `-N`, the number of parts; anything else covers the full object. */
-export const checksumType = (value: string): 'COMPOSITE' | 'FULL_OBJECT' => (/-\d+$/.test(value) ? 'COMPOSITE' : 'FULL_OBJECT');
-
-export function setChecksumHeaders(res: Response, checksums: Readonly<Record<string, string>>): void {
-  for (const [algorithm, value] of Object.entries(checksums)) res.setHeader(`x-amz-checksum-${algorithm.toLowerCase()}`, value);
-  const first = Object.values(checksums)[0];
-  if (first !== undefined) res.setHeader('x-amz-checksum-type', checksumType(first));
-}
-
 /** The URL of an object as the client addressed this endpoint (path-style or virtual-hosted). */
 export function objectUrl(call: S3Call, bucket: string, key: string): string {
   // The mock serves plain HTTP only.
