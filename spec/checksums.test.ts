@@ -15,7 +15,7 @@ import {
 } from './index.js';
 
 const cellsOf = <O extends ChecksumCell['operation']>(operation: O) =>
-  checksumCells.filter((cell): cell is Extract<ChecksumCell, { operation: O }> => cell.operation === operation);
+  checksumCells.filter((cell): cell is ChecksumCell & { readonly operation: O } => cell.operation === operation);
 
 describe('checksum table', () => {
   it('cites a known source and gives every algorithm a digest size and a default multipart type it allows', () => {
