@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { WrittenBlob } from './blobs.js';
-import type { Checksums, MultipartUpload, ObjectMetadata, StoredBucket, StoredObject, StoredPart } from './types.js';
+import type { Checksums, MultipartUpload, ObjectMetadata, ObjectPart, StoredBucket, StoredObject, StoredPart } from './types.js';
 
 /*
  * The store's tables in SQLite: their definitions, a row of each as better-sqlite3 reads and writes it, and the
- * mapping between each row and the record (types.ts) it stands for. Metadata, checksums, part sizes and part checksums
- * are kept as JSON text; times as epoch ms. A database made by an older version gets the columns it lacks (nullable,
+ * mapping between each row and the record (types.ts) it stands for. Metadata, checksums, part sizes and parts are kept
+ * as JSON text; times as epoch ms. A database made by an older version gets the columns it lacks (nullable,
  * each null read as "not known then") when it is opened: nothing is rewritten.
  */
 
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS s3_objects (
   checksums TEXT NOT NULL,
   parts_count INTEGER,
   part_sizes TEXT,
-  part_checksums TEXT,
+  parts TEXT,
   PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS s3_uploads (
@@ -63,11 +63,11 @@ CREATE TABLE IF NOT EXISTS s3_parts (
 /** Creates the tables (and their indexes) that are missing, and adds columns that older databases lack. */
 export function createTables(db: Database.Database): void {
   db.exec(tables);
-  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part); before part
-  // checksums were kept, that column (null: the parts' checksums unknown, none listed).
+  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part); before each
+  // part's number and checksums were kept, that column (null: not known, no part listed).
   const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
   if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
-  if (!objectColumns.includes('part_checksums')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_checksums TEXT');
+  if (!objectColumns.includes('parts')) db.exec('ALTER TABLE s3_objects ADD COLUMN parts TEXT');
   // Uploads made before checksum types were kept: null, read as the default type of the upload's algorithm.
   const uploadColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_uploads)').all().map((column) => column.name);
   if (!uploadColumns.includes('checksum_type')) db.exec('ALTER TABLE s3_uploads ADD COLUMN checksum_type TEXT');
@@ -110,7 +110,8 @@ export interface ObjectRow {
   checksums: string;
   parts_count: number | null;
   part_sizes: string | null;
-  part_checksums: string | null;
+  /** JSON of the parts (number, size, checksums); null for single-part objects and older multipart ones. */
+  parts: string | null;
 }
 
 export interface UploadRow {
@@ -157,7 +158,7 @@ export const toObject = (row: ObjectRow): StoredObject => ({
   checksums: JSON.parse(row.checksums) as Checksums,
   partsCount: row.parts_count,
   partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
-  partChecksums: row.part_checksums === null ? null : (JSON.parse(row.part_checksums) as Checksums[]),
+  parts: row.parts === null ? null : (JSON.parse(row.parts) as ObjectPart[]),
   blobId: row.blob_id,
 });
 
@@ -202,7 +203,7 @@ export const objectRow = ({ bucket, key, metadata, parts, ...body }: BodyFields 
   bucket: string;
   key: string;
   metadata: ObjectMetadata;
-  parts: ReadonlyArray<{ readonly size: number; readonly checksums: Checksums }> | null;
+  parts: readonly ObjectPart[] | null;
 }): ObjectRow => ({
   bucket,
   key,
@@ -210,7 +211,7 @@ export const objectRow = ({ bucket, key, metadata, parts, ...body }: BodyFields 
   metadata: JSON.stringify(metadata),
   parts_count: parts === null ? null : parts.length,
   part_sizes: parts === null ? null : JSON.stringify(parts.map((part) => part.size)),
-  part_checksums: parts === null ? null : JSON.stringify(parts.map((part) => part.checksums)),
+  parts: parts === null ? null : JSON.stringify(parts.map(({ partNumber, size, checksums }): ObjectPart => ({ partNumber, size, checksums }))),
 });
 
 /** A part's row. */

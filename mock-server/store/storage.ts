@@ -78,11 +78,11 @@ export function createStorage(options: StorageOptions): Storage {
     ),
     object: db.prepare<[string, string], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND key = ?'),
     upsertObject: db.prepare(
-      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, metadata, checksums, parts_count, part_sizes, part_checksums)
-       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @metadata, @checksums, @parts_count, @part_sizes, @part_checksums)
+      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, metadata, checksums, parts_count, part_sizes, parts)
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @metadata, @checksums, @parts_count, @part_sizes, @parts)
        ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
          last_modified = excluded.last_modified, metadata = excluded.metadata, checksums = excluded.checksums,
-         parts_count = excluded.parts_count, part_sizes = excluded.part_sizes, part_checksums = excluded.part_checksums`,
+         parts_count = excluded.parts_count, part_sizes = excluded.part_sizes, parts = excluded.parts`,
     ),
     deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?'),
     pageAfter: db.prepare<[string, string, string, number], ObjectRow>(

@@ -32,6 +32,13 @@ export interface ChecksumComputer {
   digestBase64(): string;
 }
 
+/** A part of a multipart object, as CompleteMultipartUpload assembled it. */
+export interface ObjectPart {
+  readonly partNumber: number;
+  readonly size: number;
+  readonly checksums: Checksums;
+}
+
 export interface StoredObject {
   readonly bucket: string;
   readonly key: string;
@@ -45,8 +52,8 @@ export interface StoredObject {
   readonly partsCount: number | null;
   /** Sizes of those parts, in order (GetObject/HeadObject with partNumber); null for single-part objects. */
   readonly partSizes: readonly number[] | null;
-  /** The checksums of those parts, in order; null for single-part objects and for objects completed before they were kept. */
-  readonly partChecksums: readonly Checksums[] | null;
+  /** Those parts, in order; null for single-part objects and for objects completed before parts were kept. */
+  readonly parts: readonly ObjectPart[] | null;
   readonly blobId: string;
 }
 
