@@ -99,6 +99,7 @@ const judgedOperations = [
   { operation: 'ListMultipartUploads', target: 'bucket', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
   { operation: 'HeadObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
   { operation: 'GetObject', target: 'object', action: 'object.read', requirementIds: [], ...objectRead },
+  { operation: 'GetObjectAttributes', target: 'object', action: 'object.read', requirementIds: [], ...objectRead, note: 'An object\'s metadata without its body (HeadObject and ListParts in one): reading the object.' },
   { operation: 'ListParts', target: 'object', action: 'object.list', requirementIds: [], basis: 'inferred', sources: ['CF-TEMP-CREDENTIALS'] },
   { operation: 'PutObject', target: 'object', action: 'object.write', requirementIds: [], ...objectWrite },
   { operation: 'PostObject', target: 'bucket', action: 'object.write', requirementIds: ['PRESIGNED-POST'], basis: 'documented', sources: ['P11'], note: 'Browser form upload under a signed POST policy.' },

@@ -2,6 +2,7 @@ import type { S3OperationName } from '../../spec/index.js';
 import * as buckets from './controllers/buckets.js';
 import type { Controller } from './controllers/common.js';
 import * as multipart from './controllers/multipart.js';
+import { getObjectAttributes } from './controllers/object-attributes.js';
 import * as objects from './controllers/objects.js';
 import { postObject } from './controllers/post-object.js';
 import { listBuckets } from './controllers/service.js';
@@ -48,6 +49,7 @@ export const s3OperationTable: Readonly<Record<S3OperationName, OperationRow>> =
   DeleteObjects: signed(buckets.deleteObjects),
   HeadObject: signed(objects.headObject),
   GetObject: signed(objects.getObject),
+  GetObjectAttributes: signed(getObjectAttributes),
   PutObject: signed(objects.putObject),
   PostObject: { authentication: 'post-policy', controller: postObject },
   CopyObject: signed(objects.copyObject),

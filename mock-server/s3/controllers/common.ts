@@ -87,8 +87,24 @@ export function owner(call: S3Call) {
 /** An integer query parameter within bounds, or InvalidArgument. */
 const int32Max = 2_147_483_647;
 
-export function integerParam(call: S3Call, name: string, options: { min: number; max: number; fallback: number; clampMax?: boolean }): number {
-  const raw = call.route.query.get(name);
+export interface IntegerBounds {
+  readonly min: number;
+  readonly max: number;
+  readonly fallback: number;
+  /** A value above `max` is read as `max` (S3's list sizes), not refused. */
+  readonly clampMax?: boolean;
+}
+
+export function integerParam(call: S3Call, name: string, options: IntegerBounds): number {
+  return integerValue(name, call.route.query.get(name), options);
+}
+
+/** An integer header (GetObjectAttributes' x-amz-max-parts, x-amz-part-number-marker), read as query parameters are. */
+export function integerHeader(call: S3Call, name: string, options: IntegerBounds): number {
+  return integerValue(name, header(call.req, name) ?? null, options);
+}
+
+function integerValue(name: string, raw: string | null, options: IntegerBounds): number {
   if (raw === null || raw === '') return options.fallback;
   const value = Number(raw);
   // S3 reads these as 32-bit integers: anything else is "not an integer or within integer range".
