@@ -93,10 +93,15 @@ function createUpload(key: string, setting: UploadChecksum) {
   );
 }
 
-/** Uploads a part carrying `declared` (a header checksum the SDK computes), or no checksum at all. */
-function uploadPart(key: string, uploadId: string, partNumber: number, data: Buffer, declared: ChecksumAlgorithm | null) {
+/**
+ * Uploads a part carrying `declared`, which the SDK computes and sends as a header (a Buffer body) or an aws-chunked
+ * trailer (a stream), or no checksum at all.
+ */
+function uploadPart(key: string, uploadId: string, partNumber: number, data: Buffer, declared: ChecksumAlgorithm | null, transport: 'header' | 'trailer' = 'header') {
   const input = { Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: data };
-  return declared === null ? plain.send(new UploadPartCommand(input)) : client.send(new UploadPartCommand({ ...input, ChecksumAlgorithm: declared }));
+  if (declared === null) return plain.send(new UploadPartCommand(input));
+  const body = transport === 'header' ? data : Readable.from([data]);
+  return client.send(new UploadPartCommand({ ...input, Body: body, ContentLength: data.length, ChecksumAlgorithm: declared }));
 }
 
 /** A completed multipart object of `parts` under `setting`, listing each part's checksum when the upload named one. */
@@ -231,21 +236,25 @@ describe('checksum table: UploadPart', () => {
     async (_upload, _declared, cell) => {
       const key = `part/${uploadName(cell.upload)}/${name(cell.declared)}`;
       const { UploadId } = await createUpload(key, cell.upload);
-      const data = randomBytes(600);
-      const send = () => uploadPart(key, UploadId as string, 1, data, cell.declared);
-      if (!cell.outcome.ok) {
-        expect(await failure(send())).toEqual({ code: 'InvalidRequest', status: 400 });
-        expect(s3.storage.listParts(UploadId as string, 0, 10).parts).toEqual([]);
-        return;
+      const transports = cell.declared === null ? (['header'] as const) : (['header', 'trailer'] as const);
+      for (const [index, transport] of transports.entries()) {
+        const partNumber = index + 1;
+        const data = randomBytes(600);
+        const send = () => uploadPart(key, UploadId as string, partNumber, data, cell.declared, transport);
+        if (!cell.outcome.ok) {
+          expect(await failure(send()), transport).toEqual({ code: 'InvalidRequest', status: 400 });
+          expect(s3.storage.listParts(UploadId as string, 0, 10).parts).toEqual([]);
+          continue;
+        }
+        const uploaded = await send();
+        // The answer echoes what the part declared, else the upload's algorithm when the upload named one.
+        const echoed = cell.declared ?? (cell.upload.named ? cell.upload.algorithm : null);
+        expect(checksumIn(uploaded), transport).toEqual(echoed === null ? null : { algorithm: echoed, value: referenceChecksum(echoed, data) });
+        const stored = s3.storage.listParts(UploadId as string, partNumber - 1, 1).parts[0]?.checksums;
+        expect(stored).toEqual(Object.fromEntries(cell.outcome.value.map((algorithm) => [algorithm, referenceChecksum(algorithm, data)])));
+        const listed = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId, PartNumberMarker: String(partNumber - 1) }));
+        expect(checksumIn(listed.Parts?.[0] ?? {})).toEqual({ algorithm: cell.upload.algorithm, value: referenceChecksum(cell.upload.algorithm, data) });
       }
-      const uploaded = await send();
-      // The answer echoes what the part declared, else the upload's algorithm when the upload named one.
-      const echoed = cell.declared ?? (cell.upload.named ? cell.upload.algorithm : null);
-      expect(checksumIn(uploaded)).toEqual(echoed === null ? null : { algorithm: echoed, value: referenceChecksum(echoed, data) });
-      const stored = s3.storage.listParts(UploadId as string, 0, 10).parts[0]?.checksums;
-      expect(stored).toEqual(Object.fromEntries(cell.outcome.value.map((algorithm) => [algorithm, referenceChecksum(algorithm, data)])));
-      const listed = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }));
-      expect(checksumIn(listed.Parts?.[0] ?? {})).toEqual({ algorithm: cell.upload.algorithm, value: referenceChecksum(cell.upload.algorithm, data) });
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
     },
   );

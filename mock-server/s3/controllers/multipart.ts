@@ -1,4 +1,12 @@
-import { checksumAlgorithms, multipartLimits, multipartUploadChecksum, partChecksum, type ChecksumAlgorithm, type UploadChecksum } from '../../../spec/index.js';
+import {
+  checksumAlgorithms,
+  completedChecksum,
+  multipartLimits,
+  multipartUploadChecksum,
+  partChecksum,
+  type ChecksumAlgorithm,
+  type UploadChecksum,
+} from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
 import type { Checksums, MultipartUpload, StoredPart } from '../../store/types.js';
 import { createChecksum } from '../checksum-algorithms.js';
@@ -245,7 +253,7 @@ function declaredObjectChecksum(call: S3Call): { readonly algorithm: ChecksumAlg
  * algorithm ignores a declared checksum, as S3 does.
  */
 function completedChecksums(setting: UploadChecksum, declared: { readonly algorithm: ChecksumAlgorithm; readonly value: string } | null, parts: readonly StoredPart[]): Checksums {
-  const checksums = multipartChecksum(setting, parts);
+  const checksums = multipartChecksum(completedChecksum(setting), parts);
   const computed = checksums[setting.algorithm];
   if (!setting.named || declared === null || computed === undefined) return checksums;
   const mismatch = () => new S3Error('BadDigest', `The ${setting.algorithm.toLowerCase()} you specified did not match the calculated checksum.`);
