@@ -2,6 +2,7 @@
 export * from './basis.js';
 export * from './sources.js';
 export * from './limits.js';
+export * from './checksums.js';
 export * from './permissions.js';
 export * from './public-api.js';
 export * from './requirements.js';

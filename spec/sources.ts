@@ -41,12 +41,13 @@ export const sources = {
   'AWS-VIRTUAL-HOSTING': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html',
   'AWS-DATA-INTEGRITY': 'https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html',
   'AWS-S3-POLICY-ACTIONS': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html',
+  'AWS-OBJECT-INTEGRITY': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html',
 } as const;
 
 export type SourceTag = keyof typeof sources;
 
-/** Pages cited for facts the reference digests do not cover (AWS's IAM action of each S3 operation). */
-export const sourcesBeyondDigests: readonly SourceTag[] = ['AWS-S3-POLICY-ACTIONS'];
+/** Pages cited for facts the reference digests do not cover: AWS's IAM action of each S3 operation, its checksum model. */
+export const sourcesBeyondDigests: readonly SourceTag[] = ['AWS-S3-POLICY-ACTIONS', 'AWS-OBJECT-INTEGRITY'];
 
 /** The URL behind a tag; used by reports to link each requirement to the page it comes from. */
 export function sourceUrl(tag: SourceTag): string {

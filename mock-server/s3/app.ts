@@ -94,6 +94,7 @@ export function createS3App(ctx: MockContext): RequestListener {
           host,
           ...(route.virtualHosted && route.bucket !== null ? { virtualHostedBucket: route.bucket } : {}),
           ...(publicRead ? { anonymous: { region: s3SigningRegion.value.default } } : {}),
+          ...(row?.checksumHeaders ? { checksumHeaders: row.checksumHeaders } : {}),
         });
         body = authenticated.body;
         caller = authenticated.caller.anonymous ? requirePublicRead(ctx, operation, route.bucket, requestId) : authenticated.caller;

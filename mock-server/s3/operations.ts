@@ -2,6 +2,7 @@ import type { S3OperationName } from '../../spec/index.js';
 import * as buckets from './controllers/buckets.js';
 import type { Controller } from './controllers/common.js';
 import * as multipart from './controllers/multipart.js';
+import { getObjectAttributes } from './controllers/object-attributes.js';
 import * as objects from './controllers/objects.js';
 import { postObject } from './controllers/post-object.js';
 import { listBuckets } from './controllers/service.js';
@@ -15,10 +16,15 @@ import { listBuckets } from './controllers/service.js';
 export interface OperationRow {
   /** `signature`: SigV4 in the Authorization header or a presigned URL; `post-policy`: a browser form upload. */
   readonly authentication: 'signature' | 'post-policy';
+  /**
+   * What the request's `x-amz-checksum-*` headers describe: its body (the default), or the object it makes from
+   * stored parts, which the controller checks instead of authentication.
+   */
+  readonly checksumHeaders?: 'body' | 'object';
   readonly controller: Controller;
 }
 
-const signed = (controller: Controller): OperationRow => ({ authentication: 'signature', controller });
+const signed = (controller: Controller, options: Pick<OperationRow, 'checksumHeaders'> = {}): OperationRow => ({ authentication: 'signature', controller, ...options });
 
 export const s3OperationTable: Readonly<Record<S3OperationName, OperationRow>> = {
   ListBuckets: signed(listBuckets),
@@ -43,6 +49,7 @@ export const s3OperationTable: Readonly<Record<S3OperationName, OperationRow>> =
   DeleteObjects: signed(buckets.deleteObjects),
   HeadObject: signed(objects.headObject),
   GetObject: signed(objects.getObject),
+  GetObjectAttributes: signed(getObjectAttributes),
   PutObject: signed(objects.putObject),
   PostObject: { authentication: 'post-policy', controller: postObject },
   CopyObject: signed(objects.copyObject),
@@ -50,7 +57,7 @@ export const s3OperationTable: Readonly<Record<S3OperationName, OperationRow>> =
   CreateMultipartUpload: signed(multipart.createMultipartUpload),
   UploadPart: signed(multipart.uploadPart),
   UploadPartCopy: signed(multipart.uploadPartCopy),
-  CompleteMultipartUpload: signed(multipart.completeMultipartUpload),
+  CompleteMultipartUpload: signed(multipart.completeMultipartUpload, { checksumHeaders: 'object' }),
   AbortMultipartUpload: signed(multipart.abortMultipartUpload),
   ListParts: signed(multipart.listParts),
 };

@@ -15,6 +15,7 @@ import {
   GetBucketLocationCommand,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -134,6 +135,7 @@ const calls: Record<string, Send> = {
     const response = await c.send(new GetObjectCommand({ Bucket: f.bucket, Key: 'obj' }));
     return response.Body?.transformToString();
   },
+  GetObjectAttributes: (c, f) => c.send(new GetObjectAttributesCommand({ Bucket: f.bucket, Key: 'obj', ObjectAttributes: ['ETag', 'Checksum', 'ObjectSize'] })),
   ListParts: (c, f) => c.send(new ListPartsCommand({ Bucket: f.bucket, Key: 'mpu', UploadId: f.uploadId })),
   PutObject: (c, f) => c.send(new PutObjectCommand({ Bucket: f.bucket, Key: 'new', Body: 'x' })),
   PostObject: async (_c, f, credentials) => {

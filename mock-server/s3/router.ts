@@ -138,9 +138,10 @@ function invalidUri(): S3Error {
 
 function operationOf(method: string, bucket: string | null, key: string | null, query: URLSearchParams, contentType: string): S3OperationName | null {
   // GET ?versioning and ?object-lock on a bucket are served (versioning is never enabled; Object Lock is set over
-  // IBEE's public API); every other use of them is not implemented.
+  // IBEE's public API), and GET ?attributes on an object; every other use of them is not implemented.
   const readsBucket = method === 'GET' && bucket !== null && key === null;
-  const served = (name: string) => readsBucket && (name === 'versioning' || name === 'object-lock');
+  const readsObject = method === 'GET' && bucket !== null && key !== null;
+  const served = (name: string) => (readsBucket && (name === 'versioning' || name === 'object-lock')) || (readsObject && name === 'attributes');
   for (const name of query.keys()) if (unimplementedSubresources.has(name) && !served(name)) return null;
   const has = (name: string) => query.has(name);
 
@@ -182,7 +183,8 @@ function operationOf(method: string, bucket: string | null, key: string | null, 
 
   switch (method) {
     case 'GET':
-      return has('uploadId') ? 'ListParts' : 'GetObject';
+      if (has('uploadId')) return 'ListParts';
+      return has('attributes') ? 'GetObjectAttributes' : 'GetObject';
     case 'HEAD':
       return 'HeadObject';
     case 'PUT':

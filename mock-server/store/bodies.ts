@@ -3,7 +3,7 @@ import { Readable, Transform } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BlobStore, ByteRange, WrittenBlob } from './blobs.js';
 import { StoreError } from './errors.js';
-import type { Checksums, IncomingBody, StoredObject, StoredPart } from './types.js';
+import type { ChecksumComputer, Checksums, IncomingBody, StoredObject, StoredPart } from './types.js';
 
 /*
  * Object and part bodies in the blob store: written from a request, copied from a stored object, or joined from
@@ -24,10 +24,10 @@ export interface Bodies {
    */
   write(body: IncomingBody, maxBytes: number): Promise<WrittenBody>;
   /**
-   * A copy of `source` (or of `range` of it) in a new blob, hashed on its way for the ETag; no checksums are computed.
-   * With `maxBytes`, a longer copy is TooLarge.
+   * A copy of `source` (or of `range` of it) in a new blob, hashed on its way for the ETag and, given `checksum`, for
+   * that checksum. With `maxBytes`, a longer copy is TooLarge.
    */
-  copy(source: StoredObject, options: { readonly range?: ByteRange; readonly maxBytes?: number }): Promise<WrittenBody>;
+  copy(source: StoredObject, options: { readonly range?: ByteRange; readonly maxBytes?: number; readonly checksum?: ChecksumComputer }): Promise<WrittenBody>;
   /** The bodies of `parts`, in order, in one new blob; each part's blob stays (pinned) until it has been read. */
   join(parts: readonly StoredPart[]): Promise<WrittenBlob>;
   /** Removes blobs no row points at any more, a pinned one once it is unpinned; a failure is logged, not thrown. */
@@ -36,17 +36,21 @@ export interface Bodies {
 
 const tooLarge = (max: number) => () => new StoreError('TooLarge', `The body is longer than ${max} bytes.`, { MaxSizeAllowed: String(max) });
 
-/** Hashes what flows through: MD5 for the ETag of a copy, whose bytes no request brought. */
-function md5Tap(): Transform & { readonly hex: () => string } {
+/** Hashes what flows through: MD5 for the ETag of a copy, whose bytes no request brought, and the checksum asked for. */
+function digestTap(checksum: ChecksumComputer | undefined): Transform & { readonly hex: () => string; readonly checksums: () => Checksums } {
   const hash = createHash('md5');
   let digest: string | null = null;
   const transform = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
+      checksum?.update(chunk);
       callback(null, chunk);
     },
   });
-  return Object.assign(transform, { hex: () => (digest ??= hash.digest('hex')) });
+  return Object.assign(transform, {
+    hex: () => (digest ??= hash.digest('hex')),
+    checksums: (): Checksums => (checksum ? { [checksum.algorithm]: checksum.digestBase64() } : {}),
+  });
 }
 
 export function createBodies(blobs: BlobStore, logger: Logger): Bodies {
@@ -92,11 +96,11 @@ export function createBodies(blobs: BlobStore, logger: Logger): Bodies {
       }
     },
 
-    async copy(source, { range, maxBytes }) {
-      const tap = md5Tap();
+    async copy(source, { range, maxBytes, checksum }) {
+      const tap = digestTap(checksum);
       const limit = maxBytes === undefined ? {} : { maxBytes, tooLarge: tooLarge(maxBytes) };
       const blob = await blobs.write(blobs.read(source.blobId, range, source.size).pipe(tap), limit);
-      return { blob, etag: tap.hex(), checksums: {} };
+      return { blob, etag: tap.hex(), checksums: tap.checksums() };
     },
 
     async join(parts) {

@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { WrittenBlob } from './blobs.js';
-import type { Checksums, MultipartUpload, ObjectMetadata, StoredBucket, StoredObject, StoredPart } from './types.js';
+import type { Checksums, MultipartUpload, ObjectMetadata, ObjectPart, StoredBucket, StoredObject, StoredPart } from './types.js';
 
 /*
  * The store's tables in SQLite: their definitions, a row of each as better-sqlite3 reads and writes it, and the
- * mapping between each row and the record (types.ts) it stands for. Metadata, checksums and part sizes are kept as
- * JSON text; times as epoch ms.
+ * mapping between each row and the record (types.ts) it stands for. Metadata, checksums, part sizes and parts are kept
+ * as JSON text; times as epoch ms. A database made by an older version gets the columns it lacks (nullable,
+ * each null read as "not known then") when it is opened: nothing is rewritten.
  */
 
 const tables = `
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS s3_objects (
   checksums TEXT NOT NULL,
   parts_count INTEGER,
   part_sizes TEXT,
+  parts TEXT,
   PRIMARY KEY (bucket, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS s3_uploads (
@@ -42,7 +44,8 @@ CREATE TABLE IF NOT EXISTS s3_uploads (
   key TEXT NOT NULL,
   initiated INTEGER NOT NULL,
   metadata TEXT NOT NULL,
-  checksum_algorithm TEXT
+  checksum_algorithm TEXT,
+  checksum_type TEXT
 );
 CREATE INDEX IF NOT EXISTS s3_uploads_bucket ON s3_uploads (bucket, key, initiated, upload_id);
 CREATE TABLE IF NOT EXISTS s3_parts (
@@ -60,9 +63,14 @@ CREATE TABLE IF NOT EXISTS s3_parts (
 /** Creates the tables (and their indexes) that are missing, and adds columns that older databases lack. */
 export function createTables(db: Database.Database): void {
   db.exec(tables);
-  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part).
+  // Databases made before part sizes were kept get the column (null: parts unknown, served as one part); before each
+  // part's number and checksums were kept, that column (null: not known, no part listed).
   const objectColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_objects)').all().map((column) => column.name);
   if (!objectColumns.includes('part_sizes')) db.exec('ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT');
+  if (!objectColumns.includes('parts')) db.exec('ALTER TABLE s3_objects ADD COLUMN parts TEXT');
+  // Uploads made before checksum types were kept: null, read as the default type of the upload's algorithm.
+  const uploadColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_uploads)').all().map((column) => column.name);
+  if (!uploadColumns.includes('checksum_type')) db.exec('ALTER TABLE s3_uploads ADD COLUMN checksum_type TEXT');
   // Databases made before buckets had IBEE's settings get the columns, every bucket private and unlocked.
   const bucketColumns = db.prepare<[], { name: string }>('PRAGMA table_info(s3_buckets)').all().map((column) => column.name);
   const addedBucketColumns: Record<string, string> = {
@@ -102,6 +110,8 @@ export interface ObjectRow {
   checksums: string;
   parts_count: number | null;
   part_sizes: string | null;
+  /** JSON of the parts (number, size, checksums); null for single-part objects and older multipart ones. */
+  parts: string | null;
 }
 
 export interface UploadRow {
@@ -111,6 +121,7 @@ export interface UploadRow {
   initiated: number;
   metadata: string;
   checksum_algorithm: string | null;
+  checksum_type: string | null;
 }
 
 export interface PartRow {
@@ -147,6 +158,7 @@ export const toObject = (row: ObjectRow): StoredObject => ({
   checksums: JSON.parse(row.checksums) as Checksums,
   partsCount: row.parts_count,
   partSizes: row.part_sizes === null ? null : (JSON.parse(row.part_sizes) as number[]),
+  parts: row.parts === null ? null : (JSON.parse(row.parts) as ObjectPart[]),
   blobId: row.blob_id,
 });
 
@@ -157,6 +169,7 @@ export const toUpload = (row: UploadRow): MultipartUpload => ({
   initiated: new Date(row.initiated),
   metadata: JSON.parse(row.metadata) as ObjectMetadata,
   checksumAlgorithm: row.checksum_algorithm,
+  checksumType: row.checksum_type,
 });
 
 export const toPart = (row: PartRow): StoredPart => ({
@@ -185,19 +198,20 @@ const bodyColumns = ({ blob, etag, checksums, lastModified }: BodyFields) => ({
   checksums: JSON.stringify(checksums),
 });
 
-/** An object's row; `partSizes` null for an object that was not assembled from parts. */
-export const objectRow = ({ bucket, key, metadata, partSizes, ...body }: BodyFields & {
+/** An object's row; `parts` null for an object that was not assembled from parts. */
+export const objectRow = ({ bucket, key, metadata, parts, ...body }: BodyFields & {
   bucket: string;
   key: string;
   metadata: ObjectMetadata;
-  partSizes: readonly number[] | null;
+  parts: readonly ObjectPart[] | null;
 }): ObjectRow => ({
   bucket,
   key,
   ...bodyColumns(body),
   metadata: JSON.stringify(metadata),
-  parts_count: partSizes === null ? null : partSizes.length,
-  part_sizes: partSizes === null ? null : JSON.stringify(partSizes),
+  parts_count: parts === null ? null : parts.length,
+  part_sizes: parts === null ? null : JSON.stringify(parts.map((part) => part.size)),
+  parts: parts === null ? null : JSON.stringify(parts.map(({ partNumber, size, checksums }): ObjectPart => ({ partNumber, size, checksums }))),
 });
 
 /** A part's row. */
@@ -215,4 +229,5 @@ export const uploadRow = (upload: MultipartUpload): UploadRow => ({
   initiated: upload.initiated.getTime(),
   metadata: JSON.stringify(upload.metadata),
   checksum_algorithm: upload.checksumAlgorithm,
+  checksum_type: upload.checksumType,
 });

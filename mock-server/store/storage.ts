@@ -78,11 +78,11 @@ export function createStorage(options: StorageOptions): Storage {
     ),
     object: db.prepare<[string, string], ObjectRow>('SELECT * FROM s3_objects WHERE bucket = ? AND key = ?'),
     upsertObject: db.prepare(
-      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, metadata, checksums, parts_count, part_sizes)
-       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @metadata, @checksums, @parts_count, @part_sizes)
+      `INSERT INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, metadata, checksums, parts_count, part_sizes, parts)
+       VALUES (@bucket, @key, @blob_id, @size, @etag, @last_modified, @metadata, @checksums, @parts_count, @part_sizes, @parts)
        ON CONFLICT (bucket, key) DO UPDATE SET blob_id = excluded.blob_id, size = excluded.size, etag = excluded.etag,
          last_modified = excluded.last_modified, metadata = excluded.metadata, checksums = excluded.checksums,
-         parts_count = excluded.parts_count, part_sizes = excluded.part_sizes`,
+         parts_count = excluded.parts_count, part_sizes = excluded.part_sizes, parts = excluded.parts`,
     ),
     deleteObject: db.prepare('DELETE FROM s3_objects WHERE bucket = ? AND key = ?'),
     pageAfter: db.prepare<[string, string, string, number], ObjectRow>(
@@ -92,8 +92,8 @@ export function createStorage(options: StorageOptions): Storage {
       'SELECT * FROM s3_objects WHERE bucket = ? AND key >= ? AND key >= ? ORDER BY key LIMIT ?',
     ),
     insertUpload: db.prepare(
-      `INSERT INTO s3_uploads (upload_id, bucket, key, initiated, metadata, checksum_algorithm)
-       VALUES (@upload_id, @bucket, @key, @initiated, @metadata, @checksum_algorithm)`,
+      `INSERT INTO s3_uploads (upload_id, bucket, key, initiated, metadata, checksum_algorithm, checksum_type)
+       VALUES (@upload_id, @bucket, @key, @initiated, @metadata, @checksum_algorithm, @checksum_type)`,
     ),
     upload: db.prepare<[string], UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = ?'),
     uploadsOf: db.prepare<[string, string], UploadRow>(
@@ -326,15 +326,14 @@ export function createStorage(options: StorageOptions): Storage {
 
     async putObject({ bucket, key, body, metadata, precondition }) {
       const written = await bodies.write(body, multipartLimits.value.maxSinglePutBytes);
-      const row = objectRow({ bucket: bucketName(bucket), key, ...written, metadata, partSizes: null, lastModified: clock.nowMs() });
+      const row = objectRow({ bucket: bucketName(bucket), key, ...written, metadata, parts: null, lastModified: clock.nowMs() });
       return storeObject({ row, bucket, precondition });
     },
 
-    async copyObject({ source, bucket, key, metadata, precondition }) {
-      const copied = await bodies.copy(source, {});
-      // A copy keeps the source's checksums: the bytes are the same.
-      const checksums = source.partsCount ? {} : source.checksums;
-      const row = objectRow({ bucket: bucketName(bucket), key, ...copied, checksums, metadata, partSizes: null, lastModified: clock.nowMs() });
+    async copyObject({ source, bucket, key, metadata, checksum, precondition }) {
+      const copied = await bodies.copy(source, 'compute' in checksum ? { checksum: checksum.compute } : {});
+      const checksums = 'keep' in checksum ? checksum.keep : copied.checksums;
+      const row = objectRow({ bucket: bucketName(bucket), key, ...copied, checksums, metadata, parts: null, lastModified: clock.nowMs() });
       return storeObject({ row, bucket, precondition });
     },
 
@@ -354,14 +353,15 @@ export function createStorage(options: StorageOptions): Storage {
       return objectListing((cursor, inclusive, limit) => (inclusive ? q.pageFrom : q.pageAfter).all(bucket, cursor, options.prefix, limit), options);
     },
 
-    createUpload(bucket, key, metadata, checksumAlgorithm) {
+    createUpload(bucket, key, metadata, checksum) {
       const upload: MultipartUpload = {
         uploadId: randomBytes(24).toString('base64url'),
         bucket,
         key,
         initiated: new Date(clock.nowMs()),
         metadata,
-        checksumAlgorithm,
+        checksumAlgorithm: checksum?.algorithm ?? null,
+        checksumType: checksum?.type ?? null,
       };
       q.insertUpload.run(uploadRow(upload));
       return upload;
@@ -378,8 +378,8 @@ export function createStorage(options: StorageOptions): Storage {
       return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...written, lastModified: clock.nowMs() }));
     },
 
-    async copyPart(upload, partNumber, source, range) {
-      const copied = await bodies.copy(source, { range: range ?? undefined, maxBytes: multipartLimits.value.maxPartBytes });
+    async copyPart(upload, partNumber, source, range, checksum) {
+      const copied = await bodies.copy(source, { range: range ?? undefined, maxBytes: multipartLimits.value.maxPartBytes, checksum });
       return storePart(partRow({ uploadId: upload.uploadId, partNumber, ...copied, lastModified: clock.nowMs() }));
     },
 
@@ -392,8 +392,7 @@ export function createStorage(options: StorageOptions): Storage {
       const stored = new Map(q.parts.all(upload.uploadId).map((row) => [row.part_number, toPart(row)]));
       const chosen = requested.map((request) => {
         const part = stored.get(request.partNumber);
-        const checksumsMatch = Object.entries(request.checksums ?? {}).every(([algorithm, value]) => part?.checksums[algorithm] === value);
-        if (!part || part.etag !== request.etag.replace(/^"|"$/g, '').toLowerCase() || !checksumsMatch) {
+        if (!part || part.etag !== request.etag.replace(/^"|"$/g, '').toLowerCase()) {
           throw new StoreError('InvalidPart', `Part ${request.partNumber} of upload ${upload.uploadId} is not there in the version named.`, {
             UploadId: upload.uploadId,
             PartNumber: String(request.partNumber),
@@ -403,6 +402,7 @@ export function createStorage(options: StorageOptions): Storage {
         return part;
       });
       checkParts?.(chosen);
+      const checksums = combineChecksums?.(upload, chosen) ?? {};
       const etag = `${createHash('md5')
         .update(Buffer.concat(chosen.map((part) => Buffer.from(part.etag, 'hex'))))
         .digest('hex')}-${chosen.length}`;
@@ -419,8 +419,8 @@ export function createStorage(options: StorageOptions): Storage {
           blob,
           etag,
           metadata: upload.metadata,
-          checksums: combineChecksums?.(upload, chosen) ?? {},
-          partSizes: chosen.map((part) => part.size),
+          checksums,
+          parts: chosen,
           lastModified: clock.nowMs(),
         }),
         // The upload goes with its bucket, so finding the upload below is finding the bucket it was made in.

@@ -19,8 +19,25 @@ export interface ObjectMetadata {
   readonly userMetadata: Readonly<Record<string, string>>;
 }
 
-/** Base64 checksums by algorithm name (CRC32, CRC32C, SHA1, SHA256, CRC64NVME). */
+/**
+ * Base64 checksums by algorithm name (CRC32, CRC32C, SHA1, SHA256, CRC64NVME). An object carries one; a part may carry
+ * two (the one its request declared, and the one its upload's object is made from). A composite value ends in `-N`.
+ */
 export type Checksums = Readonly<Record<string, string>>;
+
+/** A checksum the store computes over bytes it copies itself (CopyObject, UploadPartCopy), made by the caller. */
+export interface ChecksumComputer {
+  readonly algorithm: string;
+  update(data: Buffer): void;
+  digestBase64(): string;
+}
+
+/** A part of a multipart object, as CompleteMultipartUpload assembled it. */
+export interface ObjectPart {
+  readonly partNumber: number;
+  readonly size: number;
+  readonly checksums: Checksums;
+}
 
 export interface StoredObject {
   readonly bucket: string;
@@ -35,6 +52,8 @@ export interface StoredObject {
   readonly partsCount: number | null;
   /** Sizes of those parts, in order (GetObject/HeadObject with partNumber); null for single-part objects. */
   readonly partSizes: readonly number[] | null;
+  /** Those parts, in order; null for single-part objects and for objects completed before parts were kept. */
+  readonly parts: readonly ObjectPart[] | null;
   readonly blobId: string;
 }
 
@@ -55,7 +74,10 @@ export interface MultipartUpload {
   readonly key: string;
   readonly initiated: Date;
   readonly metadata: ObjectMetadata;
+  /** The checksum algorithm CreateMultipartUpload named; null when it named none. */
   readonly checksumAlgorithm: string | null;
+  /** The checksum type the upload combines its parts as, when it named an algorithm; null for uploads made before types were kept. */
+  readonly checksumType: string | null;
 }
 
 export interface StoredPart {
@@ -114,8 +136,6 @@ export interface UploadListing {
 export interface CompletedPartRequest {
   readonly partNumber: number;
   readonly etag: string;
-  /** Checksums the client listed for the part (ChecksumCRC32…), by algorithm; each must match the stored one. */
-  readonly checksums?: Checksums;
 }
 
 /**
@@ -125,15 +145,24 @@ export interface CompletedPartRequest {
  */
 export type WritePrecondition = (current: StoredObject | undefined) => void;
 
-/** Derives the assembled object's checksums from its parts (S3's composite checksums); supplied by the caller. */
+/**
+ * Derives the assembled object's checksums from its parts (S3's composite and full-object checksums); supplied by the
+ * caller, run before anything is written, and may throw to refuse the completion.
+ */
 export type PartChecksumCombiner = (upload: MultipartUpload, parts: readonly StoredPart[]) => Checksums;
 
 /** What the caller of completeUpload decides: its rules about the parts chosen, their checksums, a precondition. */
 export interface CompleteRules {
-  /** Throws to refuse the parts chosen (in the versions named), before anything is written. */
+  /** Throws to refuse the parts chosen (in the versions named, in the order requested), before anything is written. */
   readonly checkParts?: (parts: readonly StoredPart[]) => void;
   readonly combineChecksums?: PartChecksumCombiner;
   readonly precondition?: WritePrecondition;
+}
+
+/** What a multipart upload records of its checksum: the algorithm CreateMultipartUpload named, and the type it uses. */
+export interface UploadChecksumSetting {
+  readonly algorithm: string;
+  readonly type: string;
 }
 
 /** A bucket's default retention: a mode and one of days or years. */
@@ -173,6 +202,8 @@ export interface CopyObjectInput {
   readonly bucket: BucketRef;
   readonly key: string;
   readonly metadata: ObjectMetadata;
+  /** The copy's checksums: the source's kept as they are, or one computed over the bytes as they are copied. */
+  readonly checksum: { readonly keep: Checksums } | { readonly compute: ChecksumComputer };
   readonly precondition?: WritePrecondition | undefined;
 }
 
@@ -217,21 +248,24 @@ export interface Storage extends StorageStore {
    * fails with NoSuchBucket instead of landing in the new one.
    */
   putObject(put: PutObjectInput): Promise<StoredObject>;
-  /** Stores a copy of `source`'s bytes (and, for a single-part source, its checksums) under `bucket`/`key`. */
+  /** Stores a copy of `source`'s bytes under `bucket`/`key`, with the checksums `copy.checksum` says. */
   copyObject(copy: CopyObjectInput): Promise<StoredObject>;
   /** Whether an object was there. */
   deleteObject(bucket: BucketRef, key: string): Promise<boolean>;
   listObjects(bucket: string, options: ListOptions): ObjectListing;
 
-  createUpload(bucket: string, key: string, metadata: ObjectMetadata, checksumAlgorithm: string | null): MultipartUpload;
+  /** A new multipart upload; `checksum` null when CreateMultipartUpload named no checksum algorithm. */
+  createUpload(bucket: string, key: string, metadata: ObjectMetadata, checksum: UploadChecksumSetting | null): MultipartUpload;
   /** The upload if it exists for this bucket and key, else NoSuchUpload. */
   requireUpload(bucket: string, key: string, uploadId: string): MultipartUpload;
   putPart(upload: MultipartUpload, partNumber: number, body: IncomingBody): Promise<StoredPart>;
-  copyPart(upload: MultipartUpload, partNumber: number, source: StoredObject, range: ByteRange | null): Promise<StoredPart>;
+  /** Stores a part copied from `source` (or a range of it), with the checksum `checksum` computes over the bytes. */
+  copyPart(upload: MultipartUpload, partNumber: number, source: StoredObject, range: ByteRange | null, checksum: ChecksumComputer): Promise<StoredPart>;
   listParts(uploadId: string, afterPartNumber: number, maxParts: number): { parts: readonly StoredPart[]; isTruncated: boolean };
   /**
-   * Makes the object of the parts `parts` names, each in the version (ETag, checksums) named, else InvalidPart. The
-   * caller's rules about the parts chosen (S3's part sizes) run before anything is written.
+   * Makes the object of the parts `parts` names, each in the version (ETag) named, else InvalidPart. The caller's
+   * rules about the parts chosen (S3's part sizes and part checksums) and its checksum combiner run before anything
+   * is written; the object keeps each part's size and checksums.
    */
   completeUpload(upload: MultipartUpload, parts: readonly CompletedPartRequest[], rules?: CompleteRules): Promise<StoredObject>;
   abortUpload(upload: MultipartUpload): Promise<void>;

@@ -13,6 +13,7 @@ import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
+  GetObjectAttributesCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -103,6 +104,8 @@ export const exercisers: Readonly<Record<JudgedS3OperationName, Exerciser>> = {
   ListMultipartUploads: (t) => attempt(() => t.s3.send(new ListMultipartUploadsCommand({ Bucket: t.bucket }))),
   HeadObject: (t) => attempt(() => t.s3.send(new HeadObjectCommand({ Bucket: t.bucket, Key: t.key }))),
   GetObject: (t) => attempt(async () => drain(await t.s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: t.key })))),
+  GetObjectAttributes: (t) =>
+    attempt(() => t.s3.send(new GetObjectAttributesCommand({ Bucket: t.bucket, Key: t.key, ObjectAttributes: ['ETag', 'ObjectSize'] }))),
   ListParts: (t) => attempt(() => t.s3.send(new ListPartsCommand({ Bucket: t.bucket, Key: t.uploadKey, UploadId: t.uploadId }))),
   PutObject: (t) => attempt(() => t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: t.writeKey, Body: 'written by the permission grid' }))),
   PostObject: async (t) => {

@@ -3,11 +3,11 @@ import type { StoredObject } from '../../store/types.js';
 import { StoreError } from '../../store/errors.js';
 import { fromStoreError, S3Error } from '../errors.js';
 import { sendable } from '../header-values.js';
+import { objectChecksum, uploadChecksum } from '../object-checksums.js';
 import { malformedXml, parseXmlBody, sendXml, xmlRead, type XmlTree } from '../xml.js';
 import {
   bucketName,
   checkKey,
-  checksumType,
   encoder,
   encodingType,
   integerParam,
@@ -142,13 +142,13 @@ export const putBucketEncryption: Controller = async (call) => {
 };
 
 function contentsEntry(call: S3Call, object: StoredObject, encode: (value: string) => string, withOwner: boolean): XmlTree {
-  const algorithms = Object.keys(object.checksums);
+  const checksum = objectChecksum(object);
   return {
     Key: encode(object.key),
     LastModified: isoTime(object.lastModified),
     ETag: quoted(object.etag),
-    ChecksumAlgorithm: algorithms.length > 0 ? algorithms : undefined,
-    ChecksumType: algorithms.length > 0 ? checksumType(Object.values(object.checksums)[0] ?? '') : undefined,
+    ChecksumAlgorithm: checksum?.algorithm,
+    ChecksumType: checksum?.type,
     Size: object.size,
     StorageClass: 'STANDARD',
     Owner: withOwner ? owner(call) : undefined,
@@ -286,6 +286,7 @@ export const listMultipartUploads: Controller = async (call) => {
       StorageClass: 'STANDARD',
       Initiated: isoTime(upload.initiated),
       ChecksumAlgorithm: upload.checksumAlgorithm ?? undefined,
+      ChecksumType: upload.checksumAlgorithm === null ? undefined : uploadChecksum(upload).type,
     })),
     CommonPrefixes: listing.commonPrefixes.map((commonPrefix) => ({ Prefix: encode(commonPrefix) })),
   });

@@ -87,8 +87,24 @@ export function owner(call: S3Call) {
 /** An integer query parameter within bounds, or InvalidArgument. */
 const int32Max = 2_147_483_647;
 
-export function integerParam(call: S3Call, name: string, options: { min: number; max: number; fallback: number; clampMax?: boolean }): number {
-  const raw = call.route.query.get(name);
+export interface IntegerBounds {
+  readonly min: number;
+  readonly max: number;
+  readonly fallback: number;
+  /** A value above `max` is read as `max` (S3's list sizes), not refused. */
+  readonly clampMax?: boolean;
+}
+
+export function integerParam(call: S3Call, name: string, options: IntegerBounds): number {
+  return integerValue(name, call.route.query.get(name), options);
+}
+
+/** An integer header (GetObjectAttributes' x-amz-max-parts, x-amz-part-number-marker), read as query parameters are. */
+export function integerHeader(call: S3Call, name: string, options: IntegerBounds): number {
+  return integerValue(name, header(call.req, name) ?? null, options);
+}
+
+function integerValue(name: string, raw: string | null, options: IntegerBounds): number {
   if (raw === null || raw === '') return options.fallback;
   const value = Number(raw);
   // S3 reads these as 32-bit integers: anything else is "not an integer or within integer range".
@@ -250,15 +266,6 @@ export function objectHeaders(object: StoredObject, overrides: ResponseOverrides
   // A name no header can carry (possible only in data stored before names were checked) is left out, not a 500.
   for (const [name, value] of Object.entries(meta.userMetadata)) if (isHeaderName(`x-amz-meta-${name}`)) described.push([`x-amz-meta-${name}`, value]);
   return [...requireSendable(described), ['ETag', quoted(object.etag)], ['Last-Modified', httpTime(object.lastModified)], ['Accept-Ranges', 'bytes']];
-}
-
-/** A composite (multipart) checksum ends in `-N`, the number of parts; anything else covers the full object. */
-export const checksumType = (value: string): 'COMPOSITE' | 'FULL_OBJECT' => (/-\d+$/.test(value) ? 'COMPOSITE' : 'FULL_OBJECT');
-
-export function setChecksumHeaders(res: Response, checksums: Readonly<Record<string, string>>): void {
-  for (const [algorithm, value] of Object.entries(checksums)) res.setHeader(`x-amz-checksum-${algorithm.toLowerCase()}`, value);
-  const first = Object.values(checksums)[0];
-  if (first !== undefined) res.setHeader('x-amz-checksum-type', checksumType(first));
 }
 
 /** The URL of an object as the client addressed this endpoint (path-style or virtual-hosted). */

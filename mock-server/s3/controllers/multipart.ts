@@ -1,8 +1,28 @@
-import { multipartLimits } from '../../../spec/index.js';
+import {
+  checksumAlgorithms,
+  completedChecksum,
+  multipartLimits,
+  multipartUploadChecksum,
+  partChecksum,
+  type ChecksumAlgorithm,
+  type UploadChecksum,
+} from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
-import type { MultipartUpload, PartChecksumCombiner, StoredPart } from '../../store/types.js';
-import { checksumAlgorithms, createChecksum } from '../signing/checksums.js';
+import type { Checksums, MultipartUpload, StoredPart } from '../../store/types.js';
+import { createChecksum } from '../checksum-algorithms.js';
 import { S3Error } from '../errors.js';
+import {
+  checksumElements,
+  checksumField,
+  multipartChecksum,
+  objectChecksum,
+  parseChecksumType,
+  refusalError,
+  setChecksumHeaders,
+  typeOfValue,
+  uploadChecksum,
+} from '../object-checksums.js';
+import { checksumHeaderAlgorithm, checksumHeaderName, isChecksumValue } from '../signing/checksums.js';
 import { malformedXml, parseXmlBody, sendXml, xmlRead } from '../xml.js';
 import {
   encoder,
@@ -17,29 +37,15 @@ import {
   quoted,
   requireBucket,
   sendEmpty,
-  setChecksumHeaders,
   objectUrl,
   type Controller,
   type S3Call,
 } from './common.js';
-import { copySourceObject, declaredLength, writePrecondition } from './objects.js';
+import { copySourceObject, declaredLength, namedChecksumAlgorithm, writePrecondition } from './objects.js';
 
 /** Multipart uploads: create, upload (or copy) parts, list parts, complete, abort. */
 
 const limits = multipartLimits.value;
-/**
- * S3's composite checksum of a multipart object: the checksum of the concatenated binary part checksums, then
- * `-N`. Only when the upload named an algorithm and every part carried it; CRC64NVME exists only as full-object.
- */
-const compositeChecksums: PartChecksumCombiner = (upload, parts) => {
-  const algorithm = checksumAlgorithms.find((candidate) => candidate === upload.checksumAlgorithm);
-  if (!algorithm || algorithm === 'CRC64NVME') return {};
-  const values = parts.map((part) => part.checksums[algorithm]);
-  if (values.some((value) => value === undefined)) return {};
-  const combined = createChecksum(algorithm);
-  for (const value of values) combined.update(Buffer.from(value as string, 'base64'));
-  return { [algorithm]: `${combined.digestBase64()}-${parts.length}` };
-};
 
 function upload(call: S3Call): MultipartUpload {
   const key = objectKey(call);
@@ -61,23 +67,48 @@ function partNumber(call: S3Call): number {
 export const createMultipartUpload: Controller = async (call) => {
   const key = objectKey(call);
   const bucket = requireBucket(call);
-  const algorithmHeader = header(call.req, 'x-amz-checksum-algorithm')?.toUpperCase() ?? null;
-  if (algorithmHeader !== null && !checksumAlgorithms.some((algorithm) => algorithm === algorithmHeader)) {
-    throw invalidArgument('x-amz-checksum-algorithm', algorithmHeader, 'Checksum algorithm provided is unsupported.');
+  const algorithm = namedChecksumAlgorithm(call);
+  const typeHeader = header(call.req, 'x-amz-checksum-type');
+  const type = typeHeader === undefined || typeHeader.trim() === '' ? null : parseChecksumType(typeHeader);
+  const decision = multipartUploadChecksum(algorithm, type);
+  if (!decision.ok) throw refusalError(decision.refusal, { algorithm, type });
+  const setting = decision.value;
+  const metadata = metadataFromHeaders(call.req.headers, 'header');
+  const created = call.storage.createUpload(bucket.name, key, metadata, setting.named ? { algorithm: setting.algorithm, type: setting.type } : null);
+  if (setting.named) {
+    call.res.setHeader('x-amz-checksum-algorithm', setting.algorithm);
+    call.res.setHeader('x-amz-checksum-type', setting.type);
   }
-  const created = call.storage.createUpload(bucket.name, key, metadataFromHeaders(call.req.headers, 'header'), algorithmHeader);
-  if (algorithmHeader) call.res.setHeader('x-amz-checksum-algorithm', algorithmHeader);
   sendXml(call.res, 200, 'InitiateMultipartUploadResult', { Bucket: bucket.name, Key: key, UploadId: created.uploadId });
 };
+
+/** The algorithms a part of `setting`'s upload stores, or the refusal of the part's declared checksum. */
+function partAlgorithms(setting: UploadChecksum, declared: ChecksumAlgorithm | null, copied = false): readonly ChecksumAlgorithm[] {
+  const decision = partChecksum(setting, declared, copied);
+  if (!decision.ok) throw refusalError(decision.refusal, { algorithm: setting.algorithm, declared });
+  return decision.value;
+}
+
+/**
+ * The checksum an UploadPart or UploadPartCopy answers with: the one its request declared, else the upload's when the
+ * upload named one. A part of an upload that named none answers with what it declared, or nothing.
+ */
+function partChecksumEcho(setting: UploadChecksum, part: StoredPart, declared: ChecksumAlgorithm | null) {
+  const algorithm = declared ?? (setting.named ? setting.algorithm : null);
+  const value = algorithm === null ? undefined : part.checksums[algorithm];
+  return algorithm === null || value === undefined ? null : { algorithm, value, type: 'FULL_OBJECT' as const };
+}
 
 export const uploadPart: Controller = async (call) => {
   const number = partNumber(call);
   const target = upload(call);
   declaredLength(call, limits.maxPartBytes);
+  const setting = uploadChecksum(target);
+  const declared = call.body.declaredChecksum;
+  for (const algorithm of partAlgorithms(setting, declared)) call.body.computeChecksum(algorithm);
   const part = await call.storage.putPart(target, number, call.body);
   call.res.setHeader('ETag', quoted(part.etag));
-  setChecksumHeaders(call.res, part.checksums);
-  call.res.removeHeader('x-amz-checksum-type');
+  setChecksumHeaders(call.res, partChecksumEcho(setting, part, declared), { withType: false });
   sendEmpty(call.res, 200);
 };
 
@@ -107,8 +138,15 @@ export const uploadPartCopy: Controller = async (call) => {
       MaxSizeAllowed: String(limits.maxPartBytes),
     });
   }
-  const part = await call.storage.copyPart(target, number, source, range);
-  sendXml(call.res, 200, 'CopyPartResult', { ETag: quoted(part.etag), LastModified: isoTime(part.lastModified) });
+  const setting = uploadChecksum(target);
+  // The copied bytes carry no declared checksum: the part's is computed as they are copied.
+  const [algorithm] = partAlgorithms(setting, null, true) as [ChecksumAlgorithm];
+  const part = await call.storage.copyPart(target, number, source, range, createChecksum(algorithm));
+  sendXml(call.res, 200, 'CopyPartResult', {
+    ETag: quoted(part.etag),
+    LastModified: isoTime(part.lastModified),
+    ...checksumElements(partChecksumEcho(setting, part, null), { withType: false }),
+  });
 };
 
 /** Every part but the last is at least S3's minimum part size. */
@@ -125,22 +163,121 @@ function requireMinimumPartSizes(parts: readonly StoredPart[]): void {
   }
 }
 
-export const completeMultipartUpload: Controller = async (call) => {
-  const target = upload(call);
-  const request = parseXmlBody(await call.body.buffer(maxXmlBodyBytes), 'CompleteMultipartUpload', ['Part']);
-  const parts = xmlRead.elements(request, 'Part').map((part) => {
+/** A part as CompleteMultipartUpload's body lists it. */
+interface ListedPart {
+  readonly partNumber: number;
+  readonly etag: string;
+  /** The part checksums the request lists (ChecksumCRC32…), by algorithm. */
+  readonly checksums: Checksums;
+}
+
+function readListedParts(body: Buffer): ListedPart[] {
+  const request = parseXmlBody(body, 'CompleteMultipartUpload', ['Part']);
+  const parts = xmlRead.elements(request, 'Part').map((part): ListedPart => {
     const rawNumber = xmlRead.trimmed(part, 'PartNumber');
     const etag = xmlRead.trimmed(part, 'ETag');
     if (rawNumber === undefined || etag === undefined || !/^\d+$/.test(rawNumber)) throw malformedXml();
     const checksums: Record<string, string> = {};
     for (const algorithm of checksumAlgorithms) {
-      const value = xmlRead.trimmed(part, `Checksum${algorithm}`);
+      const value = xmlRead.trimmed(part, checksumField(algorithm));
       if (value !== undefined) checksums[algorithm] = value;
+    }
+    // One checksum per part, each well-formed.
+    const listed = Object.entries(checksums);
+    if (listed.length > 1 || listed.some(([algorithm, value]) => !isChecksumValue(algorithm as ChecksumAlgorithm, value))) {
+      throw invalidArgument('Checksum', listed.map(([, value]) => value).join(','), 'Invalid Base64 or multiple checksums present in request');
     }
     return { partNumber: Number(rawNumber), etag, checksums };
   });
   if (parts.length === 0 || parts.length > limits.maxParts) throw malformedXml();
-  // Checked in S3's order, each over the whole list: ordering here, then parts and ETags (the store), then sizes.
+  return parts;
+}
+
+/**
+ * The part checksums a complete request lists, against the parts stored. An upload that named no algorithm takes no
+ * part checksums; one that did takes its algorithm's, each matching the stored part (else InvalidPart), and for a
+ * composite needs one for every part.
+ */
+function checkListedChecksums(setting: UploadChecksum, listed: readonly ListedPart[], chosen: readonly StoredPart[], uploadId: string): void {
+  chosen.forEach((part, index) => {
+    const request = listed[index] as ListedPart;
+    const invalidPart = () =>
+      new S3Error('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.', {
+        UploadId: uploadId,
+        PartNumber: String(request.partNumber),
+        ETag: request.etag,
+      });
+    const entries = Object.entries(request.checksums);
+    if (!setting.named) {
+      if (entries.length > 0) throw invalidPart();
+      return;
+    }
+    const value = request.checksums[setting.algorithm];
+    if (value !== undefined) {
+      if (part.checksums[setting.algorithm] !== value) throw invalidPart();
+      return;
+    }
+    if (setting.type !== 'COMPOSITE') return;
+    const other = entries[0];
+    if (other) {
+      throw new S3Error('BadDigest', `The ${other[0].toLowerCase()} you specified for part ${request.partNumber} did not match what we received.`);
+    }
+    throw new S3Error(
+      'InvalidRequest',
+      `The upload was created using a ${setting.algorithm.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${request.partNumber} in the request.`,
+    );
+  });
+}
+
+/** The object-level checksum a complete request declares in `x-amz-checksum-*` headers: at most one, well-formed. */
+function declaredObjectChecksum(call: S3Call): { readonly algorithm: ChecksumAlgorithm; readonly value: string } | null {
+  const declared: { algorithm: ChecksumAlgorithm; value: string }[] = [];
+  for (const name of Object.keys(call.req.headers)) {
+    const algorithm = checksumHeaderAlgorithm(name);
+    const value = algorithm === undefined ? undefined : header(call.req, name);
+    if (algorithm !== undefined && value !== undefined) declared.push({ algorithm, value: value.trim() });
+  }
+  if (declared.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  const [first] = declared;
+  if (first === undefined) return null;
+  // A composite value may carry its part count.
+  const match = /^(.*?)(?:-(\d+))?$/.exec(first.value);
+  if (!isChecksumValue(first.algorithm, match?.[1] ?? '')) {
+    throw new S3Error('InvalidRequest', `Value for ${checksumHeaderName(first.algorithm)} header is invalid.`);
+  }
+  return first;
+}
+
+/**
+ * The object's checksum, from its parts', checked against the one the request declared. An upload that named no
+ * algorithm ignores a declared checksum, as S3 does.
+ */
+function completedChecksums(setting: UploadChecksum, declared: { readonly algorithm: ChecksumAlgorithm; readonly value: string } | null, parts: readonly StoredPart[]): Checksums {
+  const checksums = multipartChecksum(completedChecksum(setting), parts);
+  const computed = checksums[setting.algorithm];
+  if (!setting.named || declared === null || computed === undefined) return checksums;
+  const mismatch = () => new S3Error('BadDigest', `The ${setting.algorithm.toLowerCase()} you specified did not match the calculated checksum.`);
+  if (declared.algorithm !== setting.algorithm) throw mismatch();
+  const value = typeOfValue(computed) === 'COMPOSITE' && !/-\d+$/.test(declared.value) ? `${declared.value}-${parts.length}` : declared.value;
+  if (value !== computed) throw mismatch();
+  return checksums;
+}
+
+export const completeMultipartUpload: Controller = async (call) => {
+  const target = upload(call);
+  const setting = uploadChecksum(target);
+  const typeHeader = header(call.req, 'x-amz-checksum-type');
+  if (typeHeader !== undefined && typeHeader.trim() !== '') {
+    const type = parseChecksumType(typeHeader);
+    const uploadType = setting.named ? setting.type : null;
+    if (type !== uploadType) {
+      throw new S3Error('InvalidRequest', `The upload was created using the ${uploadType ?? 'null'} checksum mode. The complete request must use the same checksum mode.`);
+    }
+  }
+  const declared = declaredObjectChecksum(call);
+  const parts = readListedParts(await call.body.buffer(maxXmlBodyBytes));
+  // Checked in S3's order, each over the whole list: ordering here, then parts and ETags (the store), their
+  // checksums and sizes, then the object's checksum.
   parts.reduce((previous, part) => {
     if (part.partNumber <= previous) {
       throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
@@ -148,14 +285,20 @@ export const completeMultipartUpload: Controller = async (call) => {
     return part.partNumber;
   }, 0);
   const precondition = writePrecondition(call, target.bucket, target.key);
-  const object = await call.storage.completeUpload(target, parts, { checkParts: requireMinimumPartSizes, combineChecksums: compositeChecksums, precondition });
+  const object = await call.storage.completeUpload(target, parts, {
+    checkParts: (chosen) => {
+      checkListedChecksums(setting, parts, chosen, target.uploadId);
+      requireMinimumPartSizes(chosen);
+    },
+    combineChecksums: (_upload, chosen) => completedChecksums(setting, declared, chosen),
+    precondition,
+  });
   sendXml(call.res, 200, 'CompleteMultipartUploadResult', {
     Location: objectUrl(call, target.bucket, target.key),
     Bucket: target.bucket,
     Key: target.key,
     ETag: quoted(object.etag),
-    ...Object.fromEntries(Object.entries(object.checksums).map(([algorithm, value]) => [`Checksum${algorithm}`, value])),
-    ChecksumType: Object.values(object.checksums)[0] ? 'COMPOSITE' : undefined,
+    ...checksumElements(objectChecksum(object)),
   });
 };
 
@@ -170,6 +313,7 @@ export const listParts: Controller = async (call) => {
   const marker = integerParam(call, 'part-number-marker', { min: 0, max: limits.maxParts, fallback: 0 });
   const { parts, isTruncated } = call.storage.listParts(target.uploadId, marker, maxParts);
   const encode = encoder(call.route.query.get('encoding-type') === 'url' ? 'url' : null);
+  const setting = uploadChecksum(target);
   sendXml(call.res, 200, 'ListPartsResult', {
     Bucket: target.bucket,
     Key: encode(target.key),
@@ -178,16 +322,22 @@ export const listParts: Controller = async (call) => {
     NextPartNumberMarker: parts.at(-1)?.partNumber ?? marker,
     MaxParts: maxParts,
     IsTruncated: isTruncated,
-    Part: parts.map((part) => ({
-      PartNumber: part.partNumber,
-      LastModified: isoTime(part.lastModified),
-      ETag: quoted(part.etag),
-      Size: part.size,
-      ...Object.fromEntries(Object.entries(part.checksums).map(([algorithm, value]) => [`Checksum${algorithm}`, value])),
-    })),
+    Part: parts.map((part) => {
+      // Each part shows the checksum its object is made from: the upload's algorithm (S3's default for an upload
+      // that named none), when the part has it.
+      const value = part.checksums[setting.algorithm];
+      return {
+        PartNumber: part.partNumber,
+        LastModified: isoTime(part.lastModified),
+        ETag: quoted(part.etag),
+        Size: part.size,
+        ...(value === undefined ? {} : { [checksumField(setting.algorithm)]: value }),
+      };
+    }),
     Initiator: owner(call),
     Owner: owner(call),
     StorageClass: 'STANDARD',
-    ChecksumAlgorithm: target.checksumAlgorithm ?? undefined,
+    ChecksumAlgorithm: setting.algorithm,
+    ChecksumType: setting.type,
   });
 };

@@ -1,10 +1,13 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { multipartLimits } from '../../../spec/index.js';
+import { copyChecksum, multipartLimits, singleUploadChecksum } from '../../../spec/index.js';
 import type { ByteRange } from '../../store/blobs.js';
 import type { ObjectMetadata, StoredObject, WritePrecondition } from '../../store/types.js';
+import { createChecksum } from '../checksum-algorithms.js';
 import { S3Error } from '../errors.js';
+import { checksumElements, objectChecksum, setChecksumHeaders } from '../object-checksums.js';
 import { requireNullVersion } from '../router.js';
+import { parseChecksumAlgorithm } from '../signing/checksums.js';
 import { sendXml } from '../xml.js';
 import {
   header,
@@ -17,7 +20,6 @@ import {
   requireBucket,
   requireObject,
   sendEmpty,
-  setChecksumHeaders,
   objectHeaders,
   type Controller,
   type S3Call,
@@ -26,7 +28,7 @@ import { evaluatePreconditions, notModified, parseRange, preconditionFailed } fr
 
 /** Object operations: head, get, put, copy, delete. */
 
-function readConditions(call: S3Call, prefix: '' | 'x-amz-copy-source-') {
+export function readConditions(call: S3Call, prefix: '' | 'x-amz-copy-source-') {
   return {
     ifMatch: header(call.req, `${prefix}if-match`),
     ifNoneMatch: header(call.req, `${prefix}if-none-match`),
@@ -83,7 +85,7 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
   for (const [name, value] of headers) call.res.setHeader(name, value);
   if (partNumber !== null) call.res.setHeader('x-amz-mp-parts-count', String(object.partsCount ?? 1));
   const wantsChecksum = header(call.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-  if (wantsChecksum && range === null) setChecksumHeaders(call.res, object.checksums);
+  if (wantsChecksum && range === null) setChecksumHeaders(call.res, objectChecksum(object));
   if (range) {
     call.res.statusCode = 206;
     call.res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`);
@@ -146,11 +148,20 @@ export const putObject: Controller = async (call) => {
   declaredLength(call, multipartLimits.value.maxSinglePutBytes);
   const metadata = metadataFromHeaders(call.req.headers, 'header');
   const precondition = writePrecondition(call, bucket.name, key);
+  // The object carries the checksum the request declared (verified as the body arrives), else S3's default, computed.
+  const { algorithm } = singleUploadChecksum(call.body.declaredChecksum);
+  call.body.computeChecksum(algorithm);
   const object = await call.storage.putObject({ bucket, key, body: call.body, metadata, precondition });
   call.res.setHeader('ETag', quoted(object.etag));
-  setChecksumHeaders(call.res, object.checksums);
+  setChecksumHeaders(call.res, objectChecksum(object));
   sendEmpty(call.res, 200);
 };
+
+/** `x-amz-checksum-algorithm` (CopyObject), or null when absent or empty. */
+export function namedChecksumAlgorithm(call: S3Call) {
+  const value = header(call.req, 'x-amz-checksum-algorithm');
+  return value === undefined || value.trim() === '' ? null : parseChecksumAlgorithm(value);
+}
 
 /** The copy source named by x-amz-copy-source, after its conditions were checked. */
 export function copySourceObject(call: S3Call): StoredObject {
@@ -178,11 +189,20 @@ export const copyObject: Controller = async (call) => {
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
+  const named = namedChecksumAlgorithm(call);
   const precondition = writePrecondition(call, bucket.name, key);
   const metadata: ObjectMetadata = directive === 'REPLACE' ? metadataFromHeaders(call.req.headers, 'header') : source.metadata;
-  const object = await call.storage.copyObject({ source, bucket, key, metadata, precondition });
-  const checksums = Object.fromEntries(Object.entries(object.checksums).map(([algorithm, value]) => [`Checksum${algorithm}`, value]));
-  sendXml(call.res, 200, 'CopyObjectResult', { ETag: quoted(object.etag), LastModified: isoTime(object.lastModified), ...checksums });
+  const sourceChecksum = objectChecksum(source);
+  const copied = copyChecksum(named, sourceChecksum);
+  const checksum = copied.keepsSourceValue && sourceChecksum !== null
+    ? { keep: { [sourceChecksum.algorithm]: sourceChecksum.value } }
+    : { compute: createChecksum(copied.algorithm) };
+  const object = await call.storage.copyObject({ source, bucket, key, metadata, checksum, precondition });
+  sendXml(call.res, 200, 'CopyObjectResult', {
+    ETag: quoted(object.etag),
+    LastModified: isoTime(object.lastModified),
+    ...checksumElements(objectChecksum(object)),
+  });
 };
 
 export const deleteObject: Controller = async (call) => {

@@ -1,5 +1,8 @@
+import { singleUploadChecksum } from '../../../spec/index.js';
 import { sendXml } from '../xml.js';
 import { S3Error } from '../errors.js';
+import { refusalError } from '../object-checksums.js';
+import { parseChecksumAlgorithm } from '../signing/checksums.js';
 import { checkKey, metadataFromHeaders, quoted, requireBucket, objectUrl, sendEmpty, type Controller } from './common.js';
 
 /**
@@ -14,6 +17,13 @@ export const postObject: Controller = async (call) => {
   checkKey(key);
   const bucket = requireBucket(call);
   const metadata = metadataFromHeaders(upload.fields, 'form', upload.fileContentType);
+  // The checksum a field declared (verified as the file arrives); else the algorithm x-amz-checksum-algorithm names,
+  // or S3's default, computed.
+  const algorithmField = upload.fields['x-amz-checksum-algorithm'];
+  const named = algorithmField === undefined || algorithmField.trim() === '' ? null : parseChecksumAlgorithm(algorithmField);
+  const declared = upload.file.declaredChecksum;
+  if (named !== null && declared !== null && named !== declared) throw refusalError('part-algorithm-mismatch', { algorithm: named, declared });
+  upload.file.computeChecksum(singleUploadChecksum(declared ?? named).algorithm);
   const object = await call.storage.putObject({ bucket, key, body: upload.file, metadata });
   const etag = quoted(object.etag);
   const location = objectUrl(call, bucket.name, key);

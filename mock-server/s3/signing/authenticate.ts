@@ -21,6 +21,7 @@ import { AwsChunkedDecoder, type BodyDecoder } from './chunked.js';
 import {
   algorithmOfChecksumHeader,
   BodyVerifier,
+  checksumHeaderAlgorithm,
   checksumHeaderName,
   parseChecksumValue,
   parseContentMd5,
@@ -46,6 +47,11 @@ export interface RequestTarget {
    * is then an anonymous caller (in the region the mock defaults to), for authorization to judge; else it is refused.
    */
   readonly anonymous?: { readonly region: string };
+  /**
+   * What `x-amz-checksum-*` headers describe: the request body (the default), or the object the request makes from
+   * stored data (CompleteMultipartUpload), which its controller checks; they are then no promise about the body.
+   */
+  readonly checksumHeaders?: 'body' | 'object';
 }
 
 export type PayloadMode =
@@ -302,7 +308,7 @@ async function verifyHeaderSignature(
   requireSignedAmzHeaders(req, params.signedHeaders);
   const signingKey = await checkSignature({ req, target, query, params, secretAccessKey: token.secretAccessKey, longDate, payloadHash: contentSha256.trim() });
   const signing: ChunkSigningContext = { signingKey, longDate, scope: params.credential.scope, seedSignature: params.signature };
-  const body = requestBody(req, mode, signing, new Map(), stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
+  const body = requestBody(req, target, mode, signing, new Map(), stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
   return { token, accessKeyId: params.credential.accessKeyId, region: params.credential.region, body };
 }
 
@@ -367,8 +373,8 @@ async function verifyPresignedSignature(
   }
   // Presigners may hoist checksum headers into the query (e.g. the JS SDK's x-amz-checksum-crc32): they bind too.
   const queryChecksums = new Map<string, string>();
-  for (const [name, value] of Object.entries(hoisted)) if (algorithmOfChecksumHeader(name)) queryChecksums.set(name, value);
-  const body = requestBody(req, mode, null, queryChecksums, stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
+  for (const [name, value] of Object.entries(hoisted)) if (name.startsWith('x-amz-checksum-')) queryChecksums.set(name, value);
+  const body = requestBody(req, target, mode, null, queryChecksums, stillUsable(ctx, token.accessKeyId ?? params.credential.accessKeyId));
   return { token, accessKeyId: params.credential.accessKeyId, region: params.credential.region, body, hoistedHeaders: hoisted };
 }
 
@@ -462,7 +468,7 @@ function verifySigV2Header(req: IncomingMessage, ctx: AuthContext, target: Reque
   }
   const content = { md5: headerValue(req, 'content-md5') ?? '', type: headerValue(req, 'content-type') ?? '' };
   checkSigV2Signature(req, target, { accessKeyId, secretAccessKey: token.secretAccessKey, signature }, content, forms);
-  const body = requestBody(req, mode, null, new Map(), stillUsable(ctx, accessKeyId));
+  const body = requestBody(req, target, mode, null, new Map(), stillUsable(ctx, accessKeyId));
   return { token, accessKeyId, region: s3SigningRegion.value.default, body };
 }
 
@@ -497,8 +503,8 @@ function verifySigV2Query(req: IncomingMessage, ctx: AuthContext, target: Reques
     throw new S3Error('AuthorizationQueryParametersError', `Expires must be less than a week (in seconds) that is ${maxSeconds} from now`);
   }
   const queryChecksums = new Map<string, string>();
-  for (const [name, value] of Object.entries(hoisted)) if (algorithmOfChecksumHeader(name)) queryChecksums.set(name, value);
-  const body = requestBody(req, mode, null, queryChecksums, stillUsable(ctx, accessKeyId));
+  for (const [name, value] of Object.entries(hoisted)) if (name.startsWith('x-amz-checksum-')) queryChecksums.set(name, value);
+  const body = requestBody(req, target, mode, null, queryChecksums, stillUsable(ctx, accessKeyId));
   return { token, accessKeyId, region: s3SigningRegion.value.default, body, hoistedHeaders: hoisted };
 }
 
@@ -566,6 +572,7 @@ export function stillUsable(ctx: AuthContext, accessKeyId: string): () => void {
 /** Gathers the body's promises from headers (and hoisted query checksums) and wraps the request in a verified stream. */
 function requestBody(
   req: IncomingMessage,
+  target: RequestTarget,
   mode: PayloadMode,
   signing: ChunkSigningContext | null,
   queryChecksums: ReadonlyMap<string, string>,
@@ -580,15 +587,17 @@ function requestBody(
 
   const headerChecksums = new Map<ChecksumAlgorithm, string>();
   const declare = (name: string, value: string): void => {
-    const algorithm = algorithmOfChecksumHeader(name);
+    const algorithm = checksumHeaderAlgorithm(name);
     if (!algorithm) return;
     headerChecksums.set(algorithm, parseChecksumValue(algorithm, value));
   };
-  for (const name of Object.keys(req.headers)) {
-    const value = headerValue(req, name);
-    if (value !== undefined) declare(name, value);
+  if (target.checksumHeaders !== 'object') {
+    for (const name of Object.keys(req.headers)) {
+      const value = headerValue(req, name);
+      if (value !== undefined) declare(name, value);
+    }
+    for (const [name, value] of queryChecksums) declare(name, value);
   }
-  for (const [name, value] of queryChecksums) declare(name, value);
 
   const trailerChecksums: ChecksumAlgorithm[] = [];
   const trailerHeader = headerValue(req, 'x-amz-trailer');
@@ -601,9 +610,6 @@ function requestBody(
       if (!algorithm) throw new S3Error('InvalidRequest', `The trailer ${name} is not supported.`);
       trailerChecksums.push(algorithm);
     }
-  }
-  if (headerChecksums.size + trailerChecksums.length > 1) {
-    throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
   }
   const sdkAlgorithm = headerValue(req, 'x-amz-sdk-checksum-algorithm')?.trim().toUpperCase();
   const declaredAlgorithm = [...headerChecksums.keys(), ...trailerChecksums][0];

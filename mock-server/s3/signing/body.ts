@@ -132,6 +132,8 @@ export function createVerifiedBody(input: VerifiedBodyInput): VerifiedBody {
   return {
     stream,
     declaredLength: input.declaredLength,
+    declaredChecksum: verifier.declared,
+    computeChecksum: (algorithm) => verifier.compute(algorithm),
     digests,
     async buffer(maxBytes: number): Promise<Buffer> {
       if (input.declaredLength !== null && input.declaredLength > maxBytes) {

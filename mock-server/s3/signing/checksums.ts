@@ -1,14 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import zlib from 'node:zlib';
-import { Crc32 } from '@aws-crypto/crc32';
-import { Crc32c } from '@aws-crypto/crc32c';
+import { checksumAlgorithmRules, checksumAlgorithms, unimplementedChecksumAlgorithms, type ChecksumAlgorithm } from '../../../spec/index.js';
+import { createChecksum, type IncrementalChecksum } from '../checksum-algorithms.js';
 import { S3Error } from '../errors.js';
-import type { BodyDigests, ChecksumAlgorithm } from './types.js';
-
-/** The flexible-checksum algorithms S3 knows, with the header that carries each and its digest size. */
-export const checksumAlgorithms: readonly ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'SHA1', 'SHA256', 'CRC64NVME'];
-
-const digestBytes: Record<ChecksumAlgorithm, number> = { CRC32: 4, CRC32C: 4, SHA1: 20, SHA256: 32, CRC64NVME: 8 };
+import type { BodyDigests } from './types.js';
 
 export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
   return `x-amz-checksum-${algorithm.toLowerCase()}`;
@@ -18,6 +12,40 @@ export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
 export function algorithmOfChecksumHeader(name: string): ChecksumAlgorithm | undefined {
   const lower = name.toLowerCase();
   return checksumAlgorithms.find((algorithm) => checksumHeaderName(algorithm) === lower);
+}
+
+/** `x-amz-checksum-*` names that are no checksum value: the algorithm and type of a multipart upload, a GET's mode. */
+const checksumSettingHeaders = new Set(['x-amz-checksum-algorithm', 'x-amz-checksum-type', 'x-amz-checksum-mode']);
+
+/**
+ * The algorithm of a checksum header (or POST form field), undefined for a name that is not one. A name of the
+ * `x-amz-checksum-` family that names no algorithm S3 knows is InvalidRequest; one of AWS's newer algorithms the
+ * mock does not compute is NotImplemented.
+ */
+export function checksumHeaderAlgorithm(name: string): ChecksumAlgorithm | undefined {
+  const lower = name.toLowerCase();
+  if (!lower.startsWith('x-amz-checksum-') || checksumSettingHeaders.has(lower)) return undefined;
+  const algorithm = algorithmOfChecksumHeader(lower);
+  if (algorithm) return algorithm;
+  const named = lower.slice('x-amz-checksum-'.length).toUpperCase();
+  if ((unimplementedChecksumAlgorithms as readonly string[]).includes(named)) {
+    throw new S3Error('NotImplemented', `The ${named} checksum algorithm is not implemented.`);
+  }
+  throw new S3Error('InvalidRequest', 'The algorithm type you specified in x-amz-checksum- header is invalid.');
+}
+
+/**
+ * An algorithm named by value (`x-amz-checksum-algorithm`, `x-amz-sdk-checksum-algorithm`, a POST form field), upper
+ * case. Unknown names are InvalidRequest; AWS's newer algorithms the mock does not compute are NotImplemented.
+ */
+export function parseChecksumAlgorithm(value: string): ChecksumAlgorithm {
+  const named = value.trim().toUpperCase();
+  const algorithm = checksumAlgorithms.find((candidate) => candidate === named);
+  if (algorithm) return algorithm;
+  if ((unimplementedChecksumAlgorithms as readonly string[]).includes(named)) {
+    throw new S3Error('NotImplemented', `The ${named} checksum algorithm is not implemented.`);
+  }
+  throw new S3Error('InvalidRequest', `Checksum algorithm provided is unsupported. Please try again with any of the valid types: [${checksumAlgorithms.join(', ')}]`);
 }
 
 const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -30,9 +58,14 @@ export function decodeBase64Digest(value: string, bytes: number): Buffer | undef
   return decoded.length === bytes ? decoded : undefined;
 }
 
+/** Whether `value` is a well-formed checksum of `algorithm`: strict base64 of its digest size. */
+export function isChecksumValue(algorithm: ChecksumAlgorithm, value: string): boolean {
+  return decodeBase64Digest(value, checksumAlgorithmRules.value[algorithm].digestBytes) !== undefined;
+}
+
 /** Validates a declared checksum value; S3 answers a malformed one with InvalidRequest. */
 export function parseChecksumValue(algorithm: ChecksumAlgorithm, value: string): string {
-  if (!decodeBase64Digest(value, digestBytes[algorithm])) {
+  if (!isChecksumValue(algorithm, value)) {
     throw new S3Error('InvalidRequest', `Value for ${checksumHeaderName(algorithm)} header is invalid.`);
   }
   return value.trim();
@@ -43,102 +76,6 @@ export function parseContentMd5(value: string): Buffer {
   const digest = decodeBase64Digest(value, 16);
   if (!digest) throw new S3Error('InvalidDigest', 'The Content-MD5 you specified is not valid.');
   return digest;
-}
-
-interface IncrementalChecksum {
-  update(data: Buffer): void;
-  /** Base64 of the big-endian digest, as S3 transmits it. */
-  digestBase64(): string;
-}
-
-function hashChecksum(algorithm: 'sha1' | 'sha256'): IncrementalChecksum {
-  const hash = createHash(algorithm);
-  return { update: (data) => void hash.update(data), digestBase64: () => hash.digest('base64') };
-}
-
-function uint32Base64(value: number): string {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(value >>> 0);
-  return out.toString('base64');
-}
-
-/** CRC32 through zlib's native implementation when present (Node >= 20.15), else @aws-crypto/crc32. */
-function crc32Checksum(): IncrementalChecksum {
-  const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-  if (nativeCrc32) {
-    let value = 0;
-    return { update: (data) => void (value = nativeCrc32(data, value)), digestBase64: () => uint32Base64(value) };
-  }
-  const crc = new Crc32();
-  return { update: (data) => void crc.update(data), digestBase64: () => uint32Base64(crc.digest()) };
-}
-
-function crc32cChecksum(): IncrementalChecksum {
-  const crc = new Crc32c();
-  return { update: (data) => void crc.update(data), digestBase64: () => uint32Base64(crc.digest()) };
-}
-
-/**
- * CRC-64/NVME (reflected, polynomial 0x9A6C9329AC4BC9B5, init and xor-out all ones). No installed package provides
- * it, so it is computed here with a byte table split into 32-bit halves (BigInt per byte would be far too slow).
- */
-const crc64Table = (() => {
-  const low = new Uint32Array(256);
-  const high = new Uint32Array(256);
-  const polyLow = 0xac4bc9b5;
-  const polyHigh = 0x9a6c9329;
-  for (let n = 0; n < 256; n++) {
-    let lo = n;
-    let hi = 0;
-    for (let bit = 0; bit < 8; bit++) {
-      const lsb = lo & 1;
-      lo = ((lo >>> 1) | ((hi & 1) << 31)) >>> 0;
-      hi = hi >>> 1;
-      if (lsb) {
-        lo = (lo ^ polyLow) >>> 0;
-        hi = (hi ^ polyHigh) >>> 0;
-      }
-    }
-    low[n] = lo;
-    high[n] = hi;
-  }
-  return { low, high };
-})();
-
-export function crc64NvmeChecksum(): IncrementalChecksum {
-  let lo = 0xffffffff;
-  let hi = 0xffffffff;
-  return {
-    update(data) {
-      const { low, high } = crc64Table;
-      for (let i = 0; i < data.length; i++) {
-        const index = (lo ^ (data[i] as number)) & 0xff;
-        lo = (((lo >>> 8) | ((hi & 0xff) << 24)) ^ (low[index] as number)) >>> 0;
-        hi = ((hi >>> 8) ^ (high[index] as number)) >>> 0;
-      }
-    },
-    digestBase64() {
-      const out = Buffer.alloc(8);
-      out.writeUInt32BE((hi ^ 0xffffffff) >>> 0, 0);
-      out.writeUInt32BE((lo ^ 0xffffffff) >>> 0, 4);
-      return out.toString('base64');
-    },
-  };
-}
-
-export function createChecksum(algorithm: ChecksumAlgorithm): IncrementalChecksum {
-  switch (algorithm) {
-    case 'CRC32':
-      return crc32Checksum();
-    case 'CRC32C':
-      return crc32cChecksum();
-    case 'SHA1':
-      return hashChecksum('sha1');
-    case 'SHA256':
-      return hashChecksum('sha256');
-    case 'CRC64NVME':
-      return crc64NvmeChecksum();
-  }
 }
 
 /** What the client promised about the decoded body, gathered from headers before any byte is read. */
@@ -163,22 +100,39 @@ export interface BodyExpectations {
  */
 export class BodyVerifier {
   private length = 0;
+  private started = false;
   private readonly md5: Hash = createHash('md5');
   private readonly sha256: Hash | null;
   private readonly checksums = new Map<ChecksumAlgorithm, IncrementalChecksum>();
+  /** The one checksum algorithm the client declared (header, trailer or form field), if any. */
+  readonly declared: ChecksumAlgorithm | null;
 
   constructor(private readonly expect: BodyExpectations) {
-    this.sha256 = expect.sha256Hex ? createHash('sha256') : null;
-    for (const algorithm of [...expect.headerChecksums.keys(), ...expect.trailerChecksums]) {
-      this.checksums.set(algorithm, createChecksum(algorithm));
+    const declared = [...expect.headerChecksums.keys(), ...expect.trailerChecksums];
+    if (declared.length > 1) {
+      throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
     }
+    this.declared = declared[0] ?? null;
+    this.sha256 = expect.sha256Hex ? createHash('sha256') : null;
+    for (const algorithm of declared) this.checksums.set(algorithm, createChecksum(algorithm));
   }
 
   get bytesSeen(): number {
     return this.length;
   }
 
+  /**
+   * Also computes `algorithm` over the body (a checksum the client did not send, which the object will carry). Only
+   * before the first byte: a checksum of part of the body would be wrong.
+   */
+  compute(algorithm: ChecksumAlgorithm): void {
+    if (this.checksums.has(algorithm)) return;
+    if (this.started) throw new Error(`A ${algorithm} checksum was asked for after the body had started to flow.`);
+    this.checksums.set(algorithm, createChecksum(algorithm));
+  }
+
   update(data: Buffer): void {
+    this.started = true;
     this.length += data.length;
     const declared = this.expect.declaredLength;
     if (declared !== null && this.length > declared) {
@@ -191,6 +145,7 @@ export class BodyVerifier {
 
   /** Ends verification; `trailers` are the aws-chunked trailer headers (lower-case names). Throws S3Error. */
   finish(trailers: ReadonlyMap<string, string>): BodyDigests {
+    this.started = true;
     const declared = this.expect.declaredLength;
     if (declared !== null && this.length !== declared) {
       throw new S3Error(
@@ -214,22 +169,26 @@ export class BodyVerifier {
         CalculatedDigest: md5.toString('hex'),
       });
     }
-    const matched: Partial<Record<ChecksumAlgorithm, string>> = {};
+    const checksums: Partial<Record<ChecksumAlgorithm, string>> = {};
     for (const [algorithm, checksum] of this.checksums) {
+      const computed = checksum.digestBase64();
+      checksums[algorithm] = computed;
+      if (algorithm !== this.declared) continue;
       let expected = this.expect.headerChecksums.get(algorithm);
       if (expected === undefined) {
         const trailer = trailers.get(checksumHeaderName(algorithm));
         if (trailer === undefined) {
           throw new S3Error('MalformedTrailerError', `The request declared the trailer ${checksumHeaderName(algorithm)} but did not send it.`);
         }
-        expected = parseChecksumValue(algorithm, trailer);
+        if (!isChecksumValue(algorithm, trailer)) {
+          throw new S3Error('InvalidRequest', `Value for ${checksumHeaderName(algorithm)} trailing header is invalid.`);
+        }
+        expected = trailer.trim();
       }
-      const computed = checksum.digestBase64();
       if (computed !== expected) {
         throw new S3Error('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`);
       }
-      matched[algorithm] = computed;
     }
-    return { length: this.length, md5Hex: md5.toString('hex'), checksums: matched };
+    return { length: this.length, md5Hex: md5.toString('hex'), checksums };
   }
 }

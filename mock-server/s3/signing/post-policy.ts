@@ -8,7 +8,7 @@ import { headerValue, invalidAccessKeyId, stillUsable } from './authenticate.js'
 import { createVerifiedBody } from './body.js';
 import { parseAmzDate, parseCredential } from './canonical.js';
 import type { BodyDecoder } from './chunked.js';
-import { algorithmOfChecksumHeader, BodyVerifier, parseChecksumValue, parseContentMd5 } from './checksums.js';
+import { BodyVerifier, checksumHeaderAlgorithm, parseChecksumValue, parseContentMd5 } from './checksums.js';
 import { formBoundary, MultipartFormParser } from './multipart-form.js';
 import { signV2 } from './sigv2.js';
 import { deriveSigningKey, hmacHex, signaturesEqual } from './sigv4.js';
@@ -300,7 +300,7 @@ async function checkPolicy(
   // Checksums may come as form fields, as S3 accepts them.
   const headerChecksums = new Map<ChecksumAlgorithm, string>();
   for (const [name, value] of fields) {
-    const algorithm = algorithmOfChecksumHeader(name);
+    const algorithm = checksumHeaderAlgorithm(name);
     if (algorithm) headerChecksums.set(algorithm, parseChecksumValue(algorithm, value));
   }
   const md5Field = get('content-md5');

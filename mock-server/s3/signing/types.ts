@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ChecksumAlgorithm } from '../../../spec/index.js';
 import type { TokenRecord } from '../../context.js';
 
 /**
@@ -37,17 +38,27 @@ export interface BodyDigests {
   readonly length: number;
   /** Hex MD5 of the decoded bytes (the ETag of a single-part object). */
   readonly md5Hex: string;
-  /** Base64 checksums the client declared (header or trailer) and that matched, by algorithm (CRC32, CRC32C, SHA1, SHA256). */
+  /**
+   * Base64 checksums by algorithm: the one the client declared (header or trailer), which matched, and those the
+   * controller asked to have computed (VerifiedBody.computeChecksum).
+   */
   readonly checksums: Readonly<Partial<Record<ChecksumAlgorithm, string>>>;
 }
 
-export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'SHA1' | 'SHA256' | 'CRC64NVME';
+export type { ChecksumAlgorithm };
 
 export interface VerifiedBody {
   /** Decoded bytes. Errors with an S3Error when verification fails. Empty for requests without a body. */
   readonly stream: Readable;
   /** The decoded length the client declared (Content-Length or x-amz-decoded-content-length), if any. */
   readonly declaredLength: number | null;
+  /** The checksum algorithm the client declared (header, trailer or form field), known before any byte is read. */
+  readonly declaredChecksum: ChecksumAlgorithm | null;
+  /**
+   * Has `algorithm` computed over the body too (the checksum the object will carry when the client sent another or
+   * none); it lands in `digests.checksums`. Call before reading the stream.
+   */
+  computeChecksum(algorithm: ChecksumAlgorithm): void;
   /** Resolves once the stream has ended and every check passed; rejects with the S3Error otherwise. */
   readonly digests: Promise<BodyDigests>;
   /** Reads the whole (small) body into memory, e.g. XML configuration or multi-delete; rejects above maxBytes. */

@@ -1,0 +1,118 @@
+import type { ServerResponse as Response } from 'node:http';
+import {
+  checksumAlgorithmRules,
+  checksumAlgorithms,
+  isChecksumType,
+  multipartUploadChecksum,
+  type ChecksumAlgorithm,
+  type ChecksumRefusal,
+  type ChecksumSetting,
+  type ChecksumType,
+  type UploadChecksum,
+} from '../../spec/index.js';
+import type { Checksums, MultipartUpload } from '../store/types.js';
+import { combineCrcs, compositeChecksum, isCrc } from './checksum-algorithms.js';
+import { S3Error } from './errors.js';
+import { checksumHeaderName, decodeBase64Digest } from './signing/checksums.js';
+
+/*
+ * Checksums as the S3 controllers see them: what an object, a part or an upload carries (read from the store's
+ * records with spec/checksums.ts's rules), how a multipart object's checksum is made of its parts', and how checksums
+ * go out in headers and XML.
+ */
+
+/** An object's checksum: its algorithm, its value as sent (a composite ends in `-N`) and its type. */
+export interface ObjectChecksum extends ChecksumSetting {
+  readonly value: string;
+}
+
+/** A composite (multipart) checksum ends in `-N`, the number of parts; anything else covers the full object. */
+export const typeOfValue = (value: string): ChecksumType => (/-\d+$/.test(value) ? 'COMPOSITE' : 'FULL_OBJECT');
+
+/** The checksum an object carries; null for one stored without any (data written before checksums were kept). */
+export function objectChecksum(object: { readonly checksums: Checksums }): ObjectChecksum | null {
+  for (const algorithm of checksumAlgorithms) {
+    const value = object.checksums[algorithm];
+    if (value !== undefined) return { algorithm, value, type: typeOfValue(value) };
+  }
+  return null;
+}
+
+/**
+ * The checksum a multipart upload's object will carry: what CreateMultipartUpload named, else the default. An upload
+ * made by an older version has no type recorded and gets its algorithm's default type, as it was combined then.
+ */
+export function uploadChecksum(upload: MultipartUpload): UploadChecksum {
+  const algorithm = checksumAlgorithms.find((candidate) => candidate === upload.checksumAlgorithm) ?? null;
+  const type = algorithm !== null && upload.checksumType !== null && isChecksumType(upload.checksumType) ? upload.checksumType : null;
+  const decision = multipartUploadChecksum(algorithm, type);
+  if (decision.ok) return decision.value;
+  // Only settings CreateMultipartUpload accepted are recorded; without a type, every algorithm has its default.
+  const untyped = multipartUploadChecksum(algorithm, null);
+  if (!untyped.ok) throw new Error(`No default checksum type for ${algorithm ?? 'no algorithm'}`);
+  return untyped.value;
+}
+
+/** The `ChecksumCRC32`… element (or field) name of an algorithm. */
+export const checksumField = (algorithm: ChecksumAlgorithm): string => `Checksum${algorithm}`;
+
+/** `{ ChecksumCRC32: value, ChecksumType: type }` for XML results; empty when there is no checksum. */
+export function checksumElements(checksum: ObjectChecksum | null, options: { withType: boolean; value?: string } = { withType: true }): Record<string, string> {
+  if (checksum === null) return {};
+  const elements: Record<string, string> = { [checksumField(checksum.algorithm)]: options.value ?? checksum.value };
+  if (options.withType) elements.ChecksumType = checksum.type;
+  return elements;
+}
+
+/** `x-amz-checksum-<algorithm>` and `x-amz-checksum-type` for an object's checksum. */
+export function setChecksumHeaders(res: Response, checksum: ObjectChecksum | null, options: { withType: boolean } = { withType: true }): void {
+  if (checksum === null) return;
+  res.setHeader(checksumHeaderName(checksum.algorithm), checksum.value);
+  if (options.withType) res.setHeader('x-amz-checksum-type', checksum.type);
+}
+
+/** The error S3 answers a refused checksum request with. */
+export function refusalError(refusal: ChecksumRefusal, detail: { algorithm?: ChecksumAlgorithm | null; type?: ChecksumType | null; declared?: ChecksumAlgorithm | null }): S3Error {
+  switch (refusal) {
+    case 'type-without-algorithm':
+      return new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    case 'type-not-for-algorithm':
+      return new S3Error('InvalidRequest', `The ${detail.type ?? ''} checksum type cannot be used with the ${(detail.algorithm ?? '').toLowerCase()} checksum algorithm.`);
+    case 'part-algorithm-mismatch':
+      return new S3Error(
+        'InvalidRequest',
+        `Checksum Type mismatch occurred, expected checksum Type: ${(detail.algorithm ?? 'null').toLowerCase()}, actual checksum Type: ${(detail.declared ?? 'null').toLowerCase()}`,
+      );
+  }
+}
+
+/** `x-amz-checksum-type`, upper case; anything but COMPOSITE or FULL_OBJECT is InvalidRequest. */
+export function parseChecksumType(value: string): ChecksumType {
+  const named = value.trim().toUpperCase();
+  if (!isChecksumType(named)) throw new S3Error('InvalidRequest', 'Value for x-amz-checksum-type header is invalid.');
+  return named;
+}
+
+/**
+ * The checksum of a multipart object, from its parts' stored checksums: a composite of the part checksums, or the
+ * full-object CRC combined from the part CRCs and sizes. Empty when a part lacks the checksum (parts stored before the
+ * mock kept them): the object then carries none rather than a wrong one.
+ */
+export function multipartChecksum(setting: ChecksumSetting, parts: ReadonlyArray<{ readonly size: number; readonly checksums: Checksums }>): Checksums {
+  const { algorithm, type } = setting;
+  const digestBytes = checksumAlgorithmRules.value[algorithm].digestBytes;
+  const digests: Buffer[] = [];
+  for (const part of parts) {
+    const value = part.checksums[algorithm];
+    const digest = value === undefined ? undefined : decodeBase64Digest(value, digestBytes);
+    if (digest === undefined) return {};
+    digests.push(digest);
+  }
+  if (type === 'COMPOSITE') return { [algorithm]: compositeChecksum(algorithm, digests) };
+  if (!isCrc(algorithm)) return {};
+  const combined = combineCrcs(
+    algorithm,
+    parts.map((part, index) => ({ digest: digests[index] as Buffer, size: part.size })),
+  );
+  return { [algorithm]: combined.toString('base64') };
+}
