@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage as Request, RequestListener, ServerResponse as Response } from 'node:http';
 import { authorize, authorizeAnonymous } from '../authorization/authorize.js';
-import { publicBucketReads, s3SigningRegion, type S3OperationName } from '../../spec/index.js';
+import type { S3OperationName } from '../../spec/index.js';
 import type { MockContext } from '../context.js';
 import { authenticate, authenticatePostPolicy, type PostPolicyUpload } from './signing/index.js';
 import type { AnonymousCaller, Caller, S3Caller, VerifiedBody } from './signing/types.js';
@@ -87,13 +87,11 @@ export function createS3App(ctx: MockContext): RequestListener {
         caller = form.caller;
         body = form.file;
       } else {
-        const publicRead = operation !== null && (publicBucketReads.operations as readonly string[]).includes(operation);
         const authenticated = await authenticate(req, ctx, {
           rawPath: route.rawPath,
           rawQuery: route.rawQuery,
           host,
           ...(route.virtualHosted && route.bucket !== null ? { virtualHostedBucket: route.bucket } : {}),
-          ...(publicRead ? { anonymous: { region: s3SigningRegion.value.default } } : {}),
           ...(row?.checksumHeaders ? { checksumHeaders: row.checksumHeaders } : {}),
         });
         body = authenticated.body;

@@ -43,11 +43,6 @@ export interface RequestTarget {
   /** The bucket named by the Host header (virtual-hosted style): SigV2 signs it as part of the resource. */
   readonly virtualHostedBucket?: string;
   /**
-   * Set when the operation may be read anonymously (spec's publicBucketReads): a request with no credentials at all
-   * is then an anonymous caller (in the region the mock defaults to), for authorization to judge; else it is refused.
-   */
-  readonly anonymous?: { readonly region: string };
-  /**
    * What `x-amz-checksum-*` headers describe: the request body (the default), or the object the request makes from
    * stored data (CompleteMultipartUpload), which its controller checks; they are then no promise about the body.
    */
@@ -160,9 +155,9 @@ export async function authenticate(req: IncomingMessage, ctx: AuthContext, targe
   const authorization = headerValue(req, 'authorization');
   const mechanism = mechanismOf(authorization, query, ctx.allowSigV2);
   if (mechanism === 'anonymous') {
-    // No credentials at all: an anonymous caller, whom authorization refuses unless it reads a public bucket.
-    if (target.anonymous !== undefined) return { caller: { anonymous: true, projectId: '', region: target.anonymous.region }, body: unsignedBody(req), hoistedHeaders: {} };
-    throw accessDenied();
+    // No credentials at all: an anonymous caller, in the region the mock defaults to. Whether it may do anything
+    // (read a public bucket) is authorization's decision, not this function's.
+    return { caller: { anonymous: true, projectId: '', region: s3SigningRegion.value.default }, body: unsignedBody(req), hoistedHeaders: {} };
   }
   let verified: VerifiedRequest;
   switch (mechanism) {

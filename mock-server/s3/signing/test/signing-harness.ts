@@ -1,6 +1,7 @@
 /**
  * Test doubles for the s3/signing unit tests only: an in-memory TokenStore and a tiny node:http server that runs
- * authenticate() on every request and drains the verified body. The real token store lives in mock-server/tokens/.
+ * authenticate() on every request (refusing anonymous callers, as authorization does outside public buckets) and
+ * drains the verified body. The real token store lives in mock-server/tokens/.
  */
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -127,6 +128,8 @@ async function handle(ctx: AuthContext, server: AuthTestServer, req: IncomingMes
       return;
     }
     const { caller, body } = await authenticate(req, ctx, { rawPath, rawQuery, host: req.headers.host ?? '' });
+    // The harness has no public buckets: authorization would refuse every anonymous caller.
+    if (caller.anonymous) throw new S3Error('AccessDenied', 'Access Denied');
     if (rawPath.startsWith('/drain/')) {
       // Large-body tests: read and forget, as a controller writing to disk would.
       for await (const piece of body.stream) void piece;
