@@ -213,7 +213,7 @@ export const restErrors = [
   { status: 403, error: 'key_expired', when: 'The API token has expired.' },
   { status: 400, error: 'workspace_id_required', when: 'A public route without a `workspace_id` query parameter.' },
   { status: 400, error: 'invalid_workspace_id', when: '`workspace_id` repeated, or neither a positive decimal integer nor the id of a workspace this server serves (a well-formed id of no served workspace is `workspace_not_allowed`).' },
-  { status: 403, error: 'workspace_not_allowed', when: '`workspace_id` is another workspace than the token\'s.' },
+  { status: 403, error: 'workspace_not_allowed', when: '`workspace_id` is well-formed but not the token\'s workspace: another one, or one this server does not serve.' },
   { status: 403, error: 'insufficient_scope', when: 'The token\'s level, bucket scope or Billing scope does not cover the route; `required_scope` names the route\'s scope.' },
   { status: 415, error: 'unsupported_media_type', when: 'A body that is not UTF-8 `application/json`.' },
   { status: 400, error: 'invalid_json', when: 'A body that is not valid JSON or not UTF-8.' },
