@@ -1,9 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  CreateMultipartUploadCommand,
   DeleteBucketCorsCommand,
   DeleteBucketLifecycleCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   PutBucketCorsCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
@@ -16,13 +19,16 @@ import {
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { s3Operations } from '../../spec/index.js';
-import { corsConfiguration, encryptionConfiguration, lifecycleConfiguration } from '../checks/exercisers.js';
+import { corsConfiguration, encryptionConfiguration, exercisers, lifecycleConfiguration } from '../checks/exercisers.js';
+import { exerciseTarget, prepareGridFixture } from '../checks/permissions.js';
 import { configPartWrittenBy, configParts, noneIsRestorable, readConfiguration, restoreConfiguration, reviveConfigurationDates, writesConfiguration, type ConfigPart } from './bucket-config.js';
 import { CleanupRegistry, readJournal } from './cleanup.js';
 import type { RunSettings } from './config.js';
-import { createSuiteContext, type SuiteContext } from './context.js';
+import { createSuiteContext, lifecycleNotWritten, type SuiteContext } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
+import type { ManualCredential } from './manual-driver.js';
 import { settleRun } from './run.js';
+import { sweepJournal } from './sweep.js';
 
 describe('which operations write which configuration', () => {
   it('every configuration write of spec has a part the suite can read and restore', () => {
@@ -175,4 +181,94 @@ describe('leaving a bucket the run did not create as found', () => {
     );
   });
 
+  it('a write to such a bucket sends the bucket\'s own configuration, is journaled first and undone at dispose; lifecycle rules only with the flag', async () => {
+    const cors = [{ ID: 'users', AllowedMethods: ['GET'], AllowedOrigins: ['https://users.example'] }];
+    await configure(ownerS3, bucket, { cors, lifecycle: [{ ID: 'users', Status: 'Enabled', Filter: { Prefix: 'old/' }, Expiration: { Days: 9 } }], encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+    const before = await configurationOf(ownerS3, bucket);
+    const journalFile = join(mkdtempSync(join(dir, 'run-')), 'created.jsonl');
+    const ctx = await contextOf('guest', journalFile);
+    const fixture = await prepareGridFixture(ctx, bucket);
+    // The fixture writes no configuration to it.
+    expect(await configurationOf(ownerS3, bucket)).toEqual(before);
+
+    expect(await ctx.permitConfigurationWrite(bucket, 'PutBucketLifecycleConfiguration')).toEqual({ granted: false, reason: lifecycleNotWritten });
+    expect(await ctx.permitConfigurationWrite(bucket, 'DeleteBucketLifecycle')).toEqual({ granted: false, reason: lifecycleNotWritten });
+    const permit = await ctx.permitConfigurationWrite(bucket, 'PutBucketCors');
+    expect(permit).toEqual({ granted: true, bodies: { cors: before.cors } });
+    // Journaled before the write.
+    expect(readJournal(journalFile).configurations).toEqual([{ bucket, part: 'cors', prior: before.cors }]);
+    const admin = await ctx.admin();
+    const write = (operation: 'PutBucketCors' | 'DeleteBucketCors', bodies = {}) =>
+      exercisers[operation](exerciseTarget(ctx, ctx.s3For(admin), admin, fixture, bucket, `${ctx.settings.runPrefix}-k`, bodies));
+    expect((await write('PutBucketCors', permit.granted ? permit.bodies : {})).status).toBe(200);
+    expect(await configurationOf(ownerS3, bucket)).toEqual(before);
+    // A write the bucket's own body does not cover: removed, then put back.
+    expect((await ctx.permitConfigurationWrite(bucket, 'DeleteBucketCors')).granted).toBe(true);
+    expect((await write('DeleteBucketCors')).status).toBe(204);
+    expect((await configurationOf(ownerS3, bucket)).cors).toBeNull();
+    await ctx.dispose();
+    expect(await configurationOf(ownerS3, bucket)).toEqual(before);
+    // The run's keys are gone; the user's object stays.
+    expect(((await ownerS3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key)).toEqual(['users/own.txt']);
+
+    const allowed = await contextOf('allowed', null, { allowConfigWrites: true });
+    expect(await allowed.permitConfigurationWrite(bucket, 'PutBucketLifecycleConfiguration')).toEqual({ granted: true, bodies: { lifecycle: before.lifecycle } });
+    await allowed.dispose();
+  });
+
+  it('restores what the bucket had before the run\'s first write, even when another worker read it after that write', async () => {
+    await configure(ownerS3, bucket, { cors: null, lifecycle: null, encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+    const journalFile = join(mkdtempSync(join(dir, 'run-')), 'created.jsonl');
+    const first = await contextOf('workers', journalFile);
+    expect(await first.permitConfigurationWrite(bucket, 'PutBucketCors')).toEqual({ granted: true, bodies: {} });
+    await ownerS3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: corsConfiguration }));
+    // A second worker of the same run: it finds the journaled configuration (none), not the one the first wrote.
+    const second = await contextOf('workers', journalFile);
+    expect(await second.permitConfigurationWrite(bucket, 'DeleteBucketCors')).toEqual({ granted: true, bodies: {} });
+    await second.dispose();
+    expect((await configurationOf(ownerS3, bucket)).cors).toBeNull();
+    await first.dispose();
+  });
+
+  it('writes nothing where no key may read and restore the configuration, and uses a bucket-scoped admin key where that is the best one', async () => {
+    const scoped = (level: 'object_rw' | 'admin_rw') => owner.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [bucket] } });
+    const credential = async (level: 'object_rw' | 'admin_rw'): Promise<ManualCredential> => {
+      const token = await scoped(level);
+      return { permission_type: level, bucket_scope: 'specific', allowed_buckets: [bucket], bearer_token: token.bearerToken!, access_key_id: token.accessKeyId!, secret_access_key: token.secretAccessKey! };
+    };
+    const objectOnly = join(dir, 'object-only.json');
+    writeFileSync(objectOnly, JSON.stringify({ tokens: [await credential('object_rw')] }));
+    const withoutKeeper = await contextOf('nokeeper', null, { driver: 'manual', credentialsFile: objectOnly });
+    const refused = await withoutKeeper.permitConfigurationWrite(bucket, 'PutBucketCors');
+    expect(refused).toMatchObject({ granted: false, reason: expect.stringMatching(/^no Admin Read & Write key on .* to read its cors configuration first and restore it after/) });
+    await withoutKeeper.dispose();
+
+    const scopedAdmin = join(dir, 'scoped-admin.json');
+    writeFileSync(scopedAdmin, JSON.stringify({ tokens: [await credential('object_rw'), await credential('admin_rw')] }));
+    const keeper = await contextOf('keeper', null, { driver: 'manual', credentialsFile: scopedAdmin });
+    expect((await keeper.permitConfigurationWrite(bucket, 'DeleteBucketCors')).granted).toBe(true);
+    await keeper.dispose();
+  });
+
+  it('an interrupted worker\'s configuration writes and keys in such a bucket are undone by the journal sweep', async () => {
+    const cors = [{ ID: 'kept', AllowedMethods: ['PUT'], AllowedOrigins: ['*'] }];
+    await configure(ownerS3, bucket, { cors, lifecycle: null, encryption: { ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } } });
+    await ownerS3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'users/upload' }));
+    const objectsBefore = await ownerS3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const uploadsBefore = await ownerS3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    const before = await configurationOf(ownerS3, bucket);
+    const journalDir = mkdtempSync(join(dir, 'run-'));
+    const run = await settleRun({ endpoint: mock.endpoint, settings: settings('crashed'), journalFile: join(journalDir, 'created.jsonl') });
+    const crashed = await createSuiteContext(run);
+    await prepareGridFixture(crashed, bucket);
+    expect((await crashed.permitConfigurationWrite(bucket, 'DeleteBucketCors')).granted).toBe(true);
+    await ownerS3.send(new DeleteBucketCorsCommand({ Bucket: bucket }));
+    // The worker "dies" here: no dispose.
+
+    expect(await sweepJournal(run)).toEqual({ tokenIds: [], buckets: [], configurations: [] });
+    expect(await configurationOf(ownerS3, bucket)).toEqual(before);
+    expect((await ownerS3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents).toEqual(objectsBefore.Contents);
+    expect((await ownerS3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads).toEqual(uploadsBefore.Uploads);
+    expect(readFileSync(run.journalFile!, 'utf8')).toContain('"foreign-bucket"');
+  });
 });
