@@ -38,6 +38,7 @@ interface RunFlags {
   only?: string;
   shard?: string;
   expectations?: string;
+  allowConfigWrites?: boolean;
   out: string;
 }
 
@@ -102,6 +103,7 @@ function settingsOf(flags: RunFlags): Record<string, string> {
     IBEE_RUNS: flags.runs,
     IBEE_SEED: flags.seed,
     IBEE_ONLY: flags.only,
+    IBEE_ALLOW_CONFIG_WRITES: flags.allowConfigWrites ? '1' : undefined,
     // No flag: settable through the environment only.
     IBEE_RUN_PREFIX: undefined,
   };
@@ -178,6 +180,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   }
   if (settings.driver !== 'rest') replayArgs.push('--driver', settings.driver);
   if (settings.credentialsFile) replayArgs.push('--credentials', settings.credentialsFile);
+  if (settings.allowConfigWrites) replayArgs.push('--allow-config-writes');
   replayArgs.push('--runs', String(settings.runs));
 
   const run: RunInfo = {
@@ -291,6 +294,10 @@ export function buildProgram(): Command {
     .option('--only <ids>', 'only these requirement ids, comma-separated (env IBEE_ONLY)', parseOnly)
     .option('--shard <i/n>', 'run shard i of n (merge the outputs with `merge`)', parseShard)
     .option('--expectations <file>', 'known deviations: { "REQ-ID": "failed", ... }')
+    .option(
+      '--allow-config-writes',
+      'also write lifecycle rules, and configuration that cannot be removed again, to a bucket the run did not create (the one pre-made keys are scoped to); its prior configuration is still restored (env IBEE_ALLOW_CONFIG_WRITES=1)',
+    )
     .option('--out <dir>', 'output directory', defaultOutDir)
     .action(async (flags: RunFlags) => {
       process.exitCode = await runCommand(flags);

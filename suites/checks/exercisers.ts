@@ -32,6 +32,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { JudgedS3OperationName } from '../../spec/index.js';
+import type { ConfigurationBodies } from '../target/bucket-config.js';
 import type { TargetClock } from '../target/capabilities.js';
 import type { TargetEndpoint } from '../target/config.js';
 import { postObject } from '../target/post-policy.js';
@@ -41,7 +42,8 @@ import { attempt, type S3Credentials, type S3Outcome } from '../target/s3.js';
  * One exerciser per S3 operation of spec's matrix: it performs the operation with the SDK against a prepared bucket
  * and reports the outcome. Exercisers are built so that an allowed call never destroys the fixture (DeleteBucket
  * hits a non-empty bucket, CreateBucket an existing one, Abort a made-up upload id): past authorization such calls
- * end in 409/404/400, which still proves the request was allowed.
+ * end in 409/404/400, which still proves the request was allowed. Configuration writes go to a bucket the run did
+ * not create only under a permit of the suite context (`permitConfigurationWrite`), whose bodies they then send.
  */
 
 export interface ExerciseTarget {
@@ -57,6 +59,8 @@ export interface ExerciseTarget {
   readonly uploadId: string;
   /** Where writes go: unique per cell, under the run prefix. */
   readonly writeKey: string;
+  /** Bodies for configuration Puts instead of the suite's own: a user's bucket's own configuration, which it keeps. */
+  readonly configuration?: ConfigurationBodies;
 }
 
 export type Exerciser = (t: ExerciseTarget) => Promise<S3Outcome>;
@@ -89,15 +93,19 @@ export const exercisers: Readonly<Record<JudgedS3OperationName, Exerciser>> = {
   HeadBucket: (t) => attempt(() => t.s3.send(new HeadBucketCommand({ Bucket: t.bucket }))),
   GetBucketLocation: (t) => attempt(() => t.s3.send(new GetBucketLocationCommand({ Bucket: t.bucket }))),
   GetBucketCors: (t) => attempt(() => t.s3.send(new GetBucketCorsCommand({ Bucket: t.bucket }))),
-  PutBucketCors: (t) => attempt(() => t.s3.send(new PutBucketCorsCommand({ Bucket: t.bucket, CORSConfiguration: corsConfiguration }))),
+  PutBucketCors: (t) => attempt(() => t.s3.send(new PutBucketCorsCommand({ Bucket: t.bucket, ...(t.configuration?.cors ?? { CORSConfiguration: corsConfiguration }) }))),
   DeleteBucketCors: (t) => attempt(() => t.s3.send(new DeleteBucketCorsCommand({ Bucket: t.bucket }))),
   GetBucketLifecycleConfiguration: (t) => attempt(() => t.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: t.bucket }))),
   PutBucketLifecycleConfiguration: (t) =>
-    attempt(() => t.s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: t.bucket, LifecycleConfiguration: lifecycleConfiguration }))),
+    attempt(() =>
+      t.s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: t.bucket, ...(t.configuration?.lifecycle ?? { LifecycleConfiguration: lifecycleConfiguration }) })),
+    ),
   DeleteBucketLifecycle: (t) => attempt(() => t.s3.send(new DeleteBucketLifecycleCommand({ Bucket: t.bucket }))),
   GetBucketEncryption: (t) => attempt(() => t.s3.send(new GetBucketEncryptionCommand({ Bucket: t.bucket }))),
   PutBucketEncryption: (t) =>
-    attempt(() => t.s3.send(new PutBucketEncryptionCommand({ Bucket: t.bucket, ServerSideEncryptionConfiguration: encryptionConfiguration }))),
+    attempt(() =>
+      t.s3.send(new PutBucketEncryptionCommand({ Bucket: t.bucket, ...(t.configuration?.encryption ?? { ServerSideEncryptionConfiguration: encryptionConfiguration }) })),
+    ),
   ListObjects: (t) => attempt(() => t.s3.send(new ListObjectsCommand({ Bucket: t.bucket }))),
   ListObjectsV2: (t) => attempt(() => t.s3.send(new ListObjectsV2Command({ Bucket: t.bucket }))),
   ListObjectVersions: (t) => attempt(() => t.s3.send(new ListObjectVersionsCommand({ Bucket: t.bucket }))),

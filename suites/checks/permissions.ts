@@ -26,10 +26,11 @@ import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/dri
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
+import { writesConfiguration, type ConfigurationBodies } from '../target/bucket-config.js';
 import { corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget } from './exercisers.js';
 import { recordCheck } from './record.js';
 import { defineCheck, NotApplicable, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
-import { describeRestAnswer, harmlessCall, levelAllowsRoute, routeLabel, sendCall } from './rest-routes.js';
+import { describeRestAnswer, harmlessCall, levelAllowsRoute, routeLabel, sendCall, type RouteCall } from './rest-routes.js';
 import { verdictOf, verdictRules, type Verdict } from './verdict.js';
 
 /** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
@@ -125,8 +126,19 @@ export interface GridFixture {
   readonly uploads: Readonly<Record<string, string>>;
 }
 
-/** What an exerciser needs to run one operation as `token` against one of the fixture's buckets. */
-export function exerciseTarget(ctx: SuiteContext, s3: S3Client, token: IssuedToken, fixture: GridFixture, bucket: string, writeKey: string): ExerciseTarget {
+/**
+ * What an exerciser needs to run one operation as `token` against one of the fixture's buckets; `configuration`
+ * carries the bodies of a configuration write's permit (`ctx.permitConfigurationWrite`).
+ */
+export function exerciseTarget(
+  ctx: SuiteContext,
+  s3: S3Client,
+  token: IssuedToken,
+  fixture: GridFixture,
+  bucket: string,
+  writeKey: string,
+  configuration?: ConfigurationBodies,
+): ExerciseTarget {
   return {
     s3,
     credentials: credentialsOf(token),
@@ -137,6 +149,7 @@ export function exerciseTarget(ctx: SuiteContext, s3: S3Client, token: IssuedTok
     uploadKey: fixture.uploadKey,
     uploadId: fixture.uploads[bucket] ?? 'ibee-conformance-no-upload',
     writeKey,
+    ...(configuration ? { configuration } : {}),
   };
 }
 
@@ -173,7 +186,11 @@ function gridObservations(ctx: SuiteContext, why: string): readonly GridObservat
   return observations;
 }
 
-/** Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload) by the fixture admin. */
+/**
+ * Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload) by the fixture admin.
+ * A bucket the run did not create (the one pre-made credentials are scoped to) keeps its own configuration: a Get
+ * there answers it, or 404 once authorized, which counts the same.
+ */
 export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: string): Promise<GridFixture> {
   const inScope = inScopeBucket ?? (await ctx.createBucket(ctx.name('in')));
   if (inScopeBucket) ctx.useForeignBucket(inScopeBucket);
@@ -186,9 +203,11 @@ export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: stri
     const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'grid fixture object' })));
     if (put.status >= 300) throw new Error(`fixture: PutObject in ${bucket} answered ${describeOutcome(put)}`);
     // Configuration is best effort: a Get on a bucket without it answers 404 after authorization, which still counts.
-    await attempt(() => s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: corsConfiguration })));
-    await attempt(() => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: lifecycleConfiguration })));
-    await attempt(() => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: encryptionConfiguration })));
+    if (ctx.cleanup.owns(bucket)) {
+      await attempt(() => s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: corsConfiguration })));
+      await attempt(() => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: lifecycleConfiguration })));
+      await attempt(() => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: encryptionConfiguration })));
+    }
     const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: uploadKey })));
     uploads[bucket] = upload.value?.UploadId ?? 'ibee-conformance-no-upload';
   }
@@ -278,11 +297,18 @@ export async function runS3Grid(
         }
         const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
         const results: { tokenScope: TokenScope; verdict: Verdict; outcome: S3Outcome }[] = [];
+        let refusal: string | null = null;
         for (const { tokenScope, token } of variants) {
+          // Before each configuration write: on a bucket the run did not create, what it changes is journaled first.
+          const permit = writesConfiguration(operation) ? await ctx.permitConfigurationWrite(bucket, operation) : null;
+          if (permit && !permit.granted) {
+            refusal = permit.reason;
+            break;
+          }
           const s3 = ctx.s3For(token);
           try {
             const outcome = await exercise(
-              exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`),
+              exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`, permit?.bodies),
             );
             const verdict = verdictOf(outcome, verdictRules.s3Grid);
             observations.push({ level, operation, scope, expected, verdict, status: outcome.status, code: outcome.code, protocol: 's3', tokenScope });
@@ -290,6 +316,10 @@ export async function runS3Grid(
           } finally {
             s3.destroy();
           }
+        }
+        if (refusal !== null) {
+          rec.cell({ ...base, observed: 'not_run', detail: refusal }, ids);
+          continue;
         }
         const reported = worstVariant(results, expected);
         const detail = results.map((r) => `${describeOutcome(r.outcome)}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
@@ -314,8 +344,41 @@ function mirroredOperation(route: RestRouteRule): S3OperationName | null {
 }
 
 /** One call of a route by one token on one of the fixture's buckets, that changes nothing whatever the answer. */
-export function exerciseRestRoute(ctx: SuiteContext, route: RestRouteRule, bearer: string, bucket: string): Promise<HttpExchange> {
-  return sendCall(ctx, harmlessCall(route, bucket), bearer);
+export function exerciseRestRoute(ctx: SuiteContext, route: RestRouteRule, bearer: string, bucket: string, call: RouteCall = harmlessCall(route, bucket)): Promise<HttpExchange> {
+  return sendCall(ctx, call, bearer);
+}
+
+/** The `is_public` of buckets the run did not create, as read before the REST grid sends them a bucket update. */
+const publicStates = perSuite(() => new Map<string, Promise<{ isPublic: boolean } | { reason: string }>>());
+
+/**
+ * The REST grid's call of a route on `bucket`. A configuration write to a bucket the run did not create, the bucket
+ * update (`is_public`), carries the bucket's own `is_public`, read first with the fixture admin's Bearer token, so
+ * that it changes nothing even where the target lets it through; `reason` says why the cell is not run when that
+ * cannot be read (or the route is another configuration write, which the suite would not know how to undo).
+ */
+async function restGridCall(ctx: SuiteContext, route: RestRouteRule, bucket: string): Promise<{ call: RouteCall } | { reason: string }> {
+  const call = harmlessCall(route, bucket);
+  const writesConfig = route.grant.kind === 'object-storage' && route.grant.action === 'config.write' && route.bucketScoped;
+  if (!writesConfig || ctx.cleanup.owns(bucket)) return { call };
+  if (route.method !== 'PATCH') return { reason: `${routeLabel(route)} is not sent to a bucket the run did not create: the suite has no way to undo it` };
+  const states = publicStates(ctx);
+  let state = states.get(bucket);
+  if (!state) {
+    state = (async () => {
+      const bearer = await ctx.adminBearer().catch(() => null);
+      if (bearer === null) return { reason: `no admin Bearer token to read the is_public of ${bucket} first, so no bucket update is sent to it` };
+      const read = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${encodeURIComponent(bucket)}`), { headers: { authorization: `Bearer ${bearer}` } });
+      const isPublic = (read.json as { is_public?: unknown } | undefined)?.is_public;
+      if (read.response.status !== 200 || typeof isPublic !== 'boolean') {
+        return { reason: `the is_public of ${bucket} could not be read first (${describeRestAnswer(read)}), so no bucket update is sent to it` };
+      }
+      return { isPublic };
+    })();
+    states.set(bucket, state);
+  }
+  const known = await state;
+  return 'reason' in known ? known : { call: { ...call, json: { is_public: known.isPublic } } };
 }
 
 /**
@@ -351,10 +414,15 @@ export async function runRestGrid(
           rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
           continue;
         }
+        const gridCall = await restGridCall(ctx, route, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
+        if ('reason' in gridCall) {
+          rec.cell({ ...base, observed: 'not_run', detail: gridCall.reason }, ids);
+          continue;
+        }
         const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
         for (const { tokenScope, token } of variants) {
           if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a ${level} token without a Bearer token`);
-          const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
+          const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope, gridCall.call);
           const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
           const json = exchange.json as { required_scope?: unknown } | undefined;
           observations.push({

@@ -37,6 +37,11 @@ export interface RunSettings {
   readonly runPrefix: string;
   /** JSON-lines file the CheckRecords are appended to (the CLI runner's, or IBEE_CHECKS_FILE), or null for none. */
   readonly checksFile: string | null;
+  /**
+   * Whether lifecycle rules, and configuration the target offers no way to remove again, may be written to a
+   * bucket the run did not create (IBEE_ALLOW_CONFIG_WRITES, --allow-config-writes); false when absent.
+   */
+  readonly allowConfigWrites?: boolean;
 }
 
 /** What a run is asked to do: its settings, and the external target, or null for the embedded mock. */
@@ -95,6 +100,14 @@ export function parseRunPrefix(raw: string | undefined): string {
   return given;
 }
 
+/** A yes/no setting: 1, true or yes; 0, false or no (any case); absent is no. */
+export function parseSwitch(name: string, raw: string | undefined): boolean {
+  const given = nonEmpty(raw)?.toLowerCase();
+  if (given === undefined || ['0', 'false', 'no'].includes(given)) return false;
+  if (['1', 'true', 'yes'].includes(given)) return true;
+  throw new ConfigError(`${name} must be 1, true or yes (or 0, false or no), got ${JSON.stringify(raw)}`);
+}
+
 function isDriverName(value: string): value is DriverName {
   return (driverNames as readonly string[]).includes(value);
 }
@@ -113,6 +126,7 @@ export function readRunSettings(env: Env = process.env): RunSettings {
     only: parseOnly(env['IBEE_ONLY']),
     runPrefix: parseRunPrefix(env['IBEE_RUN_PREFIX']),
     checksFile: nonEmpty(env['IBEE_CHECKS_FILE']) ?? null,
+    allowConfigWrites: parseSwitch('IBEE_ALLOW_CONFIG_WRITES', env['IBEE_ALLOW_CONFIG_WRITES']),
   };
 }
 
@@ -150,6 +164,7 @@ export const settingFlags: Readonly<Record<string, string>> = {
   IBEE_RUNS: '--runs',
   IBEE_SEED: '--seed',
   IBEE_ONLY: '--only',
+  IBEE_ALLOW_CONFIG_WRITES: '--allow-config-writes',
 };
 
 /** A settings message for CLI users: every IBEE_* variable it names is followed by its flag, e.g. `IBEE_S3_ENDPOINT (--s3-endpoint)`. */

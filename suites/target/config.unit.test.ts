@@ -105,6 +105,20 @@ describe('run settings from the environment', () => {
     expect(readRunSettings({ IBEE_DRIVER: 'credentials' }).driver).toBe('credentials');
   });
 
+  it('reads IBEE_ALLOW_CONFIG_WRITES as a yes/no switch, off when absent, and refuses anything else naming its flag', () => {
+    expect(readRunSettings({}).allowConfigWrites).toBe(false);
+    for (const yes of ['1', 'true', 'YES', ' True ']) expect(readRunSettings({ IBEE_ALLOW_CONFIG_WRITES: yes }).allowConfigWrites, yes).toBe(true);
+    for (const no of ['0', 'false', 'No', '']) expect(readRunSettings({ IBEE_ALLOW_CONFIG_WRITES: no }).allowConfigWrites, no).toBe(false);
+    let message = '';
+    try {
+      readRunSettings({ IBEE_ALLOW_CONFIG_WRITES: 'maybe' });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = withFlags((error as Error).message);
+    }
+    expect(message).toMatch(/^IBEE_ALLOW_CONFIG_WRITES \(--allow-config-writes\) must be 1, true or yes/);
+  });
+
   it('names variables with their flags, digits included (IBEE_S3_ENDPOINT)', () => {
     expect(withFlags('needed too: IBEE_S3_ENDPOINT, IBEE_PROJECT_ID')).toBe('needed too: IBEE_S3_ENDPOINT (--s3-endpoint), IBEE_PROJECT_ID (--project-id)');
     expect(withFlags('IBEE_RUN_PREFIX must be short')).toBe('IBEE_RUN_PREFIX must be short');

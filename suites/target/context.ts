@@ -8,8 +8,17 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { bucketNameRules, tokenExpiryDays } from '../../spec/index.js';
+import { bucketNameRules, tokenExpiryDays, type S3OperationName } from '../../spec/index.js';
 import { registerSecret } from '../../reports/redact.js';
+import {
+  configPartWrittenBy,
+  noneIsRestorable,
+  readConfiguration,
+  restoreConfiguration,
+  type ConfigPart,
+  type ConfigurationBodies,
+  type PartConfiguration,
+} from './bucket-config.js';
 import { TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
 import type { RunSettings, TargetEndpoint } from './config.js';
@@ -20,14 +29,32 @@ import { RestTokenDriver } from './rest-driver.js';
 import type { SettledRun } from './run.js';
 import { attempt, credentialsOf, s3Client } from './s3.js';
 
+/**
+ * Whether a configuration write may go to a bucket, and with what: on a bucket the run did not create, the bodies
+ * of Puts are the bucket's own configuration where it has one (so that even a write the target should have refused
+ * changes nothing), and what the write changes is restored after (journaled first).
+ */
+export type ConfigurationWritePermit =
+  | { readonly granted: true; readonly bodies: ConfigurationBodies }
+  | { readonly granted: false; readonly reason: string };
+
+/** Why lifecycle rules are not written to a user's bucket: a rule can delete data. */
+export const lifecycleNotWritten = 'lifecycle rules are not written to a bucket the run did not create (--allow-config-writes to allow)';
+
+type PriorReading = { readonly prior: PartConfiguration } | { readonly reason: string };
+
 /** Everything a check needs to talk to one target: endpoint, driver, clock, fixture admin and the cleanup registry. */
 
 export class SuiteContext {
   private adminToken: Promise<IssuedToken> | null = null;
   private adminClient: S3Client | null = null;
   private counter = 0;
-  /** Buckets the run did not create (manual driver) in which it wrote `${runPrefix}-…` keys to remove at the end. */
-  private readonly foreignBuckets = new Set<string>();
+  /** Per bucket the run did not create: a client that may read and write its configuration, or null for none. */
+  private readonly keepers = new Map<string, Promise<S3Client | null>>();
+  private readonly keeperClients: S3Client[] = [];
+  private readonly priorReadings = new Map<string, Promise<PriorReading>>();
+  /** What dispose could not restore of buckets the run did not create. */
+  configurationsLeft: readonly string[] = [];
 
   constructor(
     readonly run: SettledRun,
@@ -116,9 +143,96 @@ export class SuiteContext {
     return deleted.status < 300 || deleted.status === 404;
   }
 
-  /** Marks a bucket the run does not own but writes prefixed keys into; those keys are removed in dispose. */
+  /** Marks a bucket the run does not own but writes prefixed keys into; those keys are removed in dispose (journaled). */
   useForeignBucket(name: string): void {
-    if (!this.cleanup.owns(name)) this.foreignBuckets.add(name);
+    this.cleanup.trackForeignBucket(name);
+  }
+
+  /**
+   * A client that may read and write the configuration of `bucket`: the fixture admin, else an Admin Read & Write
+   * token scoped to that bucket; null when the driver has neither.
+   */
+  private configurationKeeper(bucket: string): Promise<S3Client | null> {
+    let keeper = this.keepers.get(bucket);
+    if (!keeper) {
+      keeper = (async () => {
+        try {
+          return await this.adminS3();
+        } catch (error) {
+          if (!(error instanceof DriverCannot)) throw error;
+        }
+        const scoped = await this.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'specific', allowed_buckets: [bucket] } }).catch((error: unknown) => {
+          if (error instanceof DriverCannot) return null;
+          throw error;
+        });
+        if (!scoped?.objectStorage?.allowedBuckets.includes(bucket)) return null;
+        const client = this.s3For(scoped);
+        this.keeperClients.push(client);
+        return client;
+      })();
+      this.keepers.set(bucket, keeper);
+    }
+    return keeper;
+  }
+
+  /** The configuration of a part to restore: journaled by the run already, or read now; or why it cannot be had. */
+  private priorConfiguration(bucket: string, part: ConfigPart): Promise<PriorReading> {
+    const key = `${part} ${bucket}`;
+    let reading = this.priorReadings.get(key);
+    if (!reading) {
+      reading = (async (): Promise<PriorReading> => {
+        const keeper = await this.configurationKeeper(bucket);
+        if (!keeper) return { reason: `no Admin Read & Write key on ${bucket} to read its ${part} configuration first and restore it after, so none is written to it` };
+        const journaled = this.cleanup.journaledConfiguration(bucket, part);
+        if (journaled) return { prior: journaled.prior };
+        const read = await readConfiguration(keeper, bucket, part);
+        if (read.value === undefined) {
+          return { reason: `the ${part} configuration of ${bucket} could not be read first (${read.status}${read.code ? ` ${read.code}` : ''}), so none is written to it` };
+        }
+        return { prior: read.value };
+      })();
+      this.priorReadings.set(key, reading);
+    }
+    return reading;
+  }
+
+  /**
+   * Call before each configuration write (`operation`, of spec's config.write action) to `bucket`. A bucket of the
+   * run's: granted as is. A bucket the run did not create: granted only when its prior configuration of the part
+   * was read (or journaled by the run already) and can be restored, after journaling it; lifecycle rules, and an
+   * encryption configuration where there was none (spec has no DeleteBucketEncryption to undo it), only with
+   * --allow-config-writes.
+   */
+  async permitConfigurationWrite(bucket: string, operation: S3OperationName): Promise<ConfigurationWritePermit> {
+    if (this.cleanup.owns(bucket)) return { granted: true, bodies: {} };
+    const part = configPartWrittenBy(operation);
+    if (part === null) return { granted: false, reason: `${operation} is not sent to a bucket the run did not create: the suite has no way to undo it` };
+    const allowed = this.settings.allowConfigWrites === true;
+    if (part === 'lifecycle' && !allowed) return { granted: false, reason: lifecycleNotWritten };
+    const reading = await this.priorConfiguration(bucket, part);
+    if ('reason' in reading) return { granted: false, reason: reading.reason };
+    if (reading.prior === null && !noneIsRestorable(part) && !allowed) {
+      return {
+        granted: false,
+        reason: `${bucket} has no ${part} configuration, which could not be restored exactly after a write (IBEE's S3 API cannot remove one), so none is written to a bucket the run did not create (--allow-config-writes to allow)`,
+      };
+    }
+    const { prior } = this.cleanup.intendConfigurationWrite(bucket, part, reading.prior);
+    return { granted: true, bodies: (prior === null ? {} : { [part]: prior }) as ConfigurationBodies };
+  }
+
+  /** Puts back what the run wrote of the configuration of buckets it did not create; returns what it could not. */
+  async restoreConfigurations(): Promise<readonly string[]> {
+    const left: string[] = [];
+    for (const { bucket, part, prior } of this.cleanup.touchedConfigurations()) {
+      const keeper = await this.configurationKeeper(bucket).catch(() => null);
+      const restored = keeper ? await restoreConfiguration(keeper, bucket, part, prior) : null;
+      if (!restored || restored.status >= 300) {
+        left.push(`the ${part} configuration of bucket ${bucket} (${restored ? `${restored.status}${restored.code ? ` ${restored.code}` : ''}` : 'no key may write it'})`);
+      }
+    }
+    this.configurationsLeft = left;
+    return left;
   }
 
   private async removePrefixedKeys(bucket: string): Promise<void> {
@@ -139,8 +253,12 @@ export class SuiteContext {
     }
   }
 
-  /** Removes everything this context created; the fixture admin goes last because it removes the buckets. */
+  /**
+   * Restores the configuration of buckets the run did not create and removes everything this context created; the
+   * fixture admin goes last because it removes the buckets.
+   */
   async dispose(): Promise<void> {
+    await this.restoreConfigurations();
     let admin: IssuedToken | null = null;
     try {
       admin = this.adminToken ? await this.adminToken : null;
@@ -149,11 +267,12 @@ export class SuiteContext {
     }
     const adminId = admin?.id ?? null;
     const canRemoveBuckets = admin !== null;
-    if (canRemoveBuckets) for (const bucket of this.foreignBuckets) await this.removePrefixedKeys(bucket).catch(() => undefined);
+    if (canRemoveBuckets) for (const bucket of this.cleanup.foreignBuckets()) await this.removePrefixedKeys(bucket).catch(() => undefined);
     const revoker = this.driver.capabilities.revoke ? { retireToken: (id: string) => this.driver.retireToken(id) } : null;
     await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : []);
     if (adminId && revoker) await this.cleanup.cleanUp(null, revoker);
     this.adminClient?.destroy();
+    for (const client of this.keeperClients) client.destroy();
   }
 }
 

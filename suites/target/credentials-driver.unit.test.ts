@@ -146,7 +146,7 @@ describe('credentials driver', () => {
     for (const name of ['lostx-tok-1', 'someone-elses', 'lost-not-journaled']) expect((await create(name)).response.status).toBe(201);
     // The worker "dies" here: no dispose.
 
-    expect(await sweepJournal(run)).toEqual({ tokenIds: [], buckets: [] });
+    expect(await sweepJournal(run)).toEqual({ tokenIds: [], buckets: [], configurations: [] });
     const left = await credentials();
     expect(left.filter((c) => c.name.startsWith('lost-')).map((c) => c.name)).toEqual(['lost-not-journaled']);
     for (const name of ['lostx-tok-1', 'someone-elses', 'lost-not-journaled']) expect(left.find((c) => c.name === name)?.status, name).toBe('active');

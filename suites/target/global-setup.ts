@@ -37,6 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         if (left.tokenIds.length > 0 || left.buckets.length > 0) {
           console.error(`ibee-conformance: could not remove ${left.buckets.length} bucket(s) and ${left.tokenIds.length} token(s) under prefix ${settings.runPrefix}`);
         }
+        if (left.configurations.length > 0) console.error(`ibee-conformance: could not restore ${left.configurations.join('; ')}`);
       } finally {
         interrupts.dispose();
         // After an interrupt the folder is the detached cleaner's to remove.

@@ -4,16 +4,16 @@ import { constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageInfo } from '../package-root.js';
-import type { Outstanding } from './cleanup.js';
 import type { SettledRun } from './run.js';
-import { sweepJournal } from './sweep.js';
+import { sweepJournal, type SweepLeft } from './sweep.js';
 
 /**
  * Interrupts (SIGINT, SIGTERM) on a real target. vitest exits the process about a millisecond after either signal
  * (its own handler), which cuts off any cleanup started in this process. So the interrupted process starts a
  * detached cleaner: a node process in a session of its own (a Ctrl-C to the run's process group does not reach it),
  * not tied to the run's stdio, that outlives the run. It loads this module through vite (the suites are TypeScript)
- * and sweeps the run's journal (sweep.ts). The interrupted process waits (bounded) for that first sweep, so that
+ * and sweeps the run's journal (sweep.ts): it removes what the run created and restores the configuration of buckets
+ * it did not create, journaled before the run wrote any. The interrupted process waits (bounded) for that first sweep, so that
  * when the command returns, what the run created is gone; the cleaner then waits for the run's process to be gone,
  * sweeps again while stray workers still journal creations, and removes the journal folder.
  */
@@ -38,6 +38,8 @@ const env = {
 export interface SweepReport {
   readonly tokensLeft: number;
   readonly bucketsLeft: number;
+  /** Configurations of buckets the run did not create that could not be restored. */
+  readonly configurationsLeft: number;
   /** The name of the error that stopped the sweep, if one did. */
   readonly failed?: string;
 }
@@ -58,7 +60,7 @@ try {
   const { module } = await runnerImport(process.env.${env.module});
   await module.runDetachedCleaner();
 } catch (error) {
-  writeFileSync(process.env.${env.report}, JSON.stringify({ tokensLeft: -1, bucketsLeft: -1, failed: String(error?.name ?? 'Error') }));
+  writeFileSync(process.env.${env.report}, JSON.stringify({ tokensLeft: -1, bucketsLeft: -1, configurationsLeft: -1, failed: String(error?.name ?? 'Error') }));
 }
 `;
 
@@ -142,8 +144,9 @@ export function guardAgainstInterrupts(run: SettledRun, journalDir: string, log:
       if (waitSync(() => existsSync(reportFile), waitForSweepMs)) {
         const report = readReport(reportFile);
         if (report?.failed) log(`ibee-conformance: the cleanup failed (${report.failed}); resources under prefix ${prefix} may be left`);
-        else if (report && (report.tokensLeft > 0 || report.bucketsLeft > 0)) {
+        else if (report && (report.tokensLeft > 0 || report.bucketsLeft > 0 || report.configurationsLeft > 0)) {
           log(`ibee-conformance: could not remove ${report.bucketsLeft} bucket(s) and ${report.tokensLeft} token(s) under prefix ${prefix}`);
+          if (report.configurationsLeft > 0) log(`ibee-conformance: could not restore ${report.configurationsLeft} configuration(s) of buckets the run did not create`);
         } else log('ibee-conformance: cleaned up.');
       } else {
         log(`ibee-conformance: still cleaning up in the background (pid ${pid ?? '?'}), under prefix ${prefix}`);
@@ -184,11 +187,11 @@ function sizeOf(file: string): number {
 
 async function sweepReporting(run: SettledRun): Promise<SweepReport> {
   try {
-    const left: Outstanding = await sweepJournal(run);
-    return { tokensLeft: left.tokenIds.length, bucketsLeft: left.buckets.length };
+    const left: SweepLeft = await sweepJournal(run);
+    return { tokensLeft: left.tokenIds.length, bucketsLeft: left.buckets.length, configurationsLeft: left.configurations.length };
   } catch (error) {
     // Only the error's name: a message may quote a response.
-    return { tokensLeft: -1, bucketsLeft: -1, failed: (error as Error).name || 'Error' };
+    return { tokensLeft: -1, bucketsLeft: -1, configurationsLeft: -1, failed: (error as Error).name || 'Error' };
   }
 }
 

@@ -54,7 +54,7 @@ describe('journal sweep', () => {
     // The worker "dies" here: no dispose.
 
     const left = await sweepJournal(run);
-    expect(left).toEqual({ tokenIds: [], buckets: [] });
+    expect(left).toEqual({ tokenIds: [], buckets: [], configurations: [] });
     const tokenUrl = `${tokensUrl()}/${token.id}`;
     expect(((await httpRequest('GET', tokenUrl, { headers: management() })).json as { status: string }).status).toBe('revoked');
     // Every token of the run is revoked, the sweep's own fixture admin (journaled by name first) included.
@@ -79,7 +79,7 @@ describe('journal sweep', () => {
     registry.intendToken('someone-elses');
     for (const name of ['lost-tok-3-not-journaled', 'lostx-tok-1-aaaaaa', 'someone-elses']) await createUntracked(name);
 
-    expect(await sweepJournal(run)).toEqual({ tokenIds: [], buckets: [] });
+    expect(await sweepJournal(run)).toEqual({ tokenIds: [], buckets: [], configurations: [] });
     const after = await statusByName();
     expect(after.get('lost-tok-1-aaaaaa')).toEqual(['revoked']);
     for (const name of ['lost-tok-3-not-journaled', 'lostx-tok-1-aaaaaa', 'someone-elses']) expect(after.get(name), name).toEqual(['active']);
@@ -109,7 +109,7 @@ describe('journal sweep', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     // What the interrupted process prints: the first sweep left nothing.
-    expect(report).toEqual({ tokensLeft: 0, bucketsLeft: 0 });
+    expect(report).toEqual({ tokensLeft: 0, bucketsLeft: 0, configurationsLeft: 0 });
     expect(existsSync(journalDir), 'the cleaner removes the journal folder when done').toBe(false);
     expect(existsSync(reportFileOf(run))).toBe(false);
 
