@@ -235,8 +235,10 @@ export async function obtainLevelTokens(ctx: SuiteContext, level: PermissionType
   try {
     specific = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [inScope] } });
   } catch (error) {
-    if (!(error instanceof UnexpectedResponse) && !(error instanceof DriverCannot)) throw error;
-    specificRefusal = error.message;
+    // A refusal of the scope (admin levels may be refused it) leaves cells not run; a 5xx is an error, not a refusal.
+    const refused = error instanceof UnexpectedResponse && error.exchange.response.status >= 400 && error.exchange.response.status < 500;
+    if (!refused && !(error instanceof DriverCannot)) throw error;
+    specificRefusal = (error as Error).message;
   }
   let all: IssuedToken | null = null;
   try {
