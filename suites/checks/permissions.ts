@@ -25,7 +25,7 @@ import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
-import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
+import { attempt, credentialsOf, s3Evidence, type S3Outcome } from '../target/s3.js';
 import { writesConfiguration, type ConfigurationBodies } from '../target/bucket-config.js';
 import { corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget } from './exercisers.js';
 import { recordCheck } from './record.js';
@@ -330,9 +330,8 @@ export async function runS3Grid(
           { ...base, observed: reported.verdict, detail },
           ids,
           passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${describeOutcome(reported.outcome)}) with the ${tokenScopeLabel[reported.tokenScope]}`),
-          passed
-            ? undefined
-            : [{ request: { method: 'S3', url: `${ctx.target.s3Endpoint}/${bucket} ${operation}` }, response: { status: reported.outcome.status, body: reported.outcome.message ?? '' } }],
+          // Every call of the cell, passed or not: what was sent, with which key, and what came back.
+          results.map((r) => s3Evidence(operation, r.outcome, `${level} ${scope}, ${tokenScopeLabel[r.tokenScope]}: ${r.verdict}`)),
           isAdminOutOfScope(level, scope),
         );
       }

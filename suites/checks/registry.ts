@@ -140,7 +140,7 @@ export async function assertProperty<Ts>(
 export interface CheckRecorder {
   /** Keeps an exchange as evidence for a failure or an observation (first few only). */
   evidence(item: Evidence): void;
-  /** Records a permission-grid cell as its own CheckRecord. */
+  /** Records a permission-grid cell as its own CheckRecord, with the exchanges it made as evidence. */
   cell(cell: MatrixCellResult, requirementIds: readonly string[], message?: string, evidence?: readonly Evidence[], informational?: boolean): void;
   /** Records what the target did for an INFO requirement. */
   observe(requirementId: string, observed: unknown, message: string, evidence?: readonly Evidence[]): void;
@@ -194,7 +194,7 @@ export async function runCheck(
         cell,
         ...(cell.observed === 'not_run' ? { reason: cell.detail ?? 'not run on this target' } : {}),
         ...(message ? { message } : {}),
-        ...(passed || !cellEvidence ? {} : { evidence: cellEvidence }),
+        ...(cellEvidence && cellEvidence.length > 0 ? { evidence: cellEvidence } : {}),
         ...(failed ? { seed: settings.seed, replay: replayCommand(settings.seed, requirementIds.length > 0 ? requirementIds : definition.requirementIds) } : {}),
         ...(informational && cell.observed !== 'not_run' ? { observed: { expected: cell.expected, observed: cell.observed, detail: cell.detail } } : {}),
       });
