@@ -91,8 +91,9 @@ export class PropertyFailure extends Error {
     readonly seed: number,
     readonly path: string,
     readonly evidence: readonly Evidence[],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -100,6 +101,12 @@ export class PropertyFailure extends Error {
 export function replayCommand(seed: number, requirementIds: string | readonly string[], path?: string): string {
   const only = typeof requirementIds === 'string' ? requirementIds : requirementIds.join(',');
   return `npx ibee-conformance run --seed ${seed} --only ${only}${path ? `  # fast-check path ${path}` : ''}`;
+}
+
+/** An error as a failure message shows it: its message, with its name unless it is a plain Error. */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name && cause.name !== 'Error' ? `${cause.name}: ` : ''}${cause.message}`;
+  return cause === undefined || cause === null ? 'property failed' : String(cause);
 }
 
 /**
@@ -126,13 +133,16 @@ export async function assertProperty<Ts>(
   const requirementId = violation?.requirementId ?? fallbackId;
   const counterexample = redactRecordedText(details.counterexample === null ? '(none)' : fc.stringify(details.counterexample));
   const report = redactRecordedText(fc.defaultReportMessage(details) ?? `Property failed after ${details.numRuns} tests`);
+  // What stopped the property leads the message: the violation, or the error (an answer no rule expects, a broken fixture).
+  const detail = violation ? violation.message.replace(/^\[[^\]]+\] /, '') : `the property stopped on an error: ${describeCause(cause)}`;
   throw new PropertyFailure(
-    `[${requirementId}] ${violation ? violation.message.replace(/^\[[^\]]+\] /, '') : 'property failed'}\n${report}`,
+    `[${requirementId}] ${redactRecordedText(detail)}\n${report}`,
     requirementId,
     counterexample,
     details.seed,
     details.counterexamplePath ?? '',
     violation?.evidence ?? [],
+    cause instanceof Error ? { cause } : undefined,
   );
 }
 
@@ -155,10 +165,11 @@ export interface CheckOptions {
 
 const maxEvidence = 6;
 
-/** What leaves a check as an exception is redacted too: vitest prints message and stack. */
+/** What leaves a check as an exception is redacted too, its causes included: vitest prints message, stack and cause. */
 function scrubbed<E extends Error>(error: E): E {
   error.message = redactRecordedText(error.message);
   if (error.stack) error.stack = redactRecordedText(error.stack);
+  if (error.cause instanceof Error && error.cause !== error) scrubbed(error.cause);
   return error;
 }
 

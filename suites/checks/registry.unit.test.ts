@@ -94,4 +94,22 @@ describe('check registry', () => {
     await expect(runCheck(check, { seed: 9, runs: 1, only: ['PERM-OBJECT-RO'] }, () => Promise.reject(new RequirementViolation('PERM-OBJECT-RO', 'allowed')))).rejects.toThrow();
     expect(recordedChecks().slice(after).map((r) => r.status)).toEqual(['failed']);
   });
+
+  it('a property stopped by an error that is no violation keeps that error as the cause, first line included', async () => {
+    const check = defineCheck(testCheck('test.property-error', ['PRESIGNED-TAMPER']));
+    const settings = { seed: 31, runs: 5 };
+    const run = runCheck(check, settings, () =>
+      assertProperty(
+        fc.asyncProperty(fc.integer(), async () => {
+          throw new Error('the untouched URL answered 500');
+        }),
+        settings,
+        'PRESIGNED-TAMPER',
+      ),
+    );
+    await expect(run).rejects.toThrow(/^\[PRESIGNED-TAMPER\] the property stopped on an error: the untouched URL answered 500\n/);
+    const record = recordedChecks().at(-1)!;
+    expect(record.message?.split('\n')[0]).toBe('[PRESIGNED-TAMPER] the property stopped on an error: the untouched URL answered 500');
+    await expect(run.catch((error: Error) => Promise.reject(error.cause))).rejects.toThrow('the untouched URL answered 500');
+  });
 });
