@@ -45,9 +45,14 @@ describe('aggregation', () => {
     const results = aggregate(fixtureChecks(secrets, { readOnlyWrite: true, revokeLag: true }), fixtureRun());
     const ro = results.requirements.find((r) => r.id === 'PERM-OBJECT-RO')!;
     expect(ro.counterexample).toContain('PutObject');
-    expect(ro.replay).toBe(`${fixtureRun().replayBase} --only PERM-OBJECT-RO,PERM-DENIED-CODE --seed 1234567`);
+    expect(ro.replay).toBe(`${fixtureRun().replayBase} --only PERM-OBJECT-RO,PERM-DENIED-CODE --seed 1234567 --out reports/out/replay-1234567-perm-object-ro-and-1-more`);
     // A replay the suite recorded itself is kept, with the run's target flags put in front.
     expect(results.requirements.find((r) => r.id === 'REVOKE-IMMEDIATE')!.replay).toBe(`${fixtureRun().replayBase} --only REVOKE-IMMEDIATE --seed 424242`);
+  });
+
+  it('a replay writes to a folder of its own', () => {
+    const results = aggregate([{ check: 'x', requirementIds: ['CRED-FORMAT'], status: 'failed', seed: 12 }], fixtureRun());
+    expect(results.requirements.find((r) => r.id === 'CRED-FORMAT')!.replay).toBe(`${fixtureRun().replayBase} --only CRED-FORMAT --seed 12 --out reports/out/replay-12-cred-format`);
   });
 
   it('is idempotent, so shards can be prepared again when merged', () => {

@@ -75,8 +75,19 @@ export function prepareChecks(rawChecks: readonly CheckRecord[], run: RunInfo, o
     if (check.status !== 'failed' || !run.replayBase) return [check];
     if (check.replay) return [{ ...check, replay: completeReplay(check.replay, run.replayBase) }];
     if (check.requirementIds.length === 0) return [check];
-    return [{ ...check, replay: `${run.replayBase} --only ${check.requirementIds.join(',')} --seed ${check.seed ?? run.seed}` }];
+    const seed = check.seed ?? run.seed;
+    return [{ ...check, replay: `${run.replayBase} --only ${check.requirementIds.join(',')} --seed ${seed} --out ${replayOutDir(seed, check.requirementIds)}` }];
   });
+}
+
+/**
+ * Where a replay writes its reports: a folder of its own, named after the seed and the requirements it re-runs, so
+ * that replaying a failure never overwrites the reports of the run it came from.
+ */
+export function replayOutDir(seed: number, requirementIds: readonly string[]): string {
+  const first = requirementIds[0]?.toLowerCase() ?? 'run';
+  const more = requirementIds.length > 1 ? `-and-${requirementIds.length - 1}-more` : '';
+  return `reports/out/replay-${seed}-${first}${more}`;
 }
 
 /** The requirement ids a `--only` run judges, or null when the run was not narrowed. */

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { replayOutDir } from '../../reports/aggregate.js';
 import { redactRecordedText } from '../../reports/redact.js';
 import type { CheckRecord, Evidence, MatrixCellResult } from '../../reports/results-format.js';
 import { isRequirementId } from '../../spec/index.js';
@@ -97,10 +98,13 @@ export class PropertyFailure extends Error {
   }
 }
 
-/** The command that re-runs the requirements a failure was recorded for (all of them, comma-separated). */
+/**
+ * The command that re-runs the requirements a failure was recorded for (all of them, comma-separated), writing its
+ * reports to a folder of its own rather than over the run's.
+ */
 export function replayCommand(seed: number, requirementIds: string | readonly string[], path?: string): string {
-  const only = typeof requirementIds === 'string' ? requirementIds : requirementIds.join(',');
-  return `npx ibee-conformance run --seed ${seed} --only ${only}${path ? `  # fast-check path ${path}` : ''}`;
+  const ids = typeof requirementIds === 'string' ? [requirementIds] : requirementIds;
+  return `npx ibee-conformance run --seed ${seed} --only ${ids.join(',')} --out ${replayOutDir(seed, ids)}${path ? `  # fast-check path ${path}` : ''}`;
 }
 
 /** An error as a failure message shows it: its message, with its name unless it is a plain Error. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { replayOutDir } from '../../reports/aggregate.js';
 import { isRequirementId, requirements } from '../../spec/index.js';
 import { registeredChecks } from './index.js';
 import { recordedChecks } from './record.js';
@@ -47,7 +48,7 @@ describe('check registry', () => {
     await expect(run).rejects.toThrow(/^\[TOKEN-EXPIRY-BOUNDS\] 366 accepted[\s\S]*seed: 1234[\s\S]*Counterexample: \[366\]/);
     const record = recordedChecks().at(-1)!;
     expect(record).toMatchObject({ check: 'test.failing-property', status: 'failed', requirementIds: ['TOKEN-EXPIRY-BOUNDS'], counterexample: '[366]', seed: 1234 });
-    expect(record.replay).toMatch(/^npx ibee-conformance run --seed 1234 --only TOKEN-EXPIRY-BOUNDS {2}# fast-check path \S+$/);
+    expect(record.replay).toMatch(/^npx ibee-conformance run --seed 1234 --only TOKEN-EXPIRY-BOUNDS --out reports\/out\/replay-1234-token-expiry-bounds {2}# fast-check path \S+$/);
   });
 
   it('a check that could not complete names every requirement it was recorded for in its replay (property)', async () => {
@@ -58,7 +59,7 @@ describe('check registry', () => {
         await expect(runCheck(check, { seed, runs: 1 }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')))).rejects.toThrow(/could not complete/);
         const record = recordedChecks().at(-1)!;
         expect(record.requirementIds).toEqual(picked);
-        expect(record.replay).toBe(`npx ibee-conformance run --seed ${seed} --only ${picked.join(',')}`);
+        expect(record.replay).toBe(`npx ibee-conformance run --seed ${seed} --only ${picked.join(',')} --out ${replayOutDir(seed, picked)}`);
       }),
       { numRuns: 30 },
     );
@@ -74,7 +75,7 @@ describe('check registry', () => {
         { summary: false },
       ),
     ).rejects.toThrow(/1 cell\(s\) failed/);
-    expect(recordedChecks().at(-1)!.replay).toBe('npx ibee-conformance run --seed 5 --only PERM-OBJECT-RO,PERM-DENIED-CODE');
+    expect(recordedChecks().at(-1)!.replay).toBe('npx ibee-conformance run --seed 5 --only PERM-OBJECT-RO,PERM-DENIED-CODE --out reports/out/replay-5-perm-object-ro-and-1-more');
   });
 
   it('with IBEE_ONLY, a check stopped by an unselected requirement records its selected ones skipped, with why', async () => {
