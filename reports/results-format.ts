@@ -35,6 +35,12 @@ export interface CheckRecord {
   /** Registered check name, e.g. `permissions.matrix-cell`. */
   readonly check: string;
   readonly requirementIds: readonly string[];
+  /**
+   * The ids of `requirementIds` this record is only supporting evidence for: it shows part of what they say, not
+   * their main statement (e.g. the run-wide leak scan for SECRET-ONCE). A requirement is passed only on a passed
+   * record that is not supporting for it; a failed supporting record fails it all the same.
+   */
+  readonly supporting?: readonly string[];
   readonly status: CheckStatus;
   /** Clear failure (or observation) message. */
   readonly message?: string;

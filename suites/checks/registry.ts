@@ -6,7 +6,7 @@ import { isRequirementId } from '../../spec/index.js';
 import { DriverCannot } from '../target/driver.js';
 import type { RunSettings } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
-import { recordCheck } from './record.js';
+import { declareSupporting, recordCheck } from './record.js';
 
 /**
  * A registry of named checks, like Schemathesis': each check has a name and the requirement ids it speaks for, and
@@ -26,6 +26,13 @@ export interface CheckDefinition {
   readonly summarize?: boolean;
   /** The requirement ids a passing run speaks for, when fewer than `requirementIds` (e.g. without time travel). */
   readonly summaryIds?: (ctx: SuiteContext) => readonly string[];
+  /**
+   * The ids of `requirementIds` this check gives only supporting evidence for: it shows part of what they say but
+   * not their main statement (the run-wide leak scan for SECRET-ONCE, the grid's PostObject cells for PRESIGNED-POST).
+   * Its records say so (`supporting`): their passing alone never makes such a requirement passed, a failure still
+   * fails it. Every other id is judged on its main statement.
+   */
+  readonly supporting?: readonly string[];
 }
 
 const registry = new Map<string, CheckDefinition>();
@@ -33,9 +40,13 @@ const registry = new Map<string, CheckDefinition>();
 /** Registers a check; a conformance file runs the checks of its area in the order they were defined. */
 export function defineCheck(definition: CheckDefinition): CheckDefinition {
   for (const id of definition.requirementIds) if (!isRequirementId(id)) throw new Error(`check ${definition.name}: unknown requirement id ${id}`);
+  for (const id of definition.supporting ?? []) {
+    if (!definition.requirementIds.includes(id)) throw new Error(`check ${definition.name}: supporting id ${id} is not one of its requirement ids`);
+  }
   const existing = registry.get(definition.name);
   if (existing) return existing;
   registry.set(definition.name, definition);
+  declareSupporting(definition.name, definition.supporting ?? []);
   return definition;
 }
 
@@ -158,6 +169,11 @@ export interface CheckRecorder {
   cell(cell: MatrixCellResult, requirementIds: readonly string[], message?: string, evidence?: readonly Evidence[], informational?: boolean): void;
   /** Records what the target did for an INFO requirement. */
   observe(requirementId: string, observed: unknown, message: string, evidence?: readonly Evidence[]): void;
+  /**
+   * Says that this run could not judge the main statement of these requirements (`reason`): they are recorded
+   * not_applicable with it, and what the check shows of them when it passes counts only as supporting evidence.
+   */
+  mainUnjudged(requirementIds: readonly string[], reason: string): void;
 }
 
 export interface CheckOptions {
@@ -193,6 +209,7 @@ export async function runCheck(
   };
   const evidence: Evidence[] = [];
   const cellFailures: string[] = [];
+  const unjudged = new Set<string>();
   const recorder: CheckRecorder = {
     evidence(item) {
       if (evidence.length < maxEvidence) evidence.push(item);
@@ -223,6 +240,10 @@ export async function runCheck(
         message,
         ...(observationEvidence ? { evidence: observationEvidence } : {}),
       });
+    },
+    mainUnjudged(requirementIds, reason) {
+      for (const id of requirementIds) unjudged.add(id);
+      if (requirementIds.length > 0) record({ check: definition.name, requirementIds, status: 'not_applicable', reason });
     },
   };
   const base = { check: definition.name, seed: settings.seed };
@@ -299,6 +320,7 @@ export async function runCheck(
   }
   if (options.summary !== false) {
     const ids = options.summaryIds?.() ?? definition.requirementIds;
-    if (ids.length > 0) record({ ...base, requirementIds: ids, status: 'passed', durationMs: Date.now() - started });
+    const supporting = ids.filter((id) => unjudged.has(id));
+    if (ids.length > 0) record({ ...base, requirementIds: ids, status: 'passed', ...(supporting.length > 0 ? { supporting } : {}), durationMs: Date.now() - started });
   }
 }

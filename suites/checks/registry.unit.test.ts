@@ -7,8 +7,15 @@ import { recordedChecks } from './record.js';
 import { assertProperty, defineCheck, isSelected, RequirementViolation, runCheck, type CheckDefinition } from './registry.js';
 
 /** A check for these tests only: it belongs to no conformance file and runs nothing. */
-function testCheck(name: string, requirementIds: readonly [string, ...string[]]): CheckDefinition {
-  return { name, requirementIds, summary: 'x', area: 'registry unit tests', run: async () => undefined };
+function testCheck(name: string, requirementIds: readonly [string, ...string[]], supporting?: readonly string[]): CheckDefinition {
+  return { name, requirementIds, summary: 'x', area: 'registry unit tests', run: async () => undefined, ...(supporting ? { supporting } : {}) };
+}
+
+/** What runCheck recorded while `run` went on. */
+async function recordsOf(run: () => Promise<unknown>): Promise<ReturnType<typeof recordedChecks>> {
+  const before = recordedChecks().length;
+  await run().catch(() => undefined);
+  return recordedChecks().slice(before);
 }
 
 describe('check registry', () => {
@@ -112,5 +119,41 @@ describe('check registry', () => {
     const record = recordedChecks().at(-1)!;
     expect(record.message?.split('\n')[0]).toBe('[PRESIGNED-TAMPER] the property stopped on an error: the untouched URL answered 500');
     await expect(run.catch((error: Error) => Promise.reject(error.cause))).rejects.toThrow('the untouched URL answered 500');
+  });
+
+  it('marks the records of a check supporting for the ids it declares, and only for those', async () => {
+    expect(() => defineCheck(testCheck('test.bad-supporting', ['SECRET-ONCE'], ['CRED-FORMAT']))).toThrow(/supporting id CRED-FORMAT is not one of its requirement ids/);
+    const scan = defineCheck(testCheck('test.scan', ['SECRET-ONCE'], ['SECRET-ONCE']));
+    const passed = await recordsOf(() => runCheck(scan, { seed: 1, runs: 1 }, async () => undefined));
+    expect(passed).toMatchObject([{ status: 'passed', requirementIds: ['SECRET-ONCE'], supporting: ['SECRET-ONCE'] }]);
+    const failed = await recordsOf(() => runCheck(scan, { seed: 1, runs: 1 }, () => Promise.reject(new RequirementViolation('SECRET-ONCE', 'leaked'))));
+    expect(failed).toMatchObject([{ status: 'failed', supporting: ['SECRET-ONCE'] }]);
+
+    const grid = defineCheck(testCheck('test.grid-supporting', ['PERM-OBJECT-RO', 'PRESIGNED-POST'], ['PRESIGNED-POST']));
+    const cells = await recordsOf(() =>
+      runCheck(
+        grid,
+        { seed: 1, runs: 1 },
+        async (rec) => {
+          rec.cell({ operation: 'PostObject', level: 'object_ro', scope: 'in_scope', expected: 'deny', observed: 'deny' }, ['PERM-OBJECT-RO', 'PRESIGNED-POST']);
+          rec.cell({ operation: 'GetObject', level: 'object_ro', scope: 'in_scope', expected: 'allow', observed: 'allow' }, ['PERM-OBJECT-RO'], undefined, [
+            { request: { method: 'GET', url: 'http://s3.test/b/k' }, response: { status: 200 } },
+          ]);
+        },
+        { summary: false },
+      ),
+    );
+    expect(cells.map((r) => r.supporting)).toEqual([['PRESIGNED-POST'], undefined]);
+    // A passed cell keeps the exchange it made.
+    expect(cells[1]!.evidence).toEqual([{ request: { method: 'GET', url: 'http://s3.test/b/k' }, response: { status: 200 } }]);
+  });
+
+  it('a check that could judge only part of a main statement records it not_applicable and its pass as supporting', async () => {
+    const check = defineCheck(testCheck('test.half', ['PERM-DENIED-CODE']));
+    const records = await recordsOf(() => runCheck(check, { seed: 1, runs: 1 }, async (rec) => rec.mainUnjudged(['PERM-DENIED-CODE'], 'no REST denial was judged: no Bearer token')));
+    expect(records).toMatchObject([
+      { status: 'not_applicable', requirementIds: ['PERM-DENIED-CODE'], reason: 'no REST denial was judged: no Bearer token' },
+      { status: 'passed', requirementIds: ['PERM-DENIED-CODE'], supporting: ['PERM-DENIED-CODE'] },
+    ]);
   });
 });
