@@ -193,6 +193,10 @@ function scrubbed<E extends Error>(error: E): E {
   return error;
 }
 
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
+}
+
 /**
  * Runs one check body and records its outcome. Throws (so the vitest test fails) when the check failed; the thrown
  * message names the requirement id and, for properties, includes counterexample and seed.
@@ -248,21 +252,19 @@ export async function runCheck(
   };
   const base = { check: definition.name, seed: settings.seed };
   /**
-   * A failure under a requirement IBEE_ONLY did not select stops the check before it showed anything about the
-   * selected ones: they are recorded skipped, with why, rather than left without any record.
+   * A failure of one requirement stops the check before it judged the others it speaks for: they are recorded
+   * skipped with that cause, rather than left without any record. Under IBEE_ONLY only the selected ones, and a
+   * failure of an unselected requirement is named as such.
    */
-  const stoppedOutsideSelection = (failedId: string, durationMs: number): void => {
+  const stoppedAt = (failedId: string, cause: string, durationMs: number): void => {
     const only = settings.only;
-    if (!only || only.includes(failedId)) return;
-    const selected = definition.requirementIds.filter((id) => only.includes(id));
-    if (selected.length === 0) return;
-    record({
-      ...base,
-      requirementIds: selected,
-      status: 'skipped',
-      reason: `check ${definition.name} stopped at a failure of ${failedId}, which --only did not select (replay with --only ${failedId} to see it)`,
-      durationMs,
-    });
+    const others = definition.requirementIds.filter((id) => id !== failedId && (!only || only.includes(id)));
+    if (others.length === 0) return;
+    const reason =
+      only && !only.includes(failedId)
+        ? `check ${definition.name} stopped at a failure of ${failedId}, which --only did not select (replay with --only ${failedId} to see it)`
+        : `check ${definition.name} stopped at a failure of ${failedId} before it judged this requirement: ${firstLine(cause)}`;
+    record({ ...base, requirementIds: others, status: 'skipped', reason, durationMs });
   };
   try {
     await body(recorder);
@@ -286,7 +288,7 @@ export async function runCheck(
         evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
         durationMs,
       });
-      stoppedOutsideSelection(id, durationMs);
+      stoppedAt(id, error.message, durationMs);
       throw scrubbed(error);
     }
     if (error instanceof RequirementViolation) {
@@ -299,7 +301,7 @@ export async function runCheck(
         evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
         durationMs,
       });
-      stoppedOutsideSelection(error.requirementId, durationMs);
+      stoppedAt(error.requirementId, error.message, durationMs);
       throw scrubbed(error);
     }
     // Anything else (a 500, a network error, a broken fixture) means the requirements could not be shown to hold.

@@ -156,4 +156,18 @@ describe('check registry', () => {
       { status: 'passed', requirementIds: ['PERM-DENIED-CODE'], supporting: ['PERM-DENIED-CODE'] },
     ]);
   });
+
+  it('a check stopped by a failure of one requirement records its other requirements skipped, with that cause', async () => {
+    const check = defineCheck(testCheck('test.aborted', ['SCOPE-SPECIFIC', 'SCOPE-NO-EXISTENCE-LEAK']));
+    const records = await recordsOf(() =>
+      runCheck(check, { seed: 3, runs: 1 }, () => Promise.reject(new RequirementViolation('SCOPE-SPECIFIC', 'REST GET of an existing out-of-scope bucket answered 500, expected 403'))),
+    );
+    expect(records.map((r) => [r.status, r.requirementIds])).toEqual([
+      ['failed', ['SCOPE-SPECIFIC']],
+      ['skipped', ['SCOPE-NO-EXISTENCE-LEAK']],
+    ]);
+    expect(records[1]!.reason).toBe(
+      'check test.aborted stopped at a failure of SCOPE-SPECIFIC before it judged this requirement: [SCOPE-SPECIFIC] REST GET of an existing out-of-scope bucket answered 500, expected 403',
+    );
+  });
 });
