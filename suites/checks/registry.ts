@@ -1,3 +1,4 @@
+import type { TaskMeta } from '@vitest/runner';
 import fc from 'fast-check';
 import { replayOutDir } from '../../reports/aggregate.js';
 import { redactRecordedText } from '../../reports/redact.js';
@@ -6,7 +7,7 @@ import { isRequirementId } from '../../spec/index.js';
 import { DriverCannot } from '../target/driver.js';
 import type { RunSettings } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
-import { declareSupporting, recordCheck } from './record.js';
+import { declareSupporting, recordCheck, recordedChecks } from './record.js';
 
 /**
  * A registry of named checks, like Schemathesis': each check has a name and the requirement ids it speaks for, and
@@ -183,6 +184,51 @@ export interface CheckOptions {
   readonly summaryIds?: () => readonly string[];
 }
 
+/**
+ * How a check's run ended, as its records say (a failure throws instead): passed (a record of a main statement
+ * passed), observed, not_applicable or skipped, with the reasons for what did not run. Progress lines show it.
+ */
+export interface CheckOutcome {
+  readonly status: 'passed' | 'failed' | 'observed' | 'not_applicable' | 'skipped';
+  readonly reason?: string;
+}
+
+declare module '@vitest/runner' {
+  interface TaskMeta {
+    /** Set by a conformance test for its check (suites/target/suite.ts); read by the runner's progress reporter. */
+    checkOutcome?: CheckOutcome;
+  }
+}
+
+/** Runs a check inside a vitest test and leaves its outcome on the test's meta, where the progress reporter reads it. */
+export async function runCheckInTest(task: { meta: TaskMeta }, ...args: Parameters<typeof runCheck>): Promise<CheckOutcome> {
+  const outcome = await runCheck(...args);
+  task.meta.checkOutcome = outcome;
+  return outcome;
+}
+
+/** Folds the records of one run of a check into its outcome. */
+export function outcomeOf(records: readonly CheckRecord[]): CheckOutcome {
+  const unrun = records.filter((r) => r.status === 'not_applicable' || r.status === 'skipped');
+  const reasons = [...new Set(unrun.map((r) => r.reason ?? r.message ?? ''))].filter((r) => r !== '');
+  const because = reasons.length > 0 ? { reason: reasons.join('; ') } : {};
+  if (records.some((r) => r.status === 'failed')) return { status: 'failed' };
+  const passed = records.filter((r) => r.status === 'passed');
+  if (passed.some((r) => r.requirementIds.some((id) => !(r.supporting ?? []).includes(id)))) {
+    return { status: 'passed', ...(reasons.length > 0 ? { reason: `partly not applicable: ${reasons.join('; ')}` } : {}) };
+  }
+  // A check that only ever supports its requirements (the run-wide leak scan) passed as such, when nothing stopped it.
+  if (passed.length > 0 && unrun.length === 0) {
+    return { status: 'passed', reason: 'supporting evidence only' };
+  }
+  if (records.some((r) => r.status === 'observed')) return { status: 'observed', ...because };
+  if (records.length === 0) return { status: 'skipped', reason: 'the check recorded nothing' };
+  const supportingOnly = passed.length > 0 ? ['only supporting evidence passed'] : [];
+  const reason = [...reasons, ...supportingOnly].join('; ');
+  const status = records.every((r) => r.status === 'skipped') ? 'skipped' : 'not_applicable';
+  return { status, ...(reason ? { reason } : {}) };
+}
+
 const maxEvidence = 6;
 
 /** What leaves a check as an exception is redacted too, its causes included: vitest prints message, stack and cause. */
@@ -199,15 +245,17 @@ function firstLine(text: string): string {
 
 /**
  * Runs one check body and records its outcome. Throws (so the vitest test fails) when the check failed; the thrown
- * message names the requirement id and, for properties, includes counterexample and seed.
+ * message names the requirement id and, for properties, includes counterexample and seed. Otherwise returns what
+ * the check's records say (passed, observed, not applicable, skipped).
  */
 export async function runCheck(
   definition: CheckDefinition,
   settings: CheckSettings,
   body: (recorder: CheckRecorder) => Promise<void>,
   options: CheckOptions = {},
-): Promise<void> {
+): Promise<CheckOutcome> {
   const started = Date.now();
+  const recordedBefore = recordedChecks().length;
   const record = (check: CheckRecord): void => {
     recordCheck(check, settings.checksFile ?? null);
   };
@@ -266,13 +314,14 @@ export async function runCheck(
         : `check ${definition.name} stopped at a failure of ${failedId} before it judged this requirement: ${firstLine(cause)}`;
     record({ ...base, requirementIds: others, status: 'skipped', reason, durationMs });
   };
+  const outcome = (): CheckOutcome => outcomeOf(recordedChecks().slice(recordedBefore).filter((r) => r.check === definition.name));
   try {
     await body(recorder);
   } catch (error) {
     const durationMs = Date.now() - started;
     if (error instanceof NotApplicable || error instanceof DriverCannot) {
       record({ ...base, requirementIds: definition.requirementIds, status: 'not_applicable', reason: error.message, durationMs });
-      return;
+      return outcome();
     }
     if (error instanceof PropertyFailure) {
       const id = error.requirementId ?? definition.requirementIds[0];
@@ -325,4 +374,5 @@ export async function runCheck(
     const supporting = ids.filter((id) => unjudged.has(id));
     if (ids.length > 0) record({ ...base, requirementIds: ids, status: 'passed', ...(supporting.length > 0 ? { supporting } : {}), durationMs: Date.now() - started });
   }
+  return outcome();
 }
