@@ -45,9 +45,14 @@ describe('aggregation', () => {
     const results = aggregate(fixtureChecks(secrets, { readOnlyWrite: true, revokeLag: true }), fixtureRun());
     const ro = results.requirements.find((r) => r.id === 'PERM-OBJECT-RO')!;
     expect(ro.counterexample).toContain('PutObject');
-    expect(ro.replay).toBe(`${fixtureRun().replayBase} --only PERM-OBJECT-RO,PERM-DENIED-CODE --seed 1234567`);
+    expect(ro.replay).toBe(`${fixtureRun().replayBase} --only PERM-OBJECT-RO,PERM-DENIED-CODE --seed 1234567 --out reports/out/replay-1234567-perm-object-ro-and-1-more`);
     // A replay the suite recorded itself is kept, with the run's target flags put in front.
     expect(results.requirements.find((r) => r.id === 'REVOKE-IMMEDIATE')!.replay).toBe(`${fixtureRun().replayBase} --only REVOKE-IMMEDIATE --seed 424242`);
+  });
+
+  it('a replay writes to a folder of its own', () => {
+    const results = aggregate([{ check: 'x', requirementIds: ['CRED-FORMAT'], status: 'failed', seed: 12 }], fixtureRun());
+    expect(results.requirements.find((r) => r.id === 'CRED-FORMAT')!.replay).toBe(`${fixtureRun().replayBase} --only CRED-FORMAT --seed 12 --out reports/out/replay-12-cred-format`);
   });
 
   it('is idempotent, so shards can be prepared again when merged', () => {
@@ -138,6 +143,84 @@ describe('aggregation', () => {
     const results = aggregate([{ check: 'x', requirementIds: ['NOT-A-REQ'], status: 'passed' }], fixtureRun());
     expect(results.errors).toEqual(['Check "x" names unknown requirement id "NOT-A-REQ".']);
     expect(gate(results).ok).toBe(false);
+  });
+});
+
+describe('no claim without evidence', () => {
+  const reasonOf = (results: ReturnType<typeof aggregate>, id: string): string | undefined => results.requirements.find((r) => r.id === id)!.reason;
+
+  it('SECRET-ONCE: the run-wide leak scan alone supports it, never passes it', () => {
+    const scan: CheckRecord = { check: 'secrets.run-wide-scan', requirementIds: ['SECRET-ONCE'], supporting: ['SECRET-ONCE'], status: 'passed' };
+    const mainNotApplicable: CheckRecord = { check: 'secrets.shown-once', requirementIds: ['SECRET-ONCE'], status: 'not_applicable', reason: 'the manual driver cannot create and read tokens' };
+    const onlyScan = aggregate([mainNotApplicable, scan, scan], fixtureRun());
+    expect(statusOf(onlyScan, 'SECRET-ONCE')).toBe('not_applicable');
+    expect(reasonOf(onlyScan, 'SECRET-ONCE')).toBe('the manual driver cannot create and read tokens Only supporting evidence passed (secrets.run-wide-scan).');
+    // The main check ran and passed: passed.
+    expect(statusOf(aggregate([{ ...mainNotApplicable, status: 'passed', reason: undefined }, scan], fixtureRun()), 'SECRET-ONCE')).toBe('passed');
+    // A leak the scan found fails it, whatever the main check said.
+    expect(statusOf(aggregate([{ ...mainNotApplicable, status: 'passed', reason: undefined }, { ...scan, status: 'failed' }], fixtureRun()), 'SECRET-ONCE')).toBe('failed');
+    // No record of the main check at all: skipped, saying so.
+    const noMain = aggregate([scan], fixtureRun());
+    expect(statusOf(noMain, 'SECRET-ONCE')).toBe('skipped');
+    expect(reasonOf(noMain, 'SECRET-ONCE')).toMatch(/^No check of its main statement was recorded in this run\. Only supporting evidence passed/);
+  });
+
+  it('PERM-DENIED-CODE: S3 denials judged and every REST cell unjudged is not applicable, with why', () => {
+    const rest = 'the credentials driver issues S3 credentials, which have no Bearer token to call the REST API with';
+    const checks: CheckRecord[] = [
+      { check: 'permissions.s3-grid', requirementIds: ['PERM-OBJECT-RO', 'PERM-DENIED-CODE'], supporting: ['PERM-DENIED-CODE'], status: 'passed' },
+      { check: 'permissions.rest-grid', requirementIds: ['PERM-OBJECT-RO', 'PERM-DENIED-CODE'], supporting: ['PERM-DENIED-CODE'], status: 'not_applicable', reason: rest },
+      { check: 'permissions.denied-code', requirementIds: ['PERM-DENIED-CODE'], status: 'not_applicable', reason: `no REST denial was judged: ${rest}` },
+      { check: 'permissions.denied-code', requirementIds: ['PERM-DENIED-CODE'], supporting: ['PERM-DENIED-CODE'], status: 'passed' },
+    ];
+    const results = aggregate(checks, fixtureRun());
+    expect(statusOf(results, 'PERM-DENIED-CODE')).toBe('not_applicable');
+    expect(reasonOf(results, 'PERM-DENIED-CODE')).toBe(`no REST denial was judged: ${rest} ${rest} Only supporting evidence passed (permissions.s3-grid, permissions.denied-code).`);
+    // The same cells are main evidence for the level: it passed on S3.
+    expect(statusOf(results, 'PERM-OBJECT-RO')).toBe('passed');
+    // A refused cell with the wrong answer still fails PERM-DENIED-CODE through its supporting record.
+    const wrong = aggregate([...checks, { ...checks[0]!, status: 'failed' }], fixtureRun());
+    expect(statusOf(wrong, 'PERM-DENIED-CODE')).toBe('failed');
+  });
+
+  it('property: passed exactly when a main record passed and none failed; failed exactly when any record failed', () => {
+    const ids = ['SECRET-ONCE', 'PERM-DENIED-CODE', 'PRESIGNED-POST'] as const;
+    const record = fc
+      .record({
+        check: fc.constantFrom('a', 'b'),
+        requirementIds: fc.uniqueArray(fc.constantFrom(...ids), { minLength: 1, maxLength: 3 }),
+        status: fc.constantFrom<CheckRecord['status']>('passed', 'failed', 'not_applicable', 'skipped', 'observed'),
+        supportingMask: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      })
+      .map(({ supportingMask, ...r }): CheckRecord => {
+        const supporting = r.requirementIds.filter((_id, i) => supportingMask[i]);
+        const unrun = r.status === 'not_applicable' || r.status === 'skipped';
+        return { ...r, ...(supporting.length > 0 ? { supporting } : {}), ...(unrun ? { reason: `${r.check} did not run` } : {}) };
+      });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 8 }), (checks) => {
+        const results = aggregate(checks, fixtureRun());
+        for (const id of ids) {
+          const own = checks.filter((c) => c.requirementIds.includes(id));
+          const mainPassed = own.some((c) => c.status === 'passed' && !(c.supporting ?? []).includes(id));
+          const anyFailed = own.some((c) => c.status === 'failed');
+          expect(statusOf(results, id) === 'failed', id).toBe(anyFailed);
+          expect(statusOf(results, id) === 'passed', id).toBe(mainPassed && !anyFailed);
+          if (statusOf(results, id) === 'not_applicable' || statusOf(results, id) === 'skipped') expect(reasonOf(results, id), id).toBeTruthy();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with --only, a record narrowed to the selection keeps supporting for the selected ids only', () => {
+    const checks: CheckRecord[] = [
+      { check: 'permissions.s3-grid', requirementIds: ['PERM-OBJECT-RO', 'PRESIGNED-POST', 'PERM-DENIED-CODE'], supporting: ['PRESIGNED-POST', 'PERM-DENIED-CODE'], status: 'passed' },
+    ];
+    expect(prepareChecks(checks, fixtureRun({ only: ['PERM-OBJECT-RO'] }))).toEqual([{ check: 'permissions.s3-grid', requirementIds: ['PERM-OBJECT-RO'], status: 'passed' }]);
+    const narrowed = prepareChecks(checks, fixtureRun({ only: ['PERM-OBJECT-RO', 'PRESIGNED-POST'] }));
+    expect(narrowed).toEqual([{ check: 'permissions.s3-grid', requirementIds: ['PERM-OBJECT-RO', 'PRESIGNED-POST'], supporting: ['PRESIGNED-POST'], status: 'passed' }]);
+    expect(statusOf(aggregate(checks, fixtureRun({ only: ['PRESIGNED-POST'] })), 'PRESIGNED-POST')).toBe('skipped');
   });
 });
 

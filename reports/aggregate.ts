@@ -39,20 +39,38 @@ export const notSelectedReason = 'Not selected (--only).';
 
 const allStatuses: readonly RequirementStatus[] = ['passed', 'failed', 'not_applicable', 'observed', 'skipped'];
 
-/** Folds the checks of one requirement into its status. */
+/** Whether a record speaks for `id` as evidence of its main statement, rather than only supporting it. */
+export function isMainEvidence(check: Pick<CheckRecord, 'supporting'>, id: string): boolean {
+  return !(check.supporting ?? []).includes(id);
+}
+
+function unique(texts: readonly (string | undefined)[]): string[] {
+  return [...new Set(texts.filter((t): t is string => !!t))];
+}
+
+/**
+ * Folds the checks of one requirement into its status. No claim without evidence: a requirement is passed only
+ * when a check of its main statement ran and passed; any failure, supporting or not, fails it; otherwise it is
+ * not_applicable (or skipped, when the main statement's check did not run at all) with the reasons recorded.
+ */
 function statusOf(req: Requirement, checks: readonly CheckRecord[]): { status: RequirementStatus; reason?: string } {
   if (checks.length === 0) return { status: 'skipped', reason: 'No check recorded for this requirement in this run.' };
-  const statuses = new Set(checks.map((c) => c.status));
-  const ran = checks.filter((c) => c.status !== 'not_applicable' && c.status !== 'skipped');
-  if (ran.length === 0) {
-    const reasons = [...new Set(checks.map((c) => c.reason ?? c.message).filter((r): r is string => !!r))];
-    const reason = reasons.join(' ') || undefined;
-    return statuses.has('skipped') ? { status: 'skipped', reason } : { status: 'not_applicable', reason };
-  }
+  const unrun = (c: CheckRecord): boolean => c.status === 'not_applicable' || c.status === 'skipped';
   // Ambiguous points are recorded, never judged: what the target did is the result.
-  if (req.level === 'INFO') return { status: 'observed' };
-  if (statuses.has('failed')) return { status: 'failed' };
-  return { status: 'passed' };
+  if (req.level === 'INFO' && checks.some((c) => !unrun(c))) return { status: 'observed' };
+  if (checks.some((c) => c.status === 'failed')) return { status: 'failed' };
+  if (checks.some((c) => c.status === 'passed' && isMainEvidence(c, req.id))) return { status: 'passed' };
+  const main = checks.filter((c) => isMainEvidence(c, req.id));
+  const mainUnrun = main.filter(unrun);
+  const reasons = unique([...mainUnrun, ...checks.filter((c) => unrun(c) && !isMainEvidence(c, req.id))].map((c) => c.reason ?? c.message));
+  const supportingPassed = unique(checks.filter((c) => c.status === 'passed').map((c) => c.check));
+  const observations = unique(main.filter((c) => c.status === 'observed').map((c) => c.check));
+  if (mainUnrun.length === 0) reasons.unshift('No check of its main statement was recorded in this run.');
+  if (supportingPassed.length > 0) reasons.push(`Only supporting evidence passed (${supportingPassed.join(', ')}).`);
+  if (observations.length > 0) reasons.push(`Only observations were recorded (${observations.join(', ')}), and this requirement is judged, not observed.`);
+  const reason = reasons.join(' ') || undefined;
+  const skipped = mainUnrun.length === 0 || mainUnrun.some((c) => c.status === 'skipped');
+  return { status: skipped ? 'skipped' : 'not_applicable', ...(reason !== undefined ? { reason } : {}) };
 }
 
 function observedOf(checks: readonly CheckRecord[]): unknown {
@@ -75,8 +93,19 @@ export function prepareChecks(rawChecks: readonly CheckRecord[], run: RunInfo, o
     if (check.status !== 'failed' || !run.replayBase) return [check];
     if (check.replay) return [{ ...check, replay: completeReplay(check.replay, run.replayBase) }];
     if (check.requirementIds.length === 0) return [check];
-    return [{ ...check, replay: `${run.replayBase} --only ${check.requirementIds.join(',')} --seed ${check.seed ?? run.seed}` }];
+    const seed = check.seed ?? run.seed;
+    return [{ ...check, replay: `${run.replayBase} --only ${check.requirementIds.join(',')} --seed ${seed} --out ${replayOutDir(seed, check.requirementIds)}` }];
   });
+}
+
+/**
+ * Where a replay writes its reports: a folder of its own, named after the seed and the requirements it re-runs, so
+ * that replaying a failure never overwrites the reports of the run it came from.
+ */
+export function replayOutDir(seed: number, requirementIds: readonly string[]): string {
+  const first = requirementIds[0]?.toLowerCase() ?? 'run';
+  const more = requirementIds.length > 1 ? `-and-${requirementIds.length - 1}-more` : '';
+  return `reports/out/replay-${seed}-${first}${more}`;
 }
 
 /** The requirement ids a `--only` run judges, or null when the run was not narrowed. */
@@ -94,7 +123,9 @@ function narrowToSelection(check: CheckRecord, only: ReadonlySet<string>): Check
   if (kept.length === 0) return null;
   if (kept.length === check.requirementIds.length) return check;
   const replay = check.replay?.replace(/--only \S+/, `--only ${kept.join(',')}`);
-  return { ...check, requirementIds: kept, ...(replay !== undefined ? { replay } : {}) };
+  const supporting = check.supporting?.filter((id) => only.has(id));
+  const { supporting: _all, ...rest } = check;
+  return { ...rest, requirementIds: kept, ...(supporting && supporting.length > 0 ? { supporting } : {}), ...(replay !== undefined ? { replay } : {}) };
 }
 
 const runCommand = 'npx ibee-conformance run';
@@ -117,7 +148,8 @@ function scoreOf(results: readonly RequirementResult[]): ResultsSummary['must'] 
 
 /**
  * Builds Results from the raw check records: requirement metadata from spec/, one status per requirement (a
- * requirement fails if any of its checks failed; with no check it is skipped; INFO requirements are observed),
+ * requirement fails if any of its checks failed and passes only on a passed check of its main statement; with no
+ * check it is skipped; INFO requirements are observed),
  * every record redacted, the expectations applied.
  */
 export function aggregate(rawChecks: readonly CheckRecord[], run: RunInfo, options: AggregateOptions = {}): Results {

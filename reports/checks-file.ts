@@ -22,6 +22,9 @@ export function parseCheckRecord(value: unknown): CheckRecord {
   if (!Array.isArray(record.requirementIds) || !record.requirementIds.every((id) => typeof id === 'string')) {
     throw new Error('"requirementIds" must be an array of strings');
   }
+  if (record.supporting !== undefined && (!Array.isArray(record.supporting) || !record.supporting.every((id) => typeof id === 'string'))) {
+    throw new Error('"supporting" must be an array of strings');
+  }
   if (typeof record.status !== 'string' || !checkStatuses.includes(record.status as CheckStatus)) {
     throw new Error(`"status" must be one of ${checkStatuses.join(', ')}`);
   }

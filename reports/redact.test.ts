@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findSecrets, forgetSecretsForTesting, REDACTED, redactRecorded, redactRecordedText, redactText, registerSecret } from './redact.js';
+import { findSecrets, forgetSecretsForTesting, REDACTED, redactCheck, redactRecorded, redactRecordedText, redactText, registerSecret } from './redact.js';
 import { newSecretAccessKey } from './test/fixtures.js';
 
 describe('recording pass', () => {
@@ -62,5 +62,22 @@ describe('report pass', () => {
       'tokens: 3',
     ];
     for (const text of ordinary) expect(redactText(text)).toBe(text);
+  });
+
+  it('keeps the S3 part of evidence (operation, access key id, code, request id) and scrubs its message', () => {
+    const secret = newSecretAccessKey();
+    const check = redactCheck({
+      check: 'permissions.s3-grid',
+      requirementIds: ['PERM-OBJECT-RO'],
+      status: 'failed',
+      evidence: [
+        {
+          request: { method: 'PUT', url: 'http://s3.test/b/k?x-id=PutObject' },
+          response: { status: 403 },
+          s3: { operation: 'PutObject', accessKeyId: 'AKIA0123456789ABCDEF', code: 'AccessDenied', message: `denied for ${secret}`, requestId: '719BFA74C8AC2066' },
+        },
+      ],
+    });
+    expect(check.evidence?.[0]?.s3).toEqual({ operation: 'PutObject', accessKeyId: 'AKIA0123456789ABCDEF', code: 'AccessDenied', message: `denied for ${REDACTED}`, requestId: '719BFA74C8AC2066' });
   });
 });

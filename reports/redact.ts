@@ -198,6 +198,17 @@ function redactEvidence(evidence: Evidence, options: RedactOptions): Evidence {
         }
       : {}),
     ...(evidence.note !== undefined ? { note: redactText(evidence.note, options) } : {}),
+    ...(evidence.s3
+      ? {
+          s3: {
+            operation: evidence.s3.operation,
+            accessKeyId: evidence.s3.accessKeyId,
+            code: evidence.s3.code === null ? null : redactText(evidence.s3.code, options),
+            message: evidence.s3.message === null ? null : redactText(evidence.s3.message, options),
+            requestId: evidence.s3.requestId === null ? null : redactText(evidence.s3.requestId, options),
+          },
+        }
+      : {}),
   };
 }
 

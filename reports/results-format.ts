@@ -12,6 +12,19 @@ export interface Evidence {
   readonly request: { readonly method: string; readonly url: string; readonly headers?: Record<string, string>; readonly body?: string };
   readonly response?: { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
   readonly note?: string;
+  /** For an S3 request: the operation, the access key id that signed it, and S3's error code, message and request id. */
+  readonly s3?: S3Exchange;
+}
+
+/** What identifies an S3 request and its answer (no secret: the access key id names a key, it does not unlock it). */
+export interface S3Exchange {
+  readonly operation: string;
+  readonly accessKeyId: string | null;
+  /** S3 error code (`AccessDenied`, …), or the network cause when no answer came; null on success. */
+  readonly code: string | null;
+  readonly message: string | null;
+  /** `x-amz-request-id` of the answer. */
+  readonly requestId: string | null;
 }
 
 /**
@@ -22,6 +35,12 @@ export interface CheckRecord {
   /** Registered check name, e.g. `permissions.matrix-cell`. */
   readonly check: string;
   readonly requirementIds: readonly string[];
+  /**
+   * The ids of `requirementIds` this record is only supporting evidence for: it shows part of what they say, not
+   * their main statement (e.g. the run-wide leak scan for SECRET-ONCE). A requirement is passed only on a passed
+   * record that is not supporting for it; a failed supporting record fails it all the same.
+   */
+  readonly supporting?: readonly string[];
   readonly status: CheckStatus;
   /** Clear failure (or observation) message. */
   readonly message?: string;

@@ -21,6 +21,11 @@ export function formatEvidence(evidence: Evidence): string {
     lines.push(`< ${evidence.response.status}`, ...headerLines(evidence.response.headers).map((l) => `< ${l}`));
     if (evidence.response.body) lines.push('<', ...clip(evidence.response.body).split('\n').map((l) => `< ${l}`));
   }
+  if (evidence.s3) {
+    const { operation, accessKeyId, code, message, requestId } = evidence.s3;
+    const answer = code === null ? 'success' : `${code}${message ? `: ${message}` : ''}`;
+    lines.push(`# S3 ${operation} with access key ${accessKeyId ?? '(none)'}: ${answer}${requestId ? ` (request id ${requestId})` : ''}`);
+  }
   if (evidence.note) lines.push(`# ${evidence.note}`);
   return lines.join('\n');
 }

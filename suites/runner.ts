@@ -8,6 +8,7 @@ import { isRequirementId } from '../spec/index.js';
 import { parseChecksJsonl, readChecksFile } from '../reports/checks-file.js';
 import { redactText } from '../reports/redact.js';
 import type { CheckRecord, TargetRecord } from '../reports/results-format.js';
+import type { CheckOutcome } from './checks/registry.js';
 import { packageInfo } from './package-root.js';
 import type { RunConfiguration } from './target/config.js';
 import type { SettledRun } from './target/run.js';
@@ -67,6 +68,37 @@ function firstLine(text: string): string {
 
 function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const maxReasonLength = 300;
+
+function shortReason(reason: string): string {
+  const line = firstLine(reason);
+  return line.length > maxReasonLength ? `${line.slice(0, maxReasonLength)}…` : line;
+}
+
+/**
+ * The progress line of a test vitest counts as passed: what its check's records say (set by the test as task meta),
+ * so that a check that could not be exercised reads `○ … (not applicable: why)`, never as a pass. A test without
+ * an outcome (not a registered check) is shown as vitest saw it.
+ */
+export function passedTestLine(fullName: string, durationMs: number, outcome: CheckOutcome | undefined): string {
+  const duration = formatMs(durationMs);
+  const why = outcome?.reason ? `: ${shortReason(outcome.reason)}` : '';
+  switch (outcome?.status) {
+    case 'not_applicable':
+      return `  ○ ${fullName} (not applicable${why})`;
+    case 'skipped':
+      return `  - ${fullName} (skipped${why})`;
+    case 'observed':
+      return `  ◇ ${fullName} (${duration}, observed)`;
+    case 'failed':
+      return `  ✗ ${fullName} (${duration}): a record of the check failed`;
+    case 'passed':
+      return `  ✓ ${fullName} (${duration}${outcome.reason ? `; ${shortReason(outcome.reason)}` : ''})`;
+    default:
+      return `  ✓ ${fullName} (${duration})`;
+  }
 }
 
 /** Counts the records in the checks file so far (reporter events arrive batched, so only totals are reliable). */
@@ -136,7 +168,7 @@ class ConformanceReporter implements Reporter {
       const note = result.note && result.note.length <= 100 ? `: ${result.note}` : '';
       this.line(`  - ${testCase.fullName} (skipped${note})`);
     } else if (result.state === 'passed') {
-      this.line(`  ✓ ${testCase.fullName} (${formatMs(durationMs)})`);
+      this.line(passedTestLine(testCase.fullName, durationMs, testCase.meta().checkOutcome));
     } else {
       const message = result.state === 'failed' ? (result.errors[0]?.message ?? 'failed') : 'failed';
       this.failedTests.push({ fullName: testCase.fullName, tags: testCase.tags ?? [], message, durationMs });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { aggregate, gate } from '../reports/aggregate.js';
 import { fixtureRun } from '../reports/test/fixtures.js';
-import { parsePropertyFailure, requirementIdsIn, runSuites } from './runner.js';
+import { parsePropertyFailure, passedTestLine, requirementIdsIn, runSuites } from './runner.js';
 import { readRunSettings } from './target/config.js';
 
 /**
@@ -60,15 +60,30 @@ describe('runSuites', () => {
     expect(progress.text).toMatch(/Running 1 conformance file/);
     expect(progress.text).toMatch(/▶ suites\/test\/runner-fixture\/checks\.fixture\.ts/);
     expect(progress.text).toMatch(/✓ fixture\.pass \[CRED-FORMAT\] \(\d+ ms\)/);
+    // A check that could not be exercised passes for vitest, and is no pass: its line says not applicable, and why.
+    expect(progress.text).toContain('○ fixture.not-applicable [REVOKE-PERMANENT] (not applicable: the fixture driver cannot revoke tokens)');
+    expect(byName.get('fixture.not-applicable')).toMatchObject({ status: 'not_applicable', reason: 'the fixture driver cannot revoke tokens' });
     expect(progress.text).toMatch(/✗ fixture\.recorded-failure \[REVOKE-IMMEDIATE\] \(\d+ ms\): \[REVOKE-IMMEDIATE\] revoked token still worked: \[REDACTED\]/);
     expect(progress.text).not.toContain('ibee_v4_Zm9v');
-    expect(progress.text).toContain('3 checks recorded so far, 1 failed');
-    expect(progress.text).toMatch(/Done: 4 tests in 1 file, 3 failed\./);
+    expect(progress.text).toContain('4 checks recorded so far, 1 failed');
+    expect(progress.text).toMatch(/Done: 5 tests in 1 file, 3 failed\./);
 
     const results = aggregate(outcome.checks, fixtureRun({ errors: outcome.errors }));
     expect(results.requirements.find((r) => r.id === 'SECRET-ONCE')!.status).toBe('failed');
     expect(gate(results).ok).toBe(false);
   }, 120_000);
+
+  it('progress lines tell passed, observed, not applicable and skipped apart', () => {
+    expect(passedTestLine('a [CRED-FORMAT]', 12, { status: 'passed' })).toBe('  ✓ a [CRED-FORMAT] (12 ms)');
+    expect(passedTestLine('a [CRED-FORMAT]', 12, { status: 'passed', reason: 'partly not applicable: no object_rw key' })).toBe('  ✓ a [CRED-FORMAT] (12 ms; partly not applicable: no object_rw key)');
+    expect(passedTestLine('a [CRED-FORMAT]', 12, { status: 'not_applicable', reason: 'no REST API given\nmore' })).toBe('  ○ a [CRED-FORMAT] (not applicable: no REST API given)');
+    expect(passedTestLine('a [CRED-FORMAT]', 12, { status: 'not_applicable' })).toBe('  ○ a [CRED-FORMAT] (not applicable)');
+    expect(passedTestLine('a [SCOPE-LISTBUCKETS-VIEW]', 1500, { status: 'observed' })).toBe('  ◇ a [SCOPE-LISTBUCKETS-VIEW] (1.5 s, observed)');
+    expect(passedTestLine('a [CRED-FORMAT]', 3, { status: 'skipped', reason: 'not selected' })).toBe('  - a [CRED-FORMAT] (skipped: not selected)');
+    // A test that is not a registered check: as vitest saw it.
+    expect(passedTestLine('plain test', 3, undefined)).toBe('  ✓ plain test (3 ms)');
+    expect(passedTestLine('a', 3, { status: 'not_applicable', reason: 'x'.repeat(500) })).toHaveLength('  ○ a (not applicable: '.length + 301 + 1);
+  });
 
   it('finds requirement ids in test names and tags, and nothing else', () => {
     expect(requirementIdsIn(['secrets.never-again [SECRET-ONCE, CRED-FORMAT]', 'AWS-SIGV4 X-AMZ-DATE NOT-A-REQ'])).toEqual(['SECRET-ONCE', 'CRED-FORMAT']);

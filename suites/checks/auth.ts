@@ -9,6 +9,7 @@ import type { IssuedToken } from '../target/driver.js';
 import { postObject } from '../target/post-policy.js';
 import { credentialsOf, presign, presignRaw, presignV2, rawFetch, signRequest, signRequestV2, type RawResponse } from '../target/s3.js';
 import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
+import { observedOf } from './verdict.js';
 
 /** The run bucket and key the auth checks of one suite share, made once. */
 const authFixture = perSuite((ctx: SuiteContext) => prepareAuthFixture(ctx));
@@ -218,10 +219,11 @@ export async function observePresignerLevel(ctx: SuiteContext, rec: CheckRecorde
   const url = await presign(s3, new GetObjectCommand({ Bucket: fixture.bucket, Key: fixture.key }), 600, ctx.clock);
   s3.destroy();
   const response = await rawFetch(url);
+  const observed = observedOf(response);
   rec.observe(
     'PRESIGNED-SIGNER-LEVEL',
-    { objectReadOnlyPresignedDownload: response.status === 200 ? 'allowed' : 'refused', status: response.status, code: response.code },
-    `A download presigned by an Object Read only token got ${response.status} ${response.code ?? ''}.`,
+    { objectReadOnlyPresignedDownload: observed, status: response.status, code: response.code },
+    `A download presigned by an Object Read only token got ${response.status} ${response.code ?? ''}${observed === 'error' ? ': an error, which shows neither an allowed download nor a refusal' : ''}.`,
   );
 }
 
@@ -236,8 +238,15 @@ export async function observeSigV2(ctx: SuiteContext, rec: CheckRecorder, fixtur
   const now = ctx.clock.now();
   const header = await rawFetch(url, { headers: signRequestV2('GET', url, credentials, now) });
   const presigned = await rawFetch(presignV2(url, credentials, new Date(now.getTime() + 600_000)));
-  const outcome = (response: RawResponse) => ({ accepted: response.status === 200, status: response.status, code: response.code });
-  const describe = (response: RawResponse) => (response.status === 200 ? 'was accepted (200)' : `got ${response.status} ${response.code ?? '(no code)'}`);
+  // A 5xx or no answer shows neither acceptance nor refusal: `accepted` is then null.
+  const outcome = (response: RawResponse) => {
+    const observed = observedOf(response);
+    return { accepted: observed === 'error' ? null : observed === 'allowed', status: response.status, code: response.code };
+  };
+  const describe = (response: RawResponse) =>
+    response.status === 200
+      ? 'was accepted (200)'
+      : `got ${response.status} ${response.code ?? '(no code)'}${observedOf(response) === 'error' ? ' (an error, neither accepted nor refused)' : ''}`;
   rec.observe(
     'AUTH-SIGV2',
     { header: outcome(header), presigned: outcome(presigned) },

@@ -36,7 +36,7 @@ import type { ConfigurationBodies } from '../target/bucket-config.js';
 import type { TargetClock } from '../target/capabilities.js';
 import type { TargetEndpoint } from '../target/config.js';
 import { postObject } from '../target/post-policy.js';
-import { attempt, type S3Credentials, type S3Outcome } from '../target/s3.js';
+import { attempt, s3ErrorMessage, type S3Credentials, type S3Outcome } from '../target/s3.js';
 
 /**
  * One exerciser per S3 operation of spec's matrix: it performs the operation with the SDK against a prepared bucket
@@ -118,7 +118,14 @@ export const exercisers: Readonly<Record<JudgedS3OperationName, Exerciser>> = {
   PutObject: (t) => attempt(() => t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: t.writeKey, Body: 'written by the permission grid' }))),
   PostObject: async (t) => {
     const response = await postObject(t.endpoint, t.credentials, t.clock, { bucket: t.bucket, key: t.writeKey, body: 'posted by the permission grid' });
-    return { status: response.status, code: response.code, message: response.code ? response.body.slice(0, 300) : null };
+    return {
+      status: response.status,
+      code: response.code,
+      message: response.code ? (s3ErrorMessage(response.body) ?? response.body.slice(0, 300)) : null,
+      // A form upload: the policy and its signature travel in the body, which is not kept.
+      request: { method: 'POST', url: `${t.endpoint.s3Endpoint}/${encodeURIComponent(t.bucket)}`, accessKeyId: t.credentials.accessKeyId },
+      requestId: response.headers['x-amz-request-id'] ?? null,
+    };
   },
   CopyObject: (t) => attempt(() => t.s3.send(new CopyObjectCommand({ Bucket: t.bucket, Key: t.writeKey, CopySource: copySource(t.bucket, t.key) }))),
   DeleteObject: (t) => attempt(() => t.s3.send(new DeleteObjectCommand({ Bucket: t.bucket, Key: t.writeKey }))),
@@ -127,7 +134,7 @@ export const exercisers: Readonly<Record<JudgedS3OperationName, Exerciser>> = {
     // A 200 whose every key failed AccessDenied is a denial too.
     const errors = outcome.value?.Errors ?? [];
     if (outcome.status === 200 && errors.length > 0 && errors.every((e) => e.Code === 'AccessDenied')) {
-      return { status: 403, code: 'AccessDenied', message: 'every key of DeleteObjects failed AccessDenied' };
+      return { ...outcome, status: 403, code: 'AccessDenied', message: 'every key of DeleteObjects failed AccessDenied' };
     }
     return outcome;
   },

@@ -25,7 +25,7 @@ import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
-import { attempt, credentialsOf, type S3Outcome } from '../target/s3.js';
+import { attempt, credentialsOf, s3Evidence, type S3Outcome } from '../target/s3.js';
 import { writesConfiguration, type ConfigurationBodies } from '../target/bucket-config.js';
 import { corsConfiguration, describeOutcome, encryptionConfiguration, exercisers, lifecycleConfiguration, type ExerciseTarget } from './exercisers.js';
 import { recordCheck } from './record.js';
@@ -35,28 +35,40 @@ import { verdictOf, verdictRules, type Verdict } from './verdict.js';
 
 /** The permission grid (level x operation x scope), over S3 and over the REST API, and what follows from it. */
 
+/**
+ * The grids speak for each level's requirement and SCOPE-SPECIFIC. Their denied cells only support PERM-DENIED-CODE
+ * (one grid sees one protocol; permissions.denied-code judges the codes of both) and the PostObject cells only
+ * support PRESIGNED-POST (a level may post; the policy's conditions are auth.post-policy's).
+ */
 export const s3GridCheck = defineCheck({
   name: 'permissions.s3-grid',
-  requirementIds: ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC', 'PRESIGNED-POST'],
+  requirementIds: ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC', 'PRESIGNED-POST', 'PERM-DENIED-CODE'],
+  supporting: ['PRESIGNED-POST', 'PERM-DENIED-CODE'],
   summary: 'Every level x every S3 operation of the matrix x in-scope/out-of-scope bucket: allowed cells succeed, denied cells are refused.',
   area: 'permissions',
-  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runS3Grid(ctx, rec, fixture, tokens, observations); },
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runS3Grid(ctx, notingUnrun(ctx, 's3', rec), fixture, tokens, observations); },
   summarize: false,
 });
 export const restGridCheck = defineCheck({
   name: 'permissions.rest-grid',
-  requirementIds: ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC'],
+  requirementIds: ['PERM-ADMIN-RW', 'PERM-ADMIN-RO', 'PERM-OBJECT-RW', 'PERM-OBJECT-RO', 'SCOPE-SPECIFIC', 'PERM-DENIED-CODE'],
+  supporting: ['PERM-DENIED-CODE'],
   summary: 'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the route\'s grant in spec says (the S3 operation it mirrors, or the admin configuration grant).',
   area: 'permissions',
-  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runRestGrid(ctx, rec, fixture, tokens, observations); },
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runRestGrid(ctx, notingUnrun(ctx, 'rest', rec), fixture, tokens, observations); },
   summarize: false,
 });
 export const deniedCodeCheck = defineCheck({
   name: 'permissions.denied-code',
   requirementIds: ['PERM-DENIED-CODE'],
-  summary: 'Every denial seen in the grids is 403 AccessDenied (S3) or 403 insufficient_scope with the required scope (REST).',
+  summary: 'Every denial seen in the grids is 403 AccessDenied (S3) or 403 insufficient_scope with the required scope (REST); both protocols must have been judged.',
   area: 'permissions',
-  run: async (ctx) => assertDeniedCodes(gridObservations(ctx, 'there are no denials to judge')),
+  run: async (ctx, rec) => {
+    const observations = gridObservations(ctx, 'there are no denials to judge');
+    assertDeniedCodes(observations);
+    const unjudged = unjudgedDenials(observations, gridState(ctx).unrun);
+    if (unjudged) rec.mainUnjudged(['PERM-DENIED-CODE'], unjudged);
+  },
 });
 export const monotonicCheck = defineCheck({
   name: 'permissions.monotonic',
@@ -165,7 +177,41 @@ export interface LevelTokens {
 const gridState = perSuite(() => ({
   prepared: null as Promise<{ fixture: GridFixture; tokens: LevelTokens[] }> | null,
   observations: [] as GridObservation[],
+  /** Per grid, why its first cell that could not be run was not (as the cell says). */
+  unrun: {} as Partial<Record<GridObservation['protocol'], string>>,
 }));
+
+/** A grid's recorder that also keeps, for the checks judging its observations, why cells were not run. */
+function notingUnrun(ctx: SuiteContext, protocol: GridObservation['protocol'], rec: CheckRecorder): CheckRecorder {
+  const { unrun } = gridState(ctx);
+  return {
+    ...rec,
+    cell(cell, requirementIds, ...rest) {
+      if (cell.observed === 'not_run') unrun[protocol] ??= cell.detail ?? 'not run on this target';
+      rec.cell(cell, requirementIds, ...rest);
+    },
+  };
+}
+
+const protocolLabel: Record<GridObservation['protocol'], string> = { s3: 'S3', rest: 'REST' };
+
+/**
+ * PERM-DENIED-CODE names the denial of both protocols: judged on one only, its main statement was not. Says why, or
+ * null when both grids saw denials to judge.
+ */
+export function unjudgedDenials(observations: readonly GridObservation[], unrun: Partial<Record<GridObservation['protocol'], string>>): string | null {
+  const missing = (['s3', 'rest'] as const).filter(
+    (protocol) => !observations.some((o) => o.protocol === protocol && o.expected === 'deny' && o.verdict === 'deny' && !isAdminOutOfScope(o.level, o.scope)),
+  );
+  if (missing.length === 0) return null;
+  return missing
+    .map((protocol) => {
+      const ran = observations.some((o) => o.protocol === protocol);
+      const why = ran ? 'no request it should refuse was refused (see the level requirements)' : (unrun[protocol] ?? `the ${protocolLabel[protocol]} grid did not run`);
+      return `no ${protocolLabel[protocol]} denial was judged: ${why}`;
+    })
+    .join('; ');
+}
 
 function gridSetup(ctx: SuiteContext): Promise<{ fixture: GridFixture; tokens: LevelTokens[]; observations: GridObservation[] }> {
   const state = gridState(ctx);
@@ -235,8 +281,10 @@ export async function obtainLevelTokens(ctx: SuiteContext, level: PermissionType
   try {
     specific = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [inScope] } });
   } catch (error) {
-    if (!(error instanceof UnexpectedResponse) && !(error instanceof DriverCannot)) throw error;
-    specificRefusal = error.message;
+    // A refusal of the scope (admin levels may be refused it) leaves cells not run; a 5xx is an error, not a refusal.
+    const refused = error instanceof UnexpectedResponse && error.exchange.response.status >= 400 && error.exchange.response.status < 500;
+    if (!refused && !(error instanceof DriverCannot)) throw error;
+    specificRefusal = (error as Error).message;
   }
   let all: IssuedToken | null = null;
   try {
@@ -255,11 +303,13 @@ function isAdminOutOfScope(level: PermissionType, scope: Scope): boolean {
   return scope === 'out_of_scope' && level.startsWith('admin');
 }
 
-function cellRequirements(level: PermissionType, operation: string, scope: Scope): string[] {
+function cellRequirements(level: PermissionType, operation: string, scope: Scope, expected: 'allow' | 'deny'): string[] {
   if (isAdminOutOfScope(level, scope)) return ['SCOPE-ADMIN-SPECIFIC'];
   const cell = permissionMatrix.find((c) => c.level === level && c.operation === operation);
   const ids = [...(cell?.requirementIds ?? [levelRequirementId[level]])];
   if (scope === 'out_of_scope') ids.push('SCOPE-SPECIFIC');
+  // A cell that must be refused supports PERM-DENIED-CODE: an answer other than a refusal breaks it too.
+  if (expected === 'deny') ids.push('PERM-DENIED-CODE');
   return ids;
 }
 
@@ -285,7 +335,7 @@ export async function runS3Grid(
       const scopes: Scope[] = rule.target === 'service' ? ['in_scope'] : ['in_scope', 'out_of_scope'];
       for (const scope of scopes) {
         const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, operation) ? 'allow' : 'deny';
-        const ids = cellRequirements(level, operation, scope);
+        const ids = cellRequirements(level, operation, scope, expected);
         const variants = tokenVariants(levelTokens, scope, rule.target !== 'service');
         const base = { operation, level, scope, expected } as const;
         if (!exercise || variants.length === 0) {
@@ -328,9 +378,8 @@ export async function runS3Grid(
           { ...base, observed: reported.verdict, detail },
           ids,
           passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${describeOutcome(reported.outcome)}) with the ${tokenScopeLabel[reported.tokenScope]}`),
-          passed
-            ? undefined
-            : [{ request: { method: 'S3', url: `${ctx.target.s3Endpoint}/${bucket} ${operation}` }, response: { status: reported.outcome.status, body: reported.outcome.message ?? '' } }],
+          // Every call of the cell, passed or not: what was sent, with which key, and what came back.
+          results.map((r) => s3Evidence(operation, r.outcome, `${level} ${scope}, ${tokenScopeLabel[r.tokenScope]}: ${r.verdict}`)),
           isAdminOutOfScope(level, scope),
         );
       }
@@ -403,7 +452,7 @@ export async function runRestGrid(
       const scopes: Scope[] = route.bucketScoped ? ['in_scope', 'out_of_scope'] : ['in_scope'];
       for (const scope of scopes) {
         const expected = scope === 'out_of_scope' ? 'deny' : levelAllowsRoute(level, route) ? 'allow' : 'deny';
-        const ids = cellRequirements(level, mirroredOperation(route) ?? operation, scope);
+        const ids = cellRequirements(level, mirroredOperation(route) ?? operation, scope, expected);
         const variants = tokenVariants(levelTokens, scope, route.bucketScoped);
         const base = { operation, level, scope, expected } as const;
         if (noBearer) {

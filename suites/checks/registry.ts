@@ -1,11 +1,13 @@
+import type { TaskMeta } from '@vitest/runner';
 import fc from 'fast-check';
+import { replayOutDir } from '../../reports/aggregate.js';
 import { redactRecordedText } from '../../reports/redact.js';
 import type { CheckRecord, Evidence, MatrixCellResult } from '../../reports/results-format.js';
 import { isRequirementId } from '../../spec/index.js';
 import { DriverCannot } from '../target/driver.js';
 import type { RunSettings } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
-import { recordCheck } from './record.js';
+import { declareSupporting, recordCheck, recordedChecks } from './record.js';
 
 /**
  * A registry of named checks, like Schemathesis': each check has a name and the requirement ids it speaks for, and
@@ -25,6 +27,13 @@ export interface CheckDefinition {
   readonly summarize?: boolean;
   /** The requirement ids a passing run speaks for, when fewer than `requirementIds` (e.g. without time travel). */
   readonly summaryIds?: (ctx: SuiteContext) => readonly string[];
+  /**
+   * The ids of `requirementIds` this check gives only supporting evidence for: it shows part of what they say but
+   * not their main statement (the run-wide leak scan for SECRET-ONCE, the grid's PostObject cells for PRESIGNED-POST).
+   * Its records say so (`supporting`): their passing alone never makes such a requirement passed, a failure still
+   * fails it. Every other id is judged on its main statement.
+   */
+  readonly supporting?: readonly string[];
 }
 
 const registry = new Map<string, CheckDefinition>();
@@ -32,9 +41,13 @@ const registry = new Map<string, CheckDefinition>();
 /** Registers a check; a conformance file runs the checks of its area in the order they were defined. */
 export function defineCheck(definition: CheckDefinition): CheckDefinition {
   for (const id of definition.requirementIds) if (!isRequirementId(id)) throw new Error(`check ${definition.name}: unknown requirement id ${id}`);
+  for (const id of definition.supporting ?? []) {
+    if (!definition.requirementIds.includes(id)) throw new Error(`check ${definition.name}: supporting id ${id} is not one of its requirement ids`);
+  }
   const existing = registry.get(definition.name);
   if (existing) return existing;
   registry.set(definition.name, definition);
+  declareSupporting(definition.name, definition.supporting ?? []);
   return definition;
 }
 
@@ -91,15 +104,25 @@ export class PropertyFailure extends Error {
     readonly seed: number,
     readonly path: string,
     readonly evidence: readonly Evidence[],
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
-/** The command that re-runs the requirements a failure was recorded for (all of them, comma-separated). */
+/**
+ * The command that re-runs the requirements a failure was recorded for (all of them, comma-separated), writing its
+ * reports to a folder of its own rather than over the run's.
+ */
 export function replayCommand(seed: number, requirementIds: string | readonly string[], path?: string): string {
-  const only = typeof requirementIds === 'string' ? requirementIds : requirementIds.join(',');
-  return `npx ibee-conformance run --seed ${seed} --only ${only}${path ? `  # fast-check path ${path}` : ''}`;
+  const ids = typeof requirementIds === 'string' ? [requirementIds] : requirementIds;
+  return `npx ibee-conformance run --seed ${seed} --only ${ids.join(',')} --out ${replayOutDir(seed, ids)}${path ? `  # fast-check path ${path}` : ''}`;
+}
+
+/** An error as a failure message shows it: its message, with its name unless it is a plain Error. */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name && cause.name !== 'Error' ? `${cause.name}: ` : ''}${cause.message}`;
+  return cause === undefined || cause === null ? 'property failed' : String(cause);
 }
 
 /**
@@ -126,13 +149,16 @@ export async function assertProperty<Ts>(
   const requirementId = violation?.requirementId ?? fallbackId;
   const counterexample = redactRecordedText(details.counterexample === null ? '(none)' : fc.stringify(details.counterexample));
   const report = redactRecordedText(fc.defaultReportMessage(details) ?? `Property failed after ${details.numRuns} tests`);
+  // What stopped the property leads the message: the violation, or the error (an answer no rule expects, a broken fixture).
+  const detail = violation ? violation.message.replace(/^\[[^\]]+\] /, '') : `the property stopped on an error: ${describeCause(cause)}`;
   throw new PropertyFailure(
-    `[${requirementId}] ${violation ? violation.message.replace(/^\[[^\]]+\] /, '') : 'property failed'}\n${report}`,
+    `[${requirementId}] ${redactRecordedText(detail)}\n${report}`,
     requirementId,
     counterexample,
     details.seed,
     details.counterexamplePath ?? '',
     violation?.evidence ?? [],
+    cause instanceof Error ? { cause } : undefined,
   );
 }
 
@@ -140,10 +166,15 @@ export async function assertProperty<Ts>(
 export interface CheckRecorder {
   /** Keeps an exchange as evidence for a failure or an observation (first few only). */
   evidence(item: Evidence): void;
-  /** Records a permission-grid cell as its own CheckRecord. */
+  /** Records a permission-grid cell as its own CheckRecord, with the exchanges it made as evidence. */
   cell(cell: MatrixCellResult, requirementIds: readonly string[], message?: string, evidence?: readonly Evidence[], informational?: boolean): void;
   /** Records what the target did for an INFO requirement. */
   observe(requirementId: string, observed: unknown, message: string, evidence?: readonly Evidence[]): void;
+  /**
+   * Says that this run could not judge the main statement of these requirements (`reason`): they are recorded
+   * not_applicable with it, and what the check shows of them when it passes counts only as supporting evidence.
+   */
+  mainUnjudged(requirementIds: readonly string[], reason: string): void;
 }
 
 export interface CheckOptions {
@@ -153,31 +184,84 @@ export interface CheckOptions {
   readonly summaryIds?: () => readonly string[];
 }
 
+/**
+ * How a check's run ended, as its records say (a failure throws instead): passed (a record of a main statement
+ * passed), observed, not_applicable or skipped, with the reasons for what did not run. Progress lines show it.
+ */
+export interface CheckOutcome {
+  readonly status: 'passed' | 'failed' | 'observed' | 'not_applicable' | 'skipped';
+  readonly reason?: string;
+}
+
+declare module '@vitest/runner' {
+  interface TaskMeta {
+    /** Set by a conformance test for its check (suites/target/suite.ts); read by the runner's progress reporter. */
+    checkOutcome?: CheckOutcome;
+  }
+}
+
+/** Runs a check inside a vitest test and leaves its outcome on the test's meta, where the progress reporter reads it. */
+export async function runCheckInTest(task: { meta: TaskMeta }, ...args: Parameters<typeof runCheck>): Promise<CheckOutcome> {
+  const outcome = await runCheck(...args);
+  task.meta.checkOutcome = outcome;
+  return outcome;
+}
+
+/** Folds the records of one run of a check into its outcome. */
+export function outcomeOf(records: readonly CheckRecord[]): CheckOutcome {
+  const unrun = records.filter((r) => r.status === 'not_applicable' || r.status === 'skipped');
+  const reasons = [...new Set(unrun.map((r) => r.reason ?? r.message ?? ''))].filter((r) => r !== '');
+  const because = reasons.length > 0 ? { reason: reasons.join('; ') } : {};
+  if (records.some((r) => r.status === 'failed')) return { status: 'failed' };
+  const passed = records.filter((r) => r.status === 'passed');
+  if (passed.some((r) => r.requirementIds.some((id) => !(r.supporting ?? []).includes(id)))) {
+    return { status: 'passed', ...(reasons.length > 0 ? { reason: `partly not applicable: ${reasons.join('; ')}` } : {}) };
+  }
+  // A check that only ever supports its requirements (the run-wide leak scan) passed as such, when nothing stopped it.
+  if (passed.length > 0 && unrun.length === 0) {
+    return { status: 'passed', reason: 'supporting evidence only' };
+  }
+  if (records.some((r) => r.status === 'observed')) return { status: 'observed', ...because };
+  if (records.length === 0) return { status: 'skipped', reason: 'the check recorded nothing' };
+  const supportingOnly = passed.length > 0 ? ['only supporting evidence passed'] : [];
+  const reason = [...reasons, ...supportingOnly].join('; ');
+  const status = records.every((r) => r.status === 'skipped') ? 'skipped' : 'not_applicable';
+  return { status, ...(reason ? { reason } : {}) };
+}
+
 const maxEvidence = 6;
 
-/** What leaves a check as an exception is redacted too: vitest prints message and stack. */
+/** What leaves a check as an exception is redacted too, its causes included: vitest prints message, stack and cause. */
 function scrubbed<E extends Error>(error: E): E {
   error.message = redactRecordedText(error.message);
   if (error.stack) error.stack = redactRecordedText(error.stack);
+  if (error.cause instanceof Error && error.cause !== error) scrubbed(error.cause);
   return error;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
 }
 
 /**
  * Runs one check body and records its outcome. Throws (so the vitest test fails) when the check failed; the thrown
- * message names the requirement id and, for properties, includes counterexample and seed.
+ * message names the requirement id and, for properties, includes counterexample and seed. Otherwise returns what
+ * the check's records say (passed, observed, not applicable, skipped).
  */
 export async function runCheck(
   definition: CheckDefinition,
   settings: CheckSettings,
   body: (recorder: CheckRecorder) => Promise<void>,
   options: CheckOptions = {},
-): Promise<void> {
+): Promise<CheckOutcome> {
   const started = Date.now();
+  const recordedBefore = recordedChecks().length;
   const record = (check: CheckRecord): void => {
     recordCheck(check, settings.checksFile ?? null);
   };
   const evidence: Evidence[] = [];
   const cellFailures: string[] = [];
+  const unjudged = new Set<string>();
   const recorder: CheckRecorder = {
     evidence(item) {
       if (evidence.length < maxEvidence) evidence.push(item);
@@ -194,7 +278,7 @@ export async function runCheck(
         cell,
         ...(cell.observed === 'not_run' ? { reason: cell.detail ?? 'not run on this target' } : {}),
         ...(message ? { message } : {}),
-        ...(passed || !cellEvidence ? {} : { evidence: cellEvidence }),
+        ...(cellEvidence && cellEvidence.length > 0 ? { evidence: cellEvidence } : {}),
         ...(failed ? { seed: settings.seed, replay: replayCommand(settings.seed, requirementIds.length > 0 ? requirementIds : definition.requirementIds) } : {}),
         ...(informational && cell.observed !== 'not_run' ? { observed: { expected: cell.expected, observed: cell.observed, detail: cell.detail } } : {}),
       });
@@ -209,32 +293,35 @@ export async function runCheck(
         ...(observationEvidence ? { evidence: observationEvidence } : {}),
       });
     },
+    mainUnjudged(requirementIds, reason) {
+      for (const id of requirementIds) unjudged.add(id);
+      if (requirementIds.length > 0) record({ check: definition.name, requirementIds, status: 'not_applicable', reason });
+    },
   };
   const base = { check: definition.name, seed: settings.seed };
   /**
-   * A failure under a requirement IBEE_ONLY did not select stops the check before it showed anything about the
-   * selected ones: they are recorded skipped, with why, rather than left without any record.
+   * A failure of one requirement stops the check before it judged the others it speaks for: they are recorded
+   * skipped with that cause, rather than left without any record. Under IBEE_ONLY only the selected ones, and a
+   * failure of an unselected requirement is named as such.
    */
-  const stoppedOutsideSelection = (failedId: string, durationMs: number): void => {
+  const stoppedAt = (failedId: string, cause: string, durationMs: number): void => {
     const only = settings.only;
-    if (!only || only.includes(failedId)) return;
-    const selected = definition.requirementIds.filter((id) => only.includes(id));
-    if (selected.length === 0) return;
-    record({
-      ...base,
-      requirementIds: selected,
-      status: 'skipped',
-      reason: `check ${definition.name} stopped at a failure of ${failedId}, which --only did not select (replay with --only ${failedId} to see it)`,
-      durationMs,
-    });
+    const others = definition.requirementIds.filter((id) => id !== failedId && (!only || only.includes(id)));
+    if (others.length === 0) return;
+    const reason =
+      only && !only.includes(failedId)
+        ? `check ${definition.name} stopped at a failure of ${failedId}, which --only did not select (replay with --only ${failedId} to see it)`
+        : `check ${definition.name} stopped at a failure of ${failedId} before it judged this requirement: ${firstLine(cause)}`;
+    record({ ...base, requirementIds: others, status: 'skipped', reason, durationMs });
   };
+  const outcome = (): CheckOutcome => outcomeOf(recordedChecks().slice(recordedBefore).filter((r) => r.check === definition.name));
   try {
     await body(recorder);
   } catch (error) {
     const durationMs = Date.now() - started;
     if (error instanceof NotApplicable || error instanceof DriverCannot) {
       record({ ...base, requirementIds: definition.requirementIds, status: 'not_applicable', reason: error.message, durationMs });
-      return;
+      return outcome();
     }
     if (error instanceof PropertyFailure) {
       const id = error.requirementId ?? definition.requirementIds[0];
@@ -250,7 +337,7 @@ export async function runCheck(
         evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
         durationMs,
       });
-      stoppedOutsideSelection(id, durationMs);
+      stoppedAt(id, error.message, durationMs);
       throw scrubbed(error);
     }
     if (error instanceof RequirementViolation) {
@@ -263,7 +350,7 @@ export async function runCheck(
         evidence: [...error.evidence, ...evidence].slice(0, maxEvidence),
         durationMs,
       });
-      stoppedOutsideSelection(error.requirementId, durationMs);
+      stoppedAt(error.requirementId, error.message, durationMs);
       throw scrubbed(error);
     }
     // Anything else (a 500, a network error, a broken fixture) means the requirements could not be shown to hold.
@@ -284,6 +371,8 @@ export async function runCheck(
   }
   if (options.summary !== false) {
     const ids = options.summaryIds?.() ?? definition.requirementIds;
-    if (ids.length > 0) record({ ...base, requirementIds: ids, status: 'passed', durationMs: Date.now() - started });
+    const supporting = ids.filter((id) => unjudged.has(id));
+    if (ids.length > 0) record({ ...base, requirementIds: ids, status: 'passed', ...(supporting.length > 0 ? { supporting } : {}), durationMs: Date.now() - started });
   }
+  return outcome();
 }

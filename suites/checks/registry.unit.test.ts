@@ -1,13 +1,21 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { replayOutDir } from '../../reports/aggregate.js';
 import { isRequirementId, requirements } from '../../spec/index.js';
 import { registeredChecks } from './index.js';
 import { recordedChecks } from './record.js';
-import { assertProperty, defineCheck, isSelected, RequirementViolation, runCheck, type CheckDefinition } from './registry.js';
+import { assertProperty, defineCheck, isSelected, NotApplicable, outcomeOf, RequirementViolation, runCheck, type CheckDefinition } from './registry.js';
 
 /** A check for these tests only: it belongs to no conformance file and runs nothing. */
-function testCheck(name: string, requirementIds: readonly [string, ...string[]]): CheckDefinition {
-  return { name, requirementIds, summary: 'x', area: 'registry unit tests', run: async () => undefined };
+function testCheck(name: string, requirementIds: readonly [string, ...string[]], supporting?: readonly string[]): CheckDefinition {
+  return { name, requirementIds, summary: 'x', area: 'registry unit tests', run: async () => undefined, ...(supporting ? { supporting } : {}) };
+}
+
+/** What runCheck recorded while `run` went on. */
+async function recordsOf(run: () => Promise<unknown>): Promise<ReturnType<typeof recordedChecks>> {
+  const before = recordedChecks().length;
+  await run().catch(() => undefined);
+  return recordedChecks().slice(before);
 }
 
 describe('check registry', () => {
@@ -47,7 +55,7 @@ describe('check registry', () => {
     await expect(run).rejects.toThrow(/^\[TOKEN-EXPIRY-BOUNDS\] 366 accepted[\s\S]*seed: 1234[\s\S]*Counterexample: \[366\]/);
     const record = recordedChecks().at(-1)!;
     expect(record).toMatchObject({ check: 'test.failing-property', status: 'failed', requirementIds: ['TOKEN-EXPIRY-BOUNDS'], counterexample: '[366]', seed: 1234 });
-    expect(record.replay).toMatch(/^npx ibee-conformance run --seed 1234 --only TOKEN-EXPIRY-BOUNDS {2}# fast-check path \S+$/);
+    expect(record.replay).toMatch(/^npx ibee-conformance run --seed 1234 --only TOKEN-EXPIRY-BOUNDS --out reports\/out\/replay-1234-token-expiry-bounds {2}# fast-check path \S+$/);
   });
 
   it('a check that could not complete names every requirement it was recorded for in its replay (property)', async () => {
@@ -58,7 +66,7 @@ describe('check registry', () => {
         await expect(runCheck(check, { seed, runs: 1 }, () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')))).rejects.toThrow(/could not complete/);
         const record = recordedChecks().at(-1)!;
         expect(record.requirementIds).toEqual(picked);
-        expect(record.replay).toBe(`npx ibee-conformance run --seed ${seed} --only ${picked.join(',')}`);
+        expect(record.replay).toBe(`npx ibee-conformance run --seed ${seed} --only ${picked.join(',')} --out ${replayOutDir(seed, picked)}`);
       }),
       { numRuns: 30 },
     );
@@ -74,7 +82,7 @@ describe('check registry', () => {
         { summary: false },
       ),
     ).rejects.toThrow(/1 cell\(s\) failed/);
-    expect(recordedChecks().at(-1)!.replay).toBe('npx ibee-conformance run --seed 5 --only PERM-OBJECT-RO,PERM-DENIED-CODE');
+    expect(recordedChecks().at(-1)!.replay).toBe('npx ibee-conformance run --seed 5 --only PERM-OBJECT-RO,PERM-DENIED-CODE --out reports/out/replay-5-perm-object-ro-and-1-more');
   });
 
   it('with IBEE_ONLY, a check stopped by an unselected requirement records its selected ones skipped, with why', async () => {
@@ -93,5 +101,101 @@ describe('check registry', () => {
     const after = recordedChecks().length;
     await expect(runCheck(check, { seed: 9, runs: 1, only: ['PERM-OBJECT-RO'] }, () => Promise.reject(new RequirementViolation('PERM-OBJECT-RO', 'allowed')))).rejects.toThrow();
     expect(recordedChecks().slice(after).map((r) => r.status)).toEqual(['failed']);
+  });
+  it('a property stopped by an error that is no violation keeps that error as the cause, first line included', async () => {
+    const check = defineCheck(testCheck('test.property-error', ['PRESIGNED-TAMPER']));
+    const settings = { seed: 31, runs: 5 };
+    const run = runCheck(check, settings, () =>
+      assertProperty(
+        fc.asyncProperty(fc.integer(), async () => {
+          throw new Error('the untouched URL answered 500');
+        }),
+        settings,
+        'PRESIGNED-TAMPER',
+      ),
+    );
+    await expect(run).rejects.toThrow(/^\[PRESIGNED-TAMPER\] the property stopped on an error: the untouched URL answered 500\n/);
+    const record = recordedChecks().at(-1)!;
+    expect(record.message?.split('\n')[0]).toBe('[PRESIGNED-TAMPER] the property stopped on an error: the untouched URL answered 500');
+    await expect(run.catch((error: Error) => Promise.reject(error.cause))).rejects.toThrow('the untouched URL answered 500');
+  });
+
+  it('a check stopped by a failure of one requirement records its other requirements skipped, with that cause', async () => {
+    const check = defineCheck(testCheck('test.aborted', ['SCOPE-SPECIFIC', 'SCOPE-NO-EXISTENCE-LEAK']));
+    const records = await recordsOf(() =>
+      runCheck(check, { seed: 3, runs: 1 }, () => Promise.reject(new RequirementViolation('SCOPE-SPECIFIC', 'REST GET of an existing out-of-scope bucket answered 500, expected 403'))),
+    );
+    expect(records.map((r) => [r.status, r.requirementIds])).toEqual([
+      ['failed', ['SCOPE-SPECIFIC']],
+      ['skipped', ['SCOPE-NO-EXISTENCE-LEAK']],
+    ]);
+    expect(records[1]!.reason).toBe(
+      'check test.aborted stopped at a failure of SCOPE-SPECIFIC before it judged this requirement: [SCOPE-SPECIFIC] REST GET of an existing out-of-scope bucket answered 500, expected 403',
+    );
+  });
+
+  it('marks the records of a check supporting for the ids it declares, and only for those', async () => {
+    expect(() => defineCheck(testCheck('test.bad-supporting', ['SECRET-ONCE'], ['CRED-FORMAT']))).toThrow(/supporting id CRED-FORMAT is not one of its requirement ids/);
+    const scan = defineCheck(testCheck('test.scan', ['SECRET-ONCE'], ['SECRET-ONCE']));
+    let outcome: Awaited<ReturnType<typeof runCheck>> | undefined;
+    const passed = await recordsOf(async () => {
+      outcome = await runCheck(scan, { seed: 1, runs: 1 }, async () => undefined);
+    });
+    expect(passed).toMatchObject([{ status: 'passed', requirementIds: ['SECRET-ONCE'], supporting: ['SECRET-ONCE'] }]);
+    expect(outcome).toEqual({ status: 'passed', reason: 'supporting evidence only' });
+    const failed = await recordsOf(() => runCheck(scan, { seed: 1, runs: 1 }, () => Promise.reject(new RequirementViolation('SECRET-ONCE', 'leaked'))));
+    expect(failed).toMatchObject([{ status: 'failed', supporting: ['SECRET-ONCE'] }]);
+
+    const grid = defineCheck(testCheck('test.grid-supporting', ['PERM-OBJECT-RO', 'PRESIGNED-POST'], ['PRESIGNED-POST']));
+    const cells = await recordsOf(() =>
+      runCheck(
+        grid,
+        { seed: 1, runs: 1 },
+        async (rec) => {
+          rec.cell({ operation: 'PostObject', level: 'object_ro', scope: 'in_scope', expected: 'deny', observed: 'deny' }, ['PERM-OBJECT-RO', 'PRESIGNED-POST']);
+          rec.cell({ operation: 'GetObject', level: 'object_ro', scope: 'in_scope', expected: 'allow', observed: 'allow' }, ['PERM-OBJECT-RO'], undefined, [
+            { request: { method: 'GET', url: 'http://s3.test/b/k' }, response: { status: 200 } },
+          ]);
+        },
+        { summary: false },
+      ),
+    );
+    expect(cells.map((r) => r.supporting)).toEqual([['PRESIGNED-POST'], undefined]);
+    // A passed cell keeps the exchange it made.
+    expect(cells[1]!.evidence).toEqual([{ request: { method: 'GET', url: 'http://s3.test/b/k' }, response: { status: 200 } }]);
+  });
+
+  it('a check that could judge only part of a main statement records it not_applicable and its pass as supporting', async () => {
+    const check = defineCheck(testCheck('test.half', ['PERM-DENIED-CODE']));
+    let outcome: Awaited<ReturnType<typeof runCheck>> | undefined;
+    const records = await recordsOf(async () => {
+      outcome = await runCheck(check, { seed: 1, runs: 1 }, async (rec) => rec.mainUnjudged(['PERM-DENIED-CODE'], 'no REST denial was judged: no Bearer token'));
+    });
+    expect(records).toMatchObject([
+      { status: 'not_applicable', requirementIds: ['PERM-DENIED-CODE'], reason: 'no REST denial was judged: no Bearer token' },
+      { status: 'passed', requirementIds: ['PERM-DENIED-CODE'], supporting: ['PERM-DENIED-CODE'] },
+    ]);
+    expect(outcome).toEqual({ status: 'not_applicable', reason: 'no REST denial was judged: no Bearer token; only supporting evidence passed' });
+  });
+
+  it('returns what the records say: passed, not applicable with the reason, observed, skipped', async () => {
+    const check = defineCheck(testCheck('test.outcomes', ['CRED-FORMAT', 'CRED-UNIQUE']));
+    const settings = { seed: 1, runs: 1 };
+    expect(await runCheck(check, settings, async () => undefined)).toEqual({ status: 'passed' });
+    expect(await runCheck(check, settings, () => Promise.reject(new NotApplicable('the manual driver cannot create tokens')))).toEqual({
+      status: 'not_applicable',
+      reason: 'the manual driver cannot create tokens',
+    });
+    expect(await runCheck(check, settings, async (rec) => rec.observe('CRED-FORMAT', { x: 1 }, 'seen'), { summary: false })).toEqual({ status: 'observed' });
+    expect(
+      await runCheck(check, settings, async (rec) => rec.cell({ operation: 'GetObject', level: 'object_ro', scope: 'in_scope', expected: 'allow', observed: 'not_run', detail: 'no object_ro key' }, ['CRED-FORMAT']), {
+        summary: false,
+      }),
+    ).toEqual({ status: 'not_applicable', reason: 'no object_ro key' });
+    expect(outcomeOf([{ check: 'c', requirementIds: ['CRED-FORMAT'], status: 'passed' }, { check: 'c', requirementIds: ['CRED-UNIQUE'], status: 'not_applicable', reason: 'why' }])).toEqual({
+      status: 'passed',
+      reason: 'partly not applicable: why',
+    });
+    expect(outcomeOf([{ check: 'c', requirementIds: ['CRED-FORMAT'], status: 'skipped', reason: 'not selected' }])).toEqual({ status: 'skipped', reason: 'not selected' });
   });
 });

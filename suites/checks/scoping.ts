@@ -17,6 +17,7 @@ import { levelsWithCredentials } from './credentials.js';
 import { describeOutcome, exercisers } from './exercisers.js';
 import { credentialsScopedBucket, exerciseTarget, prepareGridFixture, type GridFixture } from './permissions.js';
 import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
+import { observedOf } from './verdict.js';
 
 /** Bucket scoping: refusal outside the scope without an existence leak, all-buckets covering new buckets, copies. */
 
@@ -57,6 +58,11 @@ export const listBucketsViewCheck = defineCheck({
   run: async (ctx, rec) => observeListBucketsView(ctx, rec, await scopingFixture(ctx)),
   summarize: false,
 });
+/** A token creation the target answered with a refusal (4xx); a 5xx or no answer is an error, never a refusal. */
+function isRefusal(error: unknown): error is UnexpectedResponse {
+  return error instanceof UnexpectedResponse && error.exchange.response.status >= 400 && error.exchange.response.status < 500;
+}
+
 /** The grid fixture the scoping checks of one suite share; with pre-made credentials, their bucket is in scope. */
 const scopingFixture = perSuite((ctx: SuiteContext) => credentialsScopedBucket(ctx).then((inScope) => prepareGridFixture(ctx, inScope)));
 
@@ -158,9 +164,12 @@ export async function observeAdminSpecific(ctx: SuiteContext, rec: CheckRecorder
       const inside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.inScope })));
       const outside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.outOfScope })));
       s3.destroy();
-      observed[level] = { accepted: true, inScope: describeOutcome(inside), outOfScope: describeOutcome(outside), scopeHolds: outside.status === 403 };
+      // An error out of scope (a 5xx, no answer) shows neither that the scope holds nor that it does not.
+      const outsideObserved = observedOf(outside);
+      const scopeHolds = outsideObserved === 'error' ? 'error' : outsideObserved === 'refused';
+      observed[level] = { accepted: true, inScope: describeOutcome(inside), outOfScope: describeOutcome(outside), scopeHolds };
     } catch (error) {
-      if (!(error instanceof UnexpectedResponse)) throw error;
+      if (!isRefusal(error)) throw error;
       observed[level] = { accepted: false, refusal: `${error.exchange.response.status} ${error.exchange.response.body.slice(0, 200)}` };
     }
   }
@@ -172,7 +181,7 @@ export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecord
   try {
     token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
   } catch (error) {
-    if (!(error instanceof UnexpectedResponse)) throw error;
+    if (!isRefusal(error)) throw error;
     rec.observe('SCOPE-LISTBUCKETS-VIEW', { view: 'not-observable', reason: 'bucket-scoped admin tokens are refused' }, 'No bucket-scoped admin token could be made.');
     return;
   }
@@ -180,16 +189,17 @@ export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecord
   const listed = await attempt(() => s3.send(new ListBucketsCommand({})));
   s3.destroy();
   const names = (listed.value?.Buckets ?? []).map((b) => b.Name ?? '');
-  const view =
-    listed.status !== 200 ? 'refused' : names.includes(fixture.outOfScope) ? 'all' : names.includes(fixture.inScope) ? 'only-in-scope' : 'other';
+  const viewOf = (answer: { status: number; code?: string | null }, listing: string): string => {
+    const seen = observedOf(answer);
+    if (seen !== 'allowed') return seen;
+    return listing.includes(fixture.outOfScope) ? 'all' : listing.includes(fixture.inScope) ? 'only-in-scope' : 'other';
+  };
+  const view = viewOf(listed, JSON.stringify(names));
   // S3 credentials have no Bearer token: their view is S3's alone.
   let restSeen: { view: string; status: number } | null = null;
   if (token.bearerToken !== null) {
     const rest = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}` } });
-    const restNames = JSON.stringify(rest.json ?? '');
-    const restView =
-      rest.response.status !== 200 ? 'refused' : restNames.includes(fixture.outOfScope) ? 'all' : restNames.includes(fixture.inScope) ? 'only-in-scope' : 'other';
-    restSeen = { view: restView, status: rest.response.status };
+    restSeen = { view: viewOf({ status: rest.response.status }, JSON.stringify(rest.json ?? '')), status: rest.response.status };
   }
   rec.observe(
     'SCOPE-LISTBUCKETS-VIEW',

@@ -21,6 +21,8 @@ export const secretOnceCheck = defineCheck({
 export const secretRunWideCheck = defineCheck({
   name: 'secrets.run-wide-scan',
   requirementIds: ['SECRET-ONCE'],
+  // Whatever a file happened to receive: it catches leaks, but only secrets.shown-once sweeps every later route.
+  supporting: ['SECRET-ONCE'],
   summary: 'No response seen by this suite file, on any route, carried a secret issued earlier in the run.',
   area: 'every file, last (leakScanTest)',
   run: () => checkRunWideLeaks(),

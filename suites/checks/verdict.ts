@@ -56,6 +56,19 @@ export function verdictOf(answer: Answer, rule: VerdictRule): Verdict {
 }
 
 /**
+ * What an observation of an ambiguous point (INFO) records of an answer: `allowed` (2xx), `refused` (4xx: the
+ * endpoint turned the request down, for whatever reason) or `error` (a 5xx, no answer, anything else), which shows
+ * neither: a server error is never an observation of refusal.
+ */
+export type Observed = 'allowed' | 'refused' | 'error';
+
+export function observedOf(answer: Answer): Observed {
+  if (answer.status >= 200 && answer.status < 300) return 'allowed';
+  if (answer.status >= 400 && answer.status < 500) return 'refused';
+  return 'error';
+}
+
+/**
  * The 403 codes IBEE's clients raise as an inactive key (`ApiKeyInactiveError`): with 401, the only answers that
  * tell a client its revoked or expired token is no longer usable (REST-BEARER-AUTH).
  */

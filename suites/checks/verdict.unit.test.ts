@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { refusesInactiveToken, restInactiveTokenCodes, s3AuthenticationCodes, verdictOf, verdictRules, type Answer, type Verdict } from './verdict.js';
+import { observedOf, refusesInactiveToken, restInactiveTokenCodes, s3AuthenticationCodes, verdictOf, verdictRules, type Answer, type Verdict } from './verdict.js';
 
 const { anyRefusal, s3Grid, restGrid } = verdictRules;
 
@@ -52,6 +52,27 @@ describe('verdictOf', () => {
     expect(verdictOf({ status: 403, code: 'SignatureDoesNotMatch' }, s3Grid)).toBe('error');
     expect(verdictOf({ status: 500, code: 'InternalError' }, s3Grid)).toBe('error');
     expect(verdictOf({ status: 0, code: 'TypeError' }, s3Grid)).toBe('error');
+  });
+});
+
+describe('a server error or no answer is never a refusal', () => {
+  const serverError = fc.oneof(fc.integer({ min: 500, max: 599 }), fc.constant(0));
+  const anyCode = fc.option(fc.oneof(fc.constantFrom('AccessDenied', 'InternalError', 'ServiceUnavailable', ...s3AuthenticationCodes), fc.string()), { nil: null });
+
+  it('every rule makes a 5xx or a missing answer an error, whatever code it carries (property)', () => {
+    fc.assert(
+      fc.property(serverError, anyCode, fc.constantFrom(...Object.values(verdictRules)), (status, code, rule) => {
+        expect(verdictOf({ status, code }, rule)).toBe('error');
+      }),
+    );
+  });
+
+  it('observations record allowed (2xx), refused (4xx) or error: a 5xx or no answer is never a refusal', () => {
+    expect(observedOf({ status: 200 })).toBe('allowed');
+    for (const status of [400, 401, 403, 404]) expect(observedOf({ status, code: 'AccessDenied' }), `status ${status}`).toBe('refused');
+    for (const status of [0, 500, 502, 503, 301]) expect(observedOf({ status }), `status ${status}`).toBe('error');
+    fc.assert(fc.property(serverError, anyCode, (status, code) => observedOf({ status, code }) === 'error'));
+    expect(refusesInactiveToken({ status: 500, code: 'key_revoked' })).toBe(false);
   });
 });
 

@@ -6,6 +6,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { findSecrets } from '../../reports/redact.js';
+import type { Evidence } from '../../reports/results-format.js';
 import type { TargetClock } from './capabilities.js';
 import type { TargetEndpoint } from './config.js';
 import type { IssuedToken } from './driver.js';
@@ -67,6 +68,40 @@ function scanXmlResponseBodies(client: S3Client): void {
   };
 }
 
+/** The request an S3 call sent, as evidence shows it: no header, so no signature; the access key id is no secret. */
+export interface SentS3Request {
+  readonly method: string;
+  /** Endpoint, path and query, as sent. */
+  readonly url: string;
+  readonly accessKeyId: string | null;
+}
+
+/** Where the SDK middleware below leaves the request on an output or error, for `attempt` to pick up. */
+const sentRequestKey = Symbol('ibee.sentS3Request');
+
+function queryString(query: Record<string, string | string[] | null | undefined>): string {
+  return Object.entries(query)
+    .filter(([name]) => !/^x-amz-(signature|security-token)$/i.test(name))
+    .flatMap(([name, value]) =>
+      value === null || value === undefined ? [encodeURIComponent(name)] : (Array.isArray(value) ? value : [value]).map((v) => `${encodeURIComponent(name)}=${encodeURIComponent(v)}`),
+    )
+    .join('&');
+}
+
+/** Header-signed requests name their key in `Credential=`; the signature never leaves here. */
+export function describeSentRequest(request: HttpRequest): SentS3Request {
+  const authorization = request.headers['authorization'] ?? request.headers['Authorization'] ?? '';
+  const accessKeyId = /Credential=([^/,\s]+)\//.exec(authorization)?.[1] ?? null;
+  const query = queryString(request.query ?? {});
+  const port = request.port ? `:${request.port}` : '';
+  return { method: request.method, url: `${request.protocol}//${request.hostname}${port}${request.path}${query ? `?${query}` : ''}`, accessKeyId };
+}
+
+function keepSentRequest(on: unknown, context: object): void {
+  const sent = (context as Record<symbol, SentS3Request | undefined>)[sentRequestKey];
+  if (sent && on !== null && typeof on === 'object' && Object.isExtensible(on)) Object.defineProperty(on, sentRequestKey, { value: sent, enumerable: false });
+}
+
 export function s3Client(target: TargetEndpoint, credentials: S3Credentials, clock: TargetClock, extra: Partial<S3ClientConfig> = {}): S3Client {
   const client = new S3Client({
     endpoint: target.s3Endpoint,
@@ -84,6 +119,27 @@ export function s3Client(target: TargetEndpoint, credentials: S3Credentials, clo
       return next(args);
     },
     { step: 'initialize', name: 'ibeeTargetClock' },
+  );
+  // Evidence: the signed request as it went out (after the finalize step), handed to the output or error it ended in.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (HttpRequest.isInstance(args.request)) (context as Record<symbol, SentS3Request>)[sentRequestKey] = describeSentRequest(args.request);
+      return next(args);
+    },
+    { step: 'deserialize', name: 'ibeeSentRequest', priority: 'high' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      try {
+        const result = await next(args);
+        keepSentRequest(result.output, context);
+        return result;
+      } catch (error) {
+        keepSentRequest(error, context);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'ibeeSentRequestEvidence', priority: 'high' },
   );
   scanXmlResponseBodies(client);
   client.middlewareStack.add(
@@ -110,14 +166,31 @@ export interface S3Outcome<T = unknown> {
   readonly code: string | null;
   readonly message: string | null;
   readonly value?: T;
+  /** The request that was sent, when one was (SDK calls, PostObject). */
+  readonly request?: SentS3Request;
+  /** `x-amz-request-id` of the answer, where the endpoint sent one. */
+  readonly requestId?: string | null;
+}
+
+interface SdkMetadata {
+  httpStatusCode?: number;
+  requestId?: string;
 }
 
 interface SdkError {
   name?: string;
   message?: string;
   Code?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: SdkMetadata;
   $response?: { statusCode?: number };
+}
+
+/** Request and request ids of an SDK output or error, as S3Outcome fields. */
+function sentOf(from: unknown): Pick<S3Outcome, 'request' | 'requestId'> {
+  if (from === null || typeof from !== 'object') return {};
+  const request = (from as Record<symbol, SentS3Request | undefined>)[sentRequestKey];
+  const metadata = (from as { $metadata?: SdkMetadata }).$metadata;
+  return { ...(request ? { request } : {}), ...(metadata?.requestId ? { requestId: metadata.requestId } : {}) };
 }
 
 export function outcomeOfError(error: unknown): S3Outcome<never> {
@@ -126,18 +199,32 @@ export function outcomeOfError(error: unknown): S3Outcome<never> {
   const leaked = findSecrets(String(e.message ?? ''));
   if (leaked.length > 0) s3HeaderLeaks.push({ secrets: leaked, where: `S3 error message (${e.name ?? 'error'})` });
   // No response at all: the network cause (ECONNREFUSED 127.0.0.1:1, …) says more than the SDK's generic "Error".
-  if (status === 0 && e.Code === undefined) return { status, code: describeNetworkError(error), message: e.message ?? null };
-  return { status, code: e.Code ?? e.name ?? 'Error', message: e.message ?? null };
+  if (status === 0 && e.Code === undefined) return { status, code: describeNetworkError(error), message: e.message ?? null, ...sentOf(error) };
+  return { status, code: e.Code ?? e.name ?? 'Error', message: e.message ?? null, ...sentOf(error) };
 }
 
 export async function attempt<T>(call: () => Promise<T>): Promise<S3Outcome<T>> {
   try {
     const value = await call();
     const status = (value as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode ?? 200;
-    return { status, code: null, message: null, value };
+    return { status, code: null, message: null, value, ...sentOf(value) };
   } catch (error) {
     return outcomeOfError(error);
   }
+}
+
+/**
+ * An S3 call as evidence a user can act on: method, URL with path and query, status, the access key id that signed
+ * it, S3's error code and message, and the request id to quote to the endpoint's operator.
+ */
+export function s3Evidence(operation: string, outcome: S3Outcome, note?: string): Evidence {
+  const sent = outcome.request;
+  return {
+    request: { method: sent?.method ?? '(not sent)', url: sent?.url ?? `(${operation} was not sent)` },
+    ...(outcome.status > 0 ? { response: { status: outcome.status } } : {}),
+    s3: { operation, accessKeyId: sent?.accessKeyId ?? null, code: outcome.code, message: outcome.message, requestId: outcome.requestId ?? null },
+    ...(note ? { note } : {}),
+  };
 }
 
 /** A presigned URL, signed at the target's clock (or at `signingDate`). */
@@ -205,6 +292,11 @@ export interface RawResponse {
 /** The `<Code>` of an S3 XML error body. */
 export function s3ErrorCode(body: string): string | null {
   return /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? null;
+}
+
+/** The `<Message>` of an S3 XML error body. */
+export function s3ErrorMessage(body: string): string | null {
+  return /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? null;
 }
 
 export async function rawFetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<RawResponse> {

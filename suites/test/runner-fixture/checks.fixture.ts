@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { expect, inject, it } from 'vitest';
 import type { CheckRecord } from '../../../reports/results-format.js';
+import { NotApplicable, runCheckInTest } from '../../checks/registry.js';
 
 /** Each test behaves like one kind of conformance test; suites/runner.unit.test.ts asserts what the runner makes of it. */
 
@@ -13,6 +14,11 @@ function record(check: CheckRecord): void {
 it('fixture.pass [CRED-FORMAT]', () => {
   record({ check: 'fixture.pass', requirementIds: ['CRED-FORMAT'], status: 'passed' });
   record({ check: 'fixture.run', requirementIds: ['SCOPE-LISTBUCKETS-VIEW'], status: 'observed', observed: { seed: settings.seed, runs: settings.runs, runPrefix: settings.runPrefix } });
+});
+
+it('fixture.not-applicable [REVOKE-PERMANENT]', async (test) => {
+  const definition = { name: 'fixture.not-applicable', requirementIds: ['REVOKE-PERMANENT'] as const, summary: 'x', area: 'runner fixture', run: async () => undefined };
+  await runCheckInTest(test.task, definition, settings, () => Promise.reject(new NotApplicable('the fixture driver cannot revoke tokens')));
 });
 
 it('fixture.recorded-failure [REVOKE-IMMEDIATE]', () => {
