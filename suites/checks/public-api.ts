@@ -104,7 +104,7 @@ type RestToken = IssuedToken & { readonly bearerToken: string };
  * have none), the API token that makes them.
  */
 async function restAdmin(ctx: SuiteContext): Promise<RestToken> {
-  return { ...(await restAdmin(ctx)), bearerToken: await ctx.adminBearer() };
+  return { ...(await ctx.admin()), bearerToken: await ctx.adminBearer() };
 }
 
 /** A token for `spec`, made once per file; admin_rw on all buckets is the fixture admin itself. */
