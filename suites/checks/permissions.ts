@@ -21,6 +21,7 @@ import {
   type JudgedS3OperationName,
   type S3OperationName,
 } from '../../spec/index.js';
+import { noRestApiReason } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
@@ -331,8 +332,9 @@ export async function runRestGrid(
   observations: GridObservation[],
 ): Promise<void> {
   const storageRoutes = restRoutes.filter((route) => route.grant.kind === 'object-storage');
-  // The REST grid judges a token's own Bearer token; S3 credentials have none, so every cell is not run.
-  const noBearer = onlyApiTokensHave(ctx.driver, 'which have no Bearer token to call the REST API with');
+  // The REST grid judges a token's own Bearer token; S3 credentials have none, and an S3-only run has no REST API,
+  // so then every cell is not run.
+  const noBearer = ctx.restApi === null ? noRestApiReason : onlyApiTokensHave(ctx.driver, 'which have no Bearer token to call the REST API with');
   for (const levelTokens of tokens) {
     const { level } = levelTokens;
     for (const route of storageRoutes) {
@@ -351,10 +353,15 @@ export async function runRestGrid(
           rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
           continue;
         }
+        // Pre-made keys may come without a Bearer token (the credentials file's is optional): those variants are not run.
+        const withBearer = variants.flatMap(({ tokenScope, token }) => (token.bearerToken === null ? [] : [{ tokenScope, bearerToken: token.bearerToken }]));
+        if (withBearer.length === 0) {
+          rec.cell({ ...base, observed: 'not_run', detail: `the ${ctx.driver.name} driver's ${level} ${variants.map((v) => tokenScopeLabel[v.tokenScope]).join(' and ')} has no Bearer token` }, ids);
+          continue;
+        }
         const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
-        for (const { tokenScope, token } of variants) {
-          if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a ${level} token without a Bearer token`);
-          const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
+        for (const { tokenScope, bearerToken } of withBearer) {
+          const exchange = await exerciseRestRoute(ctx, route, bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
           const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
           const json = exchange.json as { required_scope?: unknown } | undefined;
           observations.push({
@@ -448,15 +455,19 @@ function billingState(exchange: HttpExchange): string {
  * decision reads the same after the attempts.
  */
 export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const api = ctx.rest();
   const lacking = onlyApiTokensHave(ctx.driver, 'which have no Billing scope and no Bearer token');
   if (lacking) throw new NotApplicable(lacking);
   const storageOnly = await ctx.admin();
   const billingOnly = await ctx.token({ billing: { permission_type: 'read_only' } });
   // The widest token a driver can give: every Object Storage right and Billing.
-  const everything = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' }, billing: { permission_type: 'read_only' } }).catch((error: unknown) => {
-    if (error instanceof DriverCannot) return null;
-    throw error;
-  });
+  const everything = await ctx
+    .token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' }, billing: { permission_type: 'read_only' } })
+    .then((token) => (token.bearerToken === null ? null : token))
+    .catch((error: unknown) => {
+      if (error instanceof DriverCannot) return null;
+      throw error;
+    });
   const routes = restRoutes.filter((route) => route.grant.kind === 'billing' && (!route.mockOnly || ctx.capabilities.billingReadRoutes.includes(route.path)));
   const skipped = restRoutes.filter((route) => route.grant.kind === 'billing' && !routes.includes(route));
   if (skipped.length > 0) {
@@ -472,9 +483,11 @@ export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): 
   }
   const eligibility = restRoutes.find((route) => route.grant.kind === 'billing' && !route.mockOnly)!;
   const bearerOf = (token: IssuedToken): string => {
-    if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a token without a Bearer token`);
+    if (token.bearerToken === null) throw new DriverCannot(`the ${ctx.driver.name} driver's ${token === storageOnly ? 'admin_rw / all' : 'billing'} token has no Bearer token`);
     return token.bearerToken;
   };
+  // Pre-made tokens may lack a Bearer token: found out before anything is judged.
+  for (const token of [storageOnly, billingOnly]) bearerOf(token);
   const decide = (token: IssuedToken) => sendCall(ctx, harmlessCall(eligibility, 'ibee-conformance-none'), bearerOf(token));
   const before = await decide(billingOnly);
   rec.evidence(toEvidence(before));
@@ -504,7 +517,7 @@ export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): 
   if (before.response.status === 200 && after.response.status === 200 && billingState(before) !== billingState(after)) {
     throw new RequirementViolation('BILLING-SCOPE', `the billing decision changed from ${billingState(before)} to ${billingState(after)} after the refused writes`, [toEvidence(before), toEvidence(after)]);
   }
-  const storageRoute = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
+  const storageRoute = await httpRequest('GET', publicApiUrl(api, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
   if (storageRoute.response.status !== 403) {
     throw new RequirementViolation('BILLING-SCOPE', `a Billing-only token listing buckets answered ${storageRoute.response.status}, expected 403`, [toEvidence(storageRoute)]);
   }

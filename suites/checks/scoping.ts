@@ -64,6 +64,7 @@ const scopingFixture = perSuite((ctx: SuiteContext) => credentialsScopedBucket(c
 const bucketOperations = s3Operations.filter((rule) => rule.target !== 'service' && rule.operation !== 'CreateBucket').map((rule) => rule.operation);
 
 export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixture): Promise<void> {
+  const api = ctx.restApi;
   const tokens = new Map<PermissionType, Awaited<ReturnType<SuiteContext['token']>>>();
   const tokenFor = async (level: PermissionType) => {
     let token = tokens.get(level);
@@ -91,11 +92,12 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
         `${lvl} out of scope: ${operation} answered ${describeOutcome(existing)} on an existing bucket but ${describeOutcome(absent)} on a missing one`,
       );
     }
-    // Over REST as the token itself: S3 credentials have no Bearer token, so for them S3 alone is judged.
-    if (token.bearerToken === null) return;
+    // Over REST as the token itself: S3 credentials (and pre-made keys given without one) have no Bearer token, and an
+    // S3-only run no REST API, so then S3 alone is judged.
+    if (token.bearerToken === null || api === null) return;
     const bearer = { authorization: `Bearer ${token.bearerToken}` };
-    const restExisting = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${fixture.outOfScope}`), { headers: bearer });
-    const restAbsent = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${missing}`), { headers: bearer });
+    const restExisting = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${fixture.outOfScope}`), { headers: bearer });
+    const restAbsent = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${missing}`), { headers: bearer });
     if (restExisting.response.status !== 403) {
       throw new RequirementViolation('SCOPE-SPECIFIC', `REST GET of an existing out-of-scope bucket answered ${restExisting.response.status}, expected 403`, [toEvidence(restExisting)]);
     }
@@ -182,10 +184,12 @@ export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecord
   const names = (listed.value?.Buckets ?? []).map((b) => b.Name ?? '');
   const view =
     listed.status !== 200 ? 'refused' : names.includes(fixture.outOfScope) ? 'all' : names.includes(fixture.inScope) ? 'only-in-scope' : 'other';
-  // S3 credentials have no Bearer token: their view is S3's alone.
+  // S3 credentials (and pre-made keys given without one) have no Bearer token, and an S3-only run no REST API: then
+  // the view is S3's alone.
   let restSeen: { view: string; status: number } | null = null;
-  if (token.bearerToken !== null) {
-    const rest = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}` } });
+  const api = ctx.restApi;
+  if (token.bearerToken !== null && api !== null) {
+    const rest = await httpRequest('GET', publicApiUrl(api, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}` } });
     const restNames = JSON.stringify(rest.json ?? '');
     const restView =
       rest.response.status !== 200 ? 'refused' : restNames.includes(fixture.outOfScope) ? 'all' : restNames.includes(fixture.inScope) ? 'only-in-scope' : 'other';

@@ -10,9 +10,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { bucketNameRules, tokenExpiryDays } from '../../spec/index.js';
 import { registerSecret } from '../../reports/redact.js';
+import { NotApplicable } from '../checks/registry.js';
 import { TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
-import type { RunSettings, TargetEndpoint } from './config.js';
+import { noRestApiReason, restApiOf, type RestApi, type RunSettings, type TargetEndpoint } from './config.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
 import { CredentialsTokenDriver } from './credentials-driver.js';
 import { loadCredentialsFile, ManualTokenDriver } from './manual-driver.js';
@@ -45,6 +46,18 @@ export class SuiteContext {
     return this.run.settings;
   }
 
+  /** The target's REST API, or null on an S3-only run: for checks that judge S3 and, where given, the REST API too. */
+  get restApi(): RestApi | null {
+    return restApiOf(this.target);
+  }
+
+  /** The target's REST API, for checks that call it: without one (an S3-only run) they are not applicable. */
+  rest(): RestApi {
+    const api = this.restApi;
+    if (!api) throw new NotApplicable(noRestApiReason);
+    return api;
+  }
+
   /** A fresh name under the run prefix, valid as a bucket name and a token name. */
   name(kind: string): string {
     this.counter += 1;
@@ -72,7 +85,7 @@ export class SuiteContext {
    */
   async adminBearer(): Promise<string> {
     const bearer = (await this.admin()).bearerToken ?? (this.driver.capabilities.issues === 's3-credentials' ? this.target.apiToken : null);
-    if (!bearer) throw new Error(`the ${this.driver.name} driver's fixture admin has no Bearer token`);
+    if (!bearer) throw new DriverCannot(`the ${this.driver.name} driver's fixture admin (admin_rw / all) has no Bearer token`);
     return bearer;
   }
 
@@ -165,11 +178,17 @@ export async function createSuiteContext(run: SettledRun): Promise<SuiteContext>
   if (run.settings.driver === 'manual') {
     if (!run.settings.credentialsFile) throw new DriverCannot('the manual driver needs a credentials file');
     driver = new ManualTokenDriver(loadCredentialsFile(run.settings.credentialsFile));
-  } else if (run.settings.driver === 'credentials') {
-    if (!run.endpoint.apiToken) throw new DriverCannot('the credentials driver needs an API token (IBEE_API_TOKEN)');
-    driver = new CredentialsTokenDriver(run.endpoint, cleanup);
   } else {
-    driver = new RestTokenDriver(run.endpoint, cleanup);
+    // The other drivers manage tokens through the REST API (the configuration asks for it with them).
+    const api = restApiOf(run.endpoint);
+    if (!api) throw new DriverCannot(`the ${run.settings.driver} driver needs the REST API (IBEE_API_URL and IBEE_PROJECT_ID)`);
+    const target = { ...run.endpoint, ...api };
+    if (run.settings.driver === 'credentials') {
+      if (!run.endpoint.apiToken) throw new DriverCannot('the credentials driver needs an API token (IBEE_API_TOKEN)');
+      driver = new CredentialsTokenDriver(target, cleanup);
+    } else {
+      driver = new RestTokenDriver(target, cleanup);
+    }
   }
   const clock = new TargetClock(run.endpoint, run.capabilities.timeTravel);
   await clock.refresh();

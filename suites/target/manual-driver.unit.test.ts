@@ -177,8 +177,23 @@ describe('manual driver', () => {
 
   it('refuses malformed credentials files clearly', () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ tokens: [{ permission_type: 'object_ro' }] }));
-    expect(() => loadCredentialsFile(bad)).toThrow(CredentialsFileError);
+    const refusal = (tokens: unknown): string => {
+      writeFileSync(bad, JSON.stringify({ tokens }));
+      try {
+        loadCredentialsFile(bad);
+      } catch (error) {
+        expect(error).toBeInstanceOf(CredentialsFileError);
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal([{ permission_type: 'object_ro' }])).toMatch(/no access_key_id\/secret_access_key/);
+    expect(refusal([{ billing: true }])).toMatch(/Billing scope but no bearer_token/);
+    expect(refusal([{ bearer_token: 'ibee_v4_x' }])).toMatch(/neither an object storage level .* nor "billing": true/);
+    expect(refusal([{ permission_type: 'object_ro', bucket_scope: 'specific', access_key_id: 'AKIA', secret_access_key: 's' }])).toMatch(/names no allowed_buckets/);
+    expect(refusal([{ permission_type: 'object_ro', access_key_id: 'AKIA', secret_access_key: 's', bearer_token: 7 }])).toMatch(/bearer_token must be a string/);
+    // The Bearer token of an object storage key is optional: an S3-only target has none.
+    expect(refusal([{ permission_type: 'object_ro', bucket_scope: 'specific', allowed_buckets: ['b'], access_key_id: 'AKIA', secret_access_key: 's' }])).toBe('accepted');
     writeFileSync(bad, JSON.stringify([]));
     expect(() => loadCredentialsFile(bad)).toThrow(/tokens/);
   });
