@@ -120,7 +120,10 @@ function worstVariant<T extends { readonly verdict: Verdict; readonly tokenScope
 
 export interface GridFixture {
   readonly inScope: string;
-  readonly outOfScope: string;
+  /** A bucket of the run the bucket-scoped tokens do not cover; null when the run cannot make one (see outOfScopeMissing). */
+  readonly outOfScope: string | null;
+  /** Why there is no out-of-scope bucket, for the cells and checks that needed one; null when there is. */
+  readonly outOfScopeMissing: string | null;
   readonly key: string;
   readonly uploadKey: string;
   readonly uploads: Readonly<Record<string, string>>;
@@ -174,16 +177,28 @@ function gridObservations(ctx: SuiteContext, why: string): readonly GridObservat
   return observations;
 }
 
-/** Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload) by the fixture admin. */
+/**
+ * Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload): the in-scope one (a
+ * new bucket of the run, or the bucket pre-made keys are limited to) and a new out-of-scope one, each by a key that
+ * may write there (the fixture admin, or a pre-made key limited to the bucket). Without a fixture admin the run
+ * cannot make the out-of-scope bucket: the cells and checks that need it are then not applicable, with the reason.
+ */
 export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: string): Promise<GridFixture> {
   const inScope = inScopeBucket ?? (await ctx.createBucket(ctx.name('in')));
   if (inScopeBucket) ctx.useForeignBucket(inScopeBucket);
-  const outOfScope = await ctx.createBucket(ctx.name('out'));
-  const s3 = await ctx.adminS3();
+  let outOfScope: string | null = null;
+  let outOfScopeMissing: string | null = null;
+  try {
+    outOfScope = await ctx.createBucket(ctx.name('out'));
+  } catch (error) {
+    if (!(error instanceof DriverCannot)) throw error;
+    outOfScopeMissing = `no bucket outside the bucket-scoped keys' scope: ${error.message}`;
+  }
   const key = `${ctx.settings.runPrefix}-fixture/object.txt`;
   const uploadKey = `${ctx.settings.runPrefix}-fixture/upload.bin`;
   const uploads: Record<string, string> = {};
-  for (const bucket of [inScope, outOfScope]) {
+  for (const bucket of outOfScope === null ? [inScope] : [inScope, outOfScope]) {
+    const s3 = await ctx.writerFor(bucket);
     const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'grid fixture object' })));
     if (put.status >= 300) throw new Error(`fixture: PutObject in ${bucket} answered ${describeOutcome(put)}`);
     // Configuration is best effort: a Get on a bucket without it answers 404 after authorization, which still counts.
@@ -193,7 +208,7 @@ export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: stri
     const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: uploadKey })));
     uploads[bucket] = upload.value?.UploadId ?? 'ibee-conformance-no-upload';
   }
-  return { inScope, outOfScope, key, uploadKey, uploads };
+  return { inScope, outOfScope, outOfScopeMissing, key, uploadKey, uploads };
 }
 
 /**
@@ -270,14 +285,16 @@ export async function runS3Grid(
         const ids = cellRequirements(level, operation, scope);
         const variants = tokenVariants(levelTokens, scope, rule.target !== 'service');
         const base = { operation, level, scope, expected } as const;
-        if (!exercise || variants.length === 0) {
+        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
+        if (!exercise || variants.length === 0 || bucket === null) {
           const detail = !exercise
             ? `no exerciser for ${operation}`
-            : `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`;
+            : variants.length === 0
+              ? `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`
+              : (fixture.outOfScopeMissing ?? 'no out-of-scope bucket');
           rec.cell({ ...base, observed: 'not_run', detail }, ids);
           continue;
         }
-        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
         const results: { tokenScope: TokenScope; verdict: Verdict; outcome: S3Outcome }[] = [];
         for (const { tokenScope, token } of variants) {
           const s3 = ctx.s3For(token);
@@ -353,6 +370,11 @@ export async function runRestGrid(
           rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
           continue;
         }
+        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
+        if (bucket === null) {
+          rec.cell({ ...base, observed: 'not_run', detail: fixture.outOfScopeMissing ?? 'no out-of-scope bucket' }, ids);
+          continue;
+        }
         // Pre-made keys may come without a Bearer token (the credentials file's is optional): those variants are not run.
         const withBearer = variants.flatMap(({ tokenScope, token }) => (token.bearerToken === null ? [] : [{ tokenScope, bearerToken: token.bearerToken }]));
         if (withBearer.length === 0) {
@@ -361,7 +383,7 @@ export async function runRestGrid(
         }
         const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
         for (const { tokenScope, bearerToken } of withBearer) {
-          const exchange = await exerciseRestRoute(ctx, route, bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
+          const exchange = await exerciseRestRoute(ctx, route, bearerToken, bucket);
           const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
           const json = exchange.json as { required_scope?: unknown } | undefined;
           observations.push({

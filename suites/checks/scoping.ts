@@ -16,7 +16,7 @@ import { attempt } from '../target/s3.js';
 import { levelsWithCredentials } from './credentials.js';
 import { describeOutcome, exercisers } from './exercisers.js';
 import { credentialsScopedBucket, exerciseTarget, prepareGridFixture, type GridFixture } from './permissions.js';
-import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
+import { assertProperty, defineCheck, NotApplicable, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
 
 /** Bucket scoping: refusal outside the scope without an existence leak, all-buckets covering new buckets, copies. */
 
@@ -61,9 +61,16 @@ export const listBucketsViewCheck = defineCheck({
 const scopingFixture = perSuite((ctx: SuiteContext) => credentialsScopedBucket(ctx).then((inScope) => prepareGridFixture(ctx, inScope)));
 
 
+/** The fixture's out-of-scope bucket; not applicable, saying why, when the run could not make one. */
+function outOfScopeOf(fixture: GridFixture): string {
+  if (fixture.outOfScope === null) throw new NotApplicable(fixture.outOfScopeMissing ?? 'no out-of-scope bucket');
+  return fixture.outOfScope;
+}
+
 const bucketOperations = s3Operations.filter((rule) => rule.target !== 'service' && rule.operation !== 'CreateBucket').map((rule) => rule.operation);
 
 export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
   const api = ctx.restApi;
   const tokens = new Map<PermissionType, Awaited<ReturnType<SuiteContext['token']>>>();
   const tokenFor = async (level: PermissionType) => {
@@ -80,7 +87,7 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
     const token = await tokenFor(lvl);
     const s3 = ctx.s3For(token);
     const run = (bucket: string) => exercisers[operation](exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-scope/${operation}`));
-    const existing = await run(fixture.outOfScope);
+    const existing = await run(outOfScope);
     const absent = await run(missing);
     s3.destroy();
     if (existing.status !== 403) {
@@ -96,7 +103,7 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
     // S3-only run no REST API, so then S3 alone is judged.
     if (token.bearerToken === null || api === null) return;
     const bearer = { authorization: `Bearer ${token.bearerToken}` };
-    const restExisting = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${fixture.outOfScope}`), { headers: bearer });
+    const restExisting = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${outOfScope}`), { headers: bearer });
     const restAbsent = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${missing}`), { headers: bearer });
     if (restExisting.response.status !== 403) {
       throw new RequirementViolation('SCOPE-SPECIFIC', `REST GET of an existing out-of-scope bucket answered ${restExisting.response.status}, expected 403`, [toEvidence(restExisting)]);
@@ -114,6 +121,8 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
 
 export async function checkAllNewBuckets(ctx: SuiteContext): Promise<void> {
   const levels = await levelsWithCredentials(ctx, allNewBucketsCheck, permissionTypes, 'all');
+  // The property makes buckets: without a fixture admin to make them the check cannot run (never a failure).
+  await ctx.requireBucketCreation();
   const property = fc.asyncProperty(fc.constantFrom(...levels), async (level) => {
     const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
     const bucket = await ctx.createBucket();
@@ -133,32 +142,34 @@ export async function checkAllNewBuckets(ctx: SuiteContext): Promise<void> {
 }
 
 export async function checkCopyBoundary(ctx: SuiteContext, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
   const token = await ctx.token({ object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
   const s3 = ctx.s3For(token);
   try {
-    const source = `${fixture.outOfScope}/${fixture.key}`;
+    const source = `${outOfScope}/${fixture.key}`;
     const copy = await attempt(() => s3.send(new CopyObjectCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied`, CopySource: source })));
-    if (copy.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `CopyObject from out-of-scope ${fixture.outOfScope} into ${fixture.inScope} answered ${describeOutcome(copy)}, expected 403`);
+    if (copy.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `CopyObject from out-of-scope ${outOfScope} into ${fixture.inScope} answered ${describeOutcome(copy)}, expected 403`);
     const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied-part` })));
     if (!upload.value?.UploadId) throw new Error(`object_rw could not start a multipart upload in scope: ${describeOutcome(upload)}`);
     const { UploadId } = upload.value;
     const part = await attempt(() =>
       s3.send(new UploadPartCopyCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied-part`, UploadId, PartNumber: 1, CopySource: source })),
     );
-    if (part.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `UploadPartCopy from out-of-scope ${fixture.outOfScope} answered ${describeOutcome(part)}, expected 403`);
+    if (part.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `UploadPartCopy from out-of-scope ${outOfScope} answered ${describeOutcome(part)}, expected 403`);
   } finally {
     s3.destroy();
   }
 }
 
 export async function observeAdminSpecific(ctx: SuiteContext, rec: CheckRecorder, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
   const observed: Record<string, unknown> = {};
   for (const level of ['admin_rw', 'admin_ro'] as const) {
     try {
       const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
       const s3 = ctx.s3For(token);
       const inside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.inScope })));
-      const outside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.outOfScope })));
+      const outside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: outOfScope })));
       s3.destroy();
       observed[level] = { accepted: true, inScope: describeOutcome(inside), outOfScope: describeOutcome(outside), scopeHolds: outside.status === 403 };
     } catch (error) {
@@ -170,6 +181,7 @@ export async function observeAdminSpecific(ctx: SuiteContext, rec: CheckRecorder
 }
 
 export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecorder, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
   let token;
   try {
     token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
@@ -183,7 +195,7 @@ export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecord
   s3.destroy();
   const names = (listed.value?.Buckets ?? []).map((b) => b.Name ?? '');
   const view =
-    listed.status !== 200 ? 'refused' : names.includes(fixture.outOfScope) ? 'all' : names.includes(fixture.inScope) ? 'only-in-scope' : 'other';
+    listed.status !== 200 ? 'refused' : names.includes(outOfScope) ? 'all' : names.includes(fixture.inScope) ? 'only-in-scope' : 'other';
   // S3 credentials (and pre-made keys given without one) have no Bearer token, and an S3-only run no REST API: then
   // the view is S3's alone.
   let restSeen: { view: string; status: number } | null = null;
@@ -192,7 +204,7 @@ export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecord
     const rest = await httpRequest('GET', publicApiUrl(api, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}` } });
     const restNames = JSON.stringify(rest.json ?? '');
     const restView =
-      rest.response.status !== 200 ? 'refused' : restNames.includes(fixture.outOfScope) ? 'all' : restNames.includes(fixture.inScope) ? 'only-in-scope' : 'other';
+      rest.response.status !== 200 ? 'refused' : restNames.includes(outOfScope) ? 'all' : restNames.includes(fixture.inScope) ? 'only-in-scope' : 'other';
     restSeen = { view: restView, status: rest.response.status };
   }
   rec.observe(

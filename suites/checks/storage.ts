@@ -26,7 +26,7 @@ import { noRestApiReason, type RestApi } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot } from '../target/driver.js';
 import { httpRequest, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
-import { attempt, credentialsOf, rawFetch, signRequest, type RawResponse, type S3Outcome } from '../target/s3.js';
+import { attempt, credentialsOf, rawFetch, signRequest, type RawResponse, type S3Credentials, type S3Outcome } from '../target/s3.js';
 import { describeOutcome } from './exercisers.js';
 import { recordCheck } from './record.js';
 import { assertProperty, defineCheck, RequirementViolation, type CheckDefinition } from './registry.js';
@@ -155,6 +155,7 @@ function sameBytes(expected: Uint8Array, actual: Uint8Array): boolean {
 // BUCKET-NAME-RULES
 
 export async function checkValidBucketNames(ctx: SuiteContext): Promise<void> {
+  await ctx.requireBucketCreation();
   const s3 = await ctx.adminS3();
   const rest = await restHalf(ctx, bucketNamesValidCheck, `POST ${bucketsPath}`);
   const prefix = ctx.settings.runPrefix;
@@ -205,6 +206,7 @@ async function removeWronglyCreated(s3: S3Client, name: string, rest: RestCaller
 }
 
 export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> {
+  await ctx.requireBucketCreation();
   const s3 = await ctx.adminS3();
   const rest = await restHalf(ctx, bucketNamesInvalidCheck, `POST ${bucketsPath}`);
   const property = fc.asyncProperty(invalidBucketName(ctx.settings.runPrefix), async ({ breaks, name }) => {
@@ -236,6 +238,7 @@ export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> 
 // BUCKET-DELETE-NONEMPTY
 
 export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
+  await ctx.requireBucketCreation();
   const s3 = await ctx.adminS3();
   const rest = await restHalf(ctx, deleteNonEmptyCheck, `DELETE ${bucketsPath}/{bucket_name}`);
   const finalDeletes = rest === null ? (['s3'] as const) : (['s3', 'rest'] as const);
@@ -301,8 +304,8 @@ function keyOfMaxBytes(): string {
 }
 
 export async function checkObjectRoundTrip(ctx: SuiteContext): Promise<void> {
-  const s3 = await ctx.adminS3();
   const bucket = await ctx.createBucket();
+  const s3 = await ctx.adminS3();
   const keys = fc.oneof({ weight: 3, arbitrary: objectKey() }, { weight: 1, arbitrary: longObjectKey() });
   const property = fc.asyncProperty(keys, objectBody(), async (key, body) => {
     const what = `${describeKey(key)} with a ${body.length}-byte body`;
@@ -334,8 +337,8 @@ export async function checkObjectRoundTrip(ctx: SuiteContext): Promise<void> {
 }
 
 export async function checkKeyTooLong(ctx: SuiteContext): Promise<void> {
-  const s3 = await ctx.adminS3();
   const bucket = await ctx.createBucket();
+  const s3 = await ctx.adminS3();
   const property = fc.asyncProperty(overlongObjectKey(), async (key) => {
     const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'too long a key' })));
     if (put.status !== 400) {
@@ -393,9 +396,18 @@ function encodeKey(key: string): string {
 }
 
 export async function checkChecksumMismatch(ctx: SuiteContext): Promise<void> {
-  const s3 = await ctx.adminS3();
-  const credentials = credentialsOf(await ctx.admin());
-  const bucket = await ctx.createBucket();
+  // Only `${runPrefix}-…` keys are written: a bucket of the run's own, or the one pre-made keys may write in.
+  const { bucket, token } = await ctx.writableBucket();
+  const s3 = ctx.s3For(token);
+  const credentials = credentialsOf(token);
+  try {
+    await checkChecksumsIn(ctx, s3, credentials, bucket);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function checkChecksumsIn(ctx: SuiteContext, s3: S3Client, credentials: S3Credentials, bucket: string): Promise<void> {
   let uploads = 0;
   const property = fc.asyncProperty(corruptedUpload(), fc.boolean(), async ({ checksum, original, sent }, hasPrevious) => {
     uploads += 1;

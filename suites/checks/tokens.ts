@@ -109,6 +109,7 @@ export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
 }
 
 export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
+  if (!ctx.driver.capabilities.create) return checkGivenCredentialsWork(ctx);
   const bucket = await ctx.createBucket();
   const levels = await levelsWithCredentials(ctx, credentialsWorkCheck, permissionTypes, 'all');
   const property = fc.asyncProperty(fc.constantFrom(...levels), async (level) => {
@@ -120,6 +121,53 @@ export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
     if (outcome.status !== 200) throw new RequirementViolation('CRED-S3-WORKS', `a fresh ${level} token's keys could not list an in-scope bucket: ${describeOutcome(outcome)}`);
   });
   await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'CRED-S3-WORKS');
+}
+
+/**
+ * CRED-S3-WORKS over the tokens the user gave: each key lists a bucket it covers (every level may list objects, so
+ * the request can only fail on the credentials): a bucket-scoped key its own bucket; a key on all buckets a new
+ * bucket of the run, or, where the run cannot make one, a bucket a bucket-scoped key of the file names.
+ */
+async function checkGivenCredentialsWork(ctx: SuiteContext): Promise<void> {
+  const keys = ctx.driver.givenTokens().filter((token) => token.objectStorage !== null && token.accessKeyId !== null && token.secretAccessKey !== null);
+  if (keys.length === 0) throw new NotApplicable(`the ${ctx.driver.name} driver was given no access keys`);
+  const scopedBucket = keys.find((token) => token.objectStorage!.bucketScope === 'specific')?.objectStorage!.allowedBuckets[0];
+  let anyBucket: Promise<string> | null = null;
+  const bucketFor = (token: IssuedToken): Promise<string> => {
+    const own = token.objectStorage!.bucketScope === 'specific' ? token.objectStorage!.allowedBuckets[0] : undefined;
+    if (own !== undefined) return Promise.resolve(own);
+    anyBucket ??= ctx.createBucket().catch((error: unknown) => {
+      if (error instanceof DriverCannot && scopedBucket !== undefined) return scopedBucket;
+      throw error;
+    });
+    return anyBucket;
+  };
+  const unjudged: string[] = [];
+  let judged = 0;
+  for (const token of keys) {
+    let bucket: string;
+    try {
+      bucket = await bucketFor(token);
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      unjudged.push(`${token.objectStorage!.permissionType} / ${token.objectStorage!.bucketScope}: ${error.message}`);
+      continue;
+    }
+    const s3 = ctx.s3For(token);
+    const outcome = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 })));
+    s3.destroy();
+    judged += 1;
+    if (outcome.status !== 200) {
+      throw new RequirementViolation('CRED-S3-WORKS', `the ${token.objectStorage!.permissionType} / ${token.objectStorage!.bucketScope} key ${token.accessKeyId} could not list ${bucket}, a bucket it covers: ${describeOutcome(outcome)}`);
+    }
+  }
+  if (judged === 0) throw new NotApplicable(`no key of the credentials file could be tried on a bucket it covers: ${unjudged.join('; ')}`);
+  if (unjudged.length > 0) {
+    recordCheck(
+      { check: credentialsWorkCheck.name, requirementIds: ['CRED-S3-WORKS'], status: 'not_applicable', reason: `not tried, for want of a bucket they cover: ${unjudged.join('; ')}` },
+      ctx.settings.checksFile,
+    );
+  }
 }
 
 /** Authorization header values that must all get 401. */

@@ -138,6 +138,11 @@ export class CredentialsTokenDriver implements TokenDriver {
   }
 
   /** A credential read carries its status; a revoke answer carries the credential. */
+  /** It makes its own tokens: the user gave none. */
+  givenTokens(): readonly IssuedToken[] {
+    return [];
+  }
+
   statusIn(exchange: HttpExchange): string | null {
     const body = exchange.json;
     if (isRecord(body) && isRecord(body['credential'])) return optionalString(body['credential']['status']);

@@ -99,20 +99,35 @@ export class ManualTokenDriver implements TokenDriver {
 
   constructor(private readonly credentials: readonly ManualCredential[]) {}
 
+  /**
+   * The file's token of the level, scope and Billing scope `spec` asks for. A bucket-scoped one must cover the
+   * buckets `spec` names (when it names any): a key limited to another bucket is never handed out in its place, as
+   * the target would rightly refuse it there.
+   */
   async obtainToken(spec: TokenSpec): Promise<IssuedToken> {
     const wantedLevel = spec.object_storage?.permission_type;
     const wantedScope = spec.object_storage?.bucket_scope;
-    const match = this.credentials.find(
+    const wantedBuckets = wantedScope === 'specific' ? (spec.object_storage?.allowed_buckets ?? []) : [];
+    const candidates = this.credentials.filter(
       (c) =>
         c.permission_type === wantedLevel &&
         (wantedLevel === undefined || (c.bucket_scope ?? 'all') === wantedScope) &&
         (c.billing === true) === (spec.billing !== undefined),
     );
+    const what = wantedLevel ? `${wantedLevel} / ${wantedScope}` : 'billing-only';
+    const withBilling = spec.billing && wantedLevel ? ' with billing' : '';
+    if (candidates.length === 0) throw new DriverCannot(`the credentials file has no ${what} token${withBilling}`);
+    const match = candidates.find((c) => wantedBuckets.every((bucket) => (c.allowed_buckets ?? []).includes(bucket)));
     if (!match) {
-      const what = wantedLevel ? `${wantedLevel} / ${wantedScope}` : 'billing-only';
-      throw new DriverCannot(`the credentials file has no ${what} token${spec.billing && wantedLevel ? ' with billing' : ''}`);
+      const limits = [...new Set(candidates.flatMap((c) => c.allowed_buckets ?? []))].join(', ');
+      throw new DriverCannot(`the credentials file's ${what} token${withBilling} is limited to ${limits}, not to ${wantedBuckets.join(', ')}`);
     }
     return toIssued(match);
+  }
+
+  /** Every token of the file, in its order. */
+  givenTokens(): readonly IssuedToken[] {
+    return this.credentials.map(toIssued);
   }
 
   createTokenRaw(): Promise<HttpExchange> {

@@ -15,7 +15,8 @@ import { checkImmediateRevocation, revokeImmediateCheck } from '../checks/revoca
 import type { RunSettings } from './config.js';
 import { createSuiteContext, type SuiteContext } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
-import { CredentialsFileError, loadCredentialsFile, type ManualCredential } from './manual-driver.js';
+import { DriverCannot } from './driver.js';
+import { CredentialsFileError, loadCredentialsFile, ManualTokenDriver, type ManualCredential } from './manual-driver.js';
 import { settleRun } from './run.js';
 
 /** The manual driver, against the embedded mock with credentials made beforehand (as a portal user would). */
@@ -196,5 +197,17 @@ describe('manual driver', () => {
     expect(refusal([{ permission_type: 'object_ro', bucket_scope: 'specific', allowed_buckets: ['b'], access_key_id: 'AKIA', secret_access_key: 's' }])).toBe('accepted');
     writeFileSync(bad, JSON.stringify([]));
     expect(() => loadCredentialsFile(bad)).toThrow(/tokens/);
+  });
+
+  it('never hands out a bucket-scoped key for buckets it does not cover', async () => {
+    const driver = new ManualTokenDriver(loadCredentialsFile(file));
+    const scoped = await driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [scopedBucket] } });
+    expect(scoped.objectStorage?.allowedBuckets).toEqual([scopedBucket]);
+    // Asked without buckets, it gives the file's key and says which bucket it is limited to.
+    expect((await driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific' } })).accessKeyId).toBe(scoped.accessKeyId);
+    await expect(driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: ['another-bucket'] } })).rejects.toThrow(
+      new RegExp(`object_rw / specific token is limited to ${scopedBucket}, not to another-bucket`),
+    );
+    await expect(driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [scopedBucket, 'another-bucket'] } })).rejects.toThrow(DriverCannot);
   });
 });

@@ -151,6 +151,11 @@ export class RestTokenDriver implements TokenDriver {
     return httpRequest('GET', this.tokensUrl, { headers: this.auth });
   }
 
+  /** It makes its own tokens: the user gave none. */
+  givenTokens(): readonly IssuedToken[] {
+    return [];
+  }
+
   statusIn(exchange: HttpExchange): string | null {
     return statusField(exchange);
   }
