@@ -24,7 +24,7 @@ export const invalidRequestsCheck = defineCheck({
 export const credentialFormatCheck = defineCheck({
   name: 'tokens.credential-formats',
   requirementIds: ['CRED-FORMAT', 'CRED-UNIQUE'],
-  summary: 'Valid requests are accepted; each gets a Bearer token (portal tokens), and with Object Storage an AKIA key id and a secret, all well formed and unique.',
+  summary: 'Valid requests are accepted; each gets a Bearer token (portal tokens), and with Object Storage an AKIA key id and a secret, all well formed and unique (with pre-made tokens: those of the credentials file).',
   area: 'formats',
   run: (ctx) => checkCredentialFormats(ctx),
 });
@@ -76,7 +76,8 @@ export async function checkInvalidRequests(ctx: SuiteContext): Promise<void> {
 }
 
 export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
-  requireRawCreate(ctx);
+  // A driver that cannot make tokens judges the ones the user gave (the manual driver's file).
+  if (!ctx.driver.capabilities.rawCreate) return checkGivenCredentials(ctx);
   const bucket = ctx.name('scope');
   const seen = new Map<string, string>();
   const apiTokens = ctx.driver.capabilities.issues === 'api-tokens';
@@ -106,6 +107,60 @@ export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
     }
   });
   await assertProperty(property, ctx.settings, 'CRED-FORMAT');
+}
+
+/** One pre-made token, as messages name it: its place in the file and its scope (never a secret). */
+function describeGiven(token: IssuedToken, index: number): string {
+  const scope = token.objectStorage ? `${token.objectStorage.permissionType} / ${token.objectStorage.bucketScope}` : 'no object storage';
+  return `tokens[${index}] (${scope}${token.billing ? ', billing' : ''})`;
+}
+
+/** The same token listed twice in a file is one token: equal in every field. */
+function sameToken(a: IssuedToken, b: IssuedToken): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * CRED-FORMAT and CRED-UNIQUE over the tokens the user gave, for a driver that cannot make any: every Access Key ID,
+ * Secret Access Key and Bearer token (where given) of the file has IBEE's format, a Billing-only token no S3 keys,
+ * and no two tokens share any of them. Every problem found is named, each by the token's place in the file.
+ */
+export async function checkGivenCredentials(ctx: SuiteContext): Promise<void> {
+  const given = ctx.driver.givenTokens();
+  if (given.length === 0) throw new NotApplicable(`the ${ctx.driver.name} driver neither makes tokens nor was given any`);
+  const shared: string[] = [];
+  const owners = new Map<string, number>();
+  given.forEach((token, index) => {
+    for (const [kind, value] of [['Bearer token', token.bearerToken], ['Access Key ID', token.accessKeyId], ['Secret Access Key', token.secretAccessKey]] as const) {
+      if (value === null) continue;
+      const owner = owners.get(`${kind}\n${value}`);
+      if (owner !== undefined && !sameToken(given[owner]!, token)) shared.push(`${describeGiven(token, index)} has the same ${kind} as ${describeGiven(given[owner]!, owner)}`);
+      else if (owner === undefined) owners.set(`${kind}\n${value}`, index);
+    }
+  });
+  if (shared.length > 0) throw new RequirementViolation('CRED-UNIQUE', `${shared.length} credential(s) of the credentials file are not unique: ${shared.join('; ')}`);
+  const problems: string[] = [];
+  given.forEach((token, index) => {
+    const who = describeGiven(token, index);
+    if (token.bearerToken !== null && !bearerTokenFormat.value.pattern.test(token.bearerToken)) {
+      problems.push(`${who}: the Bearer token does not match ${bearerTokenFormat.value.pattern}`);
+    }
+    if (token.objectStorage) {
+      if (!token.accessKeyId || !accessKeyIdFormat.value.pattern.test(token.accessKeyId)) {
+        problems.push(`${who}: the Access Key ID ${JSON.stringify(token.accessKeyId)} does not match ${accessKeyIdFormat.value.pattern} (${accessKeyIdFormat.statement})`);
+      }
+      if (!token.secretAccessKey || !secretAccessKeyFormat.value.pattern.test(token.secretAccessKey)) {
+        problems.push(`${who}: the Secret Access Key is missing or not 32-128 printable characters (${token.secretAccessKey?.length ?? 0} characters)`);
+      }
+    } else if (token.accessKeyId !== null || token.secretAccessKey !== null) {
+      problems.push(`${who}: a Billing-only token was given S3 credentials`);
+    }
+  });
+  if (problems.length > 0) {
+    // Uniqueness was judged in full before the formats: say so, as the failure below ends the check.
+    recordCheck({ check: credentialFormatCheck.name, requirementIds: ['CRED-UNIQUE'], status: 'passed', seed: ctx.settings.seed }, ctx.settings.checksFile);
+    throw new RequirementViolation('CRED-FORMAT', `${problems.length} credential(s) of the credentials file are not in IBEE's format: ${problems.join('; ')}`);
+  }
 }
 
 export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
