@@ -167,6 +167,7 @@ describe('ibee-conformance CLI', () => {
     const s3Only = await cli(['run'], { IBEE_S3_ENDPOINT: 'http://x' });
     expect(s3Only.code).toBe(2);
     expect(s3Only.stderr).toContain('IBEE_S3_ENDPOINT (--s3-endpoint) is set, so an external target is meant, and these are needed too: IBEE_API_URL (--api-url)');
+    expect(s3Only.stderr).toContain('the rest driver manages tokens through the REST API; an S3-only run takes the manual driver');
     for (const run of [apiOnly, s3Only, credentials, twoProjects]) {
       expect(run.stderr).not.toContain('Running');
       expect(run.stdout).not.toContain('Result: PASS');
@@ -200,6 +201,15 @@ describe('ibee-conformance CLI', () => {
         `ibee-conformance: cannot reach the S3 endpoint http://127.0.0.1:${closedPort}: ECONNREFUSED 127.0.0.1:${closedPort}. Nothing was run.`,
       );
       expect(existsSync(join(out, 'results.json'))).toBe(false);
+
+      // S3 alone with pre-made keys: a configuration of its own, and only the S3 endpoint is probed.
+      const keys = join(workDir, 'keys.json');
+      await writeFile(keys, JSON.stringify({ tokens: [{ permission_type: 'object_ro', bucket_scope: 'all', access_key_id: 'AKIA0123456789ABCDEF', secret_access_key: 'x'.repeat(40) }] }));
+      const s3Only = await cli(['run', '--driver', 'manual', '--credentials', keys, '--s3-endpoint', `http://127.0.0.1:${closedPort}`, '--out', join(workDir, 's3-only')]);
+      expect(s3Only.code, s3Only.stderr).toBe(3);
+      expect(s3Only.stderr.trim()).toBe(
+        `ibee-conformance: cannot reach the S3 endpoint http://127.0.0.1:${closedPort}: ECONNREFUSED 127.0.0.1:${closedPort}. Nothing was run.`,
+      );
     } finally {
       await new Promise((resolve) => api.close(resolve));
     }

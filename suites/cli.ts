@@ -10,7 +10,7 @@ import { formatSummary } from '../reports/text.js';
 import { ensureWritableDir, OutputDirError, writeReports } from '../reports/write.js';
 import { packageInfo } from './package-root.js';
 import { runSuites } from './runner.js';
-import { ConfigError, driverNames, readRunConfiguration, withFlags, type DriverName, type RunConfiguration } from './target/config.js';
+import { ConfigError, driverNames, noRestApiUrl, readRunConfiguration, withFlags, type DriverName, type RunConfiguration } from './target/config.js';
 import { describeUnreachable, probeEndpoints } from './target/reachability.js';
 
 /**
@@ -159,14 +159,14 @@ async function runCommand(flags: RunFlags): Promise<number> {
   if (external) {
     // An endpoint that cannot be reached would show up as a failure of every check; say so once, instead.
     const unreachable = await probeEndpoints([
-      { label: 'API URL', url: external.apiUrl },
+      ...(external.apiUrl === null ? [] : [{ label: 'API URL', url: external.apiUrl }]),
       { label: 'S3 endpoint', url: external.s3Endpoint },
     ]);
     if (unreachable.length > 0) throw new RunError(`${unreachable.map(describeUnreachable).join('; ')}. Nothing was run.`);
   }
   const { name, version } = packageInfo();
   process.stderr.write(
-    `${name} ${version}: ${external ? `${external.apiUrl} (S3 ${external.s3Endpoint})` : 'embedded mock'}, driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}${flags.shard ? `, shard ${flags.shard}` : ''}\n`,
+    `${name} ${version}: ${external ? `${external.apiUrl ?? `REST API ${noRestApiUrl}`} (S3 ${external.s3Endpoint})` : 'embedded mock'}, driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}${flags.shard ? `, shard ${flags.shard}` : ''}\n`,
   );
 
   // The management and API tokens never leave this process: scrub them wherever they might be echoed.
@@ -175,7 +175,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
 
   const replayArgs = ['npx', 'ibee-conformance', 'run'];
   if (external) {
-    replayArgs.push('--api-url', external.apiUrl, '--s3-endpoint', external.s3Endpoint, '--project-id', external.projectId);
+    if (external.apiUrl !== null && external.projectId !== null) replayArgs.push('--api-url', external.apiUrl, '--project-id', external.projectId);
+    replayArgs.push('--s3-endpoint', external.s3Endpoint);
     if (env.IBEE_REGION) replayArgs.push('--region', external.region);
   }
   if (settings.driver !== 'rest') replayArgs.push('--driver', settings.driver);
@@ -186,7 +187,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const run: RunInfo = {
     tool: { name, version },
     target: outcome.target ?? {
-      api_url: external?.apiUrl ?? 'embedded',
+      api_url: external ? (external.apiUrl ?? noRestApiUrl) : 'embedded',
       s3_endpoint: external?.s3Endpoint ?? 'embedded',
       driver: settings.driver,
       embedded: external === null,
@@ -276,9 +277,9 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('Run the conformance suites and write report.html, results.json and junit.xml. With no target, starts the embedded mock.')
-    .option('--api-url <url>', 'REST API base URL of the target (env IBEE_API_URL)')
-    .option('--s3-endpoint <url>', 'S3 endpoint of the target project (env IBEE_S3_ENDPOINT)')
-    .option('--project-id <id>', 'project id (env IBEE_PROJECT_ID)')
+    .option('--api-url <url>', 'REST API base URL of the target (env IBEE_API_URL); needed by the rest and credentials drivers, optional with manual: without it the run judges S3 alone and every REST requirement is not applicable')
+    .option('--s3-endpoint <url>', 'S3 endpoint of the target project (env IBEE_S3_ENDPOINT); always needed for an external target')
+    .option('--project-id <id>', 'project id (env IBEE_PROJECT_ID); needed with --api-url')
     .option('--workspace-id <id>', 'the same as --project-id, as IBEE\'s public API names it (env IBEE_WORKSPACE_ID)')
     .option('--management-token <token>', 'token that may create and revoke tokens (rest driver); prefer env IBEE_MANAGEMENT_TOKEN')
     .option('--api-token <token>', 'Bearer API token that may write S3 credentials (credentials driver); prefer env IBEE_API_TOKEN')
@@ -288,7 +289,7 @@ export function buildProgram(): Command {
         ...driverNames,
       ]),
     )
-    .option('--credentials <file>', 'pre-created credentials for the manual driver (env IBEE_CREDENTIALS_FILE)')
+    .option('--credentials <file>', 'pre-made keys for the manual driver, JSON (env IBEE_CREDENTIALS_FILE); bearer_token is optional (see suites/README.md)')
     .option('--runs <n>', 'fast-check runs per property; bounds tokens created (env IBEE_RUNS)')
     .option('--seed <seed>', 'fast-check seed (env IBEE_SEED; default random, printed and stored)')
     .option('--only <ids>', 'only these requirement ids, comma-separated (env IBEE_ONLY)', parseOnly)

@@ -10,7 +10,7 @@ import { redactText } from '../reports/redact.js';
 import type { CheckRecord, TargetRecord } from '../reports/results-format.js';
 import type { CheckOutcome } from './checks/registry.js';
 import { packageInfo } from './package-root.js';
-import type { RunConfiguration } from './target/config.js';
+import { noRestApiUrl, type RunConfiguration } from './target/config.js';
 import type { SettledRun } from './target/run.js';
 
 /**
@@ -244,7 +244,7 @@ function targetFromProvidedContext(vitest: Vitest | null, projectName: string): 
   if (!run) return null;
   const { capabilities } = run;
   return {
-    api_url: run.endpoint.apiUrl,
+    api_url: run.endpoint.apiUrl ?? noRestApiUrl,
     s3_endpoint: run.endpoint.s3Endpoint,
     driver: run.settings.driver,
     embedded: run.endpoint.embedded,

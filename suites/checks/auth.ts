@@ -5,9 +5,9 @@ import { excessiveClockSkew, tolerableClockSkew } from '../arbitraries/clockSkew
 import { objectKey } from '../arbitraries/objectKey.js';
 import { applyTamper, presignTamper } from '../arbitraries/presignTamper.js';
 import type { SuiteContext } from '../target/context.js';
-import type { IssuedToken } from '../target/driver.js';
+import { DriverCannot, type IssuedToken } from '../target/driver.js';
 import { postObject } from '../target/post-policy.js';
-import { credentialsOf, presign, presignRaw, presignV2, rawFetch, signRequest, signRequestV2, type RawResponse } from '../target/s3.js';
+import { attempt, credentialsOf, presign, presignRaw, presignV2, rawFetch, signRequest, signRequestV2, type RawResponse } from '../target/s3.js';
 import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
 import { observedOf } from './verdict.js';
 
@@ -85,11 +85,16 @@ export interface AuthFixture {
   readonly token: IssuedToken;
 }
 
+/**
+ * An Object Read & Write key, a bucket it covers and an object in it: a new bucket of the run with a key made for it,
+ * or, with pre-made keys, the bucket the file's key is limited to (see SuiteContext.keyOnBucket). Without such a key
+ * the checks that share the fixture are not applicable, saying which key is missing.
+ */
 export async function prepareAuthFixture(ctx: SuiteContext): Promise<AuthFixture> {
-  const bucket = await ctx.createBucket();
+  const { bucket, token } = await ctx.keyOnBucket('object_rw');
   const key = `${ctx.settings.runPrefix}-auth/object.txt`;
-  await (await ctx.adminS3()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'auth fixture' }));
-  const token = await ctx.token({ object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [bucket] } });
+  const put = await attempt(async () => (await ctx.writerFor(bucket)).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'auth fixture' })));
+  if (put.status !== 200) throw new Error(`fixture: PutObject of ${key} in ${bucket} answered ${put.status} ${put.code ?? ''}`);
   return { bucket, key, token };
 }
 
@@ -214,7 +219,13 @@ export async function checkPresignedExpiry(ctx: SuiteContext, fixture: AuthFixtu
 }
 
 export async function observePresignerLevel(ctx: SuiteContext, rec: CheckRecorder, fixture: AuthFixture): Promise<void> {
-  const reader = await ctx.token({ object_storage: { permission_type: 'object_ro', bucket_scope: 'specific', allowed_buckets: [fixture.bucket] } });
+  // A reader that covers the fixture's bucket: limited to it, or (pre-made keys without one) on all buckets.
+  const reader = await ctx.token({ object_storage: { permission_type: 'object_ro', bucket_scope: 'specific', allowed_buckets: [fixture.bucket] } }).catch((error: unknown) => {
+    if (!(error instanceof DriverCannot)) throw error;
+    return ctx.token({ object_storage: { permission_type: 'object_ro', bucket_scope: 'all' } }).catch((other: unknown) => {
+      throw other instanceof DriverCannot ? new DriverCannot(`no object_ro key covering ${fixture.bucket}: ${error.message}; ${other.message}`) : other;
+    });
+  });
   const s3 = ctx.s3For(reader);
   const url = await presign(s3, new GetObjectCommand({ Bucket: fixture.bucket, Key: fixture.key }), 600, ctx.clock);
   s3.destroy();

@@ -173,7 +173,7 @@ export async function checkExpiryEnforced(ctx: SuiteContext): Promise<void> {
       const url = await presign(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), presignedUrlExpirySeconds.value.max, ctx.clock);
       const expiresAt = token.expiresAt!.getTime();
       const probe = async () => {
-        const rest = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${bearer}` } });
+        const rest = await httpRequest('GET', publicApiUrl(ctx.rest(), `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${bearer}` } });
         return {
           rest: rest.response.status,
           restCode: restErrorCode(rest) ?? null,

@@ -21,6 +21,7 @@ import {
   type JudgedS3OperationName,
   type S3OperationName,
 } from '../../spec/index.js';
+import { noRestApiReason } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
@@ -132,7 +133,10 @@ function worstVariant<T extends { readonly verdict: Verdict; readonly tokenScope
 
 export interface GridFixture {
   readonly inScope: string;
-  readonly outOfScope: string;
+  /** A bucket of the run the bucket-scoped tokens do not cover; null when the run cannot make one (see outOfScopeMissing). */
+  readonly outOfScope: string | null;
+  /** Why there is no out-of-scope bucket, for the cells and checks that needed one; null when there is. */
+  readonly outOfScopeMissing: string | null;
   readonly key: string;
   readonly uploadKey: string;
   readonly uploads: Readonly<Record<string, string>>;
@@ -233,19 +237,29 @@ function gridObservations(ctx: SuiteContext, why: string): readonly GridObservat
 }
 
 /**
- * Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload) by the fixture admin.
- * A bucket the run did not create (the one pre-made credentials are scoped to) keeps its own configuration: a Get
- * there answers it, or 404 once authorized, which counts the same.
+ * Two buckets set up alike (an object, CORS, lifecycle, encryption, an open multipart upload): the in-scope one (a
+ * new bucket of the run, or the bucket pre-made keys are limited to) and a new out-of-scope one, each by a key that
+ * may write there (the fixture admin, or a pre-made key limited to the bucket). Without a fixture admin the run
+ * cannot make the out-of-scope bucket: the cells and checks that need it are then not applicable, with the reason.
+ * A bucket the run did not create keeps its own configuration: a Get there answers it, or 404 once authorized, which
+ * counts the same.
  */
 export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: string): Promise<GridFixture> {
   const inScope = inScopeBucket ?? (await ctx.createBucket(ctx.name('in')));
   if (inScopeBucket) ctx.useForeignBucket(inScopeBucket);
-  const outOfScope = await ctx.createBucket(ctx.name('out'));
-  const s3 = await ctx.adminS3();
+  let outOfScope: string | null = null;
+  let outOfScopeMissing: string | null = null;
+  try {
+    outOfScope = await ctx.createBucket(ctx.name('out'));
+  } catch (error) {
+    if (!(error instanceof DriverCannot)) throw error;
+    outOfScopeMissing = `no bucket outside the bucket-scoped keys' scope: ${error.message}`;
+  }
   const key = `${ctx.settings.runPrefix}-fixture/object.txt`;
   const uploadKey = `${ctx.settings.runPrefix}-fixture/upload.bin`;
   const uploads: Record<string, string> = {};
-  for (const bucket of [inScope, outOfScope]) {
+  for (const bucket of outOfScope === null ? [inScope] : [inScope, outOfScope]) {
+    const s3 = await ctx.writerFor(bucket);
     const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'grid fixture object' })));
     if (put.status >= 300) throw new Error(`fixture: PutObject in ${bucket} answered ${describeOutcome(put)}`);
     // Configuration is best effort: a Get on a bucket without it answers 404 after authorization, which still counts.
@@ -257,7 +271,7 @@ export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: stri
     const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: uploadKey })));
     uploads[bucket] = upload.value?.UploadId ?? 'ibee-conformance-no-upload';
   }
-  return { inScope, outOfScope, key, uploadKey, uploads };
+  return { inScope, outOfScope, outOfScopeMissing, key, uploadKey, uploads };
 }
 
 /**
@@ -338,14 +352,16 @@ export async function runS3Grid(
         const ids = cellRequirements(level, operation, scope, expected);
         const variants = tokenVariants(levelTokens, scope, rule.target !== 'service');
         const base = { operation, level, scope, expected } as const;
-        if (!exercise || variants.length === 0) {
+        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
+        if (!exercise || variants.length === 0 || bucket === null) {
           const detail = !exercise
             ? `no exerciser for ${operation}`
-            : `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`;
+            : variants.length === 0
+              ? `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`
+              : (fixture.outOfScopeMissing ?? 'no out-of-scope bucket');
           rec.cell({ ...base, observed: 'not_run', detail }, ids);
           continue;
         }
-        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
         const results: { tokenScope: TokenScope; verdict: Verdict; outcome: S3Outcome }[] = [];
         let refusal: string | null = null;
         for (const { tokenScope, token } of variants) {
@@ -415,9 +431,11 @@ async function restGridCall(ctx: SuiteContext, route: RestRouteRule, bucket: str
   let state = states.get(bucket);
   if (!state) {
     state = (async () => {
+      const api = ctx.restApi;
+      if (api === null) return { reason: noRestApiReason };
       const bearer = await ctx.adminBearer().catch(() => null);
       if (bearer === null) return { reason: `no admin Bearer token to read the is_public of ${bucket} first, so no bucket update is sent to it` };
-      const read = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${encodeURIComponent(bucket)}`), { headers: { authorization: `Bearer ${bearer}` } });
+      const read = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${encodeURIComponent(bucket)}`), { headers: { authorization: `Bearer ${bearer}` } });
       const isPublic = (read.json as { is_public?: unknown } | undefined)?.is_public;
       if (read.response.status !== 200 || typeof isPublic !== 'boolean') {
         return { reason: `the is_public of ${bucket} could not be read first (${describeRestAnswer(read)}), so no bucket update is sent to it` };
@@ -443,8 +461,9 @@ export async function runRestGrid(
   observations: GridObservation[],
 ): Promise<void> {
   const storageRoutes = restRoutes.filter((route) => route.grant.kind === 'object-storage');
-  // The REST grid judges a token's own Bearer token; S3 credentials have none, so every cell is not run.
-  const noBearer = onlyApiTokensHave(ctx.driver, 'which have no Bearer token to call the REST API with');
+  // The REST grid judges a token's own Bearer token; S3 credentials have none, and an S3-only run has no REST API,
+  // so then every cell is not run.
+  const noBearer = ctx.restApi === null ? noRestApiReason : onlyApiTokensHave(ctx.driver, 'which have no Bearer token to call the REST API with');
   for (const levelTokens of tokens) {
     const { level } = levelTokens;
     for (const route of storageRoutes) {
@@ -463,15 +482,25 @@ export async function runRestGrid(
           rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
           continue;
         }
-        const gridCall = await restGridCall(ctx, route, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope);
+        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
+        if (bucket === null) {
+          rec.cell({ ...base, observed: 'not_run', detail: fixture.outOfScopeMissing ?? 'no out-of-scope bucket' }, ids);
+          continue;
+        }
+        // Pre-made keys may come without a Bearer token (the credentials file's is optional): those variants are not run.
+        const withBearer = variants.flatMap(({ tokenScope, token }) => (token.bearerToken === null ? [] : [{ tokenScope, bearerToken: token.bearerToken }]));
+        if (withBearer.length === 0) {
+          rec.cell({ ...base, observed: 'not_run', detail: `the ${ctx.driver.name} driver's ${level} ${variants.map((v) => tokenScopeLabel[v.tokenScope]).join(' and ')} has no Bearer token` }, ids);
+          continue;
+        }
+        const gridCall = await restGridCall(ctx, route, bucket);
         if ('reason' in gridCall) {
           rec.cell({ ...base, observed: 'not_run', detail: gridCall.reason }, ids);
           continue;
         }
         const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
-        for (const { tokenScope, token } of variants) {
-          if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a ${level} token without a Bearer token`);
-          const exchange = await exerciseRestRoute(ctx, route, token.bearerToken, scope === 'in_scope' ? fixture.inScope : fixture.outOfScope, gridCall.call);
+        for (const { tokenScope, bearerToken } of withBearer) {
+          const exchange = await exerciseRestRoute(ctx, route, bearerToken, bucket, gridCall.call);
           const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
           const json = exchange.json as { required_scope?: unknown } | undefined;
           observations.push({
@@ -565,15 +594,19 @@ function billingState(exchange: HttpExchange): string {
  * decision reads the same after the attempts.
  */
 export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const api = ctx.rest();
   const lacking = onlyApiTokensHave(ctx.driver, 'which have no Billing scope and no Bearer token');
   if (lacking) throw new NotApplicable(lacking);
   const storageOnly = await ctx.admin();
   const billingOnly = await ctx.token({ billing: { permission_type: 'read_only' } });
   // The widest token a driver can give: every Object Storage right and Billing.
-  const everything = await ctx.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' }, billing: { permission_type: 'read_only' } }).catch((error: unknown) => {
-    if (error instanceof DriverCannot) return null;
-    throw error;
-  });
+  const everything = await ctx
+    .token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'all' }, billing: { permission_type: 'read_only' } })
+    .then((token) => (token.bearerToken === null ? null : token))
+    .catch((error: unknown) => {
+      if (error instanceof DriverCannot) return null;
+      throw error;
+    });
   const routes = restRoutes.filter((route) => route.grant.kind === 'billing' && (!route.mockOnly || ctx.capabilities.billingReadRoutes.includes(route.path)));
   const skipped = restRoutes.filter((route) => route.grant.kind === 'billing' && !routes.includes(route));
   if (skipped.length > 0) {
@@ -589,9 +622,11 @@ export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): 
   }
   const eligibility = restRoutes.find((route) => route.grant.kind === 'billing' && !route.mockOnly)!;
   const bearerOf = (token: IssuedToken): string => {
-    if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a token without a Bearer token`);
+    if (token.bearerToken === null) throw new DriverCannot(`the ${ctx.driver.name} driver's ${token === storageOnly ? 'admin_rw / all' : 'billing'} token has no Bearer token`);
     return token.bearerToken;
   };
+  // Pre-made tokens may lack a Bearer token: found out before anything is judged.
+  for (const token of [storageOnly, billingOnly]) bearerOf(token);
   const decide = (token: IssuedToken) => sendCall(ctx, harmlessCall(eligibility, 'ibee-conformance-none'), bearerOf(token));
   const before = await decide(billingOnly);
   rec.evidence(toEvidence(before));
@@ -621,7 +656,7 @@ export async function checkBillingScope(ctx: SuiteContext, rec: CheckRecorder): 
   if (before.response.status === 200 && after.response.status === 200 && billingState(before) !== billingState(after)) {
     throw new RequirementViolation('BILLING-SCOPE', `the billing decision changed from ${billingState(before)} to ${billingState(after)} after the refused writes`, [toEvidence(before), toEvidence(after)]);
   }
-  const storageRoute = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
+  const storageRoute = await httpRequest('GET', publicApiUrl(api, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${billingOnly.bearerToken}` } });
   if (storageRoute.response.status !== 403) {
     throw new RequirementViolation('BILLING-SCOPE', `a Billing-only token listing buckets answered ${storageRoute.response.status}, expected 403`, [toEvidence(storageRoute)]);
   }

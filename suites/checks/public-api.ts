@@ -237,12 +237,12 @@ async function assertNotCreated(ctx: SuiteContext, requirementId: string, call: 
   }
   const admin = await restAdmin(ctx);
   const created = bodyOf(exchange)?.['access_key_id'];
-  const listed = await httpRequest('GET', publicApiUrl(ctx.target, credentialsPath), { headers: bearer(admin) });
+  const listed = await httpRequest('GET', publicApiUrl(ctx.rest(), credentialsPath), { headers: bearer(admin) });
   const credentials = bodyOf(listed)?.['credentials'];
   if (listed.response.status !== 200 || !Array.isArray(credentials)) throw new Error(`listing S3 credentials answered ${describeRestAnswer(listed)}`);
   const made = credentials.filter(isRecord).filter((c) => c['name'] === name && typeof c['access_key_id'] === 'string');
   const ids = new Set([...made.map((c) => c['access_key_id'] as string), ...(typeof created === 'string' ? [created] : [])]);
-  for (const id of ids) await httpRequest('DELETE', publicApiUrl(ctx.target, `${credentialsPath}/${encodeURIComponent(id)}`), { headers: bearer(admin) });
+  for (const id of ids) await httpRequest('DELETE', publicApiUrl(ctx.rest(), `${credentialsPath}/${encodeURIComponent(id)}`), { headers: bearer(admin) });
   if (ids.size > 0) {
     throw new RequirementViolation(requirementId, `${what} answered ${describeRestAnswer(exchange)}, yet it created the S3 credential ${name}`, [toEvidence(exchange), toEvidence(listed)]);
   }
@@ -280,6 +280,8 @@ function describeValues(values: readonly string[]): string {
 }
 
 export async function checkWorkspaceRequired(ctx: SuiteContext): Promise<void> {
+  // IBEE's public REST API is all this area judges: without one (an S3-only run) there is nothing to judge.
+  ctx.rest();
   const routes = await workspaceRouteTokens(ctx, workspaceRequiredCheck);
   // Every route, with each kind of token, without workspace_id.
   for (const entry of routes.values()) {
@@ -291,7 +293,7 @@ export async function checkWorkspaceRequired(ctx: SuiteContext): Promise<void> {
     }
   }
   const labels = [...routes.keys()];
-  const cases = fc.record({ route: fc.constantFrom(...labels), token: fc.constantFrom(...tokenKinds), malformed: malformedWorkspaceId(ctx.target.projectId) });
+  const cases = fc.record({ route: fc.constantFrom(...labels), token: fc.constantFrom(...tokenKinds), malformed: malformedWorkspaceId(ctx.rest().projectId) });
   const property = fc.asyncProperty(cases, async ({ route: label, token: kind, malformed }) => {
     const entry = routes.get(label)!;
     const { token, label: who } = pickToken(entry, kind);
@@ -299,7 +301,7 @@ export async function checkWorkspaceRequired(ctx: SuiteContext): Promise<void> {
     await callWithWorkspace(ctx, entry.route, token, malformed.values, workspaceRefusal('WORKSPACE-REQUIRED', 'invalid_workspace_id', what), 'WORKSPACE-REQUIRED', what);
   });
   // A repeated workspace_id on each create, whatever the seed: the case a lenient parser is likeliest to let by.
-  const own = ctx.target.projectId;
+  const own = ctx.rest().projectId;
   const examples = [...routes.values()]
     .filter(({ route }) => isCreate(route))
     .map(({ route }) => [{ route: routeLabel(route), token: 'allowed' as TokenKind, malformed: { breaks: 'repeated', values: [own, own] } as MalformedWorkspaceId }] as [{ route: string; token: TokenKind; malformed: MalformedWorkspaceId }]);
@@ -331,8 +333,9 @@ function foreignRefusal(what: string) {
 }
 
 export async function checkWorkspaceIsolation(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  ctx.rest();
   const routes = await workspaceRouteTokens(ctx, workspaceIsolationCheck);
-  const own = ctx.target.projectId;
+  const own = ctx.rest().projectId;
   const labels = [...routes.keys()];
   const cases = fc.record({ route: fc.constantFrom(...labels), token: fc.constantFrom(...tokenKinds), foreign: foreignWorkspaceId(own) });
   const property = fc.asyncProperty(cases, async ({ route: label, token: kind, foreign }) => {
@@ -361,9 +364,9 @@ export async function checkWorkspaceIsolation(ctx: SuiteContext, rec: CheckRecor
 
 /** What the token sees in its own workspace names that workspace: every credential listed, and its billing decision. */
 async function assertOwnWorkspaceOnly(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
-  const own = ctx.target.projectId;
+  const own = ctx.rest().projectId;
   const admin = await restAdmin(ctx);
-  const listed = await httpRequest('GET', publicApiUrl(ctx.target, credentialsPath), { headers: bearer(admin) });
+  const listed = await httpRequest('GET', publicApiUrl(ctx.rest(), credentialsPath), { headers: bearer(admin) });
   rec.evidence(toEvidence(listed));
   const credentials = bodyOf(listed)?.['credentials'];
   if (listed.response.status === 200 && Array.isArray(credentials)) {
@@ -375,7 +378,7 @@ async function assertOwnWorkspaceOnly(ctx: SuiteContext, rec: CheckRecorder): Pr
   const missing: string[] = [];
   const billing = await optionalToken(ctx, billingOnly, missing);
   if (!billing) return;
-  const decision = await httpRequest('POST', publicApiUrl(ctx.target, eligibilityRoute.path), { headers: bearer(billing), json: {} });
+  const decision = await httpRequest('POST', publicApiUrl(ctx.rest(), eligibilityRoute.path), { headers: bearer(billing), json: {} });
   const workspace = bodyOf(decision)?.['workspace_id'];
   if (decision.response.status === 200 && workspace !== undefined && String(workspace) !== own) {
     throw new RequirementViolation('WORKSPACE-ISOLATION', `the billing decision for workspace ${own} is workspace ${String(workspace)}'s`, [toEvidence(decision)]);
@@ -487,14 +490,15 @@ async function assertAnonymousAccess(ctx: SuiteContext, bucket: string, key: str
 const maxLifecycleRuns = 5;
 
 export async function checkBucketLifecycle(ctx: SuiteContext): Promise<void> {
+  ctx.rest();
   const admin = await restAdmin(ctx);
   const s3 = await ctx.adminS3();
   const headers = bearer(admin);
-  const bucketUrl = (name: string) => publicApiUrl(ctx.target, `${bucketsPath}/${encodeURIComponent(name)}`);
+  const bucketUrl = (name: string) => publicApiUrl(ctx.rest(), `${bucketsPath}/${encodeURIComponent(name)}`);
   const property = fc.asyncProperty(bucketTail(), fc.constantFrom(...restBucketRegions.value.regions), fc.boolean(), async (tail, region, isPublic) => {
     const name = uniqueBucketName(ctx, tail);
     ctx.cleanup.trackBucket(name);
-    const created = await httpRequest('POST', publicApiUrl(ctx.target, bucketsPath), { headers, json: { name, region, is_public: isPublic } });
+    const created = await httpRequest('POST', publicApiUrl(ctx.rest(), bucketsPath), { headers, json: { name, region, is_public: isPublic } });
     assertBucket(created, `POST ${bucketsPath} {name, region: ${region}, is_public: ${isPublic}}`, 201, { name, region, is_public: isPublic, bucket_lock_enabled: false, object_count: 0, total_size: 0 });
     assertBucket(await httpRequest('GET', bucketUrl(name), { headers }), `GET of the new bucket`, 200, { name, region, is_public: isPublic });
 
@@ -553,7 +557,7 @@ async function listAllPages(ctx: SuiteContext, headers: Record<string, string>, 
   let continuation: string | null = null;
   for (let page = 1; page <= maxPages; page += 1) {
     const path = `${bucketsPath}?limit=${limit}${continuation === null ? '' : `&continuation_token=${encodeURIComponent(continuation)}`}`;
-    const exchange = await httpRequest('GET', publicApiUrl(ctx.target, path), { headers });
+    const exchange = await httpRequest('GET', publicApiUrl(ctx.rest(), path), { headers });
     const body = bodyOf(exchange);
     const fail = (detail: string) => new RequirementViolation('REST-BUCKET-CONTRACT', `page ${page} of the bucket list with limit ${limit} ${detail}`, [toEvidence(exchange)]);
     if (exchange.response.status !== 200 || body === null) throw fail(`answered ${describeRestAnswer(exchange)}, expected 200 with a JSON object`);
@@ -580,6 +584,7 @@ async function listAllPages(ctx: SuiteContext, headers: Record<string, string>, 
 }
 
 export async function checkBucketPaging(ctx: SuiteContext): Promise<void> {
+  ctx.rest();
   const headers = bearer(await restAdmin(ctx));
   const ours: string[] = [];
   for (let i = 0; i < pagedBuckets; i += 1) ours.push(await ctx.createBucket(ctx.name('page')));
@@ -603,7 +608,7 @@ export async function checkBucketPaging(ctx: SuiteContext): Promise<void> {
     fc.integer({ min: max + 1, max: 10_000_000 }).map(String),
   );
   const refusesLimit = fc.asyncProperty(invalidLimits, async (limit) => {
-    const exchange = await httpRequest('GET', publicApiUrl(ctx.target, `${bucketsPath}?limit=${encodeURIComponent(limit)}`), { headers });
+    const exchange = await httpRequest('GET', publicApiUrl(ctx.rest(), `${bucketsPath}?limit=${encodeURIComponent(limit)}`), { headers });
     const { status } = exchange.response;
     if ((status !== 400 && status !== 422) || restErrorCode(exchange) === undefined) {
       throw new RequirementViolation('REST-BUCKET-CONTRACT', `the bucket list with limit ${JSON.stringify(limit)} (allowed: ${min}-${max}) answered ${describeRestAnswer(exchange)}, expected a 400/422 JSON error`, [toEvidence(exchange)]);
@@ -616,6 +621,7 @@ export async function checkBucketPaging(ctx: SuiteContext): Promise<void> {
 // REST-SCOPE-NAMES
 
 export async function checkScopeNames(ctx: SuiteContext): Promise<void> {
+  ctx.rest();
   const bucket = await fixtureBucket(ctx);
   const missing: string[] = [];
   const billing = await optionalToken(ctx, billingOnly, missing);
@@ -656,12 +662,13 @@ export async function checkScopeNames(ctx: SuiteContext): Promise<void> {
 const maxCredentialRuns = 4;
 
 export async function checkCredentialDelete(ctx: SuiteContext): Promise<void> {
+  ctx.rest();
   const bucket = await fixtureBucket(ctx);
   const headers = bearer(await restAdmin(ctx));
-  const credentialUrl = (id: string) => publicApiUrl(ctx.target, `${credentialsPath}/${encodeURIComponent(id)}`);
+  const credentialUrl = (id: string) => publicApiUrl(ctx.rest(), `${credentialsPath}/${encodeURIComponent(id)}`);
   const property = fc.asyncProperty(fc.constantFrom(...permissionTypes), async (level) => {
     const name = ctx.name('cred');
-    const created = await httpRequest('POST', publicApiUrl(ctx.target, credentialsPath), {
+    const created = await httpRequest('POST', publicApiUrl(ctx.rest(), credentialsPath), {
       headers,
       json: { name, permission_type: level, bucket_scope: 'all', allowed_buckets: [] },
     });
@@ -735,8 +742,9 @@ function decisionProblems(body: Record<string, unknown> | null, request: Eligibi
 }
 
 export async function checkBillingEligibility(ctx: SuiteContext): Promise<void> {
+  ctx.rest();
   const billing = await sharedToken(ctx, billingOnly);
-  const url = publicApiUrl(ctx.target, eligibilityRoute.path);
+  const url = publicApiUrl(ctx.rest(), eligibilityRoute.path);
   const storageOnly = await restAdmin(ctx);
   const refused = await httpRequest('POST', url, { headers: bearer(storageOnly), json: {} });
   if (refused.response.status !== 403) {

@@ -1,5 +1,5 @@
 import { levelAllows, restBucketRegions, restRoutes, workspaceIdFormat, type PermissionType, type RestRouteRule } from '../../spec/index.js';
-import type { TargetEndpoint } from '../target/config.js';
+import type { RestApi } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { httpRequest, restErrorCode, type HttpExchange } from '../target/http.js';
 
@@ -88,7 +88,7 @@ export function isCreate(route: RestRouteRule): boolean {
  * The URL of a call with exactly these `workspace_id` values, in order: none, a malformed one, two, another
  * workspace's. `own` gives the target's workspace once.
  */
-export function callUrl(target: Pick<TargetEndpoint, 'apiUrl' | 'projectId'>, call: RouteCall, workspaceIds: readonly string[] | 'own'): string {
+export function callUrl(target: RestApi, call: RouteCall, workspaceIds: readonly string[] | 'own'): string {
   const query = new URLSearchParams();
   for (const id of workspaceIds === 'own' ? [target.projectId] : workspaceIds) query.append(workspaceIdFormat.value.parameter, id);
   const search = query.toString();
@@ -98,6 +98,6 @@ export function callUrl(target: Pick<TargetEndpoint, 'apiUrl' | 'projectId'>, ca
 /** Sends a call with a Bearer token and the given `workspace_id` values. */
 export function sendCall(ctx: SuiteContext, call: RouteCall, bearer: string, workspaceIds: readonly string[] | 'own' = 'own'): Promise<HttpExchange> {
   const headers = { authorization: `Bearer ${bearer}` };
-  const url = callUrl(ctx.target, call, workspaceIds);
+  const url = callUrl(ctx.rest(), call, workspaceIds);
   return httpRequest(call.route.method, url, call.json === undefined ? { headers } : { headers, json: call.json });
 }

@@ -70,7 +70,7 @@ export async function checkImmediateRevocation(ctx: SuiteContext, rec: CheckReco
   const url = await presign(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), 3600, ctx.clock);
   // S3 credentials have no Bearer token: for them, signed S3 and the presigned URL are every credential there is.
   const bearer = token.bearerToken === null ? null : { authorization: `Bearer ${token.bearerToken}` };
-  const bucketUrl = publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}`);
+  const bucketUrl = publicApiUrl(ctx.rest(), `/v1/object-storage/buckets/${bucket}`);
 
   // Before: every credential works (otherwise the refusals after prove nothing).
   const before = {

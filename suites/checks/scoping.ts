@@ -16,7 +16,7 @@ import { attempt } from '../target/s3.js';
 import { levelsWithCredentials } from './credentials.js';
 import { describeOutcome, exercisers } from './exercisers.js';
 import { credentialsScopedBucket, exerciseTarget, prepareGridFixture, type GridFixture } from './permissions.js';
-import { assertProperty, defineCheck, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
+import { assertProperty, defineCheck, NotApplicable, perSuite, RequirementViolation, type CheckRecorder } from './registry.js';
 import { observedOf } from './verdict.js';
 
 /** Bucket scoping: refusal outside the scope without an existence leak, all-buckets covering new buckets, copies. */
@@ -67,9 +67,17 @@ function isRefusal(error: unknown): error is UnexpectedResponse {
 const scopingFixture = perSuite((ctx: SuiteContext) => credentialsScopedBucket(ctx).then((inScope) => prepareGridFixture(ctx, inScope)));
 
 
+/** The fixture's out-of-scope bucket; not applicable, saying why, when the run could not make one. */
+function outOfScopeOf(fixture: GridFixture): string {
+  if (fixture.outOfScope === null) throw new NotApplicable(fixture.outOfScopeMissing ?? 'no out-of-scope bucket');
+  return fixture.outOfScope;
+}
+
 const bucketOperations = s3Operations.filter((rule) => rule.target !== 'service' && rule.operation !== 'CreateBucket').map((rule) => rule.operation);
 
 export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
+  const api = ctx.restApi;
   const tokens = new Map<PermissionType, Awaited<ReturnType<SuiteContext['token']>>>();
   const tokenFor = async (level: PermissionType) => {
     let token = tokens.get(level);
@@ -85,7 +93,7 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
     const token = await tokenFor(lvl);
     const s3 = ctx.s3For(token);
     const run = (bucket: string) => exercisers[operation](exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-scope/${operation}`));
-    const existing = await run(fixture.outOfScope);
+    const existing = await run(outOfScope);
     const absent = await run(missing);
     s3.destroy();
     if (existing.status !== 403) {
@@ -97,11 +105,12 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
         `${lvl} out of scope: ${operation} answered ${describeOutcome(existing)} on an existing bucket but ${describeOutcome(absent)} on a missing one`,
       );
     }
-    // Over REST as the token itself: S3 credentials have no Bearer token, so for them S3 alone is judged.
-    if (token.bearerToken === null) return;
+    // Over REST as the token itself: S3 credentials (and pre-made keys given without one) have no Bearer token, and an
+    // S3-only run no REST API, so then S3 alone is judged.
+    if (token.bearerToken === null || api === null) return;
     const bearer = { authorization: `Bearer ${token.bearerToken}` };
-    const restExisting = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${fixture.outOfScope}`), { headers: bearer });
-    const restAbsent = await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${missing}`), { headers: bearer });
+    const restExisting = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${outOfScope}`), { headers: bearer });
+    const restAbsent = await httpRequest('GET', publicApiUrl(api, `/v1/object-storage/buckets/${missing}`), { headers: bearer });
     if (restExisting.response.status !== 403) {
       throw new RequirementViolation('SCOPE-SPECIFIC', `REST GET of an existing out-of-scope bucket answered ${restExisting.response.status}, expected 403`, [toEvidence(restExisting)]);
     }
@@ -118,6 +127,8 @@ export async function checkNoExistenceLeak(ctx: SuiteContext, fixture: GridFixtu
 
 export async function checkAllNewBuckets(ctx: SuiteContext): Promise<void> {
   const levels = await levelsWithCredentials(ctx, allNewBucketsCheck, permissionTypes, 'all');
+  // The property makes buckets: without a fixture admin to make them the check cannot run (never a failure).
+  await ctx.requireBucketCreation();
   const property = fc.asyncProperty(fc.constantFrom(...levels), async (level) => {
     const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
     const bucket = await ctx.createBucket();
@@ -137,32 +148,34 @@ export async function checkAllNewBuckets(ctx: SuiteContext): Promise<void> {
 }
 
 export async function checkCopyBoundary(ctx: SuiteContext, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
   const token = await ctx.token({ object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
   const s3 = ctx.s3For(token);
   try {
-    const source = `${fixture.outOfScope}/${fixture.key}`;
+    const source = `${outOfScope}/${fixture.key}`;
     const copy = await attempt(() => s3.send(new CopyObjectCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied`, CopySource: source })));
-    if (copy.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `CopyObject from out-of-scope ${fixture.outOfScope} into ${fixture.inScope} answered ${describeOutcome(copy)}, expected 403`);
+    if (copy.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `CopyObject from out-of-scope ${outOfScope} into ${fixture.inScope} answered ${describeOutcome(copy)}, expected 403`);
     const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied-part` })));
     if (!upload.value?.UploadId) throw new Error(`object_rw could not start a multipart upload in scope: ${describeOutcome(upload)}`);
     const { UploadId } = upload.value;
     const part = await attempt(() =>
       s3.send(new UploadPartCopyCommand({ Bucket: fixture.inScope, Key: `${ctx.settings.runPrefix}-copied-part`, UploadId, PartNumber: 1, CopySource: source })),
     );
-    if (part.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `UploadPartCopy from out-of-scope ${fixture.outOfScope} answered ${describeOutcome(part)}, expected 403`);
+    if (part.status !== 403) throw new RequirementViolation('SCOPE-COPY-BOUNDARY', `UploadPartCopy from out-of-scope ${outOfScope} answered ${describeOutcome(part)}, expected 403`);
   } finally {
     s3.destroy();
   }
 }
 
 export async function observeAdminSpecific(ctx: SuiteContext, rec: CheckRecorder, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
   const observed: Record<string, unknown> = {};
   for (const level of ['admin_rw', 'admin_ro'] as const) {
     try {
       const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
       const s3 = ctx.s3For(token);
       const inside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.inScope })));
-      const outside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: fixture.outOfScope })));
+      const outside = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: outOfScope })));
       s3.destroy();
       // An error out of scope (a 5xx, no answer) shows neither that the scope holds nor that it does not.
       const outsideObserved = observedOf(outside);
@@ -177,6 +190,7 @@ export async function observeAdminSpecific(ctx: SuiteContext, rec: CheckRecorder
 }
 
 export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecorder, fixture: GridFixture): Promise<void> {
+  const outOfScope = outOfScopeOf(fixture);
   let token;
   try {
     token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'specific', allowed_buckets: [fixture.inScope] } });
@@ -192,13 +206,15 @@ export async function observeListBucketsView(ctx: SuiteContext, rec: CheckRecord
   const viewOf = (answer: { status: number; code?: string | null }, listing: string): string => {
     const seen = observedOf(answer);
     if (seen !== 'allowed') return seen;
-    return listing.includes(fixture.outOfScope) ? 'all' : listing.includes(fixture.inScope) ? 'only-in-scope' : 'other';
+    return listing.includes(outOfScope) ? 'all' : listing.includes(fixture.inScope) ? 'only-in-scope' : 'other';
   };
   const view = viewOf(listed, JSON.stringify(names));
-  // S3 credentials have no Bearer token: their view is S3's alone.
+  // S3 credentials (and pre-made keys given without one) have no Bearer token, and an S3-only run no REST API: then
+  // the view is S3's alone.
   let restSeen: { view: string; status: number } | null = null;
-  if (token.bearerToken !== null) {
-    const rest = await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}` } });
+  const api = ctx.restApi;
+  if (token.bearerToken !== null && api !== null) {
+    const rest = await httpRequest('GET', publicApiUrl(api, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}` } });
     restSeen = { view: viewOf({ status: rest.response.status }, JSON.stringify(rest.json ?? '')), status: rest.response.status };
   }
   rec.observe(

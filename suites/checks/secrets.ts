@@ -68,12 +68,12 @@ export async function checkSecretShownOnce(ctx: SuiteContext): Promise<void> {
       await ctx.driver.getToken(`${id}-missing`),
       // A refused creation reusing the name: the error must not echo anything of the token.
       await ctx.driver.createTokenRaw({ name: token.name }),
-      await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: bearer }),
-      await httpRequest('GET', publicApiUrl(ctx.target, `/v1/object-storage/buckets/${bucket}-missing`), { headers: bearer }),
-      await httpRequest('GET', publicApiUrl(ctx.target, '/v1/billing/balance'), { headers: bearer }),
+      await httpRequest('GET', publicApiUrl(ctx.rest(), '/v1/object-storage/buckets'), { headers: bearer }),
+      await httpRequest('GET', publicApiUrl(ctx.rest(), `/v1/object-storage/buckets/${bucket}-missing`), { headers: bearer }),
+      await httpRequest('GET', publicApiUrl(ctx.rest(), '/v1/billing/balance'), { headers: bearer }),
     ];
     if (token.bearerToken !== null) {
-      later.push(await httpRequest('GET', publicApiUrl(ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}x` } }));
+      later.push(await httpRequest('GET', publicApiUrl(ctx.rest(), '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.bearerToken}x` } }));
     }
     const s3Texts: string[] = [];
     if (token.accessKeyId && token.secretAccessKey) {

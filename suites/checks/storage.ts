@@ -22,11 +22,14 @@ import { longObjectKey } from '../arbitraries/longObjectKey.js';
 import { objectBody, seededBytes } from '../arbitraries/objectBody.js';
 import { objectKey } from '../arbitraries/objectKey.js';
 import { overlongObjectKey } from '../arbitraries/overlongObjectKey.js';
+import { noRestApiReason, type RestApi } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
+import { DriverCannot } from '../target/driver.js';
 import { httpRequest, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
-import { attempt, credentialsOf, rawFetch, signRequest, type RawResponse, type S3Outcome } from '../target/s3.js';
+import { attempt, credentialsOf, rawFetch, signRequest, type RawResponse, type S3Credentials, type S3Outcome } from '../target/s3.js';
 import { describeOutcome } from './exercisers.js';
-import { assertProperty, defineCheck, RequirementViolation } from './registry.js';
+import { recordCheck } from './record.js';
+import { assertProperty, defineCheck, RequirementViolation, type CheckDefinition } from './registry.js';
 
 /** Storage: bucket naming, deleting non-empty buckets, exact object round trips, and checksum verification. */
 
@@ -83,8 +86,33 @@ function bearerOf(bearerToken: string): Record<string, string> {
   return { authorization: `Bearer ${bearerToken}` };
 }
 
-function restBucketUrl(ctx: SuiteContext, name?: string): string {
-  return publicApiUrl(ctx.target, `${bucketsPath}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`);
+/** The REST API and the fixture admin's Authorization header, for the REST half of a storage check. */
+interface RestCaller {
+  readonly api: RestApi;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * The REST half of a storage check: null when there is none to call (an S3-only run, or pre-made keys without a
+ * Bearer token), recorded not_applicable for that half, saying why; the S3 half is judged either way.
+ */
+async function restHalf(ctx: SuiteContext, definition: CheckDefinition, what: string): Promise<RestCaller | null> {
+  const api = ctx.restApi;
+  let reason = noRestApiReason;
+  if (api !== null) {
+    try {
+      return { api, headers: bearerOf(await ctx.adminBearer()) };
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      reason = error.message;
+    }
+  }
+  recordCheck({ check: definition.name, requirementIds: definition.requirementIds, status: 'not_applicable', reason: `${what} not judged: ${reason}` }, ctx.settings.checksFile);
+  return null;
+}
+
+function restBucketUrl(api: RestApi, name?: string): string {
+  return publicApiUrl(api, `${bucketsPath}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`);
 }
 
 function isJsonError(exchange: HttpExchange): boolean {
@@ -127,8 +155,9 @@ function sameBytes(expected: Uint8Array, actual: Uint8Array): boolean {
 // BUCKET-NAME-RULES
 
 export async function checkValidBucketNames(ctx: SuiteContext): Promise<void> {
+  await ctx.requireBucketCreation();
   const s3 = await ctx.adminS3();
-  const bearer = bearerOf(await ctx.adminBearer());
+  const rest = await restHalf(ctx, bucketNamesValidCheck, `POST ${bucketsPath}`);
   const prefix = ctx.settings.runPrefix;
   const used = new Set<string>();
   const property = fc.asyncProperty(bucketName(prefix), bucketName(prefix), async (viaS3, viaRest) => {
@@ -147,8 +176,9 @@ export async function checkValidBucketNames(ctx: SuiteContext): Promise<void> {
     if (deleted.status !== 204 && deleted.status !== 200) throw new Error(`DeleteBucket of the new empty bucket ${viaS3} answered ${describeOutcome(deleted)}`);
     ctx.cleanup.bucketRemoved(viaS3);
 
+    if (rest === null) return;
     ctx.cleanup.trackBucket(viaRest);
-    const posted = await httpRequest('POST', restBucketUrl(ctx), { headers: bearer, json: { name: viaRest, region: restBucketRegions.value.regions[0] } });
+    const posted = await httpRequest('POST', restBucketUrl(rest.api), { headers: rest.headers, json: { name: viaRest, region: restBucketRegions.value.regions[0] } });
     const postedName = (posted.json as { name?: unknown } | undefined)?.name;
     if (posted.response.status !== 201 || postedName !== viaRest) {
       throw new RequirementViolation(
@@ -157,7 +187,7 @@ export async function checkValidBucketNames(ctx: SuiteContext): Promise<void> {
         [toEvidence(posted)],
       );
     }
-    const removed = await httpRequest('DELETE', restBucketUrl(ctx, viaRest), { headers: bearer });
+    const removed = await httpRequest('DELETE', restBucketUrl(rest.api, viaRest), { headers: rest.headers });
     if (removed.response.status !== 200 && removed.response.status !== 204) throw new Error(`DELETE ${bucketsPath}/${viaRest} of the new empty bucket answered ${removed.response.status}`);
     ctx.cleanup.bucketRemoved(viaRest);
   });
@@ -170,26 +200,27 @@ export async function checkValidBucketNames(ctx: SuiteContext): Promise<void> {
 }
 
 /** Best effort: a target that wrongly created an invalid bucket should not keep it (the check fails anyway). */
-async function removeWronglyCreated(ctx: SuiteContext, s3: S3Client, name: string, bearer: Record<string, string>): Promise<void> {
+async function removeWronglyCreated(s3: S3Client, name: string, rest: RestCaller | null): Promise<void> {
   await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: name })));
-  await httpRequest('DELETE', restBucketUrl(ctx, name), { headers: bearer }).catch(() => undefined);
+  if (rest) await httpRequest('DELETE', restBucketUrl(rest.api, name), { headers: rest.headers }).catch(() => undefined);
 }
 
 export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> {
+  await ctx.requireBucketCreation();
   const s3 = await ctx.adminS3();
-  const bearer = bearerOf(await ctx.adminBearer());
+  const rest = await restHalf(ctx, bucketNamesInvalidCheck, `POST ${bucketsPath}`);
   const property = fc.asyncProperty(invalidBucketName(ctx.settings.runPrefix), async ({ breaks, name }) => {
     const what = `a name breaking the ${breaks} rule, ${JSON.stringify(name)},`;
     const created = await attempt(() => s3.send(new CreateBucketCommand({ Bucket: name })));
-    const posted = await httpRequest('POST', restBucketUrl(ctx), { headers: bearer, json: { name, region: restBucketRegions.value.regions[0] } });
+    const posted = rest ? await httpRequest('POST', restBucketUrl(rest.api), { headers: rest.headers, json: { name, region: restBucketRegions.value.regions[0] } }) : null;
     const exists = await bucketListed(s3, name);
-    if (created.status < 300 || posted.response.status < 300 || exists) await removeWronglyCreated(ctx, s3, name, bearer);
+    if (created.status < 300 || (posted !== null && posted.response.status < 300) || exists) await removeWronglyCreated(s3, name, rest);
     if (created.status === 0) throw new Error(`CreateBucket ${JSON.stringify(name)} never reached the target: ${created.message ?? created.code}`);
     if (created.status !== 400 || created.code !== 'InvalidBucketName') {
       throw new RequirementViolation('BUCKET-NAME-RULES', `CreateBucket with ${what} answered ${describeOutcome(created)}, expected 400 InvalidBucketName`);
     }
-    const status = posted.response.status;
-    if (status < 400 || status >= 500 || !isJsonError(posted)) {
+    const status = posted?.response.status;
+    if (posted && status !== undefined && (status < 400 || status >= 500 || !isJsonError(posted))) {
       throw new RequirementViolation('BUCKET-NAME-RULES', `POST ${bucketsPath} with ${what} answered ${status}, expected a 4xx JSON error`, [toEvidence(posted)]);
     }
     if (exists) throw new RequirementViolation('BUCKET-NAME-RULES', `${what} was refused, yet ListBuckets shows the bucket`);
@@ -207,9 +238,11 @@ export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> 
 // BUCKET-DELETE-NONEMPTY
 
 export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
+  await ctx.requireBucketCreation();
   const s3 = await ctx.adminS3();
-  const bearer = bearerOf(await ctx.adminBearer());
-  const property = fc.asyncProperty(objectKey(), fc.constantFrom('s3', 'rest'), async (key, finalDelete) => {
+  const rest = await restHalf(ctx, deleteNonEmptyCheck, `DELETE ${bucketsPath}/{bucket_name}`);
+  const finalDeletes = rest === null ? (['s3'] as const) : (['s3', 'rest'] as const);
+  const property = fc.asyncProperty(objectKey(), fc.constantFrom(...finalDeletes), async (key, finalDelete) => {
     const bucket = await ctx.createBucket();
     const body = `held by ${bucket}`;
     const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
@@ -219,8 +252,8 @@ export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
     if (s3Delete.status !== 409 || s3Delete.code !== 'BucketNotEmpty') {
       throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DeleteBucket of a bucket holding ${describeKey(key)} answered ${describeOutcome(s3Delete)}, expected 409 BucketNotEmpty`);
     }
-    const restDelete = await httpRequest('DELETE', restBucketUrl(ctx, bucket), { headers: bearer });
-    if (restDelete.response.status !== 409) {
+    const restDelete = rest ? await httpRequest('DELETE', restBucketUrl(rest.api, bucket), { headers: rest.headers }) : null;
+    if (restDelete && restDelete.response.status !== 409) {
       throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DELETE ${bucketsPath}/${bucket} of a non-empty bucket answered ${restDelete.response.status}, expected 409`, [
         toEvidence(restDelete),
       ]);
@@ -238,13 +271,13 @@ export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
 
     const emptied = await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
     if (emptied.status !== 204 && emptied.status !== 200) throw new Error(`fixture: DeleteObject answered ${describeOutcome(emptied)}`);
-    if (finalDelete === 's3') {
+    if (finalDelete === 's3' || rest === null) {
       const deleted = await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: bucket })));
       if (deleted.status !== 204 && deleted.status !== 200) {
         throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DeleteBucket of the emptied bucket answered ${describeOutcome(deleted)}, expected 204`);
       }
     } else {
-      const deleted = await httpRequest('DELETE', restBucketUrl(ctx, bucket), { headers: bearer });
+      const deleted = await httpRequest('DELETE', restBucketUrl(rest.api, bucket), { headers: rest.headers });
       if (deleted.response.status !== 200 && deleted.response.status !== 204) {
         throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `DELETE ${bucketsPath}/${bucket} of the emptied bucket answered ${deleted.response.status}, expected 204`, [
           toEvidence(deleted),
@@ -271,8 +304,8 @@ function keyOfMaxBytes(): string {
 }
 
 export async function checkObjectRoundTrip(ctx: SuiteContext): Promise<void> {
-  const s3 = await ctx.adminS3();
   const bucket = await ctx.createBucket();
+  const s3 = await ctx.adminS3();
   const keys = fc.oneof({ weight: 3, arbitrary: objectKey() }, { weight: 1, arbitrary: longObjectKey() });
   const property = fc.asyncProperty(keys, objectBody(), async (key, body) => {
     const what = `${describeKey(key)} with a ${body.length}-byte body`;
@@ -304,8 +337,8 @@ export async function checkObjectRoundTrip(ctx: SuiteContext): Promise<void> {
 }
 
 export async function checkKeyTooLong(ctx: SuiteContext): Promise<void> {
-  const s3 = await ctx.adminS3();
   const bucket = await ctx.createBucket();
+  const s3 = await ctx.adminS3();
   const property = fc.asyncProperty(overlongObjectKey(), async (key) => {
     const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'too long a key' })));
     if (put.status !== 400) {
@@ -363,9 +396,18 @@ function encodeKey(key: string): string {
 }
 
 export async function checkChecksumMismatch(ctx: SuiteContext): Promise<void> {
-  const s3 = await ctx.adminS3();
-  const credentials = credentialsOf(await ctx.admin());
-  const bucket = await ctx.createBucket();
+  // Only `${runPrefix}-…` keys are written: a bucket of the run's own, or the one pre-made keys may write in.
+  const { bucket, token } = await ctx.writableBucket();
+  const s3 = ctx.s3For(token);
+  const credentials = credentialsOf(token);
+  try {
+    await checkChecksumsIn(ctx, s3, credentials, bucket);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function checkChecksumsIn(ctx: SuiteContext, s3: S3Client, credentials: S3Credentials, bucket: string): Promise<void> {
   let uploads = 0;
   const property = fc.asyncProperty(corruptedUpload(), fc.boolean(), async ({ checksum, original, sent }, hasPrevious) => {
     uploads += 1;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { accessKeyIdFormat, bearerTokenFormat, permissionTypes, secretAccessKeyFormat } from '../../spec/index.js';
 import { invalidTokenRequest, type InvalidTokenRequest } from '../arbitraries/invalidTokenRequest.js';
 import type { SuiteContext } from '../target/context.js';
-import { onlyApiTokensHave } from '../target/driver.js';
+import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, publicApiUrl } from '../target/http.js';
 import { attempt } from '../target/s3.js';
 import { creationRequests, levelsWithCredentials } from './credentials.js';
@@ -24,7 +24,7 @@ export const invalidRequestsCheck = defineCheck({
 export const credentialFormatCheck = defineCheck({
   name: 'tokens.credential-formats',
   requirementIds: ['CRED-FORMAT', 'CRED-UNIQUE'],
-  summary: 'Valid requests are accepted; each gets a Bearer token (portal tokens), and with Object Storage an AKIA key id and a secret, all well formed and unique.',
+  summary: 'Valid requests are accepted; each gets a Bearer token (portal tokens), and with Object Storage an AKIA key id and a secret, all well formed and unique (with pre-made tokens: those of the credentials file).',
   area: 'formats',
   run: (ctx) => checkCredentialFormats(ctx),
 });
@@ -76,7 +76,8 @@ export async function checkInvalidRequests(ctx: SuiteContext): Promise<void> {
 }
 
 export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
-  requireRawCreate(ctx);
+  // A driver that cannot make tokens judges the ones the user gave (the manual driver's file).
+  if (!ctx.driver.capabilities.rawCreate) return checkGivenCredentials(ctx);
   const bucket = ctx.name('scope');
   const seen = new Map<string, string>();
   const apiTokens = ctx.driver.capabilities.issues === 'api-tokens';
@@ -108,7 +109,62 @@ export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
   await assertProperty(property, ctx.settings, 'CRED-FORMAT');
 }
 
+/** One pre-made token, as messages name it: its place in the file and its scope (never a secret). */
+function describeGiven(token: IssuedToken, index: number): string {
+  const scope = token.objectStorage ? `${token.objectStorage.permissionType} / ${token.objectStorage.bucketScope}` : 'no object storage';
+  return `tokens[${index}] (${scope}${token.billing ? ', billing' : ''})`;
+}
+
+/** The same token listed twice in a file is one token: equal in every field. */
+function sameToken(a: IssuedToken, b: IssuedToken): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * CRED-FORMAT and CRED-UNIQUE over the tokens the user gave, for a driver that cannot make any: every Access Key ID,
+ * Secret Access Key and Bearer token (where given) of the file has IBEE's format, a Billing-only token no S3 keys,
+ * and no two tokens share any of them. Every problem found is named, each by the token's place in the file.
+ */
+export async function checkGivenCredentials(ctx: SuiteContext): Promise<void> {
+  const given = ctx.driver.givenTokens();
+  if (given.length === 0) throw new NotApplicable(`the ${ctx.driver.name} driver neither makes tokens nor was given any`);
+  const shared: string[] = [];
+  const owners = new Map<string, number>();
+  given.forEach((token, index) => {
+    for (const [kind, value] of [['Bearer token', token.bearerToken], ['Access Key ID', token.accessKeyId], ['Secret Access Key', token.secretAccessKey]] as const) {
+      if (value === null) continue;
+      const owner = owners.get(`${kind}\n${value}`);
+      if (owner !== undefined && !sameToken(given[owner]!, token)) shared.push(`${describeGiven(token, index)} has the same ${kind} as ${describeGiven(given[owner]!, owner)}`);
+      else if (owner === undefined) owners.set(`${kind}\n${value}`, index);
+    }
+  });
+  if (shared.length > 0) throw new RequirementViolation('CRED-UNIQUE', `${shared.length} credential(s) of the credentials file are not unique: ${shared.join('; ')}`);
+  const problems: string[] = [];
+  given.forEach((token, index) => {
+    const who = describeGiven(token, index);
+    if (token.bearerToken !== null && !bearerTokenFormat.value.pattern.test(token.bearerToken)) {
+      problems.push(`${who}: the Bearer token does not match ${bearerTokenFormat.value.pattern}`);
+    }
+    if (token.objectStorage) {
+      if (!token.accessKeyId || !accessKeyIdFormat.value.pattern.test(token.accessKeyId)) {
+        problems.push(`${who}: the Access Key ID ${JSON.stringify(token.accessKeyId)} does not match ${accessKeyIdFormat.value.pattern} (${accessKeyIdFormat.statement})`);
+      }
+      if (!token.secretAccessKey || !secretAccessKeyFormat.value.pattern.test(token.secretAccessKey)) {
+        problems.push(`${who}: the Secret Access Key is missing or not 32-128 printable characters (${token.secretAccessKey?.length ?? 0} characters)`);
+      }
+    } else if (token.accessKeyId !== null || token.secretAccessKey !== null) {
+      problems.push(`${who}: a Billing-only token was given S3 credentials`);
+    }
+  });
+  if (problems.length > 0) {
+    // Uniqueness was judged in full before the formats: say so, as the failure below ends the check.
+    recordCheck({ check: credentialFormatCheck.name, requirementIds: ['CRED-UNIQUE'], status: 'passed', seed: ctx.settings.seed }, ctx.settings.checksFile);
+    throw new RequirementViolation('CRED-FORMAT', `${problems.length} credential(s) of the credentials file are not in IBEE's format: ${problems.join('; ')}`);
+  }
+}
+
 export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
+  if (!ctx.driver.capabilities.create) return checkGivenCredentialsWork(ctx);
   const bucket = await ctx.createBucket();
   const levels = await levelsWithCredentials(ctx, credentialsWorkCheck, permissionTypes, 'all');
   const property = fc.asyncProperty(fc.constantFrom(...levels), async (level) => {
@@ -122,6 +178,53 @@ export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
   await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'CRED-S3-WORKS');
 }
 
+/**
+ * CRED-S3-WORKS over the tokens the user gave: each key lists a bucket it covers (every level may list objects, so
+ * the request can only fail on the credentials): a bucket-scoped key its own bucket; a key on all buckets a new
+ * bucket of the run, or, where the run cannot make one, a bucket a bucket-scoped key of the file names.
+ */
+async function checkGivenCredentialsWork(ctx: SuiteContext): Promise<void> {
+  const keys = ctx.driver.givenTokens().filter((token) => token.objectStorage !== null && token.accessKeyId !== null && token.secretAccessKey !== null);
+  if (keys.length === 0) throw new NotApplicable(`the ${ctx.driver.name} driver was given no access keys`);
+  const scopedBucket = keys.find((token) => token.objectStorage!.bucketScope === 'specific')?.objectStorage!.allowedBuckets[0];
+  let anyBucket: Promise<string> | null = null;
+  const bucketFor = (token: IssuedToken): Promise<string> => {
+    const own = token.objectStorage!.bucketScope === 'specific' ? token.objectStorage!.allowedBuckets[0] : undefined;
+    if (own !== undefined) return Promise.resolve(own);
+    anyBucket ??= ctx.createBucket().catch((error: unknown) => {
+      if (error instanceof DriverCannot && scopedBucket !== undefined) return scopedBucket;
+      throw error;
+    });
+    return anyBucket;
+  };
+  const unjudged: string[] = [];
+  let judged = 0;
+  for (const token of keys) {
+    let bucket: string;
+    try {
+      bucket = await bucketFor(token);
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      unjudged.push(`${token.objectStorage!.permissionType} / ${token.objectStorage!.bucketScope}: ${error.message}`);
+      continue;
+    }
+    const s3 = ctx.s3For(token);
+    const outcome = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1 })));
+    s3.destroy();
+    judged += 1;
+    if (outcome.status !== 200) {
+      throw new RequirementViolation('CRED-S3-WORKS', `the ${token.objectStorage!.permissionType} / ${token.objectStorage!.bucketScope} key ${token.accessKeyId} could not list ${bucket}, a bucket it covers: ${describeOutcome(outcome)}`);
+    }
+  }
+  if (judged === 0) throw new NotApplicable(`no key of the credentials file could be tried on a bucket it covers: ${unjudged.join('; ')}`);
+  if (unjudged.length > 0) {
+    recordCheck(
+      { check: credentialsWorkCheck.name, requirementIds: ['CRED-S3-WORKS'], status: 'not_applicable', reason: `not tried, for want of a bucket they cover: ${unjudged.join('; ')}` },
+      ctx.settings.checksFile,
+    );
+  }
+}
+
 /** Authorization header values that must all get 401. */
 function invalidAuthorization(): fc.Arbitrary<string | null> {
   return fc.oneof(
@@ -132,14 +235,37 @@ function invalidAuthorization(): fc.Arbitrary<string | null> {
   );
 }
 
+/**
+ * A token that may list buckets over REST with its own Bearer token: Admin Read only on all buckets, or, from a
+ * credentials file without one, Admin Read & Write on all buckets. DriverCannot, naming what is missing, otherwise.
+ */
+async function bucketListingToken(ctx: SuiteContext): Promise<IssuedToken & { readonly bearerToken: string }> {
+  const missing: string[] = [];
+  for (const level of ['admin_ro', 'admin_rw'] as const) {
+    try {
+      const token = await ctx.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
+      if (token.bearerToken !== null) return { ...token, bearerToken: token.bearerToken };
+      missing.push(`the ${ctx.driver.name} driver's ${level} / all token has no Bearer token`);
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      missing.push(error.message);
+    }
+    // A driver that makes tokens always has the first.
+    if (ctx.driver.capabilities.create) break;
+  }
+  throw new DriverCannot(`no token to list buckets over REST with: ${missing.join('; ')}`);
+}
+
 export async function checkBearerAuth(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const api = ctx.rest();
   requireApiTokens(ctx, 'which have no Bearer token of their own to authenticate REST calls with');
-  const url = publicApiUrl(ctx.target, '/v1/object-storage/buckets');
-  const token = await ctx.token({ object_storage: { permission_type: 'admin_ro', bucket_scope: 'all' } });
-  if (token.bearerToken === null) throw new Error(`the ${ctx.driver.name} driver gave a token without a Bearer token`);
+  const url = publicApiUrl(api, '/v1/object-storage/buckets');
+  const token = await bucketListingToken(ctx);
   const valid = await httpRequest('GET', url, { headers: { authorization: `Bearer ${token.bearerToken}` } });
   rec.evidence(toEvidence(valid));
-  if (valid.response.status !== 200) throw new RequirementViolation('REST-BEARER-AUTH', `a valid Admin Read only Bearer token listing buckets answered ${valid.response.status}`, [toEvidence(valid)]);
+  if (valid.response.status !== 200) {
+    throw new RequirementViolation('REST-BEARER-AUTH', `a valid ${token.objectStorage?.permissionType ?? ''} Bearer token listing buckets answered ${valid.response.status}`, [toEvidence(valid)]);
+  }
   const property = fc.asyncProperty(invalidAuthorization(), async (authorization) => {
     const exchange = await httpRequest('GET', url, { headers: authorization === null ? {} : { authorization } });
     if (exchange.response.status !== 401) {

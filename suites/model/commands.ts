@@ -303,7 +303,7 @@ export class ModelRestListBuckets implements Command {
     const [token, tokenIndex] = pick(model.tokens, this.tokenPick);
     const expectation = expectS3(token, 'ListBuckets', null, nowMs(real));
     if (token.token.bearerToken === null) throw new Error(`${describeToken(model, tokenIndex)} has no Bearer token to list buckets over REST with`);
-    const exchange = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
+    const exchange = await httpRequest('GET', publicApiUrl(real.ctx.rest(), '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
     const what = `REST GET /v1/object-storage/buckets by ${describeToken(model, tokenIndex)}`;
     const code = restErrorCode(exchange) ?? null;
     judge(expectation, verdictOf({ status: exchange.response.status }, verdictRules.anyRefusal), what, `${exchange.response.status}${code ? ` ${code}` : ''}`, () =>
@@ -339,7 +339,7 @@ async function assertRefusedEverywhere(model: TokenModel, real: RealSystem, toke
   }
   // S3 credentials have no Bearer token to refuse.
   if (token.token.bearerToken !== null) {
-    const rest = await httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
+    const rest = await httpRequest('GET', publicApiUrl(real.ctx.rest(), '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
     // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
     const code = restErrorCode(rest) ?? null;
     if (!refusesInactiveToken({ status: rest.response.status, code })) {
@@ -413,7 +413,7 @@ export class ModelRevokeUnderLoad implements Command {
     const load = Array.from({ length: this.inFlight }, (_, i) =>
       i % 2 === 0 || bearer === null
         ? attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket }))).then((o) => o.status)
-        : httpRequest('GET', publicApiUrl(real.ctx.target, '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${bearer}` } }).then(
+        : httpRequest('GET', publicApiUrl(real.ctx.rest(), '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${bearer}` } }).then(
             (e) => e.response.status,
           ),
     );

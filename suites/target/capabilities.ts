@@ -1,5 +1,5 @@
 import { restRoutes } from '../../spec/index.js';
-import type { TargetEndpoint } from './config.js';
+import { noRestApiReason, type TargetEndpoint } from './config.js';
 import type { SuiteContext } from './context.js';
 import { httpRequest, publicApiUrl, restErrorCode } from './http.js';
 
@@ -41,7 +41,7 @@ export class TargetClock {
   /** Re-reads the target's clock (mock only); elsewhere the local clock is assumed right. */
   async refresh(): Promise<void> {
     if (!this.timeTravel) return;
-    const exchange = await httpRequest('GET', `${this.target.apiUrl}/_mock/clock`, { headers: this.auth() });
+    const exchange = await httpRequest('GET', this.clockUrl(), { headers: this.auth() });
     const now = readNow(exchange.json);
     if (exchange.response.status !== 200 || now === null) throw new Error(`GET /_mock/clock answered ${exchange.response.status}`);
     this.offsetMs = now - Date.now();
@@ -50,12 +50,18 @@ export class TargetClock {
   /** Moves the target's clock forward. */
   async advance(seconds: number): Promise<void> {
     if (!this.timeTravel) throw new Error('the target has no time travel');
-    const exchange = await httpRequest('POST', `${this.target.apiUrl}/_mock/clock`, { headers: this.auth(), json: { advance_seconds: seconds } });
+    const exchange = await httpRequest('POST', this.clockUrl(), { headers: this.auth(), json: { advance_seconds: seconds } });
     if (exchange.response.status < 300) this.advancedSeconds += seconds;
     if (exchange.response.status >= 300) throw new Error(`POST /_mock/clock answered ${exchange.response.status}: ${exchange.response.body.slice(0, 200)}`);
     const now = readNow(exchange.json);
     if (now !== null) this.offsetMs = now - Date.now();
     else await this.refresh();
+  }
+
+  /** Time travel is probed on the REST API, so a clock that has it has one. */
+  private clockUrl(): string {
+    if (this.target.apiUrl === null) throw new Error('the target has no time travel: no REST API given');
+    return `${this.target.apiUrl}/_mock/clock`;
   }
 
   private auth(): Record<string, string> {
@@ -71,6 +77,7 @@ function readNow(body: unknown): number | null {
 }
 
 export async function probeCapabilities(target: TargetEndpoint): Promise<ProbedWithoutToken> {
+  if (target.apiUrl === null) return { timeTravel: false, timeTravelReason: `the target has no time travel (${noRestApiReason})` };
   try {
     const exchange = await httpRequest('GET', `${target.apiUrl}/_mock/clock`, { headers: { authorization: `Bearer ${target.managementToken}` } });
     if (exchange.response.status === 200 && readNow(exchange.json) !== null) return { timeTravel: true, timeTravelReason: null };
@@ -94,7 +101,7 @@ export async function probeBillingReadRoutes(ctx: SuiteContext): Promise<Pick<Ca
   const served: string[] = [];
   const missing: string[] = [];
   for (const route of mockOnlyBillingReads) {
-    const exchange = await httpRequest('GET', publicApiUrl(ctx.target, route.path), { headers: { authorization: `Bearer ${token.bearerToken}` } });
+    const exchange = await httpRequest('GET', publicApiUrl(ctx.rest(), route.path), { headers: { authorization: `Bearer ${token.bearerToken}` } });
     const { status } = exchange.response;
     if (status === 404 || status === 405 || (status === 403 && restErrorCode(exchange) === 'unknown_route')) missing.push(`GET ${route.path} (${status})`);
     else served.push(route.path);

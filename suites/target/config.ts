@@ -10,11 +10,19 @@ import { isRequirementId, s3SigningRegion } from '../../spec/index.js';
 export const driverNames = ['rest', 'manual', 'credentials'] as const;
 export type DriverName = (typeof driverNames)[number];
 
-export interface TargetEndpoint {
+/** The target's REST API: its base URL and the project every call names. */
+export interface RestApi {
   readonly apiUrl: string;
-  readonly s3Endpoint: string;
   /** The project, which IBEE's public API calls the workspace (`workspace_id`). */
   readonly projectId: string;
+}
+
+export interface TargetEndpoint {
+  /** The REST API's base URL; null for an S3-only run (the manual driver without one). */
+  readonly apiUrl: string | null;
+  readonly s3Endpoint: string;
+  /** The project, which IBEE's public API calls the workspace (`workspace_id`); null exactly when apiUrl is. */
+  readonly projectId: string | null;
   /** The token-management token (rest driver); empty when not given. */
   readonly managementToken: string;
   /** A Bearer API token that may write S3 credentials (credentials driver); empty when not given. */
@@ -42,6 +50,20 @@ export interface RunSettings {
    * bucket the run did not create (IBEE_ALLOW_CONFIG_WRITES, --allow-config-writes); false when absent.
    */
   readonly allowConfigWrites?: boolean;
+}
+
+/** A target with a REST API (every target but an S3-only one). */
+export type RestTarget = TargetEndpoint & RestApi;
+
+/** The reason every check and cell of the REST API gives on an S3-only run. */
+export const noRestApiReason = 'no REST API given';
+
+/** What results.json (`target.api_url`) and the progress output say for the REST API of an S3-only run. */
+export const noRestApiUrl = 'none';
+
+/** The target's REST API, or null on an S3-only run. */
+export function restApiOf(target: TargetEndpoint): RestApi | null {
+  return target.apiUrl !== null && target.projectId !== null ? { apiUrl: target.apiUrl, projectId: target.projectId } : null;
 }
 
 /** What a run is asked to do: its settings, and the external target, or null for the embedded mock. */
@@ -133,7 +155,7 @@ export function readRunSettings(env: Env = process.env): RunSettings {
 /** The settings that point a run at an external target; setting any of them means the embedded mock is not wanted. */
 export const targetSettings = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', 'IBEE_WORKSPACE_ID', 'IBEE_MANAGEMENT_TOKEN', 'IBEE_API_TOKEN', 'IBEE_REGION'] as const;
 
-/** The token each driver manages tokens with: none for pre-made credentials. */
+/** The token each driver manages tokens with over the REST API: none for pre-made credentials. */
 const driverToken: Readonly<Record<DriverName, 'IBEE_MANAGEMENT_TOKEN' | 'IBEE_API_TOKEN' | null>> = {
   rest: 'IBEE_MANAGEMENT_TOKEN',
   manual: null,
@@ -174,28 +196,38 @@ export function withFlags(message: string): string {
 
 /**
  * The external target from the environment, or null when no target setting is given (the embedded mock is used
- * then). Any target setting given means an external target, so the others it needs must be given too.
+ * then). Any target setting given means an external target, so the others it needs must be given too: the S3
+ * endpoint always; the REST API (its URL and the project) for the drivers that manage tokens through it, and the
+ * token they do it with. The manual driver's pre-made keys need no REST API: without IBEE_API_URL the run judges S3
+ * alone; with it, the project must be given too.
  */
 export function readTargetEndpoint(env: Env = process.env): TargetEndpoint | null {
   const given = targetSettings.filter((name) => nonEmpty(env[name]) !== undefined);
   if (given.length === 0) return null;
   const driverRaw = nonEmpty(env['IBEE_DRIVER']) ?? 'rest';
-  // The manual driver never manages tokens, so it needs no token; the others need the one they manage tokens with.
+  // The manual driver never manages tokens, so it needs no token and no REST API; the others need both.
   const token = isDriverName(driverRaw) ? driverToken[driverRaw] : null;
+  const managesTokens = driverRaw !== 'manual';
   const projectId = readProjectId(env);
+  const apiUrlGiven = nonEmpty(env['IBEE_API_URL']);
+  const wantsRest = managesTokens || apiUrlGiven !== undefined || projectId !== undefined;
   const required = [
-    ...['IBEE_API_URL', 'IBEE_S3_ENDPOINT'].filter((name) => nonEmpty(env[name]) === undefined),
-    ...(projectId === undefined ? ['IBEE_PROJECT_ID (or IBEE_WORKSPACE_ID)'] : []),
+    ...(wantsRest && apiUrlGiven === undefined ? ['IBEE_API_URL'] : []),
+    ...(nonEmpty(env['IBEE_S3_ENDPOINT']) === undefined ? ['IBEE_S3_ENDPOINT'] : []),
+    ...(wantsRest && projectId === undefined ? ['IBEE_PROJECT_ID (or IBEE_WORKSPACE_ID)'] : []),
     ...(token && nonEmpty(env[token]) === undefined ? [token] : []),
   ];
   if (required.length > 0) {
+    const why = managesTokens
+      ? `the ${driverRaw} driver manages tokens through the REST API; an S3-only run takes the manual driver`
+      : 'with the manual driver the REST API is optional, but its URL and the project go together';
     throw new ConfigError(
       `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set, so an external target is meant, and these are needed too: ${required.join(', ')} ` +
-        '(with no target setting at all, the embedded mock is used)',
+        `(${wantsRest && required.some((name) => name.startsWith('IBEE_API_URL') || name.startsWith('IBEE_PROJECT_ID')) ? `${why}; ` : ''}with no target setting at all, the embedded mock is used)`,
     );
   }
-  const apiUrl = nonEmpty(env['IBEE_API_URL'])!;
-  for (const [name, url] of [['IBEE_API_URL', apiUrl], ['IBEE_S3_ENDPOINT', env['IBEE_S3_ENDPOINT']]] as const) {
+  for (const [name, url] of [['IBEE_API_URL', apiUrlGiven], ['IBEE_S3_ENDPOINT', env['IBEE_S3_ENDPOINT']]] as const) {
+    if (name === 'IBEE_API_URL' && url === undefined) continue;
     try {
       new URL(url ?? '');
     } catch {
@@ -203,9 +235,9 @@ export function readTargetEndpoint(env: Env = process.env): TargetEndpoint | nul
     }
   }
   return {
-    apiUrl: apiUrl.replace(/\/+$/, ''),
+    apiUrl: apiUrlGiven === undefined ? null : apiUrlGiven.replace(/\/+$/, ''),
     s3Endpoint: (env['IBEE_S3_ENDPOINT'] ?? '').trim().replace(/\/+$/, ''),
-    projectId: projectId ?? '',
+    projectId: apiUrlGiven === undefined ? null : (projectId ?? null),
     managementToken: (env['IBEE_MANAGEMENT_TOKEN'] ?? '').trim(),
     apiToken: (env['IBEE_API_TOKEN'] ?? '').trim(),
     region: nonEmpty(env['IBEE_REGION']) ?? s3SigningRegion.value.default,

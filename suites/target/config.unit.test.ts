@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requirements } from '../../spec/index.js';
-import { ConfigError, defaultRuns, parseOnly, parseRunPrefix, parseSeed, readRunSettings, readTargetEndpoint, settingFlags, targetSettings, withFlags } from './config.js';
+import { ConfigError, defaultRuns, parseOnly, parseRunPrefix, parseSeed, readRunSettings, readTargetEndpoint, restApiOf, settingFlags, targetSettings, withFlags } from './config.js';
 
 describe('run settings from the environment', () => {
   it('uses defaults: rest driver, default runs, a random seed, a fresh prefix', () => {
@@ -43,7 +43,7 @@ describe('run settings from the environment', () => {
     for (const bad of ['UPPER', 'has_underscore', 'trailing-', 'x'.repeat(21), '-lead']) expect(() => parseRunPrefix(bad)).toThrow(ConfigError);
   });
 
-  it('reads an external target only when IBEE_API_URL is set, and then needs the rest', () => {
+  it('reads an external target only when a target setting is set, and then needs the rest', () => {
     expect(readTargetEndpoint({})).toBeNull();
     expect(() => readTargetEndpoint({ IBEE_API_URL: 'https://api.example' })).toThrow(/IBEE_S3_ENDPOINT/);
     const target = readTargetEndpoint({
@@ -70,12 +70,15 @@ describe('run settings from the environment', () => {
     fc.assert(
       fc.property(fc.subarray([...targetSettings], { minLength: 1 }), fc.constantFrom('rest', 'manual', 'credentials'), (given, driver) => {
         const env: Record<string, string> = { ...Object.fromEntries(given.map((name) => [name, full[name]!])), IBEE_DRIVER: driver };
-        const needed = ['IBEE_API_URL', 'IBEE_S3_ENDPOINT', 'IBEE_PROJECT_ID', ...driverToken[driver]!];
         // The workspace id stands for the project id.
         const has = (name: string) => given.includes(name as (typeof targetSettings)[number]) || (name === 'IBEE_PROJECT_ID' && given.includes('IBEE_WORKSPACE_ID'));
+        // The manual driver needs the REST API only when half of it (URL or project) is given: then the other half.
+        const rest = ['IBEE_API_URL', 'IBEE_PROJECT_ID'];
+        const wantsRest = driver !== 'manual' || rest.some(has);
+        const needed = [...(wantsRest ? rest : []), 'IBEE_S3_ENDPOINT', ...driverToken[driver]!];
         const missing = needed.filter((name) => !has(name));
         if (missing.length === 0) {
-          expect(readTargetEndpoint(env)).toMatchObject({ apiUrl: 'https://api.example', embedded: false });
+          expect(readTargetEndpoint(env)).toMatchObject({ apiUrl: wantsRest ? 'https://api.example' : null, projectId: wantsRest ? 'p1' : null, embedded: false });
           return;
         }
         let message = '';
@@ -117,6 +120,21 @@ describe('run settings from the environment', () => {
       message = withFlags((error as Error).message);
     }
     expect(message).toMatch(/^IBEE_ALLOW_CONFIG_WRITES \(--allow-config-writes\) must be 1, true or yes/);
+  });
+
+  it('takes an S3 endpoint alone with the manual driver (an S3-only run), and a REST API only with its project', () => {
+    const s3Only = readTargetEndpoint({ IBEE_DRIVER: 'manual', IBEE_S3_ENDPOINT: 'https://p1.blob.example/' });
+    expect(s3Only).toMatchObject({ apiUrl: null, projectId: null, s3Endpoint: 'https://p1.blob.example', embedded: false });
+    expect(restApiOf(s3Only!)).toBeNull();
+    const withApi = readTargetEndpoint({ IBEE_DRIVER: 'manual', IBEE_S3_ENDPOINT: 'https://s3.example', IBEE_API_URL: 'https://api.example', IBEE_WORKSPACE_ID: 'w1' });
+    expect(restApiOf(withApi!)).toEqual({ apiUrl: 'https://api.example', projectId: 'w1' });
+    expect(() => readTargetEndpoint({ IBEE_DRIVER: 'manual', IBEE_S3_ENDPOINT: 'https://s3.example', IBEE_API_URL: 'https://api.example' })).toThrow(
+      /needed too: IBEE_PROJECT_ID .*its URL and the project go together/,
+    );
+    expect(() => readTargetEndpoint({ IBEE_DRIVER: 'manual', IBEE_S3_ENDPOINT: 'https://s3.example', IBEE_PROJECT_ID: 'p1' })).toThrow(/needed too: IBEE_API_URL/);
+    // The drivers that manage tokens do it through the REST API, and say how to run S3 alone.
+    expect(() => readTargetEndpoint({ IBEE_S3_ENDPOINT: 'https://s3.example' })).toThrow(/IBEE_API_URL.*the rest driver manages tokens through the REST API; an S3-only run takes the manual driver/);
+    expect(() => readTargetEndpoint({ IBEE_DRIVER: 'manual', IBEE_S3_ENDPOINT: 'not a url' })).toThrow(/IBEE_S3_ENDPOINT is not a URL/);
   });
 
   it('names variables with their flags, digits included (IBEE_S3_ENDPOINT)', () => {

@@ -8,8 +8,9 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { bucketNameRules, tokenExpiryDays, type S3OperationName } from '../../spec/index.js';
+import { bucketNameRules, isAllowed, permissionTypes, tokenExpiryDays, type PermissionType, type S3OperationName } from '../../spec/index.js';
 import { registerSecret } from '../../reports/redact.js';
+import { NotApplicable } from '../checks/registry.js';
 import {
   configPartWrittenBy,
   noneIsRestorable,
@@ -21,7 +22,7 @@ import {
 } from './bucket-config.js';
 import { TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
-import type { RunSettings, TargetEndpoint } from './config.js';
+import { noRestApiReason, restApiOf, type RestApi, type RunSettings, type TargetEndpoint } from './config.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
 import { CredentialsTokenDriver } from './credentials-driver.js';
 import { loadCredentialsFile, ManualTokenDriver } from './manual-driver.js';
@@ -45,6 +46,15 @@ type PriorReading = { readonly prior: PartConfiguration } | { readonly reason: s
 
 /** Everything a check needs to talk to one target: endpoint, driver, clock, fixture admin and the cleanup registry. */
 
+/** A key limited to one bucket, and that bucket. */
+export interface KeyOnBucket {
+  readonly token: IssuedToken;
+  readonly bucket: string;
+}
+
+/** The levels that may write and delete objects (spec's matrix): those a fixture may set up a bucket's objects with. */
+const writingLevels: readonly PermissionType[] = permissionTypes.filter((level) => isAllowed(level, 'PutObject') && isAllowed(level, 'DeleteObject'));
+
 export class SuiteContext {
   private adminToken: Promise<IssuedToken> | null = null;
   private adminClient: S3Client | null = null;
@@ -55,6 +65,8 @@ export class SuiteContext {
   private readonly priorReadings = new Map<string, Promise<PriorReading>>();
   /** What dispose could not restore of buckets the run did not create. */
   configurationsLeft: readonly string[] = [];
+  /** Per bucket the run did not create: a client that may write and remove the run's keys there. */
+  private readonly writers = new Map<string, Promise<S3Client>>();
 
   constructor(
     readonly run: SettledRun,
@@ -70,6 +82,18 @@ export class SuiteContext {
 
   get settings(): RunSettings {
     return this.run.settings;
+  }
+
+  /** The target's REST API, or null on an S3-only run: for checks that judge S3 and, where given, the REST API too. */
+  get restApi(): RestApi | null {
+    return restApiOf(this.target);
+  }
+
+  /** The target's REST API, for checks that call it: without one (an S3-only run) they are not applicable. */
+  rest(): RestApi {
+    const api = this.restApi;
+    if (!api) throw new NotApplicable(noRestApiReason);
+    return api;
   }
 
   /** A fresh name under the run prefix, valid as a bucket name and a token name. */
@@ -99,7 +123,7 @@ export class SuiteContext {
    */
   async adminBearer(): Promise<string> {
     const bearer = (await this.admin()).bearerToken ?? (this.driver.capabilities.issues === 's3-credentials' ? this.target.apiToken : null);
-    if (!bearer) throw new Error(`the ${this.driver.name} driver's fixture admin has no Bearer token`);
+    if (!bearer) throw new DriverCannot(`the ${this.driver.name} driver's fixture admin (admin_rw / all) has no Bearer token`);
     return bearer;
   }
 
@@ -112,13 +136,29 @@ export class SuiteContext {
     return s3Client(this.target, credentialsOf(token), this.clock);
   }
 
-  /** Creates a bucket under the run prefix with the fixture admin and tracks it for cleanup. */
+  /**
+   * Creates a bucket under the run prefix with the fixture admin and tracks it for cleanup. Without a fixture admin
+   * (a credentials file with no Admin Read & Write key on all buckets) it throws DriverCannot, saying so: the check
+   * that wanted the bucket is then not applicable.
+   */
   async createBucket(name: string = this.name('b')): Promise<string> {
-    const s3 = await this.adminS3();
+    const s3 = await this.bucketMaker();
     this.cleanup.trackBucket(name);
     const outcome = await attempt(() => s3.send(new CreateBucketCommand({ Bucket: name })));
     if (outcome.status >= 300) throw new Error(`fixture: creating bucket ${name} answered ${outcome.status} ${outcome.code}`);
     return name;
+  }
+
+  /** Throws DriverCannot, as createBucket would, when the run cannot make buckets of its own (no fixture admin). */
+  async requireBucketCreation(): Promise<void> {
+    await this.bucketMaker();
+  }
+
+  private bucketMaker(): Promise<S3Client> {
+    return this.adminS3().catch((error: unknown) => {
+      if (error instanceof DriverCannot) throw new DriverCannot(`a bucket of the run's own is needed, and ${error.message} to create it`);
+      throw error;
+    });
   }
 
   /** Empties and deletes one of the run's buckets. */
@@ -235,8 +275,96 @@ export class SuiteContext {
     return left;
   }
 
+  /**
+   * A key of `level` limited to one bucket, and that bucket, for fixtures that need one key on one bucket. A driver
+   * that makes keys makes a new bucket of the run and a key limited to it. With pre-made keys (the manual driver) the
+   * key decides: the bucket the file's `level` / specific key is limited to (the run writes only `${runPrefix}-…`
+   * keys there, removed at the end), or else a new bucket of the run with the file's `level` key on all buckets.
+   * Throws DriverCannot, naming what is missing, when there is neither.
+   */
+  async keyOnBucket(level: PermissionType): Promise<KeyOnBucket> {
+    if (this.driver.capabilities.create) {
+      const bucket = await this.createBucket();
+      return { bucket, token: await this.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [bucket] } }) };
+    }
+    let missingSpecific: string;
+    try {
+      const token = await this.token({ object_storage: { permission_type: level, bucket_scope: 'specific' } });
+      const bucket = token.objectStorage?.allowedBuckets[0];
+      if (bucket === undefined) throw new DriverCannot(`the ${this.driver.name} driver's ${level} / specific key names no bucket (allowed_buckets)`);
+      this.useForeignBucket(bucket);
+      return { bucket, token };
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      missingSpecific = error.message;
+    }
+    try {
+      const token = await this.token({ object_storage: { permission_type: level, bucket_scope: 'all' } });
+      return { bucket: await this.createBucket(), token };
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      throw new DriverCannot(`no ${level} key on a bucket it covers: ${missingSpecific}; ${error.message}`);
+    }
+  }
+
+  /**
+   * A bucket to write the run's `${runPrefix}-…` keys in, and a key that may: a new bucket of the run with the fixture
+   * admin, or, where the run cannot make buckets (pre-made bucket-scoped keys only), the bucket a pre-made key that
+   * may write objects is limited to. Throws DriverCannot, naming what is missing, when there is neither.
+   */
+  async writableBucket(): Promise<KeyOnBucket> {
+    const missing: string[] = [];
+    try {
+      const token = await this.admin();
+      return { token, bucket: await this.createBucket() };
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      missing.push(error.message);
+    }
+    for (const level of writingLevels) {
+      try {
+        return await this.keyOnBucket(level);
+      } catch (error) {
+        if (!(error instanceof DriverCannot)) throw error;
+        missing.push(error.message);
+      }
+    }
+    throw new DriverCannot(`no bucket this run may write objects in: ${missing.join('; ')}`);
+  }
+
+  /**
+   * A client that may write and remove the run's `${runPrefix}-…` keys in `bucket`: the fixture admin, or, with
+   * pre-made keys and no admin on all buckets, a key of the file that is limited to that bucket and may write
+   * objects. Throws DriverCannot, naming what is missing, when there is none.
+   */
+  writerFor(bucket: string): Promise<S3Client> {
+    let writer = this.writers.get(bucket);
+    if (!writer) {
+      writer = (async () => {
+        const missing: string[] = [];
+        try {
+          return await this.adminS3();
+        } catch (error) {
+          if (!(error instanceof DriverCannot)) throw error;
+          missing.push(error.message);
+        }
+        for (const level of writingLevels) {
+          try {
+            return this.s3For(await this.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [bucket] } }));
+          } catch (error) {
+            if (!(error instanceof DriverCannot)) throw error;
+            missing.push(error.message);
+          }
+        }
+        throw new DriverCannot(`no key may write objects in ${bucket}: ${missing.join('; ')}`);
+      })();
+      this.writers.set(bucket, writer);
+    }
+    return writer;
+  }
+
   private async removePrefixedKeys(bucket: string): Promise<void> {
-    const s3 = await this.adminS3();
+    const s3 = await this.writerFor(bucket);
     const Prefix = `${this.settings.runPrefix}-`;
     for (let round = 0; round < 50; round += 1) {
       const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix })));
@@ -267,10 +395,14 @@ export class SuiteContext {
     }
     const adminId = admin?.id ?? null;
     const canRemoveBuckets = admin !== null;
-    if (canRemoveBuckets) for (const bucket of this.cleanup.foreignBuckets()) await this.removePrefixedKeys(bucket).catch(() => undefined);
+    for (const bucket of this.cleanup.foreignBuckets()) await this.removePrefixedKeys(bucket).catch(() => undefined);
     const revoker = this.driver.capabilities.revoke ? { retireToken: (id: string) => this.driver.retireToken(id) } : null;
     await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : []);
     if (adminId && revoker) await this.cleanup.cleanUp(null, revoker);
+    for (const writer of this.writers.values()) {
+      const client = await writer.catch(() => null);
+      if (client !== this.adminClient) client?.destroy();
+    }
     this.adminClient?.destroy();
     for (const client of this.keeperClients) client.destroy();
   }
@@ -284,11 +416,17 @@ export async function createSuiteContext(run: SettledRun): Promise<SuiteContext>
   if (run.settings.driver === 'manual') {
     if (!run.settings.credentialsFile) throw new DriverCannot('the manual driver needs a credentials file');
     driver = new ManualTokenDriver(loadCredentialsFile(run.settings.credentialsFile));
-  } else if (run.settings.driver === 'credentials') {
-    if (!run.endpoint.apiToken) throw new DriverCannot('the credentials driver needs an API token (IBEE_API_TOKEN)');
-    driver = new CredentialsTokenDriver(run.endpoint, cleanup);
   } else {
-    driver = new RestTokenDriver(run.endpoint, cleanup);
+    // The other drivers manage tokens through the REST API (the configuration asks for it with them).
+    const api = restApiOf(run.endpoint);
+    if (!api) throw new DriverCannot(`the ${run.settings.driver} driver needs the REST API (IBEE_API_URL and IBEE_PROJECT_ID)`);
+    const target = { ...run.endpoint, ...api };
+    if (run.settings.driver === 'credentials') {
+      if (!run.endpoint.apiToken) throw new DriverCannot('the credentials driver needs an API token (IBEE_API_TOKEN)');
+      driver = new CredentialsTokenDriver(target, cleanup);
+    } else {
+      driver = new RestTokenDriver(target, cleanup);
+    }
   }
   const clock = new TargetClock(run.endpoint, run.capabilities.timeTravel);
   await clock.refresh();

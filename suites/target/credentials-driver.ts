@@ -1,7 +1,7 @@
 import { bucketScopes, permissionTypes, type BucketScope, type PermissionType } from '../../spec/index.js';
 import { registerSecret } from '../../reports/redact.js';
 import type { CleanupRegistry } from './cleanup.js';
-import type { TargetEndpoint } from './config.js';
+import type { RestTarget } from './config.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
 import { httpRequest, publicApiUrl, type HttpExchange } from './http.js';
 import { listedEntries, statusField, UnexpectedResponse } from './rest-driver.js';
@@ -85,7 +85,7 @@ export class CredentialsTokenDriver implements TokenDriver {
   readonly capabilities = { create: true, revoke: true, read: true, rawCreate: true, issues: 's3-credentials' } as const;
 
   constructor(
-    private readonly target: TargetEndpoint,
+    private readonly target: RestTarget,
     private readonly cleanup: CleanupRegistry,
   ) {}
 
@@ -138,6 +138,11 @@ export class CredentialsTokenDriver implements TokenDriver {
   }
 
   /** A credential read carries its status; a revoke answer carries the credential. */
+  /** It makes its own tokens: the user gave none. */
+  givenTokens(): readonly IssuedToken[] {
+    return [];
+  }
+
   statusIn(exchange: HttpExchange): string | null {
     const body = exchange.json;
     if (isRecord(body) && isRecord(body['credential'])) return optionalString(body['credential']['status']);

@@ -73,8 +73,13 @@ export class DriverCannot extends Error {
 export interface TokenDriver {
   readonly name: DriverName;
   readonly capabilities: DriverCapabilities;
-  /** A token matching `spec`: created (rest) or picked from the pre-made ones (manual; its real scope may differ in bucket names). */
+  /**
+   * A token matching `spec`: created (rest, credentials) or picked from the pre-made ones (manual: a bucket-scoped
+   * one covers the buckets `spec` names, or DriverCannot is thrown).
+   */
   obtainToken(spec: TokenSpec): Promise<IssuedToken>;
+  /** The pre-made tokens the user gave (the manual driver's file); none for drivers that make their own. */
+  givenTokens(): readonly IssuedToken[];
   /** Sends any creation body as is; tokens it happens to create are tracked for cleanup. */
   createTokenRaw(body: unknown): Promise<HttpExchange>;
   /** Reads a successful creation answer (of createTokenRaw) into an IssuedToken; its secrets are registered for redaction. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TargetEndpoint } from './config.js';
+import type { RestTarget } from './config.js';
 import { httpRequest } from './http.js';
 import { createMockServer } from '../../mock-server/app.js';
 import { s3SigningRegion, tokenExpiryDays } from '../../spec/index.js';
@@ -10,7 +10,7 @@ import { s3SigningRegion, tokenExpiryDays } from '../../spec/index.js';
  */
 
 export interface EmbeddedMock {
-  readonly endpoint: TargetEndpoint;
+  readonly endpoint: RestTarget;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { readRunConfiguration } from './config.js';
+import { noRestApiUrl, readRunConfiguration } from './config.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { guardAgainstInterrupts } from './interrupt.js';
 import { settleRun } from './run.js';
@@ -24,7 +24,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const run = await settleRun({ endpoint, settings, journalFile: join(journalDir, 'created.jsonl') }, { probeWithToken: true });
   project.provide('ibeeRun', run);
   console.log(
-    `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,
+    `ibee-conformance: target ${endpoint.embedded ? 'embedded mock ' : ''}${endpoint.apiUrl ?? `REST API ${noRestApiUrl}`} (S3 ${endpoint.s3Endpoint}), driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, prefix ${settings.runPrefix}`,
   );
 
   // Guarded until the teardown below has finished: a signal during its sweep hands the rest to the cleaner.

@@ -1,5 +1,6 @@
 import { findSecrets, redactRecorded } from '../../reports/redact.js';
 import type { Evidence } from '../../reports/results-format.js';
+import type { RestApi } from './config.js';
 import { describeNetworkError } from './reachability.js';
 
 /**
@@ -11,7 +12,7 @@ import { describeNetworkError } from './reachability.js';
  * The URL of a route of IBEE's public API (`/v1/object-storage/…`, `/v1/billing/…`) for the target's workspace:
  * every such call names it in `workspace_id`.
  */
-export function publicApiUrl(target: { readonly apiUrl: string; readonly projectId: string }, path: string): string {
+export function publicApiUrl(target: RestApi, path: string): string {
   return `${target.apiUrl}${path}${path.includes('?') ? '&' : '?'}workspace_id=${encodeURIComponent(target.projectId)}`;
 }
 

@@ -10,8 +10,10 @@ import type { HttpExchange } from './http.js';
  *
  * File format:
  * { "tokens": [ { "id"?: string, "name"?: string, "permission_type"?: level, "bucket_scope"?: "all" | "specific",
- *   "allowed_buckets"?: [names], "billing"?: boolean, "bearer_token": string, "access_key_id"?: string,
+ *   "allowed_buckets"?: [names], "billing"?: boolean, "bearer_token"?: string, "access_key_id"?: string,
  *   "secret_access_key"?: string, "expires_at"?: ISO date } ] }
+ * An entry with an Object Storage level needs its access key pair; one with Billing, its Bearer token. A Bearer
+ * token is otherwise optional: the REST checks use it where given (an S3-only target has none).
  */
 
 export interface ManualCredential {
@@ -21,7 +23,7 @@ export interface ManualCredential {
   readonly bucket_scope?: BucketScope;
   readonly allowed_buckets?: readonly string[];
   readonly billing?: boolean;
-  readonly bearer_token: string;
+  readonly bearer_token?: string;
   readonly access_key_id?: string;
   readonly secret_access_key?: string;
   readonly expires_at?: string;
@@ -35,7 +37,17 @@ function validate(entry: unknown, index: number): ManualCredential {
   const where = `credentials file tokens[${index}]`;
   if (entry === null || typeof entry !== 'object') throw new CredentialsFileError(`${where} is not an object`);
   const e = entry as Record<string, unknown>;
-  if (typeof e['bearer_token'] !== 'string') throw new CredentialsFileError(`${where} needs bearer_token`);
+  if (e['bearer_token'] !== undefined && typeof e['bearer_token'] !== 'string') throw new CredentialsFileError(`${where}.bearer_token must be a string`);
+  if (e['permission_type'] === undefined && e['billing'] !== true) {
+    throw new CredentialsFileError(`${where} has neither an object storage level (permission_type) nor "billing": true`);
+  }
+  if (e['billing'] === true && typeof e['bearer_token'] !== 'string') throw new CredentialsFileError(`${where} has the Billing scope but no bearer_token`);
+  if (e['allowed_buckets'] !== undefined && (!Array.isArray(e['allowed_buckets']) || !e['allowed_buckets'].every((b) => typeof b === 'string'))) {
+    throw new CredentialsFileError(`${where}.allowed_buckets must be a list of bucket names`);
+  }
+  if (e['bucket_scope'] === 'specific' && (!Array.isArray(e['allowed_buckets']) || e['allowed_buckets'].length === 0)) {
+    throw new CredentialsFileError(`${where} is bucket_scope specific but names no allowed_buckets`);
+  }
   if (e['permission_type'] !== undefined && !permissionTypes.includes(e['permission_type'] as PermissionType)) {
     throw new CredentialsFileError(`${where}.permission_type must be one of ${permissionTypes.join(', ')}`);
   }
@@ -71,7 +83,7 @@ function toIssued(credential: ManualCredential): IssuedToken {
       ? { permissionType: credential.permission_type, bucketScope: credential.bucket_scope ?? 'all', allowedBuckets: credential.allowed_buckets ?? [] }
       : null,
     billing: credential.billing === true,
-    bearerToken: credential.bearer_token,
+    bearerToken: credential.bearer_token ?? null,
     accessKeyId: credential.access_key_id ?? null,
     secretAccessKey: credential.secret_access_key ?? null,
     s3Endpoint: null,
@@ -87,20 +99,35 @@ export class ManualTokenDriver implements TokenDriver {
 
   constructor(private readonly credentials: readonly ManualCredential[]) {}
 
+  /**
+   * The file's token of the level, scope and Billing scope `spec` asks for. A bucket-scoped one must cover the
+   * buckets `spec` names (when it names any): a key limited to another bucket is never handed out in its place, as
+   * the target would rightly refuse it there.
+   */
   async obtainToken(spec: TokenSpec): Promise<IssuedToken> {
     const wantedLevel = spec.object_storage?.permission_type;
     const wantedScope = spec.object_storage?.bucket_scope;
-    const match = this.credentials.find(
+    const wantedBuckets = wantedScope === 'specific' ? (spec.object_storage?.allowed_buckets ?? []) : [];
+    const candidates = this.credentials.filter(
       (c) =>
         c.permission_type === wantedLevel &&
         (wantedLevel === undefined || (c.bucket_scope ?? 'all') === wantedScope) &&
         (c.billing === true) === (spec.billing !== undefined),
     );
+    const what = wantedLevel ? `${wantedLevel} / ${wantedScope}` : 'billing-only';
+    const withBilling = spec.billing && wantedLevel ? ' with billing' : '';
+    if (candidates.length === 0) throw new DriverCannot(`the credentials file has no ${what} token${withBilling}`);
+    const match = candidates.find((c) => wantedBuckets.every((bucket) => (c.allowed_buckets ?? []).includes(bucket)));
     if (!match) {
-      const what = wantedLevel ? `${wantedLevel} / ${wantedScope}` : 'billing-only';
-      throw new DriverCannot(`the credentials file has no ${what} token${spec.billing && wantedLevel ? ' with billing' : ''}`);
+      const limits = [...new Set(candidates.flatMap((c) => c.allowed_buckets ?? []))].join(', ');
+      throw new DriverCannot(`the credentials file's ${what} token${withBilling} is limited to ${limits}, not to ${wantedBuckets.join(', ')}`);
     }
     return toIssued(match);
+  }
+
+  /** Every token of the file, in its order. */
+  givenTokens(): readonly IssuedToken[] {
+    return this.credentials.map(toIssued);
   }
 
   createTokenRaw(): Promise<HttpExchange> {

@@ -8,14 +8,15 @@ import { obtainLevelTokens, prepareGridFixture, runS3Grid, s3GridCheck } from '.
 import { recordedChecks } from '../checks/record.js';
 import { runCheck } from '../checks/registry.js';
 import { allNewBucketsCheck, checkAllNewBuckets, checkNoExistenceLeak, noExistenceLeakCheck } from '../checks/scoping.js';
-import { checkCredentialsWork, credentialsWorkCheck } from '../checks/tokens.js';
+import { checkCredentialFormats, checkCredentialsWork, credentialFormatCheck, credentialsWorkCheck } from '../checks/tokens.js';
 import { aggregate } from '../../reports/aggregate.js';
 import type { CheckRecord } from '../../reports/results-format.js';
 import { checkImmediateRevocation, revokeImmediateCheck } from '../checks/revocation.js';
 import type { RunSettings } from './config.js';
 import { createSuiteContext, lifecycleNotWritten, type SuiteContext } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
-import { CredentialsFileError, loadCredentialsFile, type ManualCredential } from './manual-driver.js';
+import { DriverCannot } from './driver.js';
+import { CredentialsFileError, loadCredentialsFile, ManualTokenDriver, type ManualCredential } from './manual-driver.js';
 import { settleRun } from './run.js';
 
 /** The manual driver, against the embedded mock with credentials made beforehand (as a portal user would). */
@@ -182,9 +183,82 @@ describe('manual driver', () => {
 
   it('refuses malformed credentials files clearly', () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ tokens: [{ permission_type: 'object_ro' }] }));
-    expect(() => loadCredentialsFile(bad)).toThrow(CredentialsFileError);
+    const refusal = (tokens: unknown): string => {
+      writeFileSync(bad, JSON.stringify({ tokens }));
+      try {
+        loadCredentialsFile(bad);
+      } catch (error) {
+        expect(error).toBeInstanceOf(CredentialsFileError);
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal([{ permission_type: 'object_ro' }])).toMatch(/no access_key_id\/secret_access_key/);
+    expect(refusal([{ billing: true }])).toMatch(/Billing scope but no bearer_token/);
+    expect(refusal([{ bearer_token: 'ibee_v4_x' }])).toMatch(/neither an object storage level .* nor "billing": true/);
+    expect(refusal([{ permission_type: 'object_ro', bucket_scope: 'specific', access_key_id: 'AKIA', secret_access_key: 's' }])).toMatch(/names no allowed_buckets/);
+    expect(refusal([{ permission_type: 'object_ro', access_key_id: 'AKIA', secret_access_key: 's', bearer_token: 7 }])).toMatch(/bearer_token must be a string/);
+    // The Bearer token of an object storage key is optional: an S3-only target has none.
+    expect(refusal([{ permission_type: 'object_ro', bucket_scope: 'specific', allowed_buckets: ['b'], access_key_id: 'AKIA', secret_access_key: 's' }])).toBe('accepted');
     writeFileSync(bad, JSON.stringify([]));
     expect(() => loadCredentialsFile(bad)).toThrow(/tokens/);
+  });
+
+  it('never hands out a bucket-scoped key for buckets it does not cover', async () => {
+    const driver = new ManualTokenDriver(loadCredentialsFile(file));
+    const scoped = await driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [scopedBucket] } });
+    expect(scoped.objectStorage?.allowedBuckets).toEqual([scopedBucket]);
+    // Asked without buckets, it gives the file's key and says which bucket it is limited to.
+    expect((await driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific' } })).accessKeyId).toBe(scoped.accessKeyId);
+    await expect(driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: ['another-bucket'] } })).rejects.toThrow(
+      new RegExp(`object_rw / specific token is limited to ${scopedBucket}, not to another-bucket`),
+    );
+    await expect(driver.obtainToken({ name: 'x', object_storage: { permission_type: 'object_rw', bucket_scope: 'specific', allowed_buckets: [scopedBucket, 'another-bucket'] } })).rejects.toThrow(DriverCannot);
+  });
+
+  it('judges CRED-FORMAT and CRED-UNIQUE on the keys of the file', async () => {
+    const judge = async (name: string, entries: readonly ManualCredential[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ tokens: entries }));
+      const ctx = await createSuiteContext(await settleRun({ endpoint: mock.endpoint, settings: settings('manual', path), journalFile: null }));
+      try {
+        return await judged(ctx, () => checkCredentialFormats(ctx), credentialFormatCheck).catch(() => null);
+      } finally {
+        await ctx.dispose();
+      }
+    };
+    const run = async (name: string, entries: readonly ManualCredential[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ tokens: entries }));
+      const ctx = await createSuiteContext(await settleRun({ endpoint: mock.endpoint, settings: settings('manual', path), journalFile: null }));
+      const before = recordedChecks().length;
+      try {
+        await runCheck(credentialFormatCheck, ctx.settings, () => checkCredentialFormats(ctx)).catch(() => undefined);
+      } finally {
+        await ctx.dispose();
+      }
+      return recordedChecks().slice(before);
+    };
+    // The mock's keys are IBEE's: both hold, judged (not not_applicable).
+    const good = await judge('formats-good.json', [...tokens, billingOnly]);
+    expect(good?.status('CRED-FORMAT')).toBe('passed');
+    expect(good?.status('CRED-UNIQUE')).toBe('passed');
+    // Another service's key ids (moto's, say) fail CRED-FORMAT, naming the entry and IBEE's format; uniqueness still holds.
+    const foreign = tokens.map((t, i) => (i === 2 ? { ...t, access_key_id: 'FSIA5MOTOKEYID00000A' } : t));
+    const records = await run('formats-foreign.json', foreign);
+    const failure = records.find((r) => r.status === 'failed');
+    expect(failure?.requirementIds).toEqual(['CRED-FORMAT']);
+    expect(failure?.message).toContain(`tokens[2] (${tokens[2]!.permission_type} / ${tokens[2]!.bucket_scope}): the Access Key ID "FSIA5MOTOKEYID00000A" does not match`);
+    expect(failure?.message).toContain('AKIA` followed by 16 upper-case hexadecimal characters');
+    expect(records.find((r) => r.requirementIds.includes('CRED-UNIQUE'))?.status).toBe('passed');
+    // Two entries sharing a key are two tokens with one credential; the very same entry listed twice is one token.
+    const shared = await run('formats-shared.json', [tokens[0]!, { ...tokens[1]!, access_key_id: tokens[0]!.access_key_id }]);
+    expect(shared.find((r) => r.status === 'failed')?.message).toMatch(/tokens\[1\] .* has the same Access Key ID as tokens\[0\]/);
+    const repeated = await judge('formats-repeated.json', [tokens[0]!, tokens[0]!]);
+    expect(repeated?.status('CRED-UNIQUE')).toBe('passed');
+    // No secret is named in any message.
+    for (const record of [...records, ...shared]) {
+      for (const t of tokens) for (const secret of [t.secret_access_key, t.bearer_token]) expect(JSON.stringify(record)).not.toContain(secret);
+    }
   });
 });

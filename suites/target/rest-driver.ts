@@ -1,7 +1,7 @@
 import type { BucketScope, PermissionType } from '../../spec/index.js';
 import { registerSecret } from '../../reports/redact.js';
 import type { CleanupRegistry } from './cleanup.js';
-import type { TargetEndpoint } from './config.js';
+import type { RestTarget } from './config.js';
 import type { IssuedToken, TokenDriver, TokenSpec } from './driver.js';
 import { httpRequest, type HttpExchange } from './http.js';
 
@@ -98,7 +98,7 @@ export class RestTokenDriver implements TokenDriver {
   readonly capabilities = { create: true, revoke: true, read: true, rawCreate: true, issues: 'api-tokens' } as const;
 
   constructor(
-    private readonly target: TargetEndpoint,
+    private readonly target: RestTarget,
     private readonly cleanup: CleanupRegistry,
   ) {}
 
@@ -149,6 +149,11 @@ export class RestTokenDriver implements TokenDriver {
 
   listTokens(): Promise<HttpExchange> {
     return httpRequest('GET', this.tokensUrl, { headers: this.auth });
+  }
+
+  /** It makes its own tokens: the user gave none. */
+  givenTokens(): readonly IssuedToken[] {
+    return [];
   }
 
   statusIn(exchange: HttpExchange): string | null {

@@ -1,5 +1,5 @@
 import { probeBillingReadRoutes, probeCapabilities, type Capabilities } from './capabilities.js';
-import type { RunConfiguration, RunSettings, TargetEndpoint } from './config.js';
+import { noRestApiReason, type RunConfiguration, type RunSettings, type TargetEndpoint } from './config.js';
 import { createSuiteContext, type SuiteContext } from './context.js';
 
 /**
@@ -46,6 +46,7 @@ export async function settleRun(run: Omit<SettledRun, 'capabilities'>, options: 
   const { only } = run.settings;
   if (!options.probeWithToken) return notProbed('the mock-only billing routes were not probed in this run');
   if (only && !only.some((id) => billingRouteRequirements.includes(id))) return notProbed('the mock-only billing routes were not probed: --only selects no requirement judged on them');
+  if (run.endpoint.apiUrl === null) return notProbed(`the mock-only billing routes were not probed: ${noRestApiReason}`);
   let context: SuiteContext | null = null;
   try {
     context = await createSuiteContext(notProbed('probing'));

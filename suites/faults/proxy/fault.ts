@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { TargetEndpoint } from '../../target/config.js';
+import type { RestTarget } from '../../target/config.js';
 import type { Forwarded } from './forwarding.js';
 import type { IssuedCredentials } from './issued-credentials.js';
 
@@ -37,7 +37,7 @@ export interface FaultHooks {
 
 /** What a fault may use of the proxy it runs in. */
 export interface ProxyState {
-  readonly upstream: TargetEndpoint;
+  readonly upstream: RestTarget;
   readonly credentials: IssuedCredentials;
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TargetEndpoint } from '../../target/config.js';
+import type { RestTarget } from '../../target/config.js';
 import type { FaultDefinition, FaultHooks, ProxiedRequest } from './fault.js';
 import { forward, readBody, send } from './forwarding.js';
 import { IssuedCredentials } from './issued-credentials.js';
@@ -12,7 +12,7 @@ import { IssuedCredentials } from './issued-credentials.js';
  */
 
 export interface FaultProxy {
-  readonly endpoint: TargetEndpoint;
+  readonly endpoint: RestTarget;
   /** How many times the fault actually changed an exchange. */
   injections(): number;
   close(): Promise<void>;
@@ -20,7 +20,7 @@ export interface FaultProxy {
 
 const tokenCreationPath = /^\/v1\/projects\/[^/]+\/api-tokens\/?$/;
 
-export async function startFaultProxy(upstream: TargetEndpoint, fault: FaultDefinition | null): Promise<FaultProxy> {
+export async function startFaultProxy(upstream: RestTarget, fault: FaultDefinition | null): Promise<FaultProxy> {
   const credentials = new IssuedCredentials();
   const hooks: FaultHooks = fault?.start({ upstream, credentials }) ?? {};
   let injected = 0;
