@@ -11,6 +11,7 @@ import { deleteScopeNamedWrite } from './delete-scope-named-write.js';
 import { deletedCredentialStillUsable } from './deleted-credential-still-usable.js';
 import { eligibilityWithoutBillingState } from './eligibility-without-billing-state.js';
 import { expiryGrace } from './expiry-grace.js';
+import { headBucketRefused } from './head-bucket-refused.js';
 import { inactiveTokenAsScopeRefusal } from './inactive-token-as-scope-refusal.js';
 import { invalidBucketNameAccepted } from './invalid-bucket-name-accepted.js';
 import { nonemptyBucketDeleted } from './nonempty-bucket-deleted.js';
@@ -50,6 +51,7 @@ export const faults = [
   deleteScopeNamedWrite,
   deletedCredentialStillUsable,
   eligibilityWithoutBillingState,
+  headBucketRefused,
 ] as const;
 
 export type FaultName = (typeof faults)[number]['name'];
