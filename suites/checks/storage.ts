@@ -254,15 +254,26 @@ export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> 
 // ---------------------------------------------------------------------------------------------------------------
 // BUCKET-DELETE-NONEMPTY
 
+/** The object a bucket holds when the target refuses to store the drawn key (see checkDeleteNonEmpty). */
+const plainHeldKey = 'held-object.txt';
+
 export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
   await ctx.requireBucketCreation();
   const s3 = await ctx.adminS3();
   const rest = await restHalf(ctx, deleteNonEmptyCheck, `DELETE ${bucketsPath}/{bucket_name}`);
   const finalDeletes = rest === null ? (['s3'] as const) : (['s3', 'rest'] as const);
-  const property = fc.asyncProperty(objectKey(), fc.constantFrom(...finalDeletes), async (key, finalDelete) => {
+  const property = fc.asyncProperty(objectKey(), fc.constantFrom(...finalDeletes), async (drawnKey, finalDelete) => {
     const bucket = await ctx.createBucket();
     const body = `held by ${bucket}`;
-    const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+    const putAs = (key: string) => attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+    // A drawn key the target refuses to store is OBJECT-ROUNDTRIP's failure, judged there: this rule is then
+    // judged with a plain key rather than failed for it.
+    let key = drawnKey;
+    let put = await putAs(key);
+    if (put.status >= 400 && put.status < 500 && key !== plainHeldKey) {
+      key = plainHeldKey;
+      put = await putAs(key);
+    }
     if (put.status !== 200) throw new Error(`fixture: PutObject ${describeKey(key)} answered ${describeOutcome(put)}`);
 
     const s3Delete = await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: bucket })));

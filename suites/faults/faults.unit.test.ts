@@ -43,6 +43,7 @@ import { startFaultProxy } from './proxy/proxy.js';
 import type { FaultDefinition } from './proxy/fault.js';
 import { headBucketRefused } from './head-bucket-refused.js';
 import { faults, type FaultName } from './registry.js';
+import { specialKeysRefused } from './special-keys-refused.js';
 import { staleRevoked } from './stale-revoked.js';
 
 /**
@@ -114,6 +115,7 @@ const cases: Record<FaultName, Case> = {
   'deleted-credential-still-usable': { check: credentialDeleteCheck, body: (ctx) => checkCredentialDelete(ctx) },
   'eligibility-without-billing-state': { check: billingEligibilityCheck, body: (ctx) => checkBillingEligibility(ctx) },
   'head-bucket-refused': { check: s3GridCheck, body: adminHeadBucketGrid },
+  'special-keys-refused': { check: objectRoundTripCheck, body: (ctx) => checkObjectRoundTrip(ctx) },
 };
 
 async function runThrough(
@@ -177,15 +179,16 @@ describe('fault injection', () => {
     });
   }
 
-  // A deviation is blamed on the requirement it breaks only: checks that merely look whether a bucket exists
-  // still judge their own rule when the target refuses HeadBucket.
-  for (const c of [
-    { check: deleteNonEmptyCheck, body: (ctx: SuiteContext) => checkDeleteNonEmpty(ctx) },
-    { check: bucketNamesValidCheck, body: (ctx: SuiteContext) => checkValidBucketNames(ctx) },
-  ]) {
-    it(`passes ${c.check.name} when only HeadBucket is refused`, async () => {
-      const { error, injections } = await runThrough(mock, headBucketRefused, c);
-      expect(injections, 'HeadBucket must have been asked and refused').toBeGreaterThan(0);
+  // A deviation is blamed on the requirement it breaks only: checks that merely look whether a bucket exists, or
+  // need some object in a bucket, still judge their own rule when the target refuses HeadBucket or unusual keys.
+  for (const [fault, c] of [
+    [headBucketRefused, { check: deleteNonEmptyCheck, body: (ctx: SuiteContext) => checkDeleteNonEmpty(ctx) }],
+    [headBucketRefused, { check: bucketNamesValidCheck, body: (ctx: SuiteContext) => checkValidBucketNames(ctx) }],
+    [specialKeysRefused, { check: deleteNonEmptyCheck, body: (ctx: SuiteContext) => checkDeleteNonEmpty(ctx) }],
+  ] as const) {
+    it(`passes ${c.check.name} under ${fault.name}, which breaks another requirement`, async () => {
+      const { error, injections } = await runThrough(mock, fault, c);
+      expect(injections, 'the fault must actually have been injected').toBeGreaterThan(0);
       expect(error).toBeNull();
     });
   }

@@ -19,6 +19,7 @@ import { roWrite } from './ro-write.js';
 import { s3SecretInXmlBody } from './s3-secret-in-xml-body.js';
 import { scopelessTokenDefaulted } from './scopeless-token-defaulted.js';
 import { secretLeakOnGet } from './secret-leak-on-get.js';
+import { specialKeysRefused } from './special-keys-refused.js';
 import { staleRevoked } from './stale-revoked.js';
 import { workspaceIdDefaulted } from './workspace-id-defaulted.js';
 import { workspaceIdIgnored } from './workspace-id-ignored.js';
@@ -52,6 +53,7 @@ export const faults = [
   deletedCredentialStillUsable,
   eligibilityWithoutBillingState,
   headBucketRefused,
+  specialKeysRefused,
 ] as const;
 
 export type FaultName = (typeof faults)[number]['name'];
