@@ -11,6 +11,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerTokenFormat, iamPolicyFor, requirement, requirements } from '../spec/index.js';
 import { startEmbeddedMock, type EmbeddedMock } from '../suites/target/embedded-mock.js';
+import { credentialsFileHelp } from '../suites/target/manual-driver.js';
 import { aggregate } from './aggregate.js';
 import type { Results } from './results-format.js';
 import { fixtureRun } from './test/fixtures.js';
@@ -134,6 +135,12 @@ describe('ibee-conformance CLI', () => {
     expect(unknown.stderr).toContain('expected one of admin_rw, admin_ro, object_rw, object_ro');
     const badBucket = await cli(['requirements', '--iam-policy', 'admin_rw', '--bucket', 'Not_A_Bucket']);
     expect(badBucket.code).toBe(2);
+  });
+
+  it('run --help shows the credentials file format of the manual driver', async () => {
+    const help = await cli(['run', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain(credentialsFileHelp);
   });
 
   it('rejects bad usage with exit code 2 and a clear message', async () => {

@@ -56,6 +56,8 @@ describe('a level as an IAM policy', () => {
 
   it('says what IAM cannot express', () => {
     expect(iamPolicyFor('object_ro').notes.join(' ')).toMatch(/presigned/i);
+    // What to do where the service applies the conditioned Deny to every request.
+    expect(iamPolicyFor('object_ro').notes.join(' ')).toMatch(/plain read .* refused, remove the statement/);
     expect(iamPolicyFor('object_rw').notes).toEqual([]);
     expect(iamPolicyFor('admin_ro', 'my-bucket').notes.join(' ')).toMatch(/ListAllMyBuckets/);
   });

@@ -61,7 +61,7 @@ export function iamPolicyFor(level: PermissionType, bucket?: string): RenderedIa
     // s3:authType, so a lower level's presigned requests can be denied outright.
     statements.push({ Sid: 'NoPresignedUrls', Effect: 'Deny', Action: 's3:*', Resource: '*', Condition: { StringEquals: { 's3:authType': 'REST-QUERY-STRING' } } });
     notes.push(
-      `${permissionLabels[level]} may not sign presigned URLs (IBEE: they need Object Read & Write): the NoPresignedUrls statement denies them through the s3:authType condition key, which some IAM implementations ignore.`,
+      `${permissionLabels[level]} may not sign presigned URLs (IBEE: they need Object Read & Write): the NoPresignedUrls statement denies them through the s3:authType condition key, which some IAM implementations ignore and others (moto) apply to every request: if a plain read with this key is refused, remove the statement.`,
     );
   }
   if (bucket !== undefined && byTarget.has('service')) {

@@ -11,6 +11,7 @@ import { ensureWritableDir, OutputDirError, writeReports } from '../reports/writ
 import { packageInfo } from './package-root.js';
 import { runSuites } from './runner.js';
 import { ConfigError, driverNames, noRestApiUrl, readRunConfiguration, withFlags, type DriverName, type RunConfiguration } from './target/config.js';
+import { credentialsFileHelp } from './target/manual-driver.js';
 import { describeUnreachable, probeEndpoints } from './target/reachability.js';
 
 /**
@@ -289,7 +290,7 @@ export function buildProgram(): Command {
         ...driverNames,
       ]),
     )
-    .option('--credentials <file>', 'pre-made keys for the manual driver, JSON (env IBEE_CREDENTIALS_FILE); bearer_token is optional (see suites/README.md)')
+    .option('--credentials <file>', 'pre-made keys for the manual driver, JSON (env IBEE_CREDENTIALS_FILE; format below)')
     .option('--runs <n>', 'fast-check runs per property; bounds tokens created (env IBEE_RUNS)')
     .option('--seed <seed>', 'fast-check seed (env IBEE_SEED; default random, printed and stored)')
     .option('--only <ids>', 'only these requirement ids, comma-separated (env IBEE_ONLY)', parseOnly)
@@ -300,6 +301,7 @@ export function buildProgram(): Command {
       'also write lifecycle rules, and configuration that cannot be removed again, to a bucket the run did not create (the one pre-made keys are scoped to); its prior configuration is still restored (env IBEE_ALLOW_CONFIG_WRITES=1)',
     )
     .option('--out <dir>', 'output directory', defaultOutDir)
+    .addHelpText('after', `\n${credentialsFileHelp}`)
     .action(async (flags: RunFlags) => {
       process.exitCode = await runCommand(flags);
     });

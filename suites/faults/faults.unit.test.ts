@@ -24,9 +24,11 @@ import {
 import { checkSecretShownOnce, secretOnceCheck } from '../checks/secrets.js';
 import {
   bucketNamesInvalidCheck,
+  bucketNamesValidCheck,
   checkChecksumMismatch,
   checkDeleteNonEmpty,
   checkInvalidBucketNames,
+  checkValidBucketNames,
   checkObjectRoundTrip,
   checksumMismatchCheck,
   deleteNonEmptyCheck,
@@ -39,7 +41,9 @@ import { startEmbeddedMock, type EmbeddedMock } from '../target/embedded-mock.js
 import { settleRun } from '../target/run.js';
 import { startFaultProxy } from './proxy/proxy.js';
 import type { FaultDefinition } from './proxy/fault.js';
+import { headBucketRefused } from './head-bucket-refused.js';
 import { faults, type FaultName } from './registry.js';
+import { specialKeysRefused } from './special-keys-refused.js';
 import { staleRevoked } from './stale-revoked.js';
 
 /**
@@ -78,6 +82,13 @@ async function objectRwConfigGrid(ctx: SuiteContext, rec: CheckRecorder): Promis
   await runS3Grid(ctx, rec, fixture, tokens, [], ['PutBucketCors', 'DeleteBucketCors', 'PutBucketEncryption', 'DeleteBucket', 'GetObject']);
 }
 
+/** Only the admin_rw level and HeadBucket (and a read as a control). */
+async function adminHeadBucketGrid(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
+  const fixture = await prepareGridFixture(ctx);
+  const tokens = [await obtainLevelTokens(ctx, 'admin_rw', fixture.inScope)];
+  await runS3Grid(ctx, rec, fixture, tokens, [], ['HeadBucket', 'GetObject']);
+}
+
 /** The check that must catch each fault, run only as far as it needs to be. */
 const cases: Record<FaultName, Case> = {
   'secret-leak-on-get': { check: secretOnceCheck, body: (ctx) => checkSecretShownOnce(ctx) },
@@ -103,6 +114,8 @@ const cases: Record<FaultName, Case> = {
   'delete-scope-named-write': { check: scopeNamesCheck, body: (ctx) => checkScopeNames(ctx) },
   'deleted-credential-still-usable': { check: credentialDeleteCheck, body: (ctx) => checkCredentialDelete(ctx) },
   'eligibility-without-billing-state': { check: billingEligibilityCheck, body: (ctx) => checkBillingEligibility(ctx) },
+  'head-bucket-refused': { check: s3GridCheck, body: adminHeadBucketGrid },
+  'special-keys-refused': { check: objectRoundTripCheck, body: (ctx) => checkObjectRoundTrip(ctx) },
 };
 
 async function runThrough(
@@ -162,6 +175,20 @@ describe('fault injection', () => {
 
     it(`passes ${c.check.name} through a transparent proxy (control for ${fault.name})`, async () => {
       const { error } = await runThrough(mock, null, c);
+      expect(error).toBeNull();
+    });
+  }
+
+  // A deviation is blamed on the requirement it breaks only: checks that merely look whether a bucket exists, or
+  // need some object in a bucket, still judge their own rule when the target refuses HeadBucket or unusual keys.
+  for (const [fault, c] of [
+    [headBucketRefused, { check: deleteNonEmptyCheck, body: (ctx: SuiteContext) => checkDeleteNonEmpty(ctx) }],
+    [headBucketRefused, { check: bucketNamesValidCheck, body: (ctx: SuiteContext) => checkValidBucketNames(ctx) }],
+    [specialKeysRefused, { check: deleteNonEmptyCheck, body: (ctx: SuiteContext) => checkDeleteNonEmpty(ctx) }],
+  ] as const) {
+    it(`passes ${c.check.name} under ${fault.name}, which breaks another requirement`, async () => {
+      const { error, injections } = await runThrough(mock, fault, c);
+      expect(injections, 'the fault must actually have been injected').toBeGreaterThan(0);
       expect(error).toBeNull();
     });
   }

@@ -11,6 +11,7 @@ import { deleteScopeNamedWrite } from './delete-scope-named-write.js';
 import { deletedCredentialStillUsable } from './deleted-credential-still-usable.js';
 import { eligibilityWithoutBillingState } from './eligibility-without-billing-state.js';
 import { expiryGrace } from './expiry-grace.js';
+import { headBucketRefused } from './head-bucket-refused.js';
 import { inactiveTokenAsScopeRefusal } from './inactive-token-as-scope-refusal.js';
 import { invalidBucketNameAccepted } from './invalid-bucket-name-accepted.js';
 import { nonemptyBucketDeleted } from './nonempty-bucket-deleted.js';
@@ -18,6 +19,7 @@ import { roWrite } from './ro-write.js';
 import { s3SecretInXmlBody } from './s3-secret-in-xml-body.js';
 import { scopelessTokenDefaulted } from './scopeless-token-defaulted.js';
 import { secretLeakOnGet } from './secret-leak-on-get.js';
+import { specialKeysRefused } from './special-keys-refused.js';
 import { staleRevoked } from './stale-revoked.js';
 import { workspaceIdDefaulted } from './workspace-id-defaulted.js';
 import { workspaceIdIgnored } from './workspace-id-ignored.js';
@@ -50,6 +52,8 @@ export const faults = [
   deleteScopeNamedWrite,
   deletedCredentialStillUsable,
   eligibilityWithoutBillingState,
+  headBucketRefused,
+  specialKeysRefused,
 ] as const;
 
 export type FaultName = (typeof faults)[number]['name'];

@@ -6,15 +6,26 @@ import type { HttpExchange } from './http.js';
 
 /**
  * For endpoints whose tokens are made in a portal: pre-created credentials, one per level and scope, read from a
- * JSON file. It cannot create, read back or revoke tokens; checks that need that are recorded not_applicable.
- *
- * File format:
- * { "tokens": [ { "id"?: string, "name"?: string, "permission_type"?: level, "bucket_scope"?: "all" | "specific",
- *   "allowed_buckets"?: [names], "billing"?: boolean, "bearer_token"?: string, "access_key_id"?: string,
- *   "secret_access_key"?: string, "expires_at"?: ISO date } ] }
- * An entry with an Object Storage level needs its access key pair; one with Billing, its Bearer token. A Bearer
- * token is otherwise optional: the REST checks use it where given (an S3-only target has none).
+ * JSON file (the format: `credentialsFileHelp`). It cannot create, read back or revoke tokens; checks that need that
+ * are recorded not_applicable.
  */
+
+/**
+ * The credentials file as `ibee-conformance run --help` shows it: an example and what each field means. The
+ * example is a file `parseCredentialsFile` accepts (its unit test parses it out of this text).
+ */
+export const credentialsFileHelp = `Credentials file (--driver manual --credentials FILE): JSON, one entry per level and bucket scope, e.g.
+  { "tokens": [
+    { "permission_type": "admin_rw", "bucket_scope": "all", "access_key_id": "AKIA…", "secret_access_key": "…" },
+    { "permission_type": "object_ro", "bucket_scope": "specific", "allowed_buckets": ["my-bucket"],
+      "access_key_id": "AKIA…", "secret_access_key": "…" },
+    { "billing": true, "bearer_token": "ibee_v4_…" }
+  ] }
+  permission_type    ${permissionTypes.join(' | ')}; an entry with one needs access_key_id and secret_access_key
+  bucket_scope       all (default) | specific; specific needs allowed_buckets, one bucket for all such entries
+  bearer_token       optional (the REST checks use it where given); needed with "billing": true
+  billing            optional: true for a token with the Billing scope
+  id, name           optional labels; expires_at: optional ISO date`;
 
 export interface ManualCredential {
   readonly id?: string;
@@ -60,11 +71,15 @@ function validate(entry: unknown, index: number): ManualCredential {
   return e as unknown as ManualCredential;
 }
 
-export function loadCredentialsFile(path: string): ManualCredential[] {
-  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+/** The entries of a parsed credentials file, each validated (a CredentialsFileError names what is wrong). */
+export function parseCredentialsFile(parsed: unknown): ManualCredential[] {
   const tokens = parsed !== null && typeof parsed === 'object' ? (parsed as { tokens?: unknown }).tokens : undefined;
   if (!Array.isArray(tokens)) throw new CredentialsFileError('credentials file must be { "tokens": [...] }');
-  const credentials = tokens.map(validate);
+  return tokens.map(validate);
+}
+
+export function loadCredentialsFile(path: string): ManualCredential[] {
+  const credentials = parseCredentialsFile(JSON.parse(readFileSync(path, 'utf8')));
   for (const credential of credentials) {
     const label = credential.id ?? credential.name ?? credential.access_key_id ?? 'manual token';
     registerSecret(credential.bearer_token, `bearer_token of ${label}`);

@@ -16,7 +16,7 @@ import type { RunSettings } from './config.js';
 import { createSuiteContext, lifecycleNotWritten, type SuiteContext } from './context.js';
 import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
 import { DriverCannot } from './driver.js';
-import { CredentialsFileError, loadCredentialsFile, ManualTokenDriver, type ManualCredential } from './manual-driver.js';
+import { credentialsFileHelp, CredentialsFileError, loadCredentialsFile, ManualTokenDriver, parseCredentialsFile, type ManualCredential } from './manual-driver.js';
 import { settleRun } from './run.js';
 
 /** The manual driver, against the embedded mock with credentials made beforehand (as a portal user would). */
@@ -202,6 +202,21 @@ describe('manual driver', () => {
     expect(refusal([{ permission_type: 'object_ro', bucket_scope: 'specific', allowed_buckets: ['b'], access_key_id: 'AKIA', secret_access_key: 's' }])).toBe('accepted');
     writeFileSync(bad, JSON.stringify([]));
     expect(() => loadCredentialsFile(bad)).toThrow(/tokens/);
+  });
+
+  it('accepts the example that run --help shows, and every field it names', () => {
+    const example = /\{ "tokens": \[[\s\S]*?\] \}/.exec(credentialsFileHelp)?.[0];
+    expect(example).toBeDefined();
+    const entries = parseCredentialsFile(JSON.parse(example!));
+    expect(entries.map((e) => [e.permission_type ?? 'billing', e.bucket_scope ?? null])).toEqual([
+      ['admin_rw', 'all'],
+      ['object_ro', 'specific'],
+      ['billing', null],
+    ]);
+    // The help names every field of a file entry.
+    const fields: readonly (keyof ManualCredential)[] = ['id', 'name', 'permission_type', 'bucket_scope', 'allowed_buckets', 'billing', 'bearer_token', 'access_key_id', 'secret_access_key', 'expires_at'];
+    for (const field of fields) expect(credentialsFileHelp, field).toContain(field);
+    for (const level of permissionTypes) expect(credentialsFileHelp).toContain(level);
   });
 
   it('never hands out a bucket-scoped key for buckets it does not cover', async () => {
