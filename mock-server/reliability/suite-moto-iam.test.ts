@@ -371,7 +371,7 @@ const deviations: readonly Deviation[] = [
     what: 'presigned URLs answer 500 with IAM enforced, valid or expired: moto looks for an Authorization header they do not have',
     requirementIds: ['PRESIGNED-EXPIRY', 'PRESIGNED-TAMPER'],
     explains: (record) =>
-      message('auth.presigned-expiry', /used \d+s after it expired, answered 500$/m)(record) || message('auth.presigned-tamper', /an untouched presigned URL answered 500/)(record),
+      message('auth.presigned-expiry', /used \d+s after it expired, answered 500$/m)(record) || message('auth.presigned-tamper', /the untouched presigned URL answered 500/)(record),
     probe: async () => {
       const s3 = userS3('object_rw', 'specific');
       const command = () => new GetObjectCommand({ Bucket: userBucket, Key: 'index.html' });

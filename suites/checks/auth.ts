@@ -111,7 +111,7 @@ export async function checkSignature(ctx: SuiteContext, fixture: AuthFixture): P
     signRequest({ method: 'GET', url, credentials, region: ctx.target.region, signingDate: ctx.clock.now(), headers });
   const baseline = await sign();
   const ok = await rawFetch(baseline.url, { headers: baseline.headers });
-  if (ok.status !== 200) throw new Error(`a correctly signed GET answered ${ok.status} ${ok.code ?? ''}: the fixture is broken`);
+  if (ok.status !== 200) throw new Error(`baseline: a correctly signed GET of ${fixture.key} by its bucket's Object Read & Write key answered ${ok.status} ${ok.code ?? ''}, so refusals of altered requests would show nothing`);
   const variants = fc.constantFrom<BadAuth>('wrong-secret', 'unknown-key', 'anonymous', 'tampered-signature', 'tampered-header');
   const property = fc.asyncProperty(variants, fc.integer({ min: 0, max: 63 }), async (variant, position) => {
     let response;
@@ -179,7 +179,7 @@ export async function checkPresignedTamper(ctx: SuiteContext, fixture: AuthFixtu
   const property = fc.asyncProperty(presignTamper(), async (tamper) => {
     const url = await presign(s3, new GetObjectCommand({ Bucket: fixture.bucket, Key: fixture.key }), 3600, ctx.clock);
     const untouched = await rawFetch(url);
-    if (untouched.status !== 200) throw new Error(`an untouched presigned URL answered ${untouched.status}: the fixture is broken`);
+    if (untouched.status !== 200) throw new Error(`baseline: the untouched presigned URL answered ${untouched.status} ${untouched.code ?? ''}, so refusals of altered URLs would show nothing`);
     const response = await rawFetch(applyTamper(url, tamper));
     const expectedCode = tamper.part === 'credential' ? null : 'SignatureDoesNotMatch';
     if (response.status !== 403 || (expectedCode !== null && response.code !== expectedCode)) {
