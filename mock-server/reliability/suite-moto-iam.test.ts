@@ -162,7 +162,9 @@ async function presignedDenialRefusesEverything(readOnly: IamAccessKey, readOnly
   const read = async (key: IamAccessKey) => {
     const s3 = s3Of(key);
     try {
-      await s3.send(new GetObjectCommand({ Bucket: userBucket, Key: 'index.html' }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: userBucket, Key: 'index.html' }));
+      // Read to the end: a body left open is aborted by destroy(), an uncaught error of the response stream.
+      await got.Body?.transformToByteArray();
       return 'allowed';
     } catch (error) {
       return (error as { name?: string }).name ?? 'error';
@@ -203,9 +205,12 @@ interface Answer {
   readonly code: string | null;
 }
 
-async function answer(call: () => Promise<{ readonly $metadata: { readonly httpStatusCode?: number } }>): Promise<Answer> {
+async function answer(call: () => Promise<{ readonly $metadata: { readonly httpStatusCode?: number }; readonly Body?: unknown }>): Promise<Answer> {
   try {
     const done = await call();
+    // A GetObject body is read to the end: one left open is aborted when its client is destroyed, an uncaught error.
+    const body = done.Body as { transformToByteArray?: () => Promise<Uint8Array> } | undefined;
+    await body?.transformToByteArray?.();
     return { status: done.$metadata.httpStatusCode ?? 0, code: null };
   } catch (error) {
     const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
