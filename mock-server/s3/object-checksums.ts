@@ -4,6 +4,7 @@ import {
   checksumAlgorithms,
   isChecksumType,
   multipartUploadChecksum,
+  refusalCode,
   type ChecksumAlgorithm,
   type ChecksumRefusal,
   type ChecksumSetting,
@@ -71,18 +72,40 @@ export function setChecksumHeaders(res: Response, checksum: ObjectChecksum | nul
   if (options.withType) res.setHeader('x-amz-checksum-type', checksum.type);
 }
 
-/** The error S3 answers a refused checksum request with. */
-export function refusalError(refusal: ChecksumRefusal, detail: { algorithm?: ChecksumAlgorithm | null; type?: ChecksumType | null; declared?: ChecksumAlgorithm | null }): S3Error {
+/** What a refusal's message names: the algorithms and type involved, or the object size declared and computed. */
+export interface RefusalDetail {
+  readonly algorithm?: ChecksumAlgorithm | null;
+  readonly type?: ChecksumType | null;
+  readonly declared?: ChecksumAlgorithm | null;
+  /** `x-amz-mp-object-size` as sent. */
+  readonly sizeHeader?: string;
+  /** The sum of the listed parts' sizes. */
+  readonly computedSize?: number;
+}
+
+/** The error S3 answers a refused checksum (or declared size) with: the code spec gives it, S3's message. */
+export function refusalError(refusal: ChecksumRefusal, detail: RefusalDetail): S3Error {
+  return new S3Error(refusalCode(refusal), refusalMessage(refusal, detail));
+}
+
+function refusalMessage(refusal: ChecksumRefusal, detail: RefusalDetail): string {
   switch (refusal) {
     case 'type-without-algorithm':
-      return new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+      return 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.';
     case 'type-not-for-algorithm':
-      return new S3Error('InvalidRequest', `The ${detail.type ?? ''} checksum type cannot be used with the ${(detail.algorithm ?? '').toLowerCase()} checksum algorithm.`);
+      return `The ${detail.type ?? ''} checksum type cannot be used with the ${(detail.algorithm ?? '').toLowerCase()} checksum algorithm.`;
     case 'part-algorithm-mismatch':
-      return new S3Error(
-        'InvalidRequest',
-        `Checksum Type mismatch occurred, expected checksum Type: ${(detail.algorithm ?? 'null').toLowerCase()}, actual checksum Type: ${(detail.declared ?? 'null').toLowerCase()}`,
-      );
+      return `Checksum Type mismatch occurred, expected checksum Type: ${(detail.algorithm ?? 'null').toLowerCase()}, actual checksum Type: ${(detail.declared ?? 'null').toLowerCase()}`;
+    case 'sdk-algorithm-without-checksum':
+      return 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.';
+    case 'sdk-algorithm-mismatch':
+      return 'Value for x-amz-sdk-checksum-algorithm header is invalid.';
+    case 'object-size-malformed':
+      return `Value for x-amz-mp-object-size header is invalid: '${detail.sizeHeader ?? ''}'`;
+    case 'object-size-negative':
+      return `Value for x-amz-mp-object-size header is less than zero: '${detail.sizeHeader ?? ''}'`;
+    case 'object-size-mismatch':
+      return `The provided 'x-amz-mp-object-size' header value ${detail.sizeHeader ?? ''} does not match what was computed: ${detail.computedSize ?? ''}`;
   }
 }
 
