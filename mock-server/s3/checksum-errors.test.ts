@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -10,7 +11,9 @@ import {
   UploadPartCommand,
   type CompletedPart,
   type S3Client,
+  type S3ServiceException,
 } from '@aws-sdk/client-s3';
+import type { HttpRequest } from '@smithy/protocol-http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumAlgorithmRules, checksumAlgorithms, type ChecksumAlgorithm } from '../../spec/index.js';
@@ -19,7 +22,8 @@ import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, ty
 
 /**
  * What S3 answers when checksums disagree or are malformed: a well-formed checksum that does not match is BadDigest,
- * a malformed one InvalidRequest, and the multipart rules' refusals; none of it stores anything, none is a 500.
+ * a malformed one InvalidRequest, and the multipart rules' refusals, x-amz-sdk-checksum-algorithm without its
+ * checksum; none of it stores anything, none is a 500.
  */
 
 let s3: TestS3;
@@ -41,6 +45,18 @@ afterAll(async () => {
 
 const header = (algorithm: ChecksumAlgorithm) => `x-amz-checksum-${algorithm.toLowerCase()}`;
 const codeOf = (text: string) => /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+const messageOf = (text: string) => /<Message>([^<]*)<\/Message>/.exec(text)?.[1]?.replaceAll('&apos;', "'").replaceAll('&#39;', "'");
+
+/** The S3 error a request failed with, message included; fails the test if the request succeeded. */
+async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as S3ServiceException;
+    return { code: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected the request to fail');
+}
 
 /** A checksum value that is malformed for `algorithm`: bad base64, or base64 of the wrong number of bytes. */
 const malformedValue = (algorithm: ChecksumAlgorithm) =>
@@ -221,6 +237,86 @@ describe('CompleteMultipartUpload against the parts and the upload', () => {
     // The default upload's object still gets the default checksum, whatever object checksum the request carried.
     const completed = await unnamed.complete([unnamed.listed], { ChecksumCRC32: 'AAAAAA==' });
     expect([completed.ChecksumCRC64NVME, completed.ChecksumType]).toEqual([referenceChecksum('CRC64NVME', unnamed.data), 'FULL_OBJECT']);
+  });
+});
+
+/** A client whose requests go out with their headers changed by `edit` just before they are signed. */
+function editingClient(edit: (headers: Record<string, string>) => void): S3Client {
+  const edited = s3.client(credentials);
+  type Middleware = Parameters<S3Client['middlewareStack']['addRelativeTo']>[0];
+  type Args = { readonly request: HttpRequest };
+  const editHeaders = (next: (args: Args) => Promise<unknown>) => async (args: Args) => {
+    edit(args.request.headers);
+    return next(args);
+  };
+  // Checksums are added at the build step, before this; signing right after it.
+  edited.middlewareStack.addRelativeTo(editHeaders as unknown as Middleware, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'editHeadersBeforeSigning' });
+  return edited;
+}
+
+describe('x-amz-sdk-checksum-algorithm', () => {
+  const noChecksum = 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.';
+  const invalid = 'Value for x-amz-sdk-checksum-algorithm header is invalid.';
+  const data = randomBytes(1_500);
+
+  it('is sent by the SDK with the checksum it names, as a header or a trailer, and accepted', async () => {
+    const seen: Record<string, string>[] = [];
+    const watching = editingClient((headers) => void seen.push({ ...headers }));
+    await watching.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-header', Body: data, ChecksumAlgorithm: 'SHA1' }));
+    await watching.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-trailer', Body: Readable.from([data]), ContentLength: data.length, ChecksumAlgorithm: 'CRC32C' }));
+    expect(seen.map((headers) => [headers['x-amz-sdk-checksum-algorithm'], headers['x-amz-checksum-sha1'] !== undefined, headers['x-amz-trailer']])).toEqual([
+      ['SHA1', true, undefined],
+      ['CRC32C', false, 'x-amz-checksum-crc32c'],
+    ]);
+    expect(s3.storage.getObject(bucket, 'sdk-header')?.checksums).toEqual({ SHA1: referenceChecksum('SHA1', data) });
+    expect(s3.storage.getObject(bucket, 'sdk-trailer')?.checksums).toEqual({ CRC32C: referenceChecksum('CRC32C', data) });
+  });
+
+  it('without the checksum it names is InvalidRequest, on PutObject and UploadPart; nothing is stored', async () => {
+    const dropped = editingClient((headers) => void delete headers['x-amz-checksum-crc32']);
+    expect(await refusal(dropped.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-dropped', Body: data, ChecksumAlgorithm: 'CRC32' })))).toEqual({
+      code: 'InvalidRequest',
+      status: 400,
+      message: noChecksum,
+    });
+    expect(s3.storage.getObject(bucket, 'sdk-dropped')).toBeUndefined();
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'sdk-dropped-part', ChecksumAlgorithm: 'CRC32' }));
+    const part = dropped.send(new UploadPartCommand({ Bucket: bucket, Key: 'sdk-dropped-part', UploadId, PartNumber: 1, Body: data, ChecksumAlgorithm: 'CRC32' }));
+    expect(await refusal(part)).toEqual({ code: 'InvalidRequest', status: 400, message: noChecksum });
+    expect(s3.storage.listParts(UploadId as string, 0, 10).parts).toEqual([]);
+  });
+
+  it('naming another algorithm than the checksum sent, in a header or a trailer, is InvalidRequest', async () => {
+    const renamed = editingClient((headers) => void (headers['x-amz-sdk-checksum-algorithm'] = 'SHA256'));
+    const bodies = { header: () => data, trailer: () => Readable.from([data]) };
+    for (const [transport, body] of Object.entries(bodies)) {
+      const send = renamed.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-renamed', Body: body(), ContentLength: data.length, ChecksumAlgorithm: 'CRC32' }));
+      expect(await refusal(send), transport).toEqual({ code: 'InvalidRequest', status: 400, message: invalid });
+    }
+    expect(s3.storage.getObject(bucket, 'sdk-renamed')).toBeUndefined();
+  });
+
+  it('any value with or without a checksum header: accepted exactly when empty or naming the checksum sent, never a 500', async () => {
+    const { UploadId } = await plain.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'sdk-property-part' }));
+    const named = fc.oneof(
+      fc.constantFrom(...checksumAlgorithms, ...checksumAlgorithms.map((algorithm) => algorithm.toLowerCase()), 'MD4', 'SHA512', ''),
+      fc.string({ maxLength: 12 }).filter((value) => /^[\x20-\x7e]*$/.test(value)),
+    );
+    await fc.assert(
+      fc.asyncProperty(named, fc.constantFrom(...checksumAlgorithms, null), fc.constantFrom('PutObject', 'UploadPart'), async (value, carried, operation) => {
+        const headers: Record<string, string> = { 'x-amz-sdk-checksum-algorithm': value };
+        if (carried !== null) headers[header(carried)] = referenceChecksum(carried, data);
+        const path = operation === 'PutObject' ? `/${bucket}/sdk-property` : `/${bucket}/sdk-property-part?partNumber=1&uploadId=${encodeURIComponent(UploadId as string)}`;
+        const response = await signedFetch(s3, credentials, 'PUT', path, { body: data, headers });
+        const trimmed = value.trim();
+        if (trimmed === '' || trimmed.toUpperCase() === carried) {
+          expect(response.status, `${value} ${carried} ${response.text}`).toBe(200);
+          return;
+        }
+        expect([response.status, codeOf(response.text), messageOf(response.text)], `${value} ${carried}`).toEqual([400, 'InvalidRequest', carried === null ? noChecksum : invalid]);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 
