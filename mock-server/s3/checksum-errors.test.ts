@@ -7,6 +7,7 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
@@ -16,14 +17,14 @@ import {
 import type { HttpRequest } from '@smithy/protocol-http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksumAlgorithmRules, checksumAlgorithms, type ChecksumAlgorithm } from '../../spec/index.js';
+import { checksumAlgorithmRules, checksumAlgorithms, multipartLimits, type ChecksumAlgorithm } from '../../spec/index.js';
 import { referenceChecksum } from './test/reference-checksums.js';
 import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * What S3 answers when checksums disagree or are malformed: a well-formed checksum that does not match is BadDigest,
  * a malformed one InvalidRequest, and the multipart rules' refusals, x-amz-sdk-checksum-algorithm without its
- * checksum; none of it stores anything, none is a 500.
+ * checksum and an x-amz-mp-object-size that is not the object's; none of it stores anything, none is a 500.
  */
 
 let s3: TestS3;
@@ -237,6 +238,85 @@ describe('CompleteMultipartUpload against the parts and the upload', () => {
     // The default upload's object still gets the default checksum, whatever object checksum the request carried.
     const completed = await unnamed.complete([unnamed.listed], { ChecksumCRC32: 'AAAAAA==' });
     expect([completed.ChecksumCRC64NVME, completed.ChecksumType]).toEqual([referenceChecksum('CRC64NVME', unnamed.data), 'FULL_OBJECT']);
+  });
+});
+
+describe('CompleteMultipartUpload with x-amz-mp-object-size', () => {
+  const mismatch = (declared: bigint | number, computed: number) =>
+    `The provided 'x-amz-mp-object-size' header value ${declared} does not match what was computed: ${computed}`;
+
+  it('a size other than the parts\' total is InvalidRequest and keeps the upload; the total completes it (SDK MpuObjectSize)', async () => {
+    const key = 'declared-size';
+    const parts = [randomBytes(multipartLimits.value.minPartBytes), randomBytes(1_234)];
+    const total = parts[0]!.length + parts[1]!.length;
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: 'SHA256' }));
+    const listed: CompletedPart[] = [];
+    for (const [index, data] of parts.entries()) {
+      const part = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: data, ChecksumAlgorithm: 'SHA256' }));
+      listed.push({ PartNumber: index + 1, ETag: part.ETag, ChecksumSHA256: part.ChecksumSHA256 });
+    }
+    const complete = (size: number) =>
+      client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: listed }, MpuObjectSize: size }));
+    // Off by one either way, the first part alone, or nothing at all.
+    for (const size of [total + 1, total - 1, parts[0]!.length, 0]) {
+      expect(await refusal(complete(size)), String(size)).toEqual({ code: 'InvalidRequest', status: 400, message: mismatch(size, total) });
+    }
+    expect(s3.storage.getObject(bucket, key)).toBeUndefined();
+    expect((await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }))).Parts).toHaveLength(2);
+    const completed = await complete(total);
+    expect(completed.ChecksumType).toBe('COMPOSITE');
+    expect(s3.storage.getObject(bucket, key)?.size).toBe(total);
+  });
+
+  it('a value that is no whole number, or is negative, is InvalidRequest before the parts are looked at', async () => {
+    const upload = await onePartUpload('declared-size-malformed', {});
+    const partXml = `<Part><PartNumber>1</PartNumber><ETag>${upload.listed.ETag as string}</ETag></Part>`;
+    const cases: [string, string][] = [
+      ['ten', "Value for x-amz-mp-object-size header is invalid: 'ten'"],
+      ['1.5', "Value for x-amz-mp-object-size header is invalid: '1.5'"],
+      ['99999999999999999999', "Value for x-amz-mp-object-size header is invalid: '99999999999999999999'"],
+      ['-1', "Value for x-amz-mp-object-size header is less than zero: '-1'"],
+      ['-007', "Value for x-amz-mp-object-size header is less than zero: '-7'"],
+    ];
+    for (const [value, message] of cases) {
+      const response = await rawComplete('declared-size-malformed', upload.UploadId, partXml, { 'x-amz-mp-object-size': value });
+      expect([response.status, codeOf(response.text), messageOf(response.text)], value).toEqual([400, 'InvalidRequest', message]);
+    }
+    // The size is read before the parts: a malformed one is refused even when the part listed does not exist.
+    const missing = await rawComplete('declared-size-malformed', upload.UploadId, '<Part><PartNumber>7</PartNumber><ETag>"00"</ETag></Part>', { 'x-amz-mp-object-size': 'x' });
+    expect([missing.status, codeOf(missing.text)]).toEqual([400, 'InvalidRequest']);
+    const right = await rawComplete('declared-size-malformed', upload.UploadId, partXml, { 'x-amz-mp-object-size': `+${upload.data.length}` });
+    expect(right.status, right.text).toBe(200);
+  });
+
+  it('any value and any part size: 200 exactly when it reads as the part\'s size, else 400 InvalidRequest, never a 500', async () => {
+    const value = fc.oneof(
+      fc.integer({ min: -2, max: 2 }).map((delta) => ({ delta })),
+      fc.string({ maxLength: 24 }).filter((raw) => /^[\x20-\x7e]*$/.test(raw)).map((raw) => ({ raw })),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(value, fc.integer({ min: 0, max: 3_000 }), async (sent, size) => {
+        run += 1;
+        const key = `declared-size-property-${run}`;
+        const { UploadId } = await plain.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const part = await plain.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: randomBytes(size) }));
+        const raw = 'raw' in sent ? sent.raw : String(size + sent.delta);
+        const response = await rawComplete(key, UploadId as string, `<Part><PartNumber>1</PartNumber><ETag>${part.ETag as string}</ETag></Part>`, {
+          'x-amz-mp-object-size': raw,
+        });
+        const trimmed = raw.trim();
+        const matches = trimmed === '' || (/^[+-]?\d+$/.test(trimmed) && BigInt(trimmed) === BigInt(size));
+        if (matches) {
+          expect(response.status, `${raw} ${response.text}`).toBe(200);
+          expect(s3.storage.getObject(bucket, key)?.size).toBe(size);
+        } else {
+          expect([response.status, codeOf(response.text)], raw).toEqual([400, 'InvalidRequest']);
+          expect(s3.storage.getObject(bucket, key)).toBeUndefined();
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });
 
