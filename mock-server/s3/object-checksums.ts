@@ -4,6 +4,7 @@ import {
   checksumAlgorithms,
   isChecksumType,
   multipartUploadChecksum,
+  partReadChecksum,
   refusalCode,
   type ChecksumAlgorithm,
   type ChecksumRefusal,
@@ -11,7 +12,7 @@ import {
   type ChecksumType,
   type UploadChecksum,
 } from '../../spec/index.js';
-import type { Checksums, MultipartUpload } from '../store/types.js';
+import type { Checksums, MultipartUpload, StoredObject } from '../store/types.js';
 import { combineCrcs, compositeChecksum, isCrc } from './checksum-algorithms.js';
 import { S3Error } from './errors.js';
 import { checksumHeaderName, decodeBase64Digest } from './signing/checksums.js';
@@ -37,6 +38,25 @@ export function objectChecksum(object: { readonly checksums: Checksums }): Objec
     if (value !== undefined) return { algorithm, value, type: typeOfValue(value) };
   }
   return null;
+}
+
+/**
+ * The checksum GetObject/HeadObject with `partNumber` and checksum mode send for part `number` of `object`, as spec's
+ * partReadChecksum decides: the part's own (from the parts CompleteMultipartUpload kept), the object's, or none. A
+ * composite object completed before the mock kept its parts has no part checksum to send.
+ */
+export function partReadChecksumOf(object: StoredObject, number: number): ObjectChecksum | null {
+  const checksum = objectChecksum(object);
+  switch (partReadChecksum(checksum, object.partSizes?.length ?? 1)) {
+    case 'object':
+      return checksum;
+    case 'none':
+      return null;
+    case 'part': {
+      const value = checksum === null ? undefined : object.parts?.[number - 1]?.checksums[checksum.algorithm];
+      return checksum === null || value === undefined ? null : { algorithm: checksum.algorithm, value, type: 'COMPOSITE' };
+    }
+  }
 }
 
 /**
