@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   checksumAlgorithmRules,
@@ -5,11 +6,21 @@ import {
   checksumCells,
   checksumTypes,
   copyChecksum,
+  declaredObjectSize,
   defaultChecksum,
+  multipartObjectSize,
   multipartUploadChecksum,
+  objectSizeMatches,
   partChecksum,
+  partReadChecksum,
+  partReadChecksumRule,
+  refusalCode,
+  sdkAlgorithmMismatch,
+  sdkAlgorithmNeedsChecksum,
+  sdkChecksumAlgorithm,
   singleUploadChecksum,
   sources,
+  sourcesBeyondDigests,
   uploadChecksums,
   type ChecksumCell,
 } from './index.js';
@@ -19,7 +30,11 @@ const cellsOf = <O extends ChecksumCell['operation']>(operation: O) =>
 
 describe('checksum table', () => {
   it('cites a known source and gives every algorithm a digest size and a default multipart type it allows', () => {
-    for (const fact of [checksumAlgorithmRules, defaultChecksum]) for (const tag of fact.sources) expect(Object.keys(sources)).toContain(tag);
+    const facts = [checksumAlgorithmRules, defaultChecksum, partReadChecksumRule, sdkAlgorithmNeedsChecksum, sdkAlgorithmMismatch, multipartObjectSize];
+    for (const fact of facts) for (const tag of fact.sources) expect(Object.keys(sources)).toContain(tag);
+    // AWS's pages are read directly, not through the reference digests.
+    for (const fact of facts) for (const tag of fact.sources) expect(sourcesBeyondDigests).toContain(tag);
+    expect(new Set(facts.map((fact) => fact.id)).size).toBe(facts.length);
     for (const algorithm of checksumAlgorithms) {
       const rule = checksumAlgorithmRules.value[algorithm];
       expect(rule.digestBytes, algorithm).toBeGreaterThan(0);
@@ -74,7 +89,62 @@ describe('checksum table', () => {
     expect(cellsOf('CompleteMultipartUpload')).toHaveLength(uploadChecksums.length);
     // Sources: each algorithm full-object, the four that can be composite, and none.
     expect(cellsOf('CopyObject')).toHaveLength(named * (checksumAlgorithms.length + 4 + 1));
+    // Every stored checksum as one part; as two, the three CRCs full-object, the four composites, and none.
+    expect(cellsOf('GetObjectPart')).toHaveLength(checksumAlgorithms.length + 4 + 1 + 3 + 4 + 1);
     const keys = checksumCells.map((cell) => JSON.stringify({ ...cell, outcome: undefined }));
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('a read of one part (GetObject/HeadObject partNumber, checksum mode)', () => {
+  it('gets the part\'s checksum of a composite object, the object\'s when the part is the object, else none', () => {
+    for (const algorithm of ['CRC32', 'SHA256'] as const) {
+      for (const parts of [1, 2]) expect(partReadChecksum({ algorithm, type: 'COMPOSITE' }, parts)).toBe('part');
+    }
+    expect(partReadChecksum({ algorithm: 'SHA1', type: 'FULL_OBJECT' }, 1)).toBe('object');
+    expect(partReadChecksum({ algorithm: 'CRC64NVME', type: 'FULL_OBJECT' }, 1)).toBe('object');
+    expect(partReadChecksum({ algorithm: 'CRC64NVME', type: 'FULL_OBJECT' }, 2)).toBe('none');
+    expect(partReadChecksum(null, 1)).toBe('none');
+    for (const cell of cellsOf('GetObjectPart')) expect(cell.outcome).toBe(partReadChecksum(cell.object, cell.parts));
+  });
+});
+
+describe('what a request declares about its integrity', () => {
+  it('x-amz-sdk-checksum-algorithm needs a checksum of the algorithm it names', () => {
+    expect(sdkChecksumAlgorithm(null, null)).toEqual({ ok: true, value: null });
+    expect(sdkChecksumAlgorithm('', null)).toEqual({ ok: true, value: null });
+    expect(sdkChecksumAlgorithm(null, 'CRC32')).toEqual({ ok: true, value: null });
+    expect(sdkChecksumAlgorithm('crc32', 'CRC32')).toEqual({ ok: true, value: null });
+    expect(sdkChecksumAlgorithm('SHA256', null)).toEqual({ ok: false, refusal: 'sdk-algorithm-without-checksum' });
+    expect(sdkChecksumAlgorithm('SHA256', 'CRC32')).toEqual({ ok: false, refusal: 'sdk-algorithm-mismatch' });
+    expect(sdkChecksumAlgorithm('MD4', 'CRC32')).toEqual({ ok: false, refusal: 'sdk-algorithm-mismatch' });
+    expect([refusalCode('sdk-algorithm-without-checksum'), refusalCode('sdk-algorithm-mismatch')]).toEqual(['InvalidRequest', 'InvalidRequest']);
+  });
+
+  it('x-amz-mp-object-size is a whole number, not negative, equal to the parts\' total', () => {
+    expect(declaredObjectSize(null)).toEqual({ ok: true, value: null });
+    expect(declaredObjectSize(' ')).toEqual({ ok: true, value: null });
+    expect(declaredObjectSize('10')).toEqual({ ok: true, value: 10n });
+    expect(declaredObjectSize('+007')).toEqual({ ok: true, value: 7n });
+    expect(declaredObjectSize('-0')).toEqual({ ok: true, value: 0n });
+    expect(declaredObjectSize('-1')).toEqual({ ok: false, refusal: 'object-size-negative' });
+    for (const bad of ['ten', '1.5', '1e3', '0x10', '5 6', String(multipartObjectSize.value.max + 1n)]) {
+      expect(declaredObjectSize(bad), bad).toEqual({ ok: false, refusal: 'object-size-malformed' });
+    }
+    expect(objectSizeMatches(null, 5)).toEqual({ ok: true, value: null });
+    expect(objectSizeMatches(5n, 5)).toEqual({ ok: true, value: null });
+    expect(objectSizeMatches(6n, 5)).toEqual({ ok: false, refusal: 'object-size-mismatch' });
+  });
+
+  it('any x-amz-mp-object-size is accepted exactly when it reads as the parts\' total', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String)), fc.nat({ max: 2 ** 42 }), (value, total) => {
+        const declared = declaredObjectSize(value);
+        const accepted = declared.ok && objectSizeMatches(declared.value, total).ok;
+        const trimmed = value.trim();
+        const expected = trimmed === '' || (/^[+-]?\d+$/.test(trimmed) && BigInt(trimmed) === BigInt(total));
+        expect(accepted, value).toBe(expected);
+      }),
+    );
   });
 });

@@ -42,12 +42,26 @@ export const sources = {
   'AWS-DATA-INTEGRITY': 'https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html',
   'AWS-S3-POLICY-ACTIONS': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html',
   'AWS-OBJECT-INTEGRITY': 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html',
+  'AWS-PUT-OBJECT': 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html',
+  'AWS-UPLOAD-PART': 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html',
+  'AWS-COMPLETE-MPU': 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html',
+  'AWS-GET-OBJECT': 'https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html',
 } as const;
 
 export type SourceTag = keyof typeof sources;
 
-/** Pages cited for facts the reference digests do not cover: AWS's IAM action of each S3 operation, its checksum model. */
-export const sourcesBeyondDigests: readonly SourceTag[] = ['AWS-S3-POLICY-ACTIONS', 'AWS-OBJECT-INTEGRITY'];
+/**
+ * Pages cited for facts the reference digests do not cover: AWS's IAM action of each S3 operation, its checksum model
+ * and the API reference pages that say what S3 checks of a request's checksums and declared object size.
+ */
+export const sourcesBeyondDigests: readonly SourceTag[] = [
+  'AWS-S3-POLICY-ACTIONS',
+  'AWS-OBJECT-INTEGRITY',
+  'AWS-PUT-OBJECT',
+  'AWS-UPLOAD-PART',
+  'AWS-COMPLETE-MPU',
+  'AWS-GET-OBJECT',
+];
 
 /** The URL behind a tag; used by reports to link each requirement to the page it comes from. */
 export function sourceUrl(tag: SourceTag): string {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -6,20 +7,24 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
   type S3Client,
+  type S3ServiceException,
 } from '@aws-sdk/client-s3';
+import type { HttpRequest } from '@smithy/protocol-http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checksumAlgorithmRules, checksumAlgorithms, type ChecksumAlgorithm } from '../../spec/index.js';
+import { checksumAlgorithmRules, checksumAlgorithms, multipartLimits, type ChecksumAlgorithm } from '../../spec/index.js';
 import { referenceChecksum } from './test/reference-checksums.js';
 import { failure, postPolicyForm, signedFetch, startTestS3, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * What S3 answers when checksums disagree or are malformed: a well-formed checksum that does not match is BadDigest,
- * a malformed one InvalidRequest, and the multipart rules' refusals; none of it stores anything, none is a 500.
+ * a malformed one InvalidRequest, and the multipart rules' refusals, x-amz-sdk-checksum-algorithm without its
+ * checksum and an x-amz-mp-object-size that is not the object's; none of it stores anything, none is a 500.
  */
 
 let s3: TestS3;
@@ -41,6 +46,18 @@ afterAll(async () => {
 
 const header = (algorithm: ChecksumAlgorithm) => `x-amz-checksum-${algorithm.toLowerCase()}`;
 const codeOf = (text: string) => /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+const messageOf = (text: string) => /<Message>([^<]*)<\/Message>/.exec(text)?.[1]?.replaceAll('&apos;', "'").replaceAll('&#39;', "'");
+
+/** The S3 error a request failed with, message included; fails the test if the request succeeded. */
+async function refusal(promise: Promise<unknown>): Promise<{ code: string; status: number | undefined; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    const e = error as S3ServiceException;
+    return { code: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+  }
+  throw new Error('expected the request to fail');
+}
 
 /** A checksum value that is malformed for `algorithm`: bad base64, or base64 of the wrong number of bytes. */
 const malformedValue = (algorithm: ChecksumAlgorithm) =>
@@ -221,6 +238,165 @@ describe('CompleteMultipartUpload against the parts and the upload', () => {
     // The default upload's object still gets the default checksum, whatever object checksum the request carried.
     const completed = await unnamed.complete([unnamed.listed], { ChecksumCRC32: 'AAAAAA==' });
     expect([completed.ChecksumCRC64NVME, completed.ChecksumType]).toEqual([referenceChecksum('CRC64NVME', unnamed.data), 'FULL_OBJECT']);
+  });
+});
+
+describe('CompleteMultipartUpload with x-amz-mp-object-size', () => {
+  const mismatch = (declared: bigint | number, computed: number) =>
+    `The provided 'x-amz-mp-object-size' header value ${declared} does not match what was computed: ${computed}`;
+
+  it('a size other than the parts\' total is InvalidRequest and keeps the upload; the total completes it (SDK MpuObjectSize)', async () => {
+    const key = 'declared-size';
+    const parts = [randomBytes(multipartLimits.value.minPartBytes), randomBytes(1_234)];
+    const total = parts[0]!.length + parts[1]!.length;
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: 'SHA256' }));
+    const listed: CompletedPart[] = [];
+    for (const [index, data] of parts.entries()) {
+      const part = await client.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: data, ChecksumAlgorithm: 'SHA256' }));
+      listed.push({ PartNumber: index + 1, ETag: part.ETag, ChecksumSHA256: part.ChecksumSHA256 });
+    }
+    const complete = (size: number) =>
+      client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: listed }, MpuObjectSize: size }));
+    // Off by one either way, the first part alone, or nothing at all.
+    for (const size of [total + 1, total - 1, parts[0]!.length, 0]) {
+      expect(await refusal(complete(size)), String(size)).toEqual({ code: 'InvalidRequest', status: 400, message: mismatch(size, total) });
+    }
+    expect(s3.storage.getObject(bucket, key)).toBeUndefined();
+    expect((await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }))).Parts).toHaveLength(2);
+    const completed = await complete(total);
+    expect(completed.ChecksumType).toBe('COMPOSITE');
+    expect(s3.storage.getObject(bucket, key)?.size).toBe(total);
+  });
+
+  it('a value that is no whole number, or is negative, is InvalidRequest before the parts are looked at', async () => {
+    const upload = await onePartUpload('declared-size-malformed', {});
+    const partXml = `<Part><PartNumber>1</PartNumber><ETag>${upload.listed.ETag as string}</ETag></Part>`;
+    const cases: [string, string][] = [
+      ['ten', "Value for x-amz-mp-object-size header is invalid: 'ten'"],
+      ['1.5', "Value for x-amz-mp-object-size header is invalid: '1.5'"],
+      ['99999999999999999999', "Value for x-amz-mp-object-size header is invalid: '99999999999999999999'"],
+      ['-1', "Value for x-amz-mp-object-size header is less than zero: '-1'"],
+      ['-007', "Value for x-amz-mp-object-size header is less than zero: '-7'"],
+    ];
+    for (const [value, message] of cases) {
+      const response = await rawComplete('declared-size-malformed', upload.UploadId, partXml, { 'x-amz-mp-object-size': value });
+      expect([response.status, codeOf(response.text), messageOf(response.text)], value).toEqual([400, 'InvalidRequest', message]);
+    }
+    // The size is read before the parts: a malformed one is refused even when the part listed does not exist.
+    const missing = await rawComplete('declared-size-malformed', upload.UploadId, '<Part><PartNumber>7</PartNumber><ETag>"00"</ETag></Part>', { 'x-amz-mp-object-size': 'x' });
+    expect([missing.status, codeOf(missing.text)]).toEqual([400, 'InvalidRequest']);
+    const right = await rawComplete('declared-size-malformed', upload.UploadId, partXml, { 'x-amz-mp-object-size': `+${upload.data.length}` });
+    expect(right.status, right.text).toBe(200);
+  });
+
+  it('any value and any part size: 200 exactly when it reads as the part\'s size, else 400 InvalidRequest, never a 500', async () => {
+    const value = fc.oneof(
+      fc.integer({ min: -2, max: 2 }).map((delta) => ({ delta })),
+      fc.string({ maxLength: 24 }).filter((raw) => /^[\x20-\x7e]*$/.test(raw)).map((raw) => ({ raw })),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(value, fc.integer({ min: 0, max: 3_000 }), async (sent, size) => {
+        run += 1;
+        const key = `declared-size-property-${run}`;
+        const { UploadId } = await plain.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        const part = await plain.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: randomBytes(size) }));
+        const raw = 'raw' in sent ? sent.raw : String(size + sent.delta);
+        const response = await rawComplete(key, UploadId as string, `<Part><PartNumber>1</PartNumber><ETag>${part.ETag as string}</ETag></Part>`, {
+          'x-amz-mp-object-size': raw,
+        });
+        const trimmed = raw.trim();
+        const matches = trimmed === '' || (/^[+-]?\d+$/.test(trimmed) && BigInt(trimmed) === BigInt(size));
+        if (matches) {
+          expect(response.status, `${raw} ${response.text}`).toBe(200);
+          expect(s3.storage.getObject(bucket, key)?.size).toBe(size);
+        } else {
+          expect([response.status, codeOf(response.text)], raw).toEqual([400, 'InvalidRequest']);
+          expect(s3.storage.getObject(bucket, key)).toBeUndefined();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+/** A client whose requests go out with their headers changed by `edit` just before they are signed. */
+function editingClient(edit: (headers: Record<string, string>) => void): S3Client {
+  const edited = s3.client(credentials);
+  type Middleware = Parameters<S3Client['middlewareStack']['addRelativeTo']>[0];
+  type Args = { readonly request: HttpRequest };
+  const editHeaders = (next: (args: Args) => Promise<unknown>) => async (args: Args) => {
+    edit(args.request.headers);
+    return next(args);
+  };
+  // Checksums are added at the build step, before this; signing right after it.
+  edited.middlewareStack.addRelativeTo(editHeaders as unknown as Middleware, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'editHeadersBeforeSigning' });
+  return edited;
+}
+
+describe('x-amz-sdk-checksum-algorithm', () => {
+  const noChecksum = 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.';
+  const invalid = 'Value for x-amz-sdk-checksum-algorithm header is invalid.';
+  const data = randomBytes(1_500);
+
+  it('is sent by the SDK with the checksum it names, as a header or a trailer, and accepted', async () => {
+    const seen: Record<string, string>[] = [];
+    const watching = editingClient((headers) => void seen.push({ ...headers }));
+    await watching.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-header', Body: data, ChecksumAlgorithm: 'SHA1' }));
+    await watching.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-trailer', Body: Readable.from([data]), ContentLength: data.length, ChecksumAlgorithm: 'CRC32C' }));
+    expect(seen.map((headers) => [headers['x-amz-sdk-checksum-algorithm'], headers['x-amz-checksum-sha1'] !== undefined, headers['x-amz-trailer']])).toEqual([
+      ['SHA1', true, undefined],
+      ['CRC32C', false, 'x-amz-checksum-crc32c'],
+    ]);
+    expect(s3.storage.getObject(bucket, 'sdk-header')?.checksums).toEqual({ SHA1: referenceChecksum('SHA1', data) });
+    expect(s3.storage.getObject(bucket, 'sdk-trailer')?.checksums).toEqual({ CRC32C: referenceChecksum('CRC32C', data) });
+  });
+
+  it('without the checksum it names is InvalidRequest, on PutObject and UploadPart; nothing is stored', async () => {
+    const dropped = editingClient((headers) => void delete headers['x-amz-checksum-crc32']);
+    expect(await refusal(dropped.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-dropped', Body: data, ChecksumAlgorithm: 'CRC32' })))).toEqual({
+      code: 'InvalidRequest',
+      status: 400,
+      message: noChecksum,
+    });
+    expect(s3.storage.getObject(bucket, 'sdk-dropped')).toBeUndefined();
+    const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'sdk-dropped-part', ChecksumAlgorithm: 'CRC32' }));
+    const part = dropped.send(new UploadPartCommand({ Bucket: bucket, Key: 'sdk-dropped-part', UploadId, PartNumber: 1, Body: data, ChecksumAlgorithm: 'CRC32' }));
+    expect(await refusal(part)).toEqual({ code: 'InvalidRequest', status: 400, message: noChecksum });
+    expect(s3.storage.listParts(UploadId as string, 0, 10).parts).toEqual([]);
+  });
+
+  it('naming another algorithm than the checksum sent, in a header or a trailer, is InvalidRequest', async () => {
+    const renamed = editingClient((headers) => void (headers['x-amz-sdk-checksum-algorithm'] = 'SHA256'));
+    const bodies = { header: () => data, trailer: () => Readable.from([data]) };
+    for (const [transport, body] of Object.entries(bodies)) {
+      const send = renamed.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-renamed', Body: body(), ContentLength: data.length, ChecksumAlgorithm: 'CRC32' }));
+      expect(await refusal(send), transport).toEqual({ code: 'InvalidRequest', status: 400, message: invalid });
+    }
+    expect(s3.storage.getObject(bucket, 'sdk-renamed')).toBeUndefined();
+  });
+
+  it('any value with or without a checksum header: accepted exactly when empty or naming the checksum sent, never a 500', async () => {
+    const { UploadId } = await plain.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'sdk-property-part' }));
+    const named = fc.oneof(
+      fc.constantFrom(...checksumAlgorithms, ...checksumAlgorithms.map((algorithm) => algorithm.toLowerCase()), 'MD4', 'SHA512', ''),
+      fc.string({ maxLength: 12 }).filter((value) => /^[\x20-\x7e]*$/.test(value)),
+    );
+    await fc.assert(
+      fc.asyncProperty(named, fc.constantFrom(...checksumAlgorithms, null), fc.constantFrom('PutObject', 'UploadPart'), async (value, carried, operation) => {
+        const headers: Record<string, string> = { 'x-amz-sdk-checksum-algorithm': value };
+        if (carried !== null) headers[header(carried)] = referenceChecksum(carried, data);
+        const path = operation === 'PutObject' ? `/${bucket}/sdk-property` : `/${bucket}/sdk-property-part?partNumber=1&uploadId=${encodeURIComponent(UploadId as string)}`;
+        const response = await signedFetch(s3, credentials, 'PUT', path, { body: data, headers });
+        const trimmed = value.trim();
+        if (trimmed === '' || trimmed.toUpperCase() === carried) {
+          expect(response.status, `${value} ${carried} ${response.text}`).toBe(200);
+          return;
+        }
+        expect([response.status, codeOf(response.text), messageOf(response.text)], `${value} ${carried}`).toEqual([400, 'InvalidRequest', carried === null ? noChecksum : invalid]);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

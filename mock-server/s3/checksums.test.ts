@@ -18,9 +18,11 @@ import {
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  checksumAlgorithmRules,
   checksumAlgorithms,
   checksumCells,
   multipartLimits,
+  partReadChecksum,
   uploadChecksums,
   type ChecksumAlgorithm,
   type ChecksumCell,
@@ -30,7 +32,7 @@ import {
 import { plainMetadata } from '../store/test/fixtures.js';
 import { multipartChecksum } from './object-checksums.js';
 import { referenceChecksum, referenceDigest, referenceMultipartChecksum } from './test/reference-checksums.js';
-import { failure, postPolicyForm, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test/test-s3.js';
+import { failure, postPolicyForm, signedFetch, startTestS3, verifiedBody, type Credentials, type TestS3 } from './test/test-s3.js';
 
 /**
  * Spec's checksum table, cell by cell, through the real @aws-sdk/client-s3 (and a browser form for POST): each cell's
@@ -275,6 +277,65 @@ describe('checksum table: CompleteMultipartUpload', () => {
   });
 });
 
+/** How an object of the GetObjectPart cells is made: by the SDK, or straight into the store as older versions did. */
+type Made = 'PutObject' | 'CompleteMultipartUpload' | 'older data';
+
+/** The ways an object carrying `setting` (null: none) as `parts` parts comes to be. */
+function waysToMake(setting: ChecksumSetting | null, parts: number): readonly Made[] {
+  if (setting === null) return ['older data'];
+  if (parts > 1 || setting.type === 'COMPOSITE') return ['CompleteMultipartUpload'];
+  // A one-part full-object checksum comes from PutObject and, where the algorithm allows, from a one-part upload.
+  return checksumAlgorithmRules.value[setting.algorithm].multipartTypes.includes('FULL_OBJECT') ? ['PutObject', 'CompleteMultipartUpload'] : ['PutObject'];
+}
+
+async function makeObject(made: Made, key: string, setting: ChecksumSetting | null, parts: readonly Buffer[]) {
+  if (made === 'PutObject' && setting !== null) {
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: parts[0], ChecksumAlgorithm: setting.algorithm }));
+  } else if (made === 'CompleteMultipartUpload' && setting !== null) {
+    await multipartObject(key, { ...setting, named: true }, parts);
+  } else if (parts.length === 1) {
+    await s3.storage.putObject({ bucket, key, body: verifiedBody(parts[0] as Buffer), metadata: plainMetadata });
+  } else {
+    // Parts and object without any checksum, as a version that kept none stored them.
+    const upload = s3.storage.createUpload(bucket, key, plainMetadata, null);
+    const stored = [];
+    for (const [index, data] of parts.entries()) stored.push(await s3.storage.putPart(upload, index + 1, verifiedBody(data)));
+    await s3.storage.completeUpload(upload, stored.map((part) => ({ partNumber: part.partNumber, etag: part.etag })));
+  }
+}
+
+describe('checksum table: GetObjectPart', () => {
+  it.each(cellsOf('GetObjectPart').map((cell) => [name(cell.object), cell.parts, cell] as const))('object %s, %d part(s)', async (_object, _parts, cell) => {
+    const parts = cell.parts === 1 ? [randomBytes(1_100)] : [firstPart, randomBytes(1_100)];
+    for (const made of waysToMake(cell.object, cell.parts)) {
+      const key = `part-read/${name(cell.object)}/${cell.parts}/${made}`;
+      await makeObject(made, key, cell.object, parts);
+      for (const [index, data] of parts.entries()) {
+        const expected =
+          cell.outcome === 'none' || cell.object === null
+            ? { checksum: null, type: undefined }
+            : cell.outcome === 'part'
+              ? { checksum: { algorithm: cell.object.algorithm, value: referenceChecksum(cell.object.algorithm, data) }, type: 'COMPOSITE' }
+              : { checksum: { algorithm: cell.object.algorithm, value: referenceMultipartChecksum(cell.object.algorithm, cell.object.type, parts) }, type: cell.object.type };
+        const input = { Bucket: bucket, Key: key, PartNumber: index + 1, ChecksumMode: 'ENABLED' as const };
+        const head = await client.send(new HeadObjectCommand(input));
+        expect({ checksum: checksumIn(head), type: head.ChecksumType }, `HEAD part ${index + 1} of ${made}`).toEqual(expected);
+        // The SDK checks a checksum it gets against the bytes it receives: the part's bytes here.
+        const got = await client.send(new GetObjectCommand(input));
+        expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);
+        const { Body: _body, ...gotFields } = got;
+        expect({ checksum: checksumIn(gotFields), type: got.ChecksumType }, `GET part ${index + 1} of ${made}`).toEqual(expected);
+        const start = parts.slice(0, index).reduce((sum, part) => sum + part.length, 0);
+        const total = parts.reduce((sum, part) => sum + part.length, 0);
+        expect([got.PartsCount, got.ContentRange]).toEqual([cell.parts, `bytes ${start}-${start + data.length - 1}/${total}`]);
+        // Without checksum mode, no checksum at all.
+        const unasked = await plain.send(new HeadObjectCommand({ Bucket: bucket, Key: key, PartNumber: index + 1 }));
+        expect([checksumIn(unasked), unasked.ChecksumType]).toEqual([null, undefined]);
+      }
+    }
+  });
+});
+
 describe('checksums over any body and any part layout', () => {
   it('PutObject: the object carries the checksum of its bytes, for any body and any algorithm or none', async () => {
     await fc.assert(
@@ -340,6 +401,53 @@ describe('checksums over any body and any part layout', () => {
       );
       expect(checksumIn(completed)?.value).toBe(referenceMultipartChecksum(setting.algorithm, setting.type, [bytes]));
     }
+  });
+
+  it('GetObject/HeadObject with any partNumber and x-amz-checksum-mode: the part with the checksum spec says, or a 4xx, never a 500', async () => {
+    const objects = [
+      { key: 'property/part-read-composite', setting: { algorithm: 'CRC32C', type: 'COMPOSITE' }, parts: [firstPart, randomBytes(700)] },
+      { key: 'property/part-read-full', setting: { algorithm: 'CRC32', type: 'FULL_OBJECT' }, parts: [firstPart, randomBytes(900)] },
+      { key: 'property/part-read-single', setting: { algorithm: 'SHA256', type: 'FULL_OBJECT' }, parts: [randomBytes(1_000)] },
+    ] as const satisfies readonly { key: string; setting: ChecksumSetting; parts: readonly Buffer[] }[];
+    for (const object of objects) await makeObject(waysToMake(object.setting, object.parts.length)[0] as Made, object.key, object.setting, object.parts);
+    const printable = (value: string) => /^[\x20-\x7e]*$/.test(value);
+    const partNumber = fc.oneof(fc.integer({ min: -1, max: 4 }).map(String), fc.constantFrom('01', '10000', '10001', '1.0', ''), fc.string({ maxLength: 8 }).filter(printable));
+    const mode = fc.oneof(fc.constantFrom('ENABLED', 'enabled', 'DISABLED', null), fc.string({ maxLength: 10 }).filter(printable));
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: objects.length - 1 }), partNumber, mode, fc.constantFrom('GET', 'HEAD'), async (which, raw, modeValue, method) => {
+        const object = objects[which] as (typeof objects)[number];
+        const headers: Record<string, string> = modeValue === null ? {} : { 'x-amz-checksum-mode': modeValue };
+        const response = await signedFetch(s3, credentials, method, `/${bucket}/${object.key}?partNumber=${encodeURIComponent(raw)}`, { headers });
+        const context = `${method} ${object.key} partNumber=${JSON.stringify(raw)} mode=${JSON.stringify(modeValue)}: ${response.status} ${response.text}`;
+        const number = /^\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!(number >= 1 && number <= multipartLimits.value.maxParts)) {
+          expect(response.status, context).toBe(400);
+          if (method === 'GET') expect(response.text, context).toContain('<Code>InvalidArgument</Code>');
+          return;
+        }
+        if (number > object.parts.length) {
+          expect(response.status, context).toBe(416);
+          if (method === 'GET') expect(response.text, context).toContain('<Code>InvalidPartNumber</Code>');
+          return;
+        }
+        expect(response.status, context).toBe(206);
+        const data = object.parts[number - 1] as Buffer;
+        expect(response.headers.get('content-length'), context).toBe(String(data.length));
+        const sent = checksumAlgorithms.filter((algorithm) => response.headers.get(`x-amz-checksum-${algorithm.toLowerCase()}`) !== null);
+        const outcome = modeValue?.trim().toUpperCase() === 'ENABLED' ? partReadChecksum(object.setting, object.parts.length) : 'none';
+        if (outcome === 'none') {
+          expect([sent, response.headers.get('x-amz-checksum-type')], context).toEqual([[], null]);
+          return;
+        }
+        const { algorithm } = object.setting;
+        const value = outcome === 'part' ? referenceChecksum(algorithm, data) : referenceMultipartChecksum(algorithm, object.setting.type, [...object.parts]);
+        expect([response.headers.get(`x-amz-checksum-${algorithm.toLowerCase()}`), response.headers.get('x-amz-checksum-type')], context).toEqual([
+          value,
+          outcome === 'part' ? 'COMPOSITE' : object.setting.type,
+        ]);
+      }),
+      { numRuns: 80 },
+    );
   });
 
   it('(the reference digests are what S3 would send: base64 of the big-endian digest)', () => {

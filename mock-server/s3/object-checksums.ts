@@ -4,13 +4,15 @@ import {
   checksumAlgorithms,
   isChecksumType,
   multipartUploadChecksum,
+  partReadChecksum,
+  refusalCode,
   type ChecksumAlgorithm,
   type ChecksumRefusal,
   type ChecksumSetting,
   type ChecksumType,
   type UploadChecksum,
 } from '../../spec/index.js';
-import type { Checksums, MultipartUpload } from '../store/types.js';
+import type { Checksums, MultipartUpload, StoredObject } from '../store/types.js';
 import { combineCrcs, compositeChecksum, isCrc } from './checksum-algorithms.js';
 import { S3Error } from './errors.js';
 import { checksumHeaderName, decodeBase64Digest } from './signing/checksums.js';
@@ -36,6 +38,25 @@ export function objectChecksum(object: { readonly checksums: Checksums }): Objec
     if (value !== undefined) return { algorithm, value, type: typeOfValue(value) };
   }
   return null;
+}
+
+/**
+ * The checksum GetObject/HeadObject with `partNumber` and checksum mode send for part `number` of `object`, as spec's
+ * partReadChecksum decides: the part's own (from the parts CompleteMultipartUpload kept), the object's, or none. A
+ * composite object completed before the mock kept its parts has no part checksum to send.
+ */
+export function partReadChecksumOf(object: StoredObject, number: number): ObjectChecksum | null {
+  const checksum = objectChecksum(object);
+  switch (partReadChecksum(checksum, object.partSizes?.length ?? 1)) {
+    case 'object':
+      return checksum;
+    case 'none':
+      return null;
+    case 'part': {
+      const value = checksum === null ? undefined : object.parts?.[number - 1]?.checksums[checksum.algorithm];
+      return checksum === null || value === undefined ? null : { algorithm: checksum.algorithm, value, type: 'COMPOSITE' };
+    }
+  }
 }
 
 /**
@@ -71,18 +92,40 @@ export function setChecksumHeaders(res: Response, checksum: ObjectChecksum | nul
   if (options.withType) res.setHeader('x-amz-checksum-type', checksum.type);
 }
 
-/** The error S3 answers a refused checksum request with. */
-export function refusalError(refusal: ChecksumRefusal, detail: { algorithm?: ChecksumAlgorithm | null; type?: ChecksumType | null; declared?: ChecksumAlgorithm | null }): S3Error {
+/** What a refusal's message names: the algorithms and type involved, or the object size declared and computed. */
+export interface RefusalDetail {
+  readonly algorithm?: ChecksumAlgorithm | null;
+  readonly type?: ChecksumType | null;
+  readonly declared?: ChecksumAlgorithm | null;
+  /** `x-amz-mp-object-size` as sent. */
+  readonly sizeHeader?: string;
+  /** The sum of the listed parts' sizes. */
+  readonly computedSize?: number;
+}
+
+/** The error S3 answers a refused checksum (or declared size) with: the code spec gives it, S3's message. */
+export function refusalError(refusal: ChecksumRefusal, detail: RefusalDetail): S3Error {
+  return new S3Error(refusalCode(refusal), refusalMessage(refusal, detail));
+}
+
+function refusalMessage(refusal: ChecksumRefusal, detail: RefusalDetail): string {
   switch (refusal) {
     case 'type-without-algorithm':
-      return new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+      return 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.';
     case 'type-not-for-algorithm':
-      return new S3Error('InvalidRequest', `The ${detail.type ?? ''} checksum type cannot be used with the ${(detail.algorithm ?? '').toLowerCase()} checksum algorithm.`);
+      return `The ${detail.type ?? ''} checksum type cannot be used with the ${(detail.algorithm ?? '').toLowerCase()} checksum algorithm.`;
     case 'part-algorithm-mismatch':
-      return new S3Error(
-        'InvalidRequest',
-        `Checksum Type mismatch occurred, expected checksum Type: ${(detail.algorithm ?? 'null').toLowerCase()}, actual checksum Type: ${(detail.declared ?? 'null').toLowerCase()}`,
-      );
+      return `Checksum Type mismatch occurred, expected checksum Type: ${(detail.algorithm ?? 'null').toLowerCase()}, actual checksum Type: ${(detail.declared ?? 'null').toLowerCase()}`;
+    case 'sdk-algorithm-without-checksum':
+      return 'x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.';
+    case 'sdk-algorithm-mismatch':
+      return 'Value for x-amz-sdk-checksum-algorithm header is invalid.';
+    case 'object-size-malformed':
+      return `Value for x-amz-mp-object-size header is invalid: '${detail.sizeHeader ?? ''}'`;
+    case 'object-size-negative':
+      return `Value for x-amz-mp-object-size header is less than zero: '${detail.sizeHeader ?? ''}'`;
+    case 'object-size-mismatch':
+      return `The provided 'x-amz-mp-object-size' header value ${detail.sizeHeader ?? ''} does not match what was computed: ${detail.computedSize ?? ''}`;
   }
 }
 

@@ -45,6 +45,12 @@ async function olderDataDir() {
   const stored = [];
   for (const [index, data] of parts.entries()) stored.push(await storage.putPart(completed, index + 1, body(data)));
   await storage.completeUpload(completed, stored.map((part) => ({ partNumber: part.partNumber, etag: part.etag })));
+  // A composite object, whose parts' checksums were not kept with it.
+  const compositeUpload = storage.createUpload(bucket, 'composite', plainMetadata, { algorithm: 'SHA1', type: 'COMPOSITE' });
+  const compositePart = randomBytes(600);
+  const compositeStored = await storage.putPart(compositeUpload, 1, body(compositePart, { SHA1: referenceChecksum('SHA1', compositePart) }));
+  const compositeValue = `${referenceChecksum('SHA1', referenceDigest('SHA1', compositePart))}-1`;
+  await storage.completeUpload(compositeUpload, [{ partNumber: 1, etag: compositeStored.etag }], { combineChecksums: () => ({ SHA1: compositeValue }) });
   // An upload left open: one that named SHA1 (its parts carry it, as the older version kept declared checksums), and
   // one that named nothing (its part carries no checksum at all).
   const sha1Upload = storage.createUpload(bucket, 'sha1-upload', plainMetadata, { algorithm: 'SHA1', type: 'COMPOSITE' });
@@ -56,7 +62,7 @@ async function olderDataDir() {
   await storage.close();
   db.exec('ALTER TABLE s3_objects DROP COLUMN parts; ALTER TABLE s3_uploads DROP COLUMN checksum_type');
   db.close();
-  return { dataDir, single, parts, sha1: { upload: sha1Upload, part: sha1Part, etag: sha1Stored.etag }, plain: { upload: plainUpload, part: plainPart, etag: plainStored.etag } };
+  return { dataDir, single, parts, composite: { part: compositePart, value: compositeValue }, sha1: { upload: sha1Upload, part: sha1Part, etag: sha1Stored.etag }, plain: { upload: plainUpload, part: plainPart, etag: plainStored.etag } };
 }
 
 describe('a data dir of an older version', () => {
@@ -78,8 +84,16 @@ describe('a data dir of an older version', () => {
       const attributes = await client.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'multipart', ObjectAttributes: ['Checksum', 'ObjectParts', 'ObjectSize'] }));
       expect(attributes.Checksum).toBeUndefined();
       expect(attributes.ObjectParts).toEqual({ TotalPartsCount: 2 });
-      const secondPart = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'multipart', PartNumber: 2 }));
+      const secondPart = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'multipart', PartNumber: 2, ChecksumMode: 'ENABLED' }));
       expect(Buffer.from(await secondPart.Body!.transformToByteArray()).equals(older.parts[1] as Buffer)).toBe(true);
+      expect([secondPart.ChecksumCRC64NVME, secondPart.ChecksumType]).toEqual([undefined, undefined]);
+
+      // A composite object keeps its checksum; a read of its part has no part checksum to send, and sends none.
+      const composite = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: 'composite', ChecksumMode: 'ENABLED' }));
+      expect([composite.ChecksumSHA1, composite.ChecksumType]).toEqual([older.composite.value, 'COMPOSITE']);
+      const compositePart = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'composite', PartNumber: 1, ChecksumMode: 'ENABLED' }));
+      expect(Buffer.from(await compositePart.Body!.transformToByteArray()).equals(older.composite.part)).toBe(true);
+      expect([compositePart.$metadata.httpStatusCode, compositePart.ChecksumSHA1, compositePart.ChecksumType]).toEqual([206, undefined, undefined]);
 
       // The SHA1 upload, without a recorded type, is composite as SHA1 uploads were then.
       const listed = await client.send(new ListPartsCommand({ Bucket: bucket, Key: 'sha1-upload', UploadId: older.sha1.upload.uploadId }));

@@ -1,8 +1,10 @@
 import {
   checksumAlgorithms,
   completedChecksum,
+  declaredObjectSize,
   multipartLimits,
   multipartUploadChecksum,
+  objectSizeMatches,
   partChecksum,
   type ChecksumAlgorithm,
   type UploadChecksum,
@@ -263,6 +265,19 @@ function completedChecksums(setting: UploadChecksum, declared: { readonly algori
   return checksums;
 }
 
+/**
+ * `x-amz-mp-object-size`: the object size the request expects (null when absent), checked against the parts once they
+ * are known. A value that is no whole number, or is negative, is refused before any part is looked at.
+ */
+function readDeclaredSize(call: S3Call): bigint | null {
+  const raw = header(call.req, 'x-amz-mp-object-size') ?? null;
+  const decision = declaredObjectSize(raw);
+  if (decision.ok) return decision.value;
+  // A negative value is named as S3 reads it (a number); any other refused value as it was sent.
+  const trimmed = (raw ?? '').trim();
+  throw refusalError(decision.refusal, { sizeHeader: decision.refusal === 'object-size-negative' ? String(BigInt(trimmed)) : trimmed });
+}
+
 export const completeMultipartUpload: Controller = async (call) => {
   const target = upload(call);
   const setting = uploadChecksum(target);
@@ -276,8 +291,9 @@ export const completeMultipartUpload: Controller = async (call) => {
   }
   const declared = declaredObjectChecksum(call);
   const parts = readListedParts(await call.body.buffer(maxXmlBodyBytes));
+  const declaredSize = readDeclaredSize(call);
   // Checked in S3's order, each over the whole list: ordering here, then parts and ETags (the store), their
-  // checksums and sizes, then the object's checksum.
+  // checksums and sizes, the object size the request declared, then the object's checksum.
   parts.reduce((previous, part) => {
     if (part.partNumber <= previous) {
       throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
@@ -289,6 +305,9 @@ export const completeMultipartUpload: Controller = async (call) => {
     checkParts: (chosen) => {
       checkListedChecksums(setting, parts, chosen, target.uploadId);
       requireMinimumPartSizes(chosen);
+      const total = chosen.reduce((sum, part) => sum + part.size, 0);
+      const size = objectSizeMatches(declaredSize, total);
+      if (!size.ok) throw refusalError(size.refusal, { sizeHeader: String(declaredSize), computedSize: total });
     },
     combineChecksums: (_upload, chosen) => completedChecksums(setting, declared, chosen),
     precondition,

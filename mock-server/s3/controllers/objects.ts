@@ -5,7 +5,7 @@ import type { ByteRange } from '../../store/blobs.js';
 import type { ObjectMetadata, StoredObject, WritePrecondition } from '../../store/types.js';
 import { createChecksum } from '../checksum-algorithms.js';
 import { S3Error } from '../errors.js';
-import { checksumElements, objectChecksum, setChecksumHeaders } from '../object-checksums.js';
+import { checksumElements, objectChecksum, partReadChecksumOf, setChecksumHeaders } from '../object-checksums.js';
 import { requireNullVersion } from '../router.js';
 import { parseChecksumAlgorithm } from '../signing/checksums.js';
 import { sendXml } from '../xml.js';
@@ -37,8 +37,11 @@ export function readConditions(call: S3Call, prefix: '' | 'x-amz-copy-source-') 
   };
 }
 
-/** `partNumber` on GetObject/HeadObject: the byte range of that part (a single-part object is its own part 1). */
-function partRange(call: S3Call, object: StoredObject, raw: string): ByteRange | null {
+/**
+ * `partNumber` on GetObject/HeadObject: the part's number and byte range (a single-part object is its own part 1;
+ * null for an empty part).
+ */
+function requestedPart(call: S3Call, object: StoredObject, raw: string): { readonly number: number; readonly range: ByteRange | null } {
   if (header(call.req, 'range') !== undefined) {
     throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   }
@@ -53,7 +56,7 @@ function partRange(call: S3Call, object: StoredObject, raw: string): ByteRange |
   if (number > sizes.length) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', { PartNumberRequested: raw, ActualPartCount: String(sizes.length) });
   const start = sizes.slice(0, number - 1).reduce((sum, size) => sum + size, 0);
   const size = sizes[number - 1] ?? 0;
-  return size === 0 ? null : { start, end: start + size - 1 };
+  return { number, range: size === 0 ? null : { start, end: start + size - 1 } };
 }
 
 /** HeadObject and GetObject share everything but the body. */
@@ -71,7 +74,8 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
     throw notModified();
   }
   const partNumber = call.route.query.get('partNumber');
-  const range = partNumber === null ? parseRange(header(call.req, 'range'), object.size) : partRange(call, object, partNumber);
+  const part = partNumber === null ? null : requestedPart(call, object, partNumber);
+  const range = part === null ? parseRange(header(call.req, 'range'), object.size) : part.range;
   const headers = objectHeaders(object, overrides);
   // The body is opened (and its size checked against the object's) before any header is set: a damaged blob is an
   // error response, never a 200 that stalls. A body held in memory, or a small file, goes out in one write: a
@@ -84,8 +88,11 @@ async function serveObject(call: S3Call, withBody: boolean): Promise<void> {
   }
   for (const [name, value] of headers) call.res.setHeader(name, value);
   if (partNumber !== null) call.res.setHeader('x-amz-mp-parts-count', String(object.partsCount ?? 1));
+  // Asked for, the checksum goes back for the whole object, or for a part as spec's partReadChecksum says; a byte
+  // range gets none.
   const wantsChecksum = header(call.req, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-  if (wantsChecksum && range === null) setChecksumHeaders(call.res, objectChecksum(object));
+  if (wantsChecksum && part !== null) setChecksumHeaders(call.res, partReadChecksumOf(object, part.number));
+  else if (wantsChecksum && range === null) setChecksumHeaders(call.res, objectChecksum(object));
   if (range) {
     call.res.statusCode = 206;
     call.res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`);

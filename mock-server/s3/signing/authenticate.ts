@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { accessKeyIdFormat, clockSkewSeconds, presignedUrlExpirySeconds, s3SigningRegion } from '../../../spec/index.js';
+import { accessKeyIdFormat, clockSkewSeconds, presignedUrlExpirySeconds, s3SigningRegion, sdkChecksumAlgorithm } from '../../../spec/index.js';
 import { tokenIsUsable } from '../../authorization/authorize.js';
 import type { MockContext, TokenRecord } from '../../context.js';
 import { S3Error } from '../errors.js';
+import { refusalError } from '../object-checksums.js';
 import { createVerifiedBody } from './body.js';
 import {
   canonicalPath,
@@ -22,7 +23,6 @@ import {
   algorithmOfChecksumHeader,
   BodyVerifier,
   checksumHeaderAlgorithm,
-  checksumHeaderName,
   parseChecksumValue,
   parseContentMd5,
 } from './checksums.js';
@@ -606,10 +606,13 @@ function requestBody(
       trailerChecksums.push(algorithm);
     }
   }
-  const sdkAlgorithm = headerValue(req, 'x-amz-sdk-checksum-algorithm')?.trim().toUpperCase();
-  const declaredAlgorithm = [...headerChecksums.keys(), ...trailerChecksums][0];
-  if (sdkAlgorithm && declaredAlgorithm && sdkAlgorithm !== declaredAlgorithm) {
-    throw new S3Error('InvalidRequest', `Value for x-amz-sdk-checksum-algorithm header is invalid: it names ${sdkAlgorithm} but ${checksumHeaderName(declaredAlgorithm)} was sent.`);
+  // The algorithm an SDK names in x-amz-sdk-checksum-algorithm must be the checksum the request carries, in a header
+  // or a trailer. Only the header counts: a presigned URL's query may name it for a checksum its user never sends.
+  // CompleteMultipartUpload's checksum headers are the object's, not its body's: it is not held to this.
+  if (target.checksumHeaders !== 'object') {
+    const carried = [...headerChecksums.keys(), ...trailerChecksums][0] ?? null;
+    const sdk = sdkChecksumAlgorithm(headerValue(req, 'x-amz-sdk-checksum-algorithm') ?? null, carried);
+    if (!sdk.ok) throw refusalError(sdk.refusal, {});
   }
 
   const md5Header = headerValue(req, 'content-md5');
