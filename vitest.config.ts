@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { vitestMaxConcurrency } from './suites/target/concurrency.js';
 
 /**
  * Two projects: `unit` (the mock, spec and reports, tested from the inside) and `conformance` (the suites, which
@@ -31,6 +32,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // How many checks of a file run at once (IBEE_CONCURRENCY; suites/target/suite.ts marks which may).
+          maxConcurrency: vitestMaxConcurrency(),
         },
       },
     ],
