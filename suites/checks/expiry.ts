@@ -39,6 +39,7 @@ export const expiryEnforcedCheck = defineCheck({
   requirementIds: ['TOKEN-EXPIRY-ENFORCED'],
   summary: 'With time travel: a token works until expires_at and is refused right after on REST, S3 and presigned URLs signed before.',
   area: 'expiry',
+  runsAlone: "it moves the target's clock",
   run: (ctx) => checkExpiryEnforced(ctx),
 });
 

@@ -21,6 +21,7 @@ import {
   type JudgedS3OperationName,
   type S3OperationName,
 } from '../../spec/index.js';
+import { concurrencyOf, mapConcurrently } from '../target/concurrency.js';
 import { noRestApiReason } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
@@ -47,7 +48,7 @@ export const s3GridCheck = defineCheck({
   supporting: ['PRESIGNED-POST', 'PERM-DENIED-CODE'],
   summary: 'Every level x every S3 operation of the matrix x in-scope/out-of-scope bucket: allowed cells succeed, denied cells are refused.',
   area: 'permissions',
-  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runS3Grid(ctx, notingUnrun(ctx, 's3', rec), fixture, tokens, observations); },
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx, 's3'); await runS3Grid(ctx, notingUnrun(ctx, 's3', rec), fixture, tokens, observations); },
   summarize: false,
 });
 export const restGridCheck = defineCheck({
@@ -56,7 +57,7 @@ export const restGridCheck = defineCheck({
   supporting: ['PERM-DENIED-CODE'],
   summary: 'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the route\'s grant in spec says (the S3 operation it mirrors, or the admin configuration grant).',
   area: 'permissions',
-  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runRestGrid(ctx, notingUnrun(ctx, 'rest', rec), fixture, tokens, observations); },
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx, 'rest'); await runRestGrid(ctx, notingUnrun(ctx, 'rest', rec), fixture, tokens, observations); },
   summarize: false,
 });
 export const deniedCodeCheck = defineCheck({
@@ -64,6 +65,7 @@ export const deniedCodeCheck = defineCheck({
   requirementIds: ['PERM-DENIED-CODE'],
   summary: 'Every denial seen in the grids is 403 AccessDenied (S3) or 403 insufficient_scope with the required scope (REST); both protocols must have been judged.',
   area: 'permissions',
+  dependsOn: [s3GridCheck, restGridCheck],
   run: async (ctx, rec) => {
     const observations = gridObservations(ctx, 'there are no denials to judge');
     assertDeniedCodes(observations);
@@ -76,6 +78,7 @@ export const monotonicCheck = defineCheck({
   requirementIds: ['PERM-MONOTONIC'],
   summary: 'A level that includes another never loses an operation the lower one was allowed in the grid.',
   area: 'permissions',
+  dependsOn: [s3GridCheck, restGridCheck],
   run: async (ctx) => assertMonotonic(gridObservations(ctx, 'there is nothing to compare')),
 });
 export const billingCheck = defineCheck({
@@ -180,7 +183,8 @@ export interface LevelTokens {
 /** What the permission checks of one suite share: one fixture and one pair of tokens per level, and what the grids saw. */
 const gridState = perSuite(() => ({
   prepared: null as Promise<{ fixture: GridFixture; tokens: LevelTokens[] }> | null,
-  observations: [] as GridObservation[],
+  /** Per grid, in the order of its cells (the grids run at the same time; their observations are read S3 first). */
+  observations: { s3: [] as GridObservation[], rest: [] as GridObservation[] },
   /** Per grid, why its first cell that could not be run was not (as the cell says). */
   unrun: {} as Partial<Record<GridObservation['protocol'], string>>,
 }));
@@ -217,21 +221,21 @@ export function unjudgedDenials(observations: readonly GridObservation[], unrun:
     .join('; ');
 }
 
-function gridSetup(ctx: SuiteContext): Promise<{ fixture: GridFixture; tokens: LevelTokens[]; observations: GridObservation[] }> {
+function gridSetup(ctx: SuiteContext, protocol: GridObservation['protocol']): Promise<{ fixture: GridFixture; tokens: LevelTokens[]; observations: GridObservation[] }> {
   const state = gridState(ctx);
   state.prepared ??= (async () => {
     // With pre-made credentials, the bucket-scoped tokens decide which bucket is in scope.
     const fixture = await prepareGridFixture(ctx, await credentialsScopedBucket(ctx));
-    const tokens: LevelTokens[] = [];
-    for (const level of permissionTypes) tokens.push(await obtainLevelTokens(ctx, level, fixture.inScope));
+    const tokens = await mapConcurrently(permissionTypes, concurrencyOf(ctx.settings), (level) => obtainLevelTokens(ctx, level, fixture.inScope));
     return { fixture, tokens };
   })();
-  return state.prepared.then((prepared) => ({ ...prepared, observations: state.observations }));
+  return state.prepared.then((prepared) => ({ ...prepared, observations: state.observations[protocol] }));
 }
 
-/** The grids' observations; not applicable, saying `why`, when the grids did not run. */
+/** The grids' observations, the S3 grid's first; not applicable, saying `why`, when the grids did not run. */
 function gridObservations(ctx: SuiteContext, why: string): readonly GridObservation[] {
-  const { observations } = gridState(ctx);
+  const { s3, rest } = gridState(ctx).observations;
+  const observations = [...s3, ...rest];
   if (observations.length === 0) throw new NotApplicable(`the grids did not run, so ${why}`);
   return observations;
 }

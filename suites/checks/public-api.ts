@@ -60,6 +60,7 @@ export const bucketPagingCheck = defineCheck({
   requirementIds: ['REST-BUCKET-CONTRACT'],
   summary: 'Listing buckets page by page with any valid limit visits every bucket once (is_truncated, next_continuation_token), S3-made ones included; a limit out of range is refused.',
   area,
+  runsAlone: 'it judges the list of all buckets, which the other checks change, and draws its limits from its length',
   run: (ctx) => checkBucketPaging(ctx),
 });
 export const scopeNamesCheck = defineCheck({

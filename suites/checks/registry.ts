@@ -34,6 +34,18 @@ export interface CheckDefinition {
    * fails it. Every other id is judged on its main statement.
    */
   readonly supporting?: readonly string[];
+  /**
+   * Checks of the same area whose results this one judges (the permission grids' observations): it starts once
+   * they have finished. They must be defined before it.
+   */
+  readonly dependsOn?: readonly CheckDefinition[];
+  /**
+   * Why this check runs alone: it changes what every other check would see (it moves the target's clock), or it
+   * judges state that other checks change (the list of all buckets). It starts once every check defined before it
+   * in its file has finished, and the checks defined after it start once it has. Every other check may run at the
+   * same time as others of its file (`--concurrency`).
+   */
+  readonly runsAlone?: string;
 }
 
 const registry = new Map<string, CheckDefinition>();
@@ -46,6 +58,11 @@ export function defineCheck(definition: CheckDefinition): CheckDefinition {
   }
   const existing = registry.get(definition.name);
   if (existing) return existing;
+  for (const dependency of definition.dependsOn ?? []) {
+    if (dependency.area !== definition.area || registry.get(dependency.name) !== dependency) {
+      throw new Error(`check ${definition.name}: it depends on ${dependency.name}, which must be a check of area ${definition.area} defined before it`);
+    }
+  }
   registry.set(definition.name, definition);
   declareSupporting(definition.name, definition.supporting ?? []);
   return definition;

@@ -199,3 +199,13 @@ describe('check registry', () => {
     expect(outcomeOf([{ check: 'c', requirementIds: ['CRED-FORMAT'], status: 'skipped', reason: 'not selected' }])).toEqual({ status: 'skipped', reason: 'not selected' });
   });
 });
+
+describe('check dependencies', () => {
+  it('name earlier checks of the same area', () => {
+    const grid = defineCheck({ ...testCheck('test.deps.grid', ['PERM-ADMIN-RW']), area: 'deps' });
+    expect(defineCheck({ ...testCheck('test.deps.judge', ['PERM-DENIED-CODE']), area: 'deps', dependsOn: [grid] }).dependsOn).toEqual([grid]);
+    expect(() => defineCheck({ ...testCheck('test.deps.elsewhere', ['PERM-DENIED-CODE']), area: 'other', dependsOn: [grid] })).toThrow(/must be a check of area other defined before it/);
+    const unregistered = { ...testCheck('test.deps.later', ['PERM-ADMIN-RW']), area: 'deps' };
+    expect(() => defineCheck({ ...testCheck('test.deps.early', ['PERM-DENIED-CODE']), area: 'deps', dependsOn: [unregistered] })).toThrow(/defined before it/);
+  });
+});

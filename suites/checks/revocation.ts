@@ -36,6 +36,7 @@ export const revocationModelCheck = defineCheck({
   ],
   summary: 'Model-based: random interleavings of token, bucket, object, presign, revoke and clock commands; the model predicts every outcome.',
   area: 'revocation',
+  runsAlone: "it moves the target's clock",
   run: (ctx) => checkRevocationModel(ctx),
   summaryIds: revocationModelSummaryIds,
   // Random interleavings touch the other requirements without covering their statements; their own checks do.

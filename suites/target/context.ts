@@ -57,7 +57,7 @@ const writingLevels: readonly PermissionType[] = permissionTypes.filter((level) 
 
 export class SuiteContext {
   private adminToken: Promise<IssuedToken> | null = null;
-  private adminClient: S3Client | null = null;
+  private adminClient: Promise<S3Client> | null = null;
   private counter = 0;
   /** Per bucket the run did not create: a client that may read and write its configuration, or null for none. */
   private readonly keepers = new Map<string, Promise<S3Client | null>>();
@@ -127,8 +127,9 @@ export class SuiteContext {
     return bearer;
   }
 
-  async adminS3(): Promise<S3Client> {
-    if (!this.adminClient) this.adminClient = this.s3For(await this.admin());
+  /** The fixture admin's S3 client, made once (checks running at the same time share it). */
+  adminS3(): Promise<S3Client> {
+    this.adminClient ??= this.admin().then((token) => this.s3For(token));
     return this.adminClient;
   }
 
@@ -399,11 +400,12 @@ export class SuiteContext {
     const revoker = this.driver.capabilities.revoke ? { retireToken: (id: string) => this.driver.retireToken(id) } : null;
     await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : []);
     if (adminId && revoker) await this.cleanup.cleanUp(null, revoker);
+    const adminClient = this.adminClient ? await this.adminClient.catch(() => null) : null;
     for (const writer of this.writers.values()) {
       const client = await writer.catch(() => null);
-      if (client !== this.adminClient) client?.destroy();
+      if (client !== adminClient) client?.destroy();
     }
-    this.adminClient?.destroy();
+    adminClient?.destroy();
     for (const client of this.keeperClients) client.destroy();
   }
 }
