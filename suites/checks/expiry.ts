@@ -112,7 +112,7 @@ export async function checkValidExpiry(ctx: SuiteContext): Promise<void> {
       );
     }
   });
-  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: [[min], [max]] });
+  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: [[min], [max]] }, { independentRuns: true });
 }
 
 export async function checkInvalidExpiry(ctx: SuiteContext): Promise<void> {
@@ -136,7 +136,7 @@ export async function checkInvalidExpiry(ctx: SuiteContext): Promise<void> {
       throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', `expires_in_days ${JSON.stringify(days)} answered ${status}, expected a 400/422 validation error`, [toEvidence(exchange)]);
     }
   });
-  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: invalidExpiryExamples.map((value) => [value]) });
+  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: invalidExpiryExamples.map((value) => [value]) }, { independentRuns: true });
 }
 
 export async function checkDefaultExpiry(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {

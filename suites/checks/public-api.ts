@@ -306,7 +306,7 @@ export async function checkWorkspaceRequired(ctx: SuiteContext): Promise<void> {
   const examples = [...routes.values()]
     .filter(({ route }) => isCreate(route))
     .map(({ route }) => [{ route: routeLabel(route), token: 'allowed' as TokenKind, malformed: { breaks: 'repeated', values: [own, own] } as MalformedWorkspaceId }] as [{ route: string; token: TokenKind; malformed: MalformedWorkspaceId }]);
-  await assertProperty(property, ctx.settings, 'WORKSPACE-REQUIRED', { examples });
+  await assertProperty(property, ctx.settings, 'WORKSPACE-REQUIRED', { examples }, { independentRuns: true });
 }
 
 /** Keys of the data the public routes answer with: none of them may come back with another workspace's id. */
@@ -348,7 +348,7 @@ export async function checkWorkspaceIsolation(ctx: SuiteContext, rec: CheckRecor
   // Every route is tried once with the id next to the token's, whatever the seed.
   const neighbour = workspaceIdFormat.value.pattern.test(own) ? String(BigInt(own) + 1n) : '1';
   const examples = labels.map((route) => [{ route, token: 'allowed' as TokenKind, foreign: neighbour }] as [{ route: string; token: TokenKind; foreign: string }]);
-  await assertProperty(property, ctx.settings, 'WORKSPACE-ISOLATION', { examples });
+  await assertProperty(property, ctx.settings, 'WORKSPACE-ISOLATION', { examples }, { independentRuns: true });
 
   await assertOwnWorkspaceOnly(ctx, rec);
   // What a second workspace's own resources look like to this token cannot be shown from one workspace.
@@ -543,7 +543,7 @@ export async function checkBucketLifecycle(ctx: SuiteContext): Promise<void> {
     }
     ctx.cleanup.bucketRemoved(name);
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxLifecycleRuns) }, 'REST-BUCKET-CONTRACT');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxLifecycleRuns) }, 'REST-BUCKET-CONTRACT', {}, { independentRuns: true });
 }
 
 /** Pages a listing may take before the check gives up on it ending. */
@@ -602,7 +602,7 @@ export async function checkBucketPaging(ctx: SuiteContext): Promise<void> {
     const absent = ours.filter((name) => !seen.has(name));
     if (absent.length > 0) throw new RequirementViolation('REST-BUCKET-CONTRACT', `paging with limit ${limit} never showed ${absent.join(', ')} (made over S3 before the listing)`);
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[smallest], [max]] });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[smallest], [max]] }, { independentRuns: true });
 
   const invalidLimits = fc.oneof(
     fc.constantFrom(String(min - 1), String(max + 1), '-1', '', 'ten', `${min}.5`, ` ${min}`),
@@ -615,7 +615,7 @@ export async function checkBucketPaging(ctx: SuiteContext): Promise<void> {
       throw new RequirementViolation('REST-BUCKET-CONTRACT', `the bucket list with limit ${JSON.stringify(limit)} (allowed: ${min}-${max}) answered ${describeRestAnswer(exchange)}, expected a 400/422 JSON error`, [toEvidence(exchange)]);
     }
   });
-  await assertProperty(refusesLimit, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[String(max + 1)], ['0']] });
+  await assertProperty(refusesLimit, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[String(max + 1)], ['0']] }, { independentRuns: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -710,7 +710,7 @@ export async function checkCredentialDelete(ctx: SuiteContext): Promise<void> {
       if (!deleted) await httpRequest('DELETE', credentialUrl(accessKeyId), { headers }).catch(() => undefined);
     }
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxCredentialRuns) }, 'CREDENTIAL-DELETE');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxCredentialRuns) }, 'CREDENTIAL-DELETE', {}, { independentRuns: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -760,5 +760,5 @@ export async function checkBillingEligibility(ctx: SuiteContext): Promise<void> 
     }
   });
   // The bodies IBEE's clients send: none (TypeScript SDK without a SKU), and the Python SDK 0.3 preflight.
-  await assertProperty(property, ctx.settings, 'BILLING-ELIGIBILITY', { examples: [[{}], [{ sku_code: billableSku.value.skuCode }]] });
+  await assertProperty(property, ctx.settings, 'BILLING-ELIGIBILITY', { examples: [[{}], [{ sku_code: billableSku.value.skuCode }]] }, { independentRuns: true });
 }
