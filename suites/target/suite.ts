@@ -3,6 +3,7 @@ import { checksOf, isSelected, runCheckInTest, type CheckDefinition, type CheckO
 import '../checks/index.js';
 import { secretRunWideCheck } from '../checks/secrets.js';
 import { createSuiteContext, type SuiteContext } from './context.js';
+import { startFile } from './file-state.js';
 import type { SettledRun } from './run.js';
 
 /**
@@ -20,6 +21,8 @@ function currentRun(): SettledRun {
 export function useSuiteContext(): () => SuiteContext {
   let context: SuiteContext | undefined;
   beforeAll(async () => {
+    // The file before ran in this process: nothing it saw carries over.
+    startFile();
     context = await createSuiteContext(currentRun());
   });
   afterAll(async () => {
