@@ -152,8 +152,8 @@ export type CheckSettings = Pick<RunSettings, 'seed' | 'runs'> & { readonly only
 
 export interface PropertyOptions {
   /**
-   * Each run makes what it uses (tokens, buckets, keys under names of its own) and changes nothing another run, or
-   * the same run repeated, depends on: the runs may then go `--concurrency` at a time (see assertProperty).
+   * Each run makes what it uses (tokens, buckets, keys under names of its own) and changes nothing another run
+   * depends on: the runs may then go `--concurrency` at a time (see assertProperty).
    */
   readonly independentRuns?: boolean;
 }

@@ -40,7 +40,7 @@ function testName(definition: CheckDefinition): string {
 }
 
 /** When each check of a file has finished (passed, failed or skipped), for the checks that depend on it. */
-export class CheckCompletions {
+class CheckCompletions {
   private readonly finished = new Map<string, { promise: Promise<void>; resolve: () => void }>();
 
   private entry(name: string): { promise: Promise<void>; resolve: () => void } {
