@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { vitestMaxConcurrency } from './suites/target/concurrency.js';
 
 /**
  * Two projects: `unit` (the mock, spec and reports, tested from the inside) and `conformance` (the suites, which
@@ -31,6 +32,11 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // The files share one process, one after the other: loading every module again for each file cost more
+          // than half of a run's CPU. Each file starts from nothing of the file before (suites/target/suite.ts).
+          isolate: false,
+          // How many checks of a file run at once (IBEE_CONCURRENCY; suites/target/suite.ts marks which may).
+          maxConcurrency: vitestMaxConcurrency(),
         },
       },
     ],

@@ -9,6 +9,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { Upload } from '@aws-sdk/lib-storage';
 import { processCpuMs, runLoad, summarize, type LoadResult, type RawLoad } from './load.js';
 import { checkVerification, memoryField, motoAvailable, packageRoot, sampleRss, startBareServer, startIbeeMock, startMoto, startS3rver, waitForLine, type RunningPeer } from './peers.js';
+import { runSuiteAgainst, startRemoteTarget, type RemoteRun } from './remote.js';
 
 /**
  * `npm run bench`: measures the mock against peers measured in the same run and prints ratios. Environment:
@@ -16,7 +17,10 @@ import { checkVerification, memoryField, motoAvailable, packageRoot, sampleRss, 
  * default 2), BENCH_ROUNDS (interleaved rounds; default 6), BENCH_THREADS (client threads; default one per core),
  * BENCH_LARGE_MIB (large-object size; default 1024), BENCH_PEERS (throughput peers; default all), BENCH_SIZES_KIB
  * (throughput object sizes; default 4,1024). BENCH_SECTIONS=profile
- * (not in the default set) profiles the mock under the throughput load.
+ * (not in the default set) profiles the mock under the throughput load. BENCH_SECTIONS=remote (not in the default
+ * set either) times full conformance runs against the mock behind proxies that delay every chunk
+ * (BENCH_REMOTE_DELAY_MS each way, default 50) with a fixed seed (BENCH_REMOTE_SEED, default 42), one per
+ * BENCH_REMOTE_CONCURRENCY entry (default `1,default`).
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 2);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
@@ -57,6 +61,15 @@ interface Report {
   startup?: { samplesMs: number[]; medianMs: number; cpuToReadyMedianMs: number | null; nodeBaselineMedianMs: number; firstRestAnswerMedianMs: number };
   large?: { mib: number; idleRssMiB: number | null; results: LargeResult[] };
   suite?: { command: string; wallSeconds: number; exitCode: number | null; httpRequests: number | null; requestsByPort: Record<string, number>; summary: string };
+  remote?: {
+    delayMsEachWay: number;
+    seed: number;
+    runs: { command: string; concurrency: string; wallSeconds: number; exitCode: number | null; summary: string; slowest: RemoteRun['slowest'] }[];
+    /** The first run's seconds divided by each run's. */
+    speedups: number[];
+    /** Requirements whose verdict differs between the runs (none expected). */
+    verdictDifferences: string[];
+  };
 }
 
 const report: Report = { machine: { cpus: availableParallelism(), node: process.version, loadAverageAtStart: loadavg() } };
@@ -324,6 +337,51 @@ if (sections.has('suite')) {
   report.suite = { command, wallSeconds, exitCode, httpRequests: total > 0 ? total : null, requestsByPort, summary };
   console.log(`\nConformance suite (${command}): ${fmt(wallSeconds)} s wall, exit ${exitCode}, ${total} HTTP requests answered (by port: ${JSON.stringify(requestsByPort)})`);
   console.log(summary);
+}
+
+if (sections.has('remote')) {
+  // A far-away endpoint: every chunk both ways is passed on late, so each request and its answer take at least
+  // 2 × the delay more (an endpoint about 100 ms away by default). The same default run, with the same seed, at each
+  // concurrency; the verdicts must agree.
+  const delayMs = Number(process.env.BENCH_REMOTE_DELAY_MS ?? 50);
+  const seed = Number(process.env.BENCH_REMOTE_SEED ?? 42);
+  const levels = (process.env.BENCH_REMOTE_CONCURRENCY ?? '1,default').split(',').map((level) => (level === 'default' ? null : Number(level)));
+  const target = await startRemoteTarget(delayMs);
+  const runs: RemoteRun[] = [];
+  try {
+    for (const concurrency of levels) {
+      const run = await runSuiteAgainst(target, { seed, concurrency, outDir: join(packageRoot, 'bench', 'out', `remote-${concurrency ?? 'default'}`) });
+      runs.push(run);
+      process.stderr.write(`  concurrency ${concurrency ?? 'default'}: ${fmt(run.wallSeconds)} s, exit ${run.exitCode}\n`);
+    }
+  } finally {
+    await target.stop();
+  }
+  const first = runs[0]!;
+  const ids = [...new Set(runs.flatMap((run) => Object.keys(run.verdicts)))].sort();
+  const verdictDifferences = ids.filter((id) => runs.some((run) => run.verdicts[id] !== first.verdicts[id])).map((id) => `${id}: ${runs.map((run) => run.verdicts[id] ?? 'none').join(' / ')}`);
+  report.remote = {
+    delayMsEachWay: delayMs,
+    seed,
+    runs: runs.map((run) => ({ command: run.command, concurrency: String(run.concurrency ?? 'default'), wallSeconds: run.wallSeconds, exitCode: run.exitCode, summary: run.summary, slowest: run.slowest })),
+    speedups: runs.map((run) => first.wallSeconds / run.wallSeconds),
+    verdictDifferences,
+  };
+  console.log(`\nConformance suite against the mock behind proxies delaying every chunk ${delayMs} ms each way (seed ${seed}, default runs):\n`);
+  console.log(
+    table(
+      ['concurrency', 'wall s', `÷ concurrency ${first.concurrency ?? 'default'}`, 'exit', 'slowest checks (s)'],
+      runs.map((run) => [
+        String(run.concurrency ?? 'default'),
+        fmt(run.wallSeconds),
+        fmt(first.wallSeconds / run.wallSeconds, 2),
+        String(run.exitCode),
+        run.slowest.slice(0, 3).map((c) => `${c.check} ${fmt(c.seconds)}`).join(', '),
+      ]),
+    ),
+  );
+  for (const run of runs) console.log(run.command);
+  console.log(verdictDifferences.length === 0 ? `The ${ids.length} requirements have the same verdict in every run.` : `Verdicts differ: ${verdictDifferences.join('; ')}`);
 }
 
 if (sections.has('profile')) {

@@ -281,6 +281,27 @@ describe('ibee-conformance CLI', () => {
     expect(mergedResults.summary.checks.total).toBe(results.summary.checks.total);
   }, 200_000);
 
+  it('a whole run with a fixed seed records the same verdicts and checks one check at a time as several at a time', async () => {
+    const outcome = async (concurrency: number) => {
+      const out = join(workDir, `concurrency-${concurrency}`);
+      const run = await cli(['run', '--runs', '2', '--seed', '42', '--concurrency', String(concurrency), '--out', out], {}, 280_000);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(run.stderr).toContain(`seed 42, runs 2, concurrency ${concurrency}`);
+      const results = JSON.parse(await readFile(join(out, 'results.json'), 'utf8')) as Results;
+      expect(results.errors ?? []).toEqual([]);
+      const checks = (await readFile(join(out, 'checks.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Results['requirements'][number]['checks'][number]);
+      const records = checks
+        .map((c) => [c.check, c.status, c.requirementIds.join(','), c.cell ? `${c.cell.operation} ${c.cell.level} ${c.cell.scope} ${c.cell.observed}` : ''].join(' | '))
+        .sort();
+      // One progress line per check, whatever the order they finished in.
+      const lines = run.stderr.split('\n').filter((line) => /^ {2}[✓✗○◇-] /.test(line)).map((line) => line.replace(/ \(.*$/, '')).sort();
+      return { verdicts: results.requirements.map((r) => [r.id, r.status]), records, lines };
+    };
+    const oneAtATime = await outcome(1);
+    expect(oneAtATime.verdicts.length).toBe(requirements.length);
+    expect(await outcome(6)).toEqual(oneAtATime);
+  }, 600_000);
+
   it('a faulty endpoint fails the run on BILLING-SCOPE with evidence and a replay; listed in the expectations it passes', async () => {
     const mock: EmbeddedMock = await startEmbeddedMock();
     const issued = new Set<string>();

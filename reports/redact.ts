@@ -35,6 +35,14 @@ interface SecretEntry {
 
 const secrets = new Map<string, SecretEntry>();
 
+/**
+ * Forgets every registered secret: a conformance file starts from none, as it would in a process of its own (the
+ * conformance project runs its files one after the other in one process).
+ */
+export function forgetSecrets(): void {
+  secrets.clear();
+}
+
 export function registerSecret(value: string | null | undefined, label: string): void {
   if (typeof value !== 'string' || value.length < minSecretLength) return;
   if (!secrets.has(value)) secrets.set(value, { value, label });

@@ -12,6 +12,7 @@ import { packageInfo } from './package-root.js';
 import { runSuites } from './runner.js';
 import { ConfigError, driverNames, noRestApiUrl, readRunConfiguration, withFlags, type DriverName, type RunConfiguration } from './target/config.js';
 import { credentialsFileHelp } from './target/manual-driver.js';
+import { defaultConcurrency, maxConcurrency } from './target/concurrency.js';
 import { describeUnreachable, probeEndpoints } from './target/reachability.js';
 
 /**
@@ -40,6 +41,7 @@ interface RunFlags {
   shard?: string;
   expectations?: string;
   allowConfigWrites?: boolean;
+  concurrency?: string;
   out: string;
 }
 
@@ -105,6 +107,7 @@ function settingsOf(flags: RunFlags): Record<string, string> {
     IBEE_SEED: flags.seed,
     IBEE_ONLY: flags.only,
     IBEE_ALLOW_CONFIG_WRITES: flags.allowConfigWrites ? '1' : undefined,
+    IBEE_CONCURRENCY: flags.concurrency,
     // No flag: settable through the environment only.
     IBEE_RUN_PREFIX: undefined,
   };
@@ -167,7 +170,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   }
   const { name, version } = packageInfo();
   process.stderr.write(
-    `${name} ${version}: ${external ? `${external.apiUrl ?? `REST API ${noRestApiUrl}`} (S3 ${external.s3Endpoint})` : 'embedded mock'}, driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}${flags.shard ? `, shard ${flags.shard}` : ''}\n`,
+    `${name} ${version}: ${external ? `${external.apiUrl ?? `REST API ${noRestApiUrl}`} (S3 ${external.s3Endpoint})` : 'embedded mock'}, driver ${settings.driver}, seed ${settings.seed}, runs ${settings.runs}, concurrency ${settings.concurrency}${flags.shard ? `, shard ${flags.shard}` : ''}\n`,
   );
 
   // The management and API tokens never leave this process: scrub them wherever they might be echoed.
@@ -299,6 +302,10 @@ export function buildProgram(): Command {
     .option(
       '--allow-config-writes',
       'also write lifecycle rules, and configuration that cannot be removed again, to a bucket the run did not create (the one pre-made keys are scoped to); its prior configuration is still restored (env IBEE_ALLOW_CONFIG_WRITES=1)',
+    )
+    .option(
+      '--concurrency <n>',
+      `checks of a file that do not depend on each other, and grid cells and independent property runs within a check, run at most n at a time; 1 runs everything one after the other (env IBEE_CONCURRENCY; default ${defaultConcurrency}, at most ${maxConcurrency})`,
     )
     .option('--out <dir>', 'output directory', defaultOutDir)
     .addHelpText('after', `\n${credentialsFileHelp}`)

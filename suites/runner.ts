@@ -10,6 +10,7 @@ import { redactText } from '../reports/redact.js';
 import type { CheckRecord, TargetRecord } from '../reports/results-format.js';
 import type { CheckOutcome } from './checks/registry.js';
 import { packageInfo } from './package-root.js';
+import { concurrencyOf } from './target/concurrency.js';
 import { noRestApiUrl, type RunConfiguration } from './target/config.js';
 import type { SettledRun } from './target/run.js';
 
@@ -284,6 +285,10 @@ export async function runSuites(options: SuiteRunOptions): Promise<SuiteRunOutco
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
       options.progress.write(typeof chunk === 'string' ? redact(chunk) : chunk, ...rest)) as typeof process.stdout.write;
   }
+  // vitest's maxConcurrency comes from the project's config, which reads IBEE_CONCURRENCY (vitest.config.ts): set
+  // to the run's own for the vitest started here.
+  const concurrencyBefore = process.env['IBEE_CONCURRENCY'];
+  process.env['IBEE_CONCURRENCY'] = String(concurrencyOf(configuration.settings));
   try {
     const { startVitest } = await import('vitest/node');
     await startVitest(
@@ -309,6 +314,8 @@ export async function runSuites(options: SuiteRunOptions): Promise<SuiteRunOutco
     process.off('SIGINT', onSigint);
     process.off('exit', removeWorkDir);
     process.stdout.write = stdoutWrite;
+    if (concurrencyBefore === undefined) delete process.env['IBEE_CONCURRENCY'];
+    else process.env['IBEE_CONCURRENCY'] = concurrencyBefore;
     // The CLI decides the exit code from the results, not vitest.
     process.exitCode = exitCodeBefore;
   }

@@ -22,6 +22,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { permissionTypes, tokenExpiryDays, type PermissionType } from '../../spec/index.js';
 import type { CheckRecord, Results } from '../../reports/results-format.js';
+import { defaultConcurrency } from '../../suites/target/concurrency.js';
 import { conformanceExecutable, repoRoot, spawnMock, type ChildMock } from './test/child.js';
 import { issuedToken, SecretRegistry, type IssuedToken } from './test/mock.js';
 import { api, s3Client, type RemoteMock } from './test/remote.js';
@@ -166,8 +167,11 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true, maxRetries: 5 });
 });
 
-/** `ibee-conformance run --driver manual` with the user's credentials file; `interruptWhen`: SIGINT once it holds. */
-async function runManual(name: string, interruptWhen?: () => Promise<boolean>): Promise<{ exit: number | string; output: string; records: CheckRecord[] }> {
+/**
+ * `ibee-conformance run --driver manual` with the user's credentials file; `interruptWhen`: SIGINT once it holds;
+ * `extra`: more arguments (`--concurrency`).
+ */
+async function runManual(name: string, interruptWhen?: () => Promise<boolean>, extra: readonly string[] = []): Promise<{ exit: number | string; output: string; records: CheckRecord[] }> {
   const out = join(root, `report-${name}`);
   const args = [
     await conformanceExecutable(),
@@ -188,6 +192,7 @@ async function runManual(name: string, interruptWhen?: () => Promise<boolean>): 
     suiteRuns,
     '--out',
     out,
+    ...extra,
   ];
   // Its own process group, so that SIGINT reaches the run and its workers as Ctrl-C in a terminal does.
   const proc = spawn(process.execPath, args, { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
@@ -247,16 +252,33 @@ describe('a user\'s bucket reached with pre-made keys is left as found', () => {
     await expectAsFound(`after a full run (exit ${run.exit})`);
   }, 600_000);
 
+  /** Whether the run has removed the user's CORS configuration (a grid cell) and not yet put it back. */
+  const corsGone = async (): Promise<boolean> => {
+    const s3 = await userClient().catch(() => null);
+    const cors = s3 ? await configurationPart(() => s3.send(new GetBucketCorsCommand({ Bucket: userBucket }))).catch(() => null) : null;
+    return (cors as { error?: string } | null)?.error === 'NoSuchCORSConfiguration';
+  };
+
   it('after a run interrupted by SIGINT while it had removed the user\'s CORS rule: everything unchanged', async () => {
-    // Mid-run: the run has deleted the user's CORS configuration (a grid cell) and not yet put it back.
-    const corsGone = async (): Promise<boolean> => {
-      const s3 = await userClient().catch(() => null);
-      const cors = s3 ? await configurationPart(() => s3.send(new GetBucketCorsCommand({ Bucket: userBucket }))).catch(() => null) : null;
-      return (cors as { error?: string } | null)?.error === 'NoSuchCORSConfiguration';
-    };
-    const run = await runManual('interrupted', corsGone);
+    // One check and one cell at a time: the CORS rule stays removed long enough to be seen between two cells.
+    const run = await runManual('interrupted', corsGone, ['--concurrency', '1']);
     expect(run.exit, run.output.slice(-2000)).not.toBe(0);
     expect(run.output).not.toContain('could not restore');
     await expectAsFound(`after an interrupted run (exit ${run.exit}; its output ends: ${run.output.slice(-600)})`);
+  }, 600_000);
+
+  it('after a run at the default concurrency interrupted by SIGINT once it had written to the user\'s bucket: everything unchanged', async () => {
+    // Several checks and cells at a time: interrupted as soon as the run has keys of its own in the bucket, or has
+    // removed its CORS rule, whichever is seen first.
+    const written = async (): Promise<boolean> => {
+      const s3 = await userClient().catch(() => null);
+      const listed = s3 ? await s3.send(new ListObjectsV2Command({ Bucket: userBucket })).catch(() => null) : null;
+      return (listed?.Contents?.length ?? 0) > before.objects.length || (await corsGone());
+    };
+    const run = await runManual('interrupted-concurrently', written);
+    expect(run.exit, run.output.slice(-2000)).not.toBe(0);
+    expect(run.output).toContain(`concurrency ${defaultConcurrency}`);
+    expect(run.output).not.toContain('could not restore');
+    await expectAsFound(`after a run interrupted at the default concurrency (exit ${run.exit}; its output ends: ${run.output.slice(-600)})`);
   }, 600_000);
 });

@@ -137,7 +137,7 @@ export async function checkSignature(ctx: SuiteContext, fixture: AuthFixture): P
     const refused = response.status === 403 || (variant === 'unknown-key' && response.status === 401);
     if (!refused) throw new RequirementViolation('AUTH-SIGNATURE', `a request with ${variant} answered ${response.status} ${response.code ?? ''}, expected 403`);
   });
-  await assertProperty(property, ctx.settings, 'AUTH-SIGNATURE', { examples: [['wrong-secret', 0], ['unknown-key', 0], ['anonymous', 0], ['tampered-signature', 5], ['tampered-header', 0]] });
+  await assertProperty(property, ctx.settings, 'AUTH-SIGNATURE', { examples: [['wrong-secret', 0], ['unknown-key', 0], ['anonymous', 0], ['tampered-signature', 5], ['tampered-header', 0]] }, { independentRuns: true });
 }
 
 export async function observeUnknownKey(ctx: SuiteContext, rec: CheckRecorder, fixture: AuthFixture): Promise<void> {
@@ -171,7 +171,7 @@ export async function checkClockSkew(ctx: SuiteContext, fixture: AuthFixture): P
       throw new RequirementViolation('AUTH-CLOCK-SKEW', `a request signed ${seconds}s off (within the allowed skew) answered ${response.status} ${response.code ?? ''}`);
     }
   });
-  await assertProperty(property, ctx.settings, 'AUTH-CLOCK-SKEW', { examples: [[{ seconds: 16 * 60, excessive: true }], [{ seconds: -16 * 60, excessive: true }]] });
+  await assertProperty(property, ctx.settings, 'AUTH-CLOCK-SKEW', { examples: [[{ seconds: 16 * 60, excessive: true }], [{ seconds: -16 * 60, excessive: true }]] }, { independentRuns: true });
 }
 
 export async function checkPresignedTamper(ctx: SuiteContext, fixture: AuthFixture): Promise<void> {
@@ -187,7 +187,7 @@ export async function checkPresignedTamper(ctx: SuiteContext, fixture: AuthFixtu
     }
   });
   try {
-    await assertProperty(property, ctx.settings, 'PRESIGNED-TAMPER');
+    await assertProperty(property, ctx.settings, 'PRESIGNED-TAMPER', {}, { independentRuns: true });
   } finally {
     s3.destroy();
   }
@@ -205,7 +205,7 @@ export async function checkPresignedExpiry(ctx: SuiteContext, fixture: AuthFixtu
       const live = await rawFetch(await presign(s3, command(), expiresIn, ctx.clock, new Date(ctx.clock.now().getTime() - 30_000)));
       if (live.status !== 200) throw new RequirementViolation('PRESIGNED-EXPIRY', `a URL valid ${expiresIn}s, used 30s after signing, answered ${live.status} ${live.code ?? ''}`);
     });
-    await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 10) }, 'PRESIGNED-EXPIRY');
+    await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 10) }, 'PRESIGNED-EXPIRY', {}, { independentRuns: true });
     // The same URL signed by hand at the limit works, and one second beyond it is refused although its signature is right.
     const url = objectUrl(ctx, fixture);
     const credentials = credentialsOf(fixture.token);
@@ -274,5 +274,5 @@ export async function checkPostPolicy(ctx: SuiteContext, fixture: AuthFixture): 
     const outside = await postObject(ctx.target, credentials, ctx.clock, { bucket: fixture.bucket, key: allowedKey, formKey: `${allowedKey}-other`, body });
     if (outside.status !== 403) throw new RequirementViolation('PRESIGNED-POST', `a POST policy upload under a key the policy does not allow answered ${outside.status} ${outside.code ?? ''}, expected 403`);
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 10) }, 'PRESIGNED-POST');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 10) }, 'PRESIGNED-POST', {}, { independentRuns: true });
 }

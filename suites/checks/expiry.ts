@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { presignedUrlExpirySeconds, tokenExpiryDays } from '../../spec/index.js';
 import { expiryDays } from '../arbitraries/expiryDays.js';
 import { invalidExpiry, invalidExpiryExamples } from '../arbitraries/invalidExpiry.js';
+import { both, concurrencyOf } from '../target/concurrency.js';
 import type { SuiteContext } from '../target/context.js';
 import { onlyApiTokensHave } from '../target/driver.js';
 import { httpRequest, restErrorCode, toEvidence, type HttpExchange, publicApiUrl } from '../target/http.js';
@@ -39,6 +40,7 @@ export const expiryEnforcedCheck = defineCheck({
   requirementIds: ['TOKEN-EXPIRY-ENFORCED'],
   summary: 'With time travel: a token works until expires_at and is refused right after on REST, S3 and presigned URLs signed before.',
   area: 'expiry',
+  runsAlone: "it moves the target's clock",
   run: (ctx) => checkExpiryEnforced(ctx),
 });
 
@@ -111,7 +113,7 @@ export async function checkValidExpiry(ctx: SuiteContext): Promise<void> {
       );
     }
   });
-  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: [[min], [max]] });
+  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: [[min], [max]] }, { independentRuns: true });
 }
 
 export async function checkInvalidExpiry(ctx: SuiteContext): Promise<void> {
@@ -135,7 +137,7 @@ export async function checkInvalidExpiry(ctx: SuiteContext): Promise<void> {
       throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', `expires_in_days ${JSON.stringify(days)} answered ${status}, expected a 400/422 validation error`, [toEvidence(exchange)]);
     }
   });
-  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: invalidExpiryExamples.map((value) => [value]) });
+  await assertProperty(property, ctx.settings, 'TOKEN-EXPIRY-BOUNDS', { examples: invalidExpiryExamples.map((value) => [value]) }, { independentRuns: true });
 }
 
 export async function checkDefaultExpiry(ctx: SuiteContext, rec: CheckRecorder): Promise<void> {
@@ -172,14 +174,15 @@ export async function checkExpiryEnforced(ctx: SuiteContext): Promise<void> {
       // The longest presigned life, so that only the token's expiry can stop it.
       const url = await presign(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), presignedUrlExpirySeconds.value.max, ctx.clock);
       const expiresAt = token.expiresAt!.getTime();
+      // The three ways in, at the same clock time (at once, unless the run goes one request at a time).
+      const concurrency = concurrencyOf(ctx.settings);
       const probe = async () => {
-        const rest = await httpRequest('GET', publicApiUrl(ctx.rest(), `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${bearer}` } });
-        return {
-          rest: rest.response.status,
-          restCode: restErrorCode(rest) ?? null,
-          s3: (await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))).status,
-          presigned: (await rawFetch(url)).status,
-        };
+        const [rest, [signed, presigned]] = await both(
+          concurrency,
+          () => httpRequest('GET', publicApiUrl(ctx.rest(), `/v1/object-storage/buckets/${bucket}`), { headers: { authorization: `Bearer ${bearer}` } }),
+          () => both(concurrency, () => attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket }))), () => rawFetch(url)),
+        );
+        return { rest: rest.response.status, restCode: restErrorCode(rest) ?? null, s3: signed.status, presigned: presigned.status };
       };
       await ctx.clock.advance(Math.max(0, Math.floor((expiresAt - ctx.clock.now().getTime()) / 1000) - 60));
       const before = await probe();

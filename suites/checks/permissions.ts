@@ -21,6 +21,7 @@ import {
   type JudgedS3OperationName,
   type S3OperationName,
 } from '../../spec/index.js';
+import { both, concurrencyOf, mapConcurrently } from '../target/concurrency.js';
 import { noRestApiReason } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
@@ -47,7 +48,7 @@ export const s3GridCheck = defineCheck({
   supporting: ['PRESIGNED-POST', 'PERM-DENIED-CODE'],
   summary: 'Every level x every S3 operation of the matrix x in-scope/out-of-scope bucket: allowed cells succeed, denied cells are refused.',
   area: 'permissions',
-  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runS3Grid(ctx, notingUnrun(ctx, 's3', rec), fixture, tokens, observations); },
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx, 's3'); await runS3Grid(ctx, notingUnrun(ctx, 's3', rec), fixture, tokens, observations); },
   summarize: false,
 });
 export const restGridCheck = defineCheck({
@@ -56,7 +57,7 @@ export const restGridCheck = defineCheck({
   supporting: ['PERM-DENIED-CODE'],
   summary: 'Every level x every Object Storage REST route x in-scope/out-of-scope bucket, allowed as the route\'s grant in spec says (the S3 operation it mirrors, or the admin configuration grant).',
   area: 'permissions',
-  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx); await runRestGrid(ctx, notingUnrun(ctx, 'rest', rec), fixture, tokens, observations); },
+  run: async (ctx, rec) => { const { fixture, tokens, observations } = await gridSetup(ctx, 'rest'); await runRestGrid(ctx, notingUnrun(ctx, 'rest', rec), fixture, tokens, observations); },
   summarize: false,
 });
 export const deniedCodeCheck = defineCheck({
@@ -64,6 +65,7 @@ export const deniedCodeCheck = defineCheck({
   requirementIds: ['PERM-DENIED-CODE'],
   summary: 'Every denial seen in the grids is 403 AccessDenied (S3) or 403 insufficient_scope with the required scope (REST); both protocols must have been judged.',
   area: 'permissions',
+  dependsOn: [s3GridCheck, restGridCheck],
   run: async (ctx, rec) => {
     const observations = gridObservations(ctx, 'there are no denials to judge');
     assertDeniedCodes(observations);
@@ -76,6 +78,7 @@ export const monotonicCheck = defineCheck({
   requirementIds: ['PERM-MONOTONIC'],
   summary: 'A level that includes another never loses an operation the lower one was allowed in the grid.',
   area: 'permissions',
+  dependsOn: [s3GridCheck, restGridCheck],
   run: async (ctx) => assertMonotonic(gridObservations(ctx, 'there is nothing to compare')),
 });
 export const billingCheck = defineCheck({
@@ -180,7 +183,8 @@ export interface LevelTokens {
 /** What the permission checks of one suite share: one fixture and one pair of tokens per level, and what the grids saw. */
 const gridState = perSuite(() => ({
   prepared: null as Promise<{ fixture: GridFixture; tokens: LevelTokens[] }> | null,
-  observations: [] as GridObservation[],
+  /** Per grid, in the order of its cells (the grids run at the same time; their observations are read S3 first). */
+  observations: { s3: [] as GridObservation[], rest: [] as GridObservation[] },
   /** Per grid, why its first cell that could not be run was not (as the cell says). */
   unrun: {} as Partial<Record<GridObservation['protocol'], string>>,
 }));
@@ -217,21 +221,21 @@ export function unjudgedDenials(observations: readonly GridObservation[], unrun:
     .join('; ');
 }
 
-function gridSetup(ctx: SuiteContext): Promise<{ fixture: GridFixture; tokens: LevelTokens[]; observations: GridObservation[] }> {
+function gridSetup(ctx: SuiteContext, protocol: GridObservation['protocol']): Promise<{ fixture: GridFixture; tokens: LevelTokens[]; observations: GridObservation[] }> {
   const state = gridState(ctx);
   state.prepared ??= (async () => {
     // With pre-made credentials, the bucket-scoped tokens decide which bucket is in scope.
     const fixture = await prepareGridFixture(ctx, await credentialsScopedBucket(ctx));
-    const tokens: LevelTokens[] = [];
-    for (const level of permissionTypes) tokens.push(await obtainLevelTokens(ctx, level, fixture.inScope));
+    const tokens = await mapConcurrently(permissionTypes, concurrencyOf(ctx.settings), (level) => obtainLevelTokens(ctx, level, fixture.inScope));
     return { fixture, tokens };
   })();
-  return state.prepared.then((prepared) => ({ ...prepared, observations: state.observations }));
+  return state.prepared.then((prepared) => ({ ...prepared, observations: state.observations[protocol] }));
 }
 
-/** The grids' observations; not applicable, saying `why`, when the grids did not run. */
+/** The grids' observations, the S3 grid's first; not applicable, saying `why`, when the grids did not run. */
 function gridObservations(ctx: SuiteContext, why: string): readonly GridObservation[] {
-  const { observations } = gridState(ctx);
+  const { s3, rest } = gridState(ctx).observations;
+  const observations = [...s3, ...rest];
   if (observations.length === 0) throw new NotApplicable(`the grids did not run, so ${why}`);
   return observations;
 }
@@ -245,32 +249,43 @@ function gridObservations(ctx: SuiteContext, why: string): readonly GridObservat
  * counts the same.
  */
 export async function prepareGridFixture(ctx: SuiteContext, inScopeBucket?: string): Promise<GridFixture> {
-  const inScope = inScopeBucket ?? (await ctx.createBucket(ctx.name('in')));
+  const concurrency = concurrencyOf(ctx.settings);
   if (inScopeBucket) ctx.useForeignBucket(inScopeBucket);
-  let outOfScope: string | null = null;
-  let outOfScopeMissing: string | null = null;
-  try {
-    outOfScope = await ctx.createBucket(ctx.name('out'));
-  } catch (error) {
-    if (!(error instanceof DriverCannot)) throw error;
-    outOfScopeMissing = `no bucket outside the bucket-scoped keys' scope: ${error.message}`;
-  }
+  const outOfScopeBucket = async (): Promise<{ outOfScope: string | null; outOfScopeMissing: string | null }> => {
+    try {
+      return { outOfScope: await ctx.createBucket(ctx.name('out')), outOfScopeMissing: null };
+    } catch (error) {
+      if (!(error instanceof DriverCannot)) throw error;
+      return { outOfScope: null, outOfScopeMissing: `no bucket outside the bucket-scoped keys' scope: ${error.message}` };
+    }
+  };
+  const [inScope, { outOfScope, outOfScopeMissing }] = await both(concurrency, async () => inScopeBucket ?? (await ctx.createBucket(ctx.name('in'))), outOfScopeBucket);
   const key = `${ctx.settings.runPrefix}-fixture/object.txt`;
   const uploadKey = `${ctx.settings.runPrefix}-fixture/upload.bin`;
   const uploads: Record<string, string> = {};
-  for (const bucket of outOfScope === null ? [inScope] : [inScope, outOfScope]) {
+  // Both buckets at once, and in each the object, the configuration and the upload at once (none needs another).
+  await mapConcurrently(outOfScope === null ? [inScope] : [inScope, outOfScope], concurrency, async (bucket) => {
     const s3 = await ctx.writerFor(bucket);
-    const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'grid fixture object' })));
-    if (put.status >= 300) throw new Error(`fixture: PutObject in ${bucket} answered ${describeOutcome(put)}`);
+    const steps: (() => Promise<void>)[] = [
+      async () => {
+        const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'grid fixture object' })));
+        if (put.status >= 300) throw new Error(`fixture: PutObject in ${bucket} answered ${describeOutcome(put)}`);
+      },
+    ];
     // Configuration is best effort: a Get on a bucket without it answers 404 after authorization, which still counts.
     if (ctx.cleanup.owns(bucket)) {
-      await attempt(() => s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: corsConfiguration })));
-      await attempt(() => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: lifecycleConfiguration })));
-      await attempt(() => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: encryptionConfiguration })));
+      steps.push(
+        async () => void (await attempt(() => s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: corsConfiguration })))),
+        async () => void (await attempt(() => s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: lifecycleConfiguration })))),
+        async () => void (await attempt(() => s3.send(new PutBucketEncryptionCommand({ Bucket: bucket, ServerSideEncryptionConfiguration: encryptionConfiguration })))),
+      );
     }
-    const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: uploadKey })));
-    uploads[bucket] = upload.value?.UploadId ?? 'ibee-conformance-no-upload';
-  }
+    steps.push(async () => {
+      const upload = await attempt(() => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: uploadKey })));
+      uploads[bucket] = upload.value?.UploadId ?? 'ibee-conformance-no-upload';
+    });
+    await mapConcurrently(steps, concurrency, (step) => step());
+  });
   return { inScope, outOfScope, outOfScopeMissing, key, uploadKey, uploads };
 }
 
@@ -332,6 +347,30 @@ function cellMessage(ids: readonly string[], level: PermissionType, operation: s
   return `[${primary}] ${level} ${operation} on ${scope === 'in_scope' ? 'an in-scope' : 'an out-of-scope'} bucket: expected ${expected}, observed ${observed}`;
 }
 
+/** A configuration write the suite may not send to a bucket (`ctx.permitConfigurationWrite`), and why. */
+class PermitRefused extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** What one cell of a grid saw: its observations, and how it is recorded. */
+interface CellResult {
+  readonly observations: readonly GridObservation[];
+  readonly record: (rec: CheckRecorder) => void;
+}
+
+/**
+ * Runs cells `--concurrency` at a time (they change nothing another cell depends on: exercisers leave the fixture as
+ * it was) and records them, and their observations, in cell order, as one after the other would.
+ */
+async function runCells<Cell>(ctx: SuiteContext, rec: CheckRecorder, observations: GridObservation[], cells: readonly Cell[], run: (cell: Cell) => Promise<CellResult>): Promise<void> {
+  await mapConcurrently(cells, concurrencyOf(ctx.settings), run, (result) => {
+    observations.push(...result.observations);
+    result.record(rec);
+  });
+}
+
 /** Runs the S3 grid for the given levels, recording one cell per level x operation x scope. */
 export async function runS3Grid(
   ctx: SuiteContext,
@@ -341,66 +380,82 @@ export async function runS3Grid(
   observations: GridObservation[],
   operations: readonly JudgedS3OperationName[] = s3Operations.map((rule) => rule.operation),
 ): Promise<void> {
-  for (const levelTokens of tokens) {
-    const { level } = levelTokens;
-    for (const operation of operations) {
-      const rule = s3Operation(operation);
-      const exercise = exercisers[operation];
-      const scopes: Scope[] = rule.target === 'service' ? ['in_scope'] : ['in_scope', 'out_of_scope'];
-      for (const scope of scopes) {
-        const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, operation) ? 'allow' : 'deny';
-        const ids = cellRequirements(level, operation, scope, expected);
-        const variants = tokenVariants(levelTokens, scope, rule.target !== 'service');
-        const base = { operation, level, scope, expected } as const;
-        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
-        if (!exercise || variants.length === 0 || bucket === null) {
-          const detail = !exercise
-            ? `no exerciser for ${operation}`
-            : variants.length === 0
-              ? `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`
-              : (fixture.outOfScopeMissing ?? 'no out-of-scope bucket');
-          rec.cell({ ...base, observed: 'not_run', detail }, ids);
-          continue;
-        }
-        const results: { tokenScope: TokenScope; verdict: Verdict; outcome: S3Outcome }[] = [];
-        let refusal: string | null = null;
-        for (const { tokenScope, token } of variants) {
-          // Before each configuration write: on a bucket the run did not create, what it changes is journaled first.
-          const permit = writesConfiguration(operation) ? await ctx.permitConfigurationWrite(bucket, operation) : null;
-          if (permit && !permit.granted) {
-            refusal = permit.reason;
-            break;
-          }
-          const s3 = ctx.s3For(token);
-          try {
-            const outcome = await exercise(
-              exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`, permit?.bodies),
-            );
-            const verdict = verdictOf(outcome, verdictRules.s3Grid);
-            observations.push({ level, operation, scope, expected, verdict, status: outcome.status, code: outcome.code, protocol: 's3', tokenScope });
-            results.push({ tokenScope, verdict, outcome });
-          } finally {
-            s3.destroy();
-          }
-        }
-        if (refusal !== null) {
-          rec.cell({ ...base, observed: 'not_run', detail: refusal }, ids);
-          continue;
-        }
-        const reported = worstVariant(results, expected);
-        const detail = results.map((r) => `${describeOutcome(r.outcome)}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
-        const passed = reported.verdict === expected;
-        rec.cell(
-          { ...base, observed: reported.verdict, detail },
-          ids,
-          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${describeOutcome(reported.outcome)}) with the ${tokenScopeLabel[reported.tokenScope]}`),
-          // Every call of the cell, passed or not: what was sent, with which key, and what came back.
-          results.map((r) => s3Evidence(operation, r.outcome, `${level} ${scope}, ${tokenScopeLabel[r.tokenScope]}: ${r.verdict}`)),
-          isAdminOutOfScope(level, scope),
-        );
-      }
-    }
+  const cells = tokens.flatMap((levelTokens) =>
+    operations.flatMap((operation) => {
+      const scopes: Scope[] = s3Operation(operation).target === 'service' ? ['in_scope'] : ['in_scope', 'out_of_scope'];
+      return scopes.map((scope) => ({ levelTokens, operation, scope }));
+    }),
+  );
+  await runCells(ctx, rec, observations, cells, ({ levelTokens, operation, scope }) => runS3Cell(ctx, fixture, levelTokens, operation, scope));
+}
+
+/** One cell of the S3 grid: the operation by the level's tokens on the in-scope or the out-of-scope bucket. */
+async function runS3Cell(ctx: SuiteContext, fixture: GridFixture, levelTokens: LevelTokens, operation: JudgedS3OperationName, scope: Scope): Promise<CellResult> {
+  const { level } = levelTokens;
+  const rule = s3Operation(operation);
+  const exercise = exercisers[operation];
+  const expected = scope === 'out_of_scope' ? 'deny' : isAllowed(level, operation) ? 'allow' : 'deny';
+  const ids = cellRequirements(level, operation, scope, expected);
+  const variants = tokenVariants(levelTokens, scope, rule.target !== 'service');
+  const base = { operation, level, scope, expected } as const;
+  const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
+  const notRun = (detail: string, observations: readonly GridObservation[] = []): CellResult => ({
+    observations,
+    record: (rec) => rec.cell({ ...base, observed: 'not_run', detail }, ids),
+  });
+  if (!exercise || variants.length === 0 || bucket === null) {
+    return notRun(
+      !exercise
+        ? `no exerciser for ${operation}`
+        : variants.length === 0
+          ? `no ${scope === 'out_of_scope' ? 'bucket-scoped' : ''} ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`
+          : (fixture.outOfScopeMissing ?? 'no out-of-scope bucket'),
+    );
   }
+  const observations: GridObservation[] = [];
+  const results: { tokenScope: TokenScope; verdict: Verdict; outcome: S3Outcome }[] = [];
+  try {
+    // The token variants of a cell go at the same time too; what they saw is kept in their order.
+    await mapConcurrently(
+      variants,
+      concurrencyOf(ctx.settings),
+      async ({ tokenScope, token }) => {
+        // Before each configuration write: on a bucket the run did not create, what it changes is journaled first.
+        const permit = writesConfiguration(operation) ? await ctx.permitConfigurationWrite(bucket, operation) : null;
+        if (permit && !permit.granted) throw new PermitRefused(permit.reason);
+        const s3 = ctx.s3For(token);
+        try {
+          const outcome = await exercise(exerciseTarget(ctx, s3, token, fixture, bucket, `${ctx.settings.runPrefix}-grid/${level}/${operation}/${ctx.name('k')}`, permit?.bodies));
+          return { tokenScope, verdict: verdictOf(outcome, verdictRules.s3Grid), outcome };
+        } finally {
+          s3.destroy();
+        }
+      },
+      (result) => {
+        observations.push({ level, operation, scope, expected, verdict: result.verdict, status: result.outcome.status, code: result.outcome.code, protocol: 's3', tokenScope: result.tokenScope });
+        results.push(result);
+      },
+    );
+  } catch (error) {
+    // A write the suite may not send is not sent with any token: the cell is not run.
+    if (error instanceof PermitRefused) return notRun(error.reason, observations);
+    throw error;
+  }
+  const reported = worstVariant(results, expected);
+  const detail = results.map((r) => `${describeOutcome(r.outcome)}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
+  const passed = reported.verdict === expected;
+  return {
+    observations,
+    record: (rec) =>
+      rec.cell(
+        { ...base, observed: reported.verdict, detail },
+        ids,
+        passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${describeOutcome(reported.outcome)}) with the ${tokenScopeLabel[reported.tokenScope]}`),
+        // Every call of the cell, passed or not: what was sent, with which key, and what came back.
+        results.map((r) => s3Evidence(operation, r.outcome, `${level} ${scope}, ${tokenScopeLabel[r.tokenScope]}: ${r.verdict}`)),
+        isAdminOutOfScope(level, scope),
+      ),
+  };
 }
 
 /** The S3 operation a bucket route mirrors, whose matrix row names the cell's requirements; null for the other routes. */
@@ -464,73 +519,71 @@ export async function runRestGrid(
   // The REST grid judges a token's own Bearer token; S3 credentials have none, and an S3-only run has no REST API,
   // so then every cell is not run.
   const noBearer = ctx.restApi === null ? noRestApiReason : onlyApiTokensHave(ctx.driver, 'which have no Bearer token to call the REST API with');
-  for (const levelTokens of tokens) {
-    const { level } = levelTokens;
-    for (const route of storageRoutes) {
-      const operation = `REST ${route.method} ${route.path}`;
+  const cells = tokens.flatMap((levelTokens) =>
+    storageRoutes.flatMap((route) => {
       const scopes: Scope[] = route.bucketScoped ? ['in_scope', 'out_of_scope'] : ['in_scope'];
-      for (const scope of scopes) {
-        const expected = scope === 'out_of_scope' ? 'deny' : levelAllowsRoute(level, route) ? 'allow' : 'deny';
-        const ids = cellRequirements(level, mirroredOperation(route) ?? operation, scope, expected);
-        const variants = tokenVariants(levelTokens, scope, route.bucketScoped);
-        const base = { operation, level, scope, expected } as const;
-        if (noBearer) {
-          rec.cell({ ...base, observed: 'not_run', detail: noBearer }, ids);
-          continue;
-        }
-        if (variants.length === 0) {
-          rec.cell({ ...base, observed: 'not_run', detail: `no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}` }, ids);
-          continue;
-        }
-        const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
-        if (bucket === null) {
-          rec.cell({ ...base, observed: 'not_run', detail: fixture.outOfScopeMissing ?? 'no out-of-scope bucket' }, ids);
-          continue;
-        }
-        // Pre-made keys may come without a Bearer token (the credentials file's is optional): those variants are not run.
-        const withBearer = variants.flatMap(({ tokenScope, token }) => (token.bearerToken === null ? [] : [{ tokenScope, bearerToken: token.bearerToken }]));
-        if (withBearer.length === 0) {
-          rec.cell({ ...base, observed: 'not_run', detail: `the ${ctx.driver.name} driver's ${level} ${variants.map((v) => tokenScopeLabel[v.tokenScope]).join(' and ')} has no Bearer token` }, ids);
-          continue;
-        }
-        const gridCall = await restGridCall(ctx, route, bucket);
-        if ('reason' in gridCall) {
-          rec.cell({ ...base, observed: 'not_run', detail: gridCall.reason }, ids);
-          continue;
-        }
-        const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
-        for (const { tokenScope, bearerToken } of withBearer) {
-          const exchange = await exerciseRestRoute(ctx, route, bearerToken, bucket, gridCall.call);
-          const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
-          const json = exchange.json as { required_scope?: unknown } | undefined;
-          observations.push({
-            level,
-            operation,
-            scope,
-            expected,
-            verdict,
-            status: exchange.response.status,
-            code: restErrorCode(exchange) ?? null,
-            requiredScope: typeof json?.required_scope === 'string' ? json.required_scope : null,
-            protocol: 'rest',
-            tokenScope,
-            ...(scope === 'in_scope' ? { expectedRequiredScope: route.requiredScope } : {}),
-          });
-          results.push({ tokenScope, verdict, exchange, detail: describeRestAnswer(exchange) });
-        }
-        const reported = worstVariant(results, expected);
-        const detail = results.map((r) => `${r.detail}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
-        const passed = reported.verdict === expected;
-        rec.cell(
-          { ...base, observed: reported.verdict, detail },
-          ids,
-          passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${reported.detail}) with the ${tokenScopeLabel[reported.tokenScope]}`),
-          passed ? undefined : [toEvidence(reported.exchange)],
-          isAdminOutOfScope(level, scope),
-        );
-      }
-    }
+      return scopes.map((scope) => ({ levelTokens, route, scope }));
+    }),
+  );
+  await runCells(ctx, rec, observations, cells, ({ levelTokens, route, scope }) => runRestCell(ctx, fixture, levelTokens, route, scope, noBearer));
+}
+
+/** One cell of the REST grid: the route called by the level's tokens on the in-scope or the out-of-scope bucket. */
+async function runRestCell(ctx: SuiteContext, fixture: GridFixture, levelTokens: LevelTokens, route: RestRouteRule, scope: Scope, noBearer: string | null): Promise<CellResult> {
+  const { level } = levelTokens;
+  const operation = `REST ${route.method} ${route.path}`;
+  const expected = scope === 'out_of_scope' ? 'deny' : levelAllowsRoute(level, route) ? 'allow' : 'deny';
+  const ids = cellRequirements(level, mirroredOperation(route) ?? operation, scope, expected);
+  const variants = tokenVariants(levelTokens, scope, route.bucketScoped);
+  const base = { operation, level, scope, expected } as const;
+  const notRun = (detail: string): CellResult => ({ observations: [], record: (rec) => rec.cell({ ...base, observed: 'not_run', detail }, ids) });
+  if (noBearer) return notRun(noBearer);
+  if (variants.length === 0) return notRun(`no ${level} token: ${levelTokens.specificRefusal ?? 'the driver has none'}`);
+  const bucket = scope === 'in_scope' ? fixture.inScope : fixture.outOfScope;
+  if (bucket === null) return notRun(fixture.outOfScopeMissing ?? 'no out-of-scope bucket');
+  // Pre-made keys may come without a Bearer token (the credentials file's is optional): those variants are not run.
+  const withBearer = variants.flatMap(({ tokenScope, token }) => (token.bearerToken === null ? [] : [{ tokenScope, bearerToken: token.bearerToken }]));
+  if (withBearer.length === 0) {
+    return notRun(`the ${ctx.driver.name} driver's ${level} ${variants.map((v) => tokenScopeLabel[v.tokenScope]).join(' and ')} has no Bearer token`);
   }
+  const gridCall = await restGridCall(ctx, route, bucket);
+  if ('reason' in gridCall) return notRun(gridCall.reason);
+  const observations: GridObservation[] = [];
+  const results: { tokenScope: TokenScope; verdict: Verdict; exchange: HttpExchange; detail: string }[] = [];
+  const exchanges = await mapConcurrently(withBearer, concurrencyOf(ctx.settings), ({ bearerToken }) => exerciseRestRoute(ctx, route, bearerToken, bucket, gridCall.call));
+  for (const [i, { tokenScope }] of withBearer.entries()) {
+    const exchange = exchanges[i]!;
+    const verdict = verdictOf({ status: exchange.response.status }, verdictRules.restGrid);
+    const json = exchange.json as { required_scope?: unknown } | undefined;
+    observations.push({
+      level,
+      operation,
+      scope,
+      expected,
+      verdict,
+      status: exchange.response.status,
+      code: restErrorCode(exchange) ?? null,
+      requiredScope: typeof json?.required_scope === 'string' ? json.required_scope : null,
+      protocol: 'rest',
+      tokenScope,
+      ...(scope === 'in_scope' ? { expectedRequiredScope: route.requiredScope } : {}),
+    });
+    results.push({ tokenScope, verdict, exchange, detail: describeRestAnswer(exchange) });
+  }
+  const reported = worstVariant(results, expected);
+  const detail = results.map((r) => `${r.detail}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
+  const passed = reported.verdict === expected;
+  return {
+    observations,
+    record: (rec) =>
+      rec.cell(
+        { ...base, observed: reported.verdict, detail },
+        ids,
+        passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${reported.detail}) with the ${tokenScopeLabel[reported.tokenScope]}`),
+        passed ? undefined : [toEvidence(reported.exchange)],
+        isAdminOutOfScope(level, scope),
+      ),
+  };
 }
 
 /** PERM-DENIED-CODE over the observations of both grids. */

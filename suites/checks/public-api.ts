@@ -17,6 +17,7 @@ import {
 import { eligibilityRequest, type EligibilityRequest } from '../arbitraries/eligibilityRequest.js';
 import { foreignWorkspaceId } from '../arbitraries/foreignWorkspaceId.js';
 import { malformedWorkspaceId, type MalformedWorkspaceId } from '../arbitraries/malformedWorkspaceId.js';
+import { concurrencyOf, mapConcurrently } from '../target/concurrency.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, type IssuedToken, type TokenSpec } from '../target/driver.js';
 import { httpRequest, publicApiUrl, restErrorCode, toEvidence, type HttpExchange } from '../target/http.js';
@@ -60,6 +61,7 @@ export const bucketPagingCheck = defineCheck({
   requirementIds: ['REST-BUCKET-CONTRACT'],
   summary: 'Listing buckets page by page with any valid limit visits every bucket once (is_truncated, next_continuation_token), S3-made ones included; a limit out of range is refused.',
   area,
+  runsAlone: 'it judges the list of all buckets, which the other checks change, and draws its limits from its length',
   run: (ctx) => checkBucketPaging(ctx),
 });
 export const scopeNamesCheck = defineCheck({
@@ -283,15 +285,14 @@ export async function checkWorkspaceRequired(ctx: SuiteContext): Promise<void> {
   // IBEE's public REST API is all this area judges: without one (an S3-only run) there is nothing to judge.
   ctx.rest();
   const routes = await workspaceRouteTokens(ctx, workspaceRequiredCheck);
-  // Every route, with each kind of token, without workspace_id.
-  for (const entry of routes.values()) {
-    for (const kind of tokenKinds) {
-      if (!entry[kind]) continue;
-      const { token, label } = pickToken(entry, kind);
-      const what = `${routeLabel(entry.route)} without workspace_id, with ${label},`;
-      await callWithWorkspace(ctx, entry.route, token, [], workspaceRefusal('WORKSPACE-REQUIRED', 'workspace_id_required', what), 'WORKSPACE-REQUIRED', what);
-    }
-  }
+  // Every route, with each kind of token, without workspace_id: `--concurrency` at a time (a create is made under a
+  // name of its own), the first wrong answer in this order reported.
+  const withoutWorkspace = [...routes.values()].flatMap((entry) => tokenKinds.filter((kind) => entry[kind]).map((kind) => ({ entry, kind })));
+  await mapConcurrently(withoutWorkspace, concurrencyOf(ctx.settings), async ({ entry, kind }) => {
+    const { token, label } = pickToken(entry, kind);
+    const what = `${routeLabel(entry.route)} without workspace_id, with ${label},`;
+    await callWithWorkspace(ctx, entry.route, token, [], workspaceRefusal('WORKSPACE-REQUIRED', 'workspace_id_required', what), 'WORKSPACE-REQUIRED', what);
+  });
   const labels = [...routes.keys()];
   const cases = fc.record({ route: fc.constantFrom(...labels), token: fc.constantFrom(...tokenKinds), malformed: malformedWorkspaceId(ctx.rest().projectId) });
   const property = fc.asyncProperty(cases, async ({ route: label, token: kind, malformed }) => {
@@ -305,7 +306,7 @@ export async function checkWorkspaceRequired(ctx: SuiteContext): Promise<void> {
   const examples = [...routes.values()]
     .filter(({ route }) => isCreate(route))
     .map(({ route }) => [{ route: routeLabel(route), token: 'allowed' as TokenKind, malformed: { breaks: 'repeated', values: [own, own] } as MalformedWorkspaceId }] as [{ route: string; token: TokenKind; malformed: MalformedWorkspaceId }]);
-  await assertProperty(property, ctx.settings, 'WORKSPACE-REQUIRED', { examples });
+  await assertProperty(property, ctx.settings, 'WORKSPACE-REQUIRED', { examples }, { independentRuns: true });
 }
 
 /** Keys of the data the public routes answer with: none of them may come back with another workspace's id. */
@@ -347,7 +348,7 @@ export async function checkWorkspaceIsolation(ctx: SuiteContext, rec: CheckRecor
   // Every route is tried once with the id next to the token's, whatever the seed.
   const neighbour = workspaceIdFormat.value.pattern.test(own) ? String(BigInt(own) + 1n) : '1';
   const examples = labels.map((route) => [{ route, token: 'allowed' as TokenKind, foreign: neighbour }] as [{ route: string; token: TokenKind; foreign: string }]);
-  await assertProperty(property, ctx.settings, 'WORKSPACE-ISOLATION', { examples });
+  await assertProperty(property, ctx.settings, 'WORKSPACE-ISOLATION', { examples }, { independentRuns: true });
 
   await assertOwnWorkspaceOnly(ctx, rec);
   // What a second workspace's own resources look like to this token cannot be shown from one workspace.
@@ -542,7 +543,7 @@ export async function checkBucketLifecycle(ctx: SuiteContext): Promise<void> {
     }
     ctx.cleanup.bucketRemoved(name);
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxLifecycleRuns) }, 'REST-BUCKET-CONTRACT');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxLifecycleRuns) }, 'REST-BUCKET-CONTRACT', {}, { independentRuns: true });
 }
 
 /** Pages a listing may take before the check gives up on it ending. */
@@ -601,7 +602,7 @@ export async function checkBucketPaging(ctx: SuiteContext): Promise<void> {
     const absent = ours.filter((name) => !seen.has(name));
     if (absent.length > 0) throw new RequirementViolation('REST-BUCKET-CONTRACT', `paging with limit ${limit} never showed ${absent.join(', ')} (made over S3 before the listing)`);
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[smallest], [max]] });
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[smallest], [max]] }, { independentRuns: true });
 
   const invalidLimits = fc.oneof(
     fc.constantFrom(String(min - 1), String(max + 1), '-1', '', 'ten', `${min}.5`, ` ${min}`),
@@ -614,7 +615,7 @@ export async function checkBucketPaging(ctx: SuiteContext): Promise<void> {
       throw new RequirementViolation('REST-BUCKET-CONTRACT', `the bucket list with limit ${JSON.stringify(limit)} (allowed: ${min}-${max}) answered ${describeRestAnswer(exchange)}, expected a 400/422 JSON error`, [toEvidence(exchange)]);
     }
   });
-  await assertProperty(refusesLimit, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[String(max + 1)], ['0']] });
+  await assertProperty(refusesLimit, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'REST-BUCKET-CONTRACT', { examples: [[String(max + 1)], ['0']] }, { independentRuns: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -625,11 +626,16 @@ export async function checkScopeNames(ctx: SuiteContext): Promise<void> {
   const bucket = await fixtureBucket(ctx);
   const missing: string[] = [];
   const billing = await optionalToken(ctx, billingOnly, missing);
-  const levels = new Map<PermissionType, RestToken | null>();
-  for (const level of permissionTypes) levels.set(level, await optionalToken(ctx, levelOnAllBuckets(level), missing));
+  const concurrency = concurrencyOf(ctx.settings);
+  const levelTokens = await mapConcurrently(permissionTypes, concurrency, async (level) => {
+    const lacking: string[] = [];
+    return { level, token: await optionalToken(ctx, levelOnAllBuckets(level), lacking), lacking };
+  });
+  // What is missing, in the order of the levels, whichever token was refused first.
+  for (const message of levelTokens.flatMap(({ lacking }) => lacking)) if (!missing.includes(message)) missing.push(message);
+  const levels = new Map<PermissionType, RestToken | null>(levelTokens.map(({ level, token }) => [level, token]));
   recordMissing(ctx, scopeNamesCheck, missing, 'refusals needing them were');
-  let judged = 0;
-  for (const route of servedRoutes(ctx)) {
+  const calls = servedRoutes(ctx).flatMap((route) => {
     // Who lacks the route's scope: for billing, a token with Object Storage only; for object storage, a token with
     // Billing only, and every level the route's grant leaves out.
     const lacking: { label: string; token: RestToken | null }[] =
@@ -639,21 +645,21 @@ export async function checkScopeNames(ctx: SuiteContext): Promise<void> {
             { label: 'a Billing-only token', token: billing },
             ...permissionTypes.filter((level) => !levelAllowsRoute(level, route)).map((level) => ({ label: `a ${level} token`, token: levels.get(level) ?? null })),
           ];
-    for (const { label, token } of lacking) {
-      if (!token) continue;
-      const exchange = await sendCall(ctx, harmlessCall(route, bucket), token.bearerToken);
-      judged += 1;
-      const required = bodyOf(exchange)?.['required_scope'];
-      if (exchange.response.status !== 403 || restErrorCode(exchange) !== 'insufficient_scope' || required !== route.requiredScope) {
-        throw new RequirementViolation(
-          'REST-SCOPE-NAMES',
-          `${routeLabel(route)} with ${label} answered ${describeRestAnswer(exchange)} with required_scope ${JSON.stringify(required ?? null)}, expected 403 insufficient_scope naming ${route.requiredScope}`,
-          [toEvidence(exchange)],
-        );
-      }
+    return lacking.flatMap(({ label, token }) => (token ? [{ route, label, token }] : []));
+  });
+  // The calls change nothing: they go `--concurrency` at a time, and the first wrong answer in their order is reported.
+  await mapConcurrently(calls, concurrency, async ({ route, label, token }) => {
+    const exchange = await sendCall(ctx, harmlessCall(route, bucket), token.bearerToken);
+    const required = bodyOf(exchange)?.['required_scope'];
+    if (exchange.response.status !== 403 || restErrorCode(exchange) !== 'insufficient_scope' || required !== route.requiredScope) {
+      throw new RequirementViolation(
+        'REST-SCOPE-NAMES',
+        `${routeLabel(route)} with ${label} answered ${describeRestAnswer(exchange)} with required_scope ${JSON.stringify(required ?? null)}, expected 403 insufficient_scope naming ${route.requiredScope}`,
+        [toEvidence(exchange)],
+      );
     }
-  }
-  if (judged === 0) throw new DriverCannot(`${missing.join('; ')}: no route could be called without its scope`);
+  });
+  if (calls.length === 0) throw new DriverCannot(`${missing.join('; ')}: no route could be called without its scope`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -709,7 +715,7 @@ export async function checkCredentialDelete(ctx: SuiteContext): Promise<void> {
       if (!deleted) await httpRequest('DELETE', credentialUrl(accessKeyId), { headers }).catch(() => undefined);
     }
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxCredentialRuns) }, 'CREDENTIAL-DELETE');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxCredentialRuns) }, 'CREDENTIAL-DELETE', {}, { independentRuns: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -759,5 +765,5 @@ export async function checkBillingEligibility(ctx: SuiteContext): Promise<void> 
     }
   });
   // The bodies IBEE's clients send: none (TypeScript SDK without a SKU), and the Python SDK 0.3 preflight.
-  await assertProperty(property, ctx.settings, 'BILLING-ELIGIBILITY', { examples: [[{}], [{ sku_code: billableSku.value.skuCode }]] });
+  await assertProperty(property, ctx.settings, 'BILLING-ELIGIBILITY', { examples: [[{}], [{ sku_code: billableSku.value.skuCode }]] }, { independentRuns: true });
 }

@@ -5,6 +5,7 @@ import { redactRecordedText } from '../../reports/redact.js';
 import type { CheckRecord, Evidence, MatrixCellResult } from '../../reports/results-format.js';
 import { isRequirementId } from '../../spec/index.js';
 import { DriverCannot } from '../target/driver.js';
+import { concurrencyOf, mapConcurrently } from '../target/concurrency.js';
 import type { RunSettings } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { declareSupporting, recordCheck, recordedChecks } from './record.js';
@@ -34,6 +35,18 @@ export interface CheckDefinition {
    * fails it. Every other id is judged on its main statement.
    */
   readonly supporting?: readonly string[];
+  /**
+   * Checks of the same area whose results this one judges (the permission grids' observations): it starts once
+   * they have finished. They must be defined before it.
+   */
+  readonly dependsOn?: readonly CheckDefinition[];
+  /**
+   * Why this check runs alone: it changes what every other check would see (it moves the target's clock), or it
+   * judges state that other checks change (the list of all buckets). It starts once every check defined before it
+   * in its file has finished, and the checks defined after it start once it has. Every other check may run at the
+   * same time as others of its file (`--concurrency`).
+   */
+  readonly runsAlone?: string;
 }
 
 const registry = new Map<string, CheckDefinition>();
@@ -46,6 +59,11 @@ export function defineCheck(definition: CheckDefinition): CheckDefinition {
   }
   const existing = registry.get(definition.name);
   if (existing) return existing;
+  for (const dependency of definition.dependsOn ?? []) {
+    if (dependency.area !== definition.area || registry.get(dependency.name) !== dependency) {
+      throw new Error(`check ${definition.name}: it depends on ${dependency.name}, which must be a check of area ${definition.area} defined before it`);
+    }
+  }
   registry.set(definition.name, definition);
   declareSupporting(definition.name, definition.supporting ?? []);
   return definition;
@@ -62,7 +80,8 @@ export function checksOf(area: string): readonly CheckDefinition[] {
 
 /**
  * State the checks of one area share within one suite (one conformance file, one SuiteContext): made by `make` the
- * first time a check asks, then handed to every check of that suite.
+ * first time a check asks, then handed to every check of that suite. Checks of a suite run at the same time, so a
+ * set-up is made as a promise (made once, awaited by every check that asks while it is under way).
  */
 export function perSuite<T>(make: (ctx: SuiteContext) => T): (ctx: SuiteContext) => T {
   const made = new WeakMap<SuiteContext, T>();
@@ -131,18 +150,115 @@ function describeCause(cause: unknown): string {
  */
 export type CheckSettings = Pick<RunSettings, 'seed' | 'runs'> & { readonly only?: RunSettings['only']; readonly checksFile?: RunSettings['checksFile'] };
 
+export interface PropertyOptions {
+  /**
+   * Each run makes what it uses (tokens, buckets, keys under names of its own) and changes nothing another run
+   * depends on: the runs may then go `--concurrency` at a time (see assertProperty).
+   */
+  readonly independentRuns?: boolean;
+}
+
+type AnyProperty<Ts> = fc.IAsyncPropertyWithHooks<Ts> | fc.IPropertyWithHooks<Ts>;
+
+/** What a run of a property came to: null (passed), a failure, or a precondition's skip. */
+type RunOutcome = Awaited<ReturnType<fc.IAsyncPropertyWithHooks<unknown>['run']>>;
+
+/** A run that failed, ending the runs made at the same time (`mapConcurrently` throws the first in order). */
+class RunFailed extends Error {
+  constructor() {
+    super('a run failed');
+  }
+}
+
+/**
+ * The first runs fast-check would make of `property` (the same values, in the same order), made `concurrency` at a
+ * time, until one fails: the outcomes of the runs that were made, in order, up to the first failure, or up to a run
+ * that was not made. All `runs` of them passed when there are `runs` outcomes and all are null. A run skipped by a
+ * precondition does not stop the others: fast-check, taking over, draws one more value for it.
+ */
+async function firstRuns<Ts>(property: AnyProperty<Ts>, settings: Pick<RunSettings, 'seed' | 'runs'>, concurrency: number, parameters: fc.Parameters<Ts>): Promise<RunOutcome[]> {
+  // fc.sample takes an object without an own `isAsync` for an arbitrary, whose values it would draw with another
+  // bias than fc.check draws a property's: handed as a property, it draws exactly what fc.check runs.
+  const asProperty = { isAsync: () => property.isAsync(), generate: property.generate.bind(property), shrink: property.shrink.bind(property), run: property.run.bind(property) };
+  const values = fc.sample(asProperty as unknown as fc.IRawProperty<Ts>, { ...parameters, seed: settings.seed, numRuns: settings.runs });
+  const made = new Map<number, RunOutcome>();
+  await mapConcurrently(values, concurrency, async (value, index) => {
+    await property.runBeforeEach();
+    const outcome = await property.run(value);
+    await property.runAfterEach();
+    made.set(index, outcome);
+    if (outcome !== null && !fc.PreconditionFailure.isFailure(outcome)) throw new RunFailed();
+  }).catch((error: unknown) => {
+    if (!(error instanceof RunFailed)) throw error;
+  });
+  // What fast-check would have seen, one run after the other: a failure ends it (then it shrinks).
+  const outcomes: RunOutcome[] = [];
+  for (let index = 0; made.has(index); index += 1) {
+    const outcome = made.get(index)!;
+    outcomes.push(outcome);
+    if (outcome !== null && !fc.PreconditionFailure.isFailure(outcome)) break;
+  }
+  return outcomes;
+}
+
+/**
+ * `property` for fast-check to judge after `outcomes`, the outcomes of its first runs, were had: its first runs
+ * answer those outcomes without being made again; every later run (a value drawn after a skip, the shrinking of a
+ * failure) is made as usual. fast-check then reports exactly what it would have, one run after the other.
+ */
+function resumedAfter<Ts>(property: AnyProperty<Ts>, outcomes: readonly RunOutcome[]): fc.IAsyncPropertyWithHooks<Ts> {
+  let calls = 0;
+  const had = (): boolean => calls < outcomes.length;
+  return {
+    isAsync: () => true,
+    generate: (mrng, runId) => property.generate(mrng, runId),
+    shrink: (value) => property.shrink(value),
+    runBeforeEach: async () => {
+      if (!had()) await property.runBeforeEach();
+    },
+    run: async (value) => {
+      const index = calls;
+      calls += 1;
+      return index < outcomes.length ? outcomes[index]! : ((await property.run(value)) as RunOutcome);
+    },
+    runAfterEach: async () => {
+      if (calls > outcomes.length) await property.runAfterEach();
+    },
+  } as fc.IAsyncPropertyWithHooks<Ts>;
+}
+
 /**
  * Runs a property with the run's seed and numRuns. On failure it throws a PropertyFailure whose message names the
  * requirement id (from the RequirementViolation the property threw, else `fallbackId`) and contains fast-check's own
  * report: shrunk counterexample, seed and path.
+ *
+ * A property whose runs are independent (`options.independentRuns`) has its runs made `--concurrency` at a time,
+ * with the values fast-check draws, until one fails. When one did, or a precondition skipped one, fast-check takes
+ * over from there: it is handed those outcomes as its first runs and goes on one run at a time (drawing a value for
+ * each skipped run, shrinking a failure), so that the verdict and the report are those of a run at concurrency 1,
+ * and no run that was made is made again. Runs started after the failed one (they were in flight) are the only
+ * runs concurrency 1 would not have made.
  */
 export async function assertProperty<Ts>(
-  property: fc.IAsyncPropertyWithHooks<Ts> | fc.IPropertyWithHooks<Ts>,
-  settings: Pick<RunSettings, 'seed' | 'runs'>,
+  property: AnyProperty<Ts>,
+  settings: Pick<RunSettings, 'seed' | 'runs' | 'concurrency'>,
   fallbackId: string,
   parameters: fc.Parameters<Ts> = {},
+  options: PropertyOptions = {},
 ): Promise<void> {
-  const details = await fc.check(property as fc.IAsyncPropertyWithHooks<Ts>, { seed: settings.seed, numRuns: settings.runs, ...parameters });
+  const concurrency = concurrencyOf(settings);
+  // A replay (`path`) and parameters that change which runs are made (time limits, skipping equal values) leave the
+  // runs to fast-check.
+  const fastCheckDecides = (['path', 'timeout', 'interruptAfterTimeLimit', 'skipAllAfterTimeLimit', 'skipEqualValues', 'ignoreEqualValues'] as const).some(
+    (name) => parameters[name] !== undefined && parameters[name] !== '',
+  );
+  let judged: AnyProperty<Ts> = property;
+  if (options.independentRuns && concurrency > 1 && !fastCheckDecides) {
+    const outcomes = await firstRuns(property, settings, concurrency, parameters);
+    if (outcomes.length === settings.runs && outcomes.every((outcome) => outcome === null)) return;
+    judged = resumedAfter(property, outcomes);
+  }
+  const details = await fc.check(judged as fc.IAsyncPropertyWithHooks<Ts>, { seed: settings.seed, numRuns: settings.runs, ...parameters });
   if (!details.failed) return;
   const cause = details.errorInstance;
   const violation = cause instanceof RequirementViolation ? cause : null;

@@ -199,3 +199,95 @@ describe('check registry', () => {
     expect(outcomeOf([{ check: 'c', requirementIds: ['CRED-FORMAT'], status: 'skipped', reason: 'not selected' }])).toEqual({ status: 'skipped', reason: 'not selected' });
   });
 });
+
+describe('properties whose runs are independent', () => {
+  /** A property over `arbitraries` that notes every value it is run with, and how many runs were in flight at once. */
+  function noting<T>(arbitrary: fc.Arbitrary<T>, fails: (value: T) => boolean = () => false) {
+    const ran: T[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const property = fc.asyncProperty(arbitrary, async (value) => {
+      ran.push(value);
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight -= 1;
+      if (fails(value)) throw new RequirementViolation('TOKEN-EXPIRY-BOUNDS', `${JSON.stringify(value)} accepted`);
+    });
+    return { property, ran, maxInFlight: () => maxInFlight };
+  }
+
+  it('are run with exactly the values fast-check runs one at a time, examples first, several at once (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 2, max: 8 }), async (seed, runs, concurrency) => {
+        const arbitrary = fc.record({ days: fc.integer(), name: fc.string() });
+        const examples: [{ days: number; name: string }][] = [[{ days: 0, name: 'example' }]];
+        const alone = noting(arbitrary);
+        await assertProperty(alone.property, { seed, runs, concurrency: 1 }, 'TOKEN-EXPIRY-BOUNDS', { examples }, { independentRuns: true });
+        const together = noting(arbitrary);
+        await assertProperty(together.property, { seed, runs, concurrency }, 'TOKEN-EXPIRY-BOUNDS', { examples }, { independentRuns: true });
+        expect(together.ran).toEqual(alone.ran);
+        expect(alone.maxInFlight()).toBe(1);
+        if (runs > 1) expect(together.maxInFlight()).toBeGreaterThan(1);
+        expect(together.maxInFlight()).toBeLessThanOrEqual(concurrency);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('fail as they fail one at a time: fast-check takes over, with the same counterexample, seed, path and report', async () => {
+    const check = defineCheck(testCheck('test.independent-failing', ['TOKEN-EXPIRY-BOUNDS']));
+    const failure = async (concurrency: number) => {
+      const { property } = noting(fc.integer({ min: 0, max: 1000 }), (days) => days > 365);
+      const settings = { seed: 4321, runs: 100, concurrency };
+      const error = await runCheck(check, settings, () => assertProperty(property, settings, 'TOKEN-EXPIRY-BOUNDS', {}, { independentRuns: true })).then(
+        () => null,
+        (thrown: Error) => thrown,
+      );
+      const { message, counterexample, seed, path, replay, requirementIds } = recordedChecks().at(-1)!;
+      return { error: error?.message, record: { message, counterexample, seed, path, replay, requirementIds } };
+    };
+    const alone = await failure(1);
+    expect(alone.error).toMatch(/^\[TOKEN-EXPIRY-BOUNDS\] 366 accepted/);
+    expect(await failure(6)).toEqual(alone);
+  });
+
+  it('run each value once, as one at a time would, when a precondition skips some (fast-check draws the values for them)', async () => {
+    const skipping = (runs: number[]) =>
+      fc.asyncProperty(fc.integer({ min: 0, max: 3 }), fc.integer(), async (value, tag) => {
+        runs.push(tag);
+        await new Promise((resolve) => setImmediate(resolve));
+        fc.pre(value !== 1);
+      });
+    for (const seed of [77, 78, 79]) {
+      const alone: number[] = [];
+      await assertProperty(skipping(alone), { seed, runs: 10, concurrency: 1 }, 'TOKEN-EXPIRY-BOUNDS', {}, { independentRuns: true });
+      const together: number[] = [];
+      await assertProperty(skipping(together), { seed, runs: 10, concurrency: 4 }, 'TOKEN-EXPIRY-BOUNDS', {}, { independentRuns: true });
+      expect(together).toEqual(alone);
+      expect(alone.length).toBeGreaterThanOrEqual(10);
+    }
+  });
+
+  it('leave a replay (path) and time limits to fast-check, and so does a property not declared independent', async () => {
+    const settings = { seed: 77, runs: 10, concurrency: 4 };
+    for (const parameters of [{ path: '3' }, { interruptAfterTimeLimit: 10_000 }]) {
+      const { property, maxInFlight } = noting(fc.integer());
+      await assertProperty(property, settings, 'TOKEN-EXPIRY-BOUNDS', parameters, { independentRuns: true });
+      expect(maxInFlight()).toBe(1);
+    }
+    const { property, maxInFlight } = noting(fc.integer());
+    await assertProperty(property, settings, 'TOKEN-EXPIRY-BOUNDS');
+    expect(maxInFlight()).toBe(1);
+  });
+});
+
+describe('check dependencies', () => {
+  it('name earlier checks of the same area', () => {
+    const grid = defineCheck({ ...testCheck('test.deps.grid', ['PERM-ADMIN-RW']), area: 'deps' });
+    expect(defineCheck({ ...testCheck('test.deps.judge', ['PERM-DENIED-CODE']), area: 'deps', dependsOn: [grid] }).dependsOn).toEqual([grid]);
+    expect(() => defineCheck({ ...testCheck('test.deps.elsewhere', ['PERM-DENIED-CODE']), area: 'other', dependsOn: [grid] })).toThrow(/must be a check of area other defined before it/);
+    const unregistered = { ...testCheck('test.deps.later', ['PERM-ADMIN-RW']), area: 'deps' };
+    expect(() => defineCheck({ ...testCheck('test.deps.early', ['PERM-DENIED-CODE']), area: 'deps', dependsOn: [unregistered] })).toThrow(/defined before it/);
+  });
+});

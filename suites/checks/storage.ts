@@ -22,6 +22,7 @@ import { longObjectKey } from '../arbitraries/longObjectKey.js';
 import { objectBody, seededBytes } from '../arbitraries/objectBody.js';
 import { objectKey } from '../arbitraries/objectKey.js';
 import { overlongObjectKey } from '../arbitraries/overlongObjectKey.js';
+import { oneAtATimePerKey } from '../target/concurrency.js';
 import { noRestApiReason, type RestApi } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot } from '../target/driver.js';
@@ -248,7 +249,7 @@ export async function checkInvalidBucketNames(ctx: SuiteContext): Promise<void> 
     [{ breaks: 'too-short', name: 'ab' }],
     [{ breaks: 'too-long', name: `${prefix}-`.padEnd(bucketNameRules.value.maxLength + 1, 'x') }],
   ];
-  await assertProperty(property, ctx.settings, 'BUCKET-NAME-RULES', { examples });
+  await assertProperty(property, ctx.settings, 'BUCKET-NAME-RULES', { examples }, { independentRuns: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -316,7 +317,7 @@ export async function checkDeleteNonEmpty(ctx: SuiteContext): Promise<void> {
     if (gone.present !== false) throw new RequirementViolation('BUCKET-DELETE-NONEMPTY', `after a successful delete the bucket should be gone: ${gone.seen}, expected 404`);
     ctx.cleanup.bucketRemoved(bucket);
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxDeleteNonEmptyRuns) }, 'BUCKET-DELETE-NONEMPTY');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, maxDeleteNonEmptyRuns) }, 'BUCKET-DELETE-NONEMPTY', {}, { independentRuns: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -335,33 +336,44 @@ export async function checkObjectRoundTrip(ctx: SuiteContext): Promise<void> {
   const bucket = await ctx.createBucket();
   const s3 = await ctx.adminS3();
   const keys = fc.oneof({ weight: 3, arbitrary: objectKey() }, { weight: 1, arbitrary: longObjectKey() });
-  const property = fc.asyncProperty(keys, objectBody(), async (key, body) => {
-    const what = `${describeKey(key)} with a ${body.length}-byte body`;
-    const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
-    if (put.status !== 200) throw new RequirementViolation('OBJECT-ROUNDTRIP', `PutObject ${what} answered ${describeOutcome(put)}`);
-    const read = await readBytes(s3, bucket, key);
-    if (read.status !== 200 || !read.value) throw new RequirementViolation('OBJECT-ROUNDTRIP', `GetObject ${what} answered ${describeOutcome(read)}`);
-    if (!sameBytes(body, read.value)) throw new RequirementViolation('OBJECT-ROUNDTRIP', `GetObject ${what} returned other bytes: ${firstDifference(body, read.value)}`);
-    const head = await attempt(() => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
-    if (head.status !== 200 || head.value?.ContentLength !== body.length) {
-      throw new RequirementViolation('OBJECT-ROUNDTRIP', `HeadObject ${what} answered ${describeOutcome(head)} with ContentLength ${head.value?.ContentLength}`);
-    }
-    const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key })));
-    const keys = (listed.value?.Contents ?? []).map((object) => object.Key);
-    const entry = listed.value?.Contents?.find((object) => object.Key === key);
-    if (listed.status !== 200 || !entry) {
-      throw new RequirementViolation('OBJECT-ROUNDTRIP', `ListObjectsV2 with the key as prefix, after PutObject ${what}, answered ${describeOutcome(listed)} listing ${JSON.stringify(keys)}`);
-    }
-    if (entry.Size !== body.length) throw new RequirementViolation('OBJECT-ROUNDTRIP', `ListObjectsV2 lists ${what} with Size ${entry.Size}`);
-    // Keeps the bucket small; later keys may share this one's prefix.
-    await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
-  });
-  await assertProperty(property, ctx.settings, 'OBJECT-ROUNDTRIP', {
-    examples: [
-      [keyOfMaxBytes(), seededBytes(64 * 1024, 7)],
-      ['empty body', new Uint8Array(0)],
-    ],
-  });
+  // Runs made at the same time that drew the same key take turns: each reads back what it wrote.
+  const byKey = oneAtATimePerKey<string>();
+  const property = fc.asyncProperty(keys, objectBody(), (key, body) => byKey(key, () => roundTrip(s3, bucket, key, body)));
+  await assertProperty(
+    property,
+    ctx.settings,
+    'OBJECT-ROUNDTRIP',
+    {
+      examples: [
+        [keyOfMaxBytes(), seededBytes(64 * 1024, 7)],
+        ['empty body', new Uint8Array(0)],
+      ],
+    },
+    { independentRuns: true },
+  );
+}
+
+/** One object through PutObject, GetObject, HeadObject and ListObjectsV2, then deleted. */
+async function roundTrip(s3: S3Client, bucket: string, key: string, body: Uint8Array): Promise<void> {
+  const what = `${describeKey(key)} with a ${body.length}-byte body`;
+  const put = await attempt(() => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+  if (put.status !== 200) throw new RequirementViolation('OBJECT-ROUNDTRIP', `PutObject ${what} answered ${describeOutcome(put)}`);
+  const read = await readBytes(s3, bucket, key);
+  if (read.status !== 200 || !read.value) throw new RequirementViolation('OBJECT-ROUNDTRIP', `GetObject ${what} answered ${describeOutcome(read)}`);
+  if (!sameBytes(body, read.value)) throw new RequirementViolation('OBJECT-ROUNDTRIP', `GetObject ${what} returned other bytes: ${firstDifference(body, read.value)}`);
+  const head = await attempt(() => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+  if (head.status !== 200 || head.value?.ContentLength !== body.length) {
+    throw new RequirementViolation('OBJECT-ROUNDTRIP', `HeadObject ${what} answered ${describeOutcome(head)} with ContentLength ${head.value?.ContentLength}`);
+  }
+  const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key })));
+  const keys = (listed.value?.Contents ?? []).map((object) => object.Key);
+  const entry = listed.value?.Contents?.find((object) => object.Key === key);
+  if (listed.status !== 200 || !entry) {
+    throw new RequirementViolation('OBJECT-ROUNDTRIP', `ListObjectsV2 with the key as prefix, after PutObject ${what}, answered ${describeOutcome(listed)} listing ${JSON.stringify(keys)}`);
+  }
+  if (entry.Size !== body.length) throw new RequirementViolation('OBJECT-ROUNDTRIP', `ListObjectsV2 lists ${what} with Size ${entry.Size}`);
+  // Keeps the bucket small; later keys may share this one's prefix.
+  await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
 }
 
 export async function checkKeyTooLong(ctx: SuiteContext): Promise<void> {
@@ -378,7 +390,7 @@ export async function checkKeyTooLong(ctx: SuiteContext): Promise<void> {
       throw new RequirementViolation('OBJECT-ROUNDTRIP', `after refusing an overlong key the bucket lists ${describeOutcome(listed)} ${JSON.stringify(stored.map((k) => k.slice(0, 40)))}`);
     }
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'OBJECT-ROUNDTRIP');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'OBJECT-ROUNDTRIP', {}, { independentRuns: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -469,5 +481,5 @@ async function checkChecksumsIn(ctx: SuiteContext, s3: S3Client, credentials: S3
   });
   // Each declared checksum once, whatever the seed.
   const examples: [CorruptedUpload, boolean][] = declaredChecksums.map((checksum, i) => [{ checksum, original: 'integrity', sent: 'integritY' }, i % 2 === 0]);
-  await assertProperty(property, ctx.settings, 'DATA-INTEGRITY', { examples });
+  await assertProperty(property, ctx.settings, 'DATA-INTEGRITY', { examples }, { independentRuns: true });
 }

@@ -72,7 +72,7 @@ export async function checkInvalidRequests(ctx: SuiteContext): Promise<void> {
     [{ violates: 'TOKEN-LEVEL-ONE', body: { name: ctx.name('lvl'), object_storage: { permission_type: 'admin', bucket_scope: 'all' } } }],
     [{ violates: 'TOKEN-BUCKET-SCOPE-SHAPE', body: { name: ctx.name('shape'), object_storage: { permission_type: 'object_ro', bucket_scope: 'specific' } } }],
   ];
-  await assertProperty(property, { ...ctx.settings, runs: Math.max(ctx.settings.runs, 30) }, 'TOKEN-SCOPE-REQUIRED', { examples });
+  await assertProperty(property, { ...ctx.settings, runs: Math.max(ctx.settings.runs, 30) }, 'TOKEN-SCOPE-REQUIRED', { examples }, { independentRuns: true });
 }
 
 export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
@@ -106,7 +106,7 @@ export async function checkCredentialFormats(ctx: SuiteContext): Promise<void> {
       seen.set(value, token.id ?? '?');
     }
   });
-  await assertProperty(property, ctx.settings, 'CRED-FORMAT');
+  await assertProperty(property, ctx.settings, 'CRED-FORMAT', {}, { independentRuns: true });
 }
 
 /** One pre-made token, as messages name it: its place in the file and its scope (never a secret). */
@@ -175,7 +175,7 @@ export async function checkCredentialsWork(ctx: SuiteContext): Promise<void> {
     s3.destroy();
     if (outcome.status !== 200) throw new RequirementViolation('CRED-S3-WORKS', `a fresh ${level} token's keys could not list an in-scope bucket: ${describeOutcome(outcome)}`);
   });
-  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'CRED-S3-WORKS');
+  await assertProperty(property, { ...ctx.settings, runs: Math.min(ctx.settings.runs, 8) }, 'CRED-S3-WORKS', {}, { independentRuns: true });
 }
 
 /**
@@ -272,7 +272,7 @@ export async function checkBearerAuth(ctx: SuiteContext, rec: CheckRecorder): Pr
       throw new RequirementViolation('REST-BEARER-AUTH', `Authorization ${authorization === null ? '(none)' : JSON.stringify(authorization)} answered ${exchange.response.status}, expected 401`, [toEvidence(exchange)]);
     }
   });
-  await assertProperty(property, ctx.settings, 'REST-BEARER-AUTH');
+  await assertProperty(property, ctx.settings, 'REST-BEARER-AUTH', {}, { independentRuns: true });
   await checkRevokedBearer(ctx, rec, url);
 }
 

@@ -3,6 +3,7 @@ import type fc from 'fast-check';
 import type { PermissionType } from '../../spec/index.js';
 import { RequirementViolation } from '../checks/registry.js';
 import { refusesInactiveToken, verdictOf, verdictRules, type Verdict } from '../checks/verdict.js';
+import { concurrencyOf, mapConcurrently } from '../target/concurrency.js';
 import { httpRequest, restErrorCode, toEvidence, publicApiUrl } from '../target/http.js';
 import { UnexpectedResponse } from '../target/rest-driver.js';
 import { attempt, presign, rawFetch, type S3Outcome } from '../target/s3.js';
@@ -325,38 +326,53 @@ export class ModelRestListBuckets implements Command {
   }
 }
 
-/** After a revoke returns: the very next request with each kind of credential must be refused. */
+/**
+ * After a revoke returns: the very next request with each kind of credential must be refused. Each kind is asked
+ * once (at the same time, unless the run goes one request at a time); the first that was not refused, in the order
+ * header-signed S3, Bearer, presigned URLs, is reported.
+ */
 async function assertRefusedEverywhere(model: TokenModel, real: RealSystem, tokenIndex: number, context: string): Promise<void> {
   const token = model.tokens[tokenIndex]!;
   const what = describeToken(model, tokenIndex);
   const bucket = model.buckets.find((b) => token.scope === 'all' || token.scope.includes(b));
   const s3 = clientFor(model, real, tokenIndex);
-  const s3Outcome = bucket
-    ? await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))
-    : await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: model.buckets[0] ?? 'ibee-conformance-none' })));
-  if (verdictOf(s3Outcome, verdictRules.anyRefusal) !== 'deny') {
-    throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next header-signed S3 request answered ${describeS3(s3Outcome)}`);
-  }
-  // S3 credentials have no Bearer token to refuse.
-  if (token.token.bearerToken !== null) {
-    const rest = await httpRequest('GET', publicApiUrl(real.ctx.rest(), '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${token.token.bearerToken}` } });
-    // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
-    const code = restErrorCode(rest) ?? null;
-    if (!refusesInactiveToken({ status: rest.response.status, code })) {
-      throw new RequirementViolation(
-        'REVOKE-IMMEDIATE',
-        `${what}${context}: the next Bearer request answered ${rest.response.status}${code ? ` ${code}` : ''}, expected 401, or 403 with an inactive-key code`,
-        [toEvidence(rest)],
-      );
-    }
-  }
-  for (const [index, url] of model.presigned.entries()) {
-    if (url.tokenIndex !== tokenIndex) continue;
-    const response = await rawFetch(url.url);
-    if (verdictOf(response, verdictRules.anyRefusal) !== 'deny') {
-      throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: presigned URL #${index}, signed before the revoke, answered ${response.status}`);
-    }
-  }
+  const { bearerToken } = token.token;
+  const presigned = [...model.presigned.entries()].filter(([, url]) => url.tokenIndex === tokenIndex);
+  // Each check throws its violation, or returns: the first in this order is the one reported.
+  const checks: (() => Promise<void>)[] = [
+    async () => {
+      const s3Outcome = bucket
+        ? await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: bucket })))
+        : await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: model.buckets[0] ?? 'ibee-conformance-none' })));
+      if (verdictOf(s3Outcome, verdictRules.anyRefusal) !== 'deny') {
+        throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: the next header-signed S3 request answered ${describeS3(s3Outcome)}`);
+      }
+    },
+    // S3 credentials have no Bearer token to refuse.
+    ...(bearerToken === null
+      ? []
+      : [
+          async () => {
+            const rest = await httpRequest('GET', publicApiUrl(real.ctx.rest(), '/v1/object-storage/buckets'), { headers: { authorization: `Bearer ${bearerToken}` } });
+            // A revoked token is refused: 401, or 403 with an inactive-key code as IBEE's clients know it.
+            const code = restErrorCode(rest) ?? null;
+            if (!refusesInactiveToken({ status: rest.response.status, code })) {
+              throw new RequirementViolation(
+                'REVOKE-IMMEDIATE',
+                `${what}${context}: the next Bearer request answered ${rest.response.status}${code ? ` ${code}` : ''}, expected 401, or 403 with an inactive-key code`,
+                [toEvidence(rest)],
+              );
+            }
+          },
+        ]),
+    ...presigned.map(([index, url]) => async () => {
+      const response = await rawFetch(url.url);
+      if (verdictOf(response, verdictRules.anyRefusal) !== 'deny') {
+        throw new RequirementViolation('REVOKE-IMMEDIATE', `${what}${context}: presigned URL #${index}, signed before the revoke, answered ${response.status}`);
+      }
+    }),
+  ];
+  await mapConcurrently(checks, concurrencyOf(real.ctx.settings), (check) => check());
 }
 
 export class ModelRevoke implements Command {
@@ -446,13 +462,16 @@ export class ModelAdvanceClock implements Command {
     await real.ctx.clock.advance(this.seconds);
     model.clockAdvances += 1;
     model.clockBudgetSeconds -= this.seconds;
-    // Time passing must not bring a revoked token back (REVOKE-PERMANENT) nor keep an expired one alive.
-    for (const [index, token] of model.tokens.entries()) {
-      if (token.revoked) await assertRefusedEverywhere(model, real, index, ` after the clock moved ${this.seconds}s`).catch((error: unknown) => {
+    // Time passing must not bring a revoked token back (REVOKE-PERMANENT) nor keep an expired one alive. Every
+    // revoked token is asked at the same time (unless the run goes one request at a time); the first in their order
+    // that was let through is reported.
+    const revoked = [...model.tokens.entries()].filter(([, token]) => token.revoked).map(([index]) => index);
+    await mapConcurrently(revoked, concurrencyOf(real.ctx.settings), (index) =>
+      assertRefusedEverywhere(model, real, index, ` after the clock moved ${this.seconds}s`).catch((error: unknown) => {
         if (error instanceof RequirementViolation) throw new RequirementViolation('REVOKE-PERMANENT', error.message.replace(/^\[[^\]]+\] /, ''));
         throw error;
-      });
-    }
+      }),
+    );
   }
 
   toString(): string {

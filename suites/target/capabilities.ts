@@ -1,4 +1,5 @@
 import { restRoutes } from '../../spec/index.js';
+import { concurrencyOf, mapConcurrently } from './concurrency.js';
 import { noRestApiReason, type TargetEndpoint } from './config.js';
 import type { SuiteContext } from './context.js';
 import { httpRequest, publicApiUrl, restErrorCode } from './http.js';
@@ -100,12 +101,15 @@ export async function probeBillingReadRoutes(ctx: SuiteContext): Promise<Pick<Ca
   const token = await ctx.token({ billing: { permission_type: 'read_only' } });
   const served: string[] = [];
   const missing: string[] = [];
-  for (const route of mockOnlyBillingReads) {
-    const exchange = await httpRequest('GET', publicApiUrl(ctx.rest(), route.path), { headers: { authorization: `Bearer ${token.bearerToken}` } });
+  const answers = await mapConcurrently(mockOnlyBillingReads, concurrencyOf(ctx.settings), (route) =>
+    httpRequest('GET', publicApiUrl(ctx.rest(), route.path), { headers: { authorization: `Bearer ${token.bearerToken}` } }),
+  );
+  mockOnlyBillingReads.forEach((route, i) => {
+    const exchange = answers[i]!;
     const { status } = exchange.response;
     if (status === 404 || status === 405 || (status === 403 && restErrorCode(exchange) === 'unknown_route')) missing.push(`GET ${route.path} (${status})`);
     else served.push(route.path);
-  }
+  });
   return {
     billingReadRoutes: served,
     billingReadRoutesReason: missing.length === 0 ? null : `the target does not serve ${missing.join(', ')}, which no IBEE client calls`,

@@ -1,5 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { reviveConfigurationDates, type ConfigPart, type PartConfiguration } from './bucket-config.js';
+import { mapConcurrently } from './concurrency.js';
 
 /**
  * Safety on real accounts: everything a run creates (buckets, and tokens: portal tokens or S3 credentials, by the
@@ -190,18 +191,31 @@ export class CleanupRegistry {
     return { tokenIds: [...this.tokens], buckets: [...this.buckets] };
   }
 
-  /** Buckets first (they need a live token), then every token. Returns what could not be removed. */
-  async cleanUp(buckets: BucketRemover | null, tokens: TokenRetirer | null, keepTokenIds: readonly string[] = []): Promise<Outstanding> {
-    if (buckets) {
-      for (const name of [...this.buckets]) {
+  /**
+   * Removes the buckets and retires every token but `keepTokenIds` (the bucket remover's own), up to `concurrency`
+   * removals at a time. One at a time, the buckets go first, then the tokens (the remover may need one of them);
+   * otherwise the tokens go while the buckets do, the kept ones staying for the buckets. Returns what could not be
+   * removed.
+   */
+  async cleanUp(buckets: BucketRemover | null, tokens: TokenRetirer | null, keepTokenIds: readonly string[] = [], concurrency = 1): Promise<Outstanding> {
+    const removeBuckets = async (): Promise<void> => {
+      if (!buckets) return;
+      await mapConcurrently([...this.buckets], concurrency, async (name) => {
         if (await buckets.removeBucket(name).catch(() => false)) this.bucketRemoved(name);
-      }
-    }
-    if (tokens) {
-      for (const id of [...this.tokens]) {
-        if (keepTokenIds.includes(id)) continue;
+      });
+    };
+    const retireTokens = async (): Promise<void> => {
+      if (!tokens) return;
+      const retired = [...this.tokens].filter((id) => !keepTokenIds.includes(id));
+      await mapConcurrently(retired, concurrency, async (id) => {
         if (await tokens.retireToken(id).catch(() => false)) this.tokenRemoved(id);
-      }
+      });
+    };
+    if (concurrency > 1 && keepTokenIds.length > 0) {
+      await Promise.all([removeBuckets(), retireTokens()]);
+    } else {
+      await removeBuckets();
+      await retireTokens();
     }
     return this.outstanding();
   }

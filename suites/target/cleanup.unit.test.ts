@@ -70,4 +70,63 @@ describe('cleanup registry', () => {
     expect(order).toEqual(['run1-a', 'run1-b', 't1', 't2']);
     expect(left).toEqual({ tokenIds: ['t2'], buckets: ['run1-b'] });
   });
+
+  it('removes several at a time, keeps the kept tokens until the buckets are gone, and journals every removal (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.nat({ max: 20 }), { maxLength: 12 }),
+        fc.uniqueArray(fc.nat({ max: 20 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 2, max: 6 }),
+        fc.func(fc.boolean()),
+        fc.infiniteStream(fc.nat({ max: 3 })),
+        async (buckets, tokens, concurrency, removable, delays) => {
+          const dir = mkdtempSync(join(tmpdir(), 'ibee-cleanup-'));
+          dirs.push(dir);
+          const journal = join(dir, 'j.jsonl');
+          const registry = new CleanupRegistry('run1', journal);
+          for (const n of buckets) registry.trackBucket(`run1-b${n}`);
+          for (const n of tokens) registry.trackToken(`t${n}`);
+          const kept = `t${tokens[0]}`;
+          const delay = delays[Symbol.iterator]();
+          let inFlight = 0;
+          let maxInFlight = 0;
+          let bucketsLeft = buckets.length;
+          // Each removal takes a drawn number of turns of the event loop; some fail.
+          const removal = async (name: string): Promise<boolean> => {
+            inFlight += 1;
+            maxInFlight = Math.max(maxInFlight, inFlight);
+            for (let turns = delay.next().value!; turns > 0; turns -= 1) await new Promise((resolve) => setImmediate(resolve));
+            inFlight -= 1;
+            return removable(name);
+          };
+          await registry.cleanUp(
+            {
+              removeBucket: async (name) => {
+                const removed = await removal(name);
+                bucketsLeft -= 1;
+                return removed;
+              },
+            },
+            { retireToken: (id) => removal(id) },
+            [kept],
+            concurrency,
+          );
+          expect(maxInFlight).toBeLessThanOrEqual(2 * concurrency);
+          const left = registry.outstanding();
+          expect(left.tokenIds).toContain(kept);
+          expect(bucketsLeft).toBe(0);
+          // What the journal says is left is exactly what the registry says: no removal lost, none made up.
+          const journaled = readJournal(journal);
+          expect([...journaled.tokenIds].sort()).toEqual([...left.tokenIds].sort());
+          expect([...journaled.buckets].sort()).toEqual([...left.buckets].sort());
+          expect(left.buckets.filter((name) => removable(name))).toEqual([]);
+          expect(left.tokenIds.filter((id) => id !== kept && removable(id))).toEqual([]);
+          // The kept token goes last, on its own.
+          await registry.cleanUp(null, { retireToken: async (id) => id === kept }, [], concurrency);
+          expect(readJournal(journal).tokenIds).not.toContain(kept);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { isRequirementId, s3SigningRegion } from '../../spec/index.js';
+import { parseConcurrency } from './concurrency.js';
 
 /**
  * What a conformance run is pointed at and how hard it pushes, read from the IBEE_* variables: by the CLI (its
@@ -50,6 +51,11 @@ export interface RunSettings {
    * bucket the run did not create (IBEE_ALLOW_CONFIG_WRITES, --allow-config-writes); false when absent.
    */
   readonly allowConfigWrites?: boolean;
+  /**
+   * How many checks of a file, and cells or property runs inside one check, run at once (IBEE_CONCURRENCY,
+   * --concurrency; concurrency.ts). Absent (settings made by hand): 1, everything one after the other.
+   */
+  readonly concurrency?: number;
 }
 
 /** A target with a REST API (every target but an S3-only one). */
@@ -149,6 +155,7 @@ export function readRunSettings(env: Env = process.env): RunSettings {
     runPrefix: parseRunPrefix(env['IBEE_RUN_PREFIX']),
     checksFile: nonEmpty(env['IBEE_CHECKS_FILE']) ?? null,
     allowConfigWrites: parseSwitch('IBEE_ALLOW_CONFIG_WRITES', env['IBEE_ALLOW_CONFIG_WRITES']),
+    concurrency: parseConcurrency(env['IBEE_CONCURRENCY'], (message) => new ConfigError(message)),
   };
 }
 
@@ -187,6 +194,7 @@ export const settingFlags: Readonly<Record<string, string>> = {
   IBEE_SEED: '--seed',
   IBEE_ONLY: '--only',
   IBEE_ALLOW_CONFIG_WRITES: '--allow-config-writes',
+  IBEE_CONCURRENCY: '--concurrency',
 };
 
 /** A settings message for CLI users: every IBEE_* variable it names is followed by its flag, e.g. `IBEE_S3_ENDPOINT (--s3-endpoint)`. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requirements } from '../../spec/index.js';
+import { defaultConcurrency, maxConcurrency } from './concurrency.js';
 import { ConfigError, defaultRuns, parseOnly, parseRunPrefix, parseSeed, readRunSettings, readTargetEndpoint, restApiOf, settingFlags, targetSettings, withFlags } from './config.js';
 
 describe('run settings from the environment', () => {
@@ -120,6 +121,22 @@ describe('run settings from the environment', () => {
       message = withFlags((error as Error).message);
     }
     expect(message).toMatch(/^IBEE_ALLOW_CONFIG_WRITES \(--allow-config-writes\) must be 1, true or yes/);
+  });
+
+  it('reads IBEE_CONCURRENCY, the default when absent, and refuses anything but 1 to the maximum naming its flag', () => {
+    expect(readRunSettings({}).concurrency).toBe(defaultConcurrency);
+    expect(readRunSettings({ IBEE_CONCURRENCY: '1' }).concurrency).toBe(1);
+    expect(readRunSettings({ IBEE_CONCURRENCY: String(maxConcurrency) }).concurrency).toBe(maxConcurrency);
+    for (const bad of ['0', String(maxConcurrency + 1), 'many', '1.5']) {
+      let message = '';
+      try {
+        readRunSettings({ IBEE_CONCURRENCY: bad });
+      } catch (error) {
+        expect(error, bad).toBeInstanceOf(ConfigError);
+        message = withFlags((error as Error).message);
+      }
+      expect(message, bad).toMatch(/^IBEE_CONCURRENCY \(--concurrency\) must be/);
+    }
   });
 
   it('takes an S3 endpoint alone with the manual driver (an S3-only run), and a REST API only with its project', () => {

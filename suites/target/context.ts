@@ -22,6 +22,7 @@ import {
 } from './bucket-config.js';
 import { TargetClock, type Capabilities } from './capabilities.js';
 import { CleanupRegistry } from './cleanup.js';
+import { concurrencyOf, mapConcurrently } from './concurrency.js';
 import { noRestApiReason, restApiOf, type RestApi, type RunSettings, type TargetEndpoint } from './config.js';
 import { DriverCannot, type IssuedToken, type TokenDriver, type TokenSpec } from './driver.js';
 import { CredentialsTokenDriver } from './credentials-driver.js';
@@ -57,7 +58,7 @@ const writingLevels: readonly PermissionType[] = permissionTypes.filter((level) 
 
 export class SuiteContext {
   private adminToken: Promise<IssuedToken> | null = null;
-  private adminClient: S3Client | null = null;
+  private adminClient: Promise<S3Client> | null = null;
   private counter = 0;
   /** Per bucket the run did not create: a client that may read and write its configuration, or null for none. */
   private readonly keepers = new Map<string, Promise<S3Client | null>>();
@@ -127,8 +128,9 @@ export class SuiteContext {
     return bearer;
   }
 
-  async adminS3(): Promise<S3Client> {
-    if (!this.adminClient) this.adminClient = this.s3For(await this.admin());
+  /** The fixture admin's S3 client, made once (checks running at the same time share it). */
+  adminS3(): Promise<S3Client> {
+    this.adminClient ??= this.admin().then((token) => this.s3For(token));
     return this.adminClient;
   }
 
@@ -165,20 +167,28 @@ export class SuiteContext {
   async removeBucket(name: string): Promise<boolean> {
     if (!this.cleanup.owns(name)) return false;
     const s3 = await this.adminS3();
+    const concurrency = concurrencyOf(this.settings);
+    // The open uploads are listed while the objects are (the checks that made them are over).
+    const uploadsListed = attempt(() => s3.send(new ListMultipartUploadsCommand({ Bucket: name })));
     for (let round = 0; round < 50; round += 1) {
       const listed = await attempt(() => s3.send(new ListObjectsV2Command({ Bucket: name, MaxKeys: 1000 })));
-      if (listed.status === 404) return true;
+      if (listed.status === 404) {
+        await uploadsListed;
+        return true;
+      }
       const keys = listed.value?.Contents?.map((object) => object.Key).filter((key): key is string => key !== undefined) ?? [];
       if (keys.length === 0) break;
-      for (const key of keys) await attempt(() => s3.send(new DeleteObjectCommand({ Bucket: name, Key: key })));
+      const deleted = await mapConcurrently(keys, concurrency, (key) => attempt(() => s3.send(new DeleteObjectCommand({ Bucket: name, Key: key }))));
+      // All of a complete listing deleted: listing again would find nothing.
+      if (listed.value?.IsTruncated !== true && deleted.every((outcome) => outcome.status < 300 || outcome.status === 404)) break;
     }
-    const uploads = await attempt(() => s3.send(new ListMultipartUploadsCommand({ Bucket: name })));
-    for (const upload of uploads.value?.Uploads ?? []) {
+    const uploads = await uploadsListed;
+    await mapConcurrently(uploads.value?.Uploads ?? [], concurrency, async (upload) => {
       if (upload.Key && upload.UploadId) {
         const { Key, UploadId } = upload;
         await attempt(() => s3.send(new AbortMultipartUploadCommand({ Bucket: name, Key, UploadId })));
       }
-    }
+    });
     const deleted = await attempt(() => s3.send(new DeleteBucketCommand({ Bucket: name })));
     return deleted.status < 300 || deleted.status === 404;
   }
@@ -397,13 +407,15 @@ export class SuiteContext {
     const canRemoveBuckets = admin !== null;
     for (const bucket of this.cleanup.foreignBuckets()) await this.removePrefixedKeys(bucket).catch(() => undefined);
     const revoker = this.driver.capabilities.revoke ? { retireToken: (id: string) => this.driver.retireToken(id) } : null;
-    await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : []);
-    if (adminId && revoker) await this.cleanup.cleanUp(null, revoker);
+    const concurrency = concurrencyOf(this.settings);
+    await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : [], concurrency);
+    if (adminId && revoker) await this.cleanup.cleanUp(null, revoker, [], concurrency);
+    const adminClient = this.adminClient ? await this.adminClient.catch(() => null) : null;
     for (const writer of this.writers.values()) {
       const client = await writer.catch(() => null);
-      if (client !== this.adminClient) client?.destroy();
+      if (client !== adminClient) client?.destroy();
     }
-    this.adminClient?.destroy();
+    adminClient?.destroy();
     for (const client of this.keeperClients) client.destroy();
   }
 }

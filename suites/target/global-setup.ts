@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { noRestApiUrl, readRunConfiguration } from './config.js';
-import { startEmbeddedMock, type EmbeddedMock } from './embedded-mock.js';
+import type { EmbeddedMock } from './embedded-mock.js';
 import { guardAgainstInterrupts } from './interrupt.js';
 import { settleRun } from './run.js';
 import { sweepJournal } from './sweep.js';
@@ -18,7 +18,8 @@ import { sweepJournal } from './sweep.js';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { settings, target: external } = project.getProvidedContext().ibeeRunConfiguration ?? readRunConfiguration();
   let mock: EmbeddedMock | null = null;
-  if (!external) mock = await startEmbeddedMock({ apiToken: settings.driver === 'credentials' });
+  // The mock (and everything it loads) only when the run has no target of its own.
+  if (!external) mock = await (await import('./embedded-mock.js')).startEmbeddedMock({ apiToken: settings.driver === 'credentials' });
   const endpoint = external ?? mock!.endpoint;
   const journalDir = mkdtempSync(join(tmpdir(), 'ibee-conformance-'));
   const run = await settleRun({ endpoint, settings, journalFile: join(journalDir, 'created.jsonl') }, { probeWithToken: true });

@@ -32,9 +32,14 @@ export interface SecretLeak {
 
 const leaks: SecretLeak[] = [];
 
-/** Every leak seen by any request of this process so far. */
+/** Every leak seen by any request of this conformance file so far (this process, since forgetObservedLeaks). */
 export function observedLeaks(): readonly SecretLeak[] {
   return leaks;
+}
+
+/** Forgets the leaks seen so far: a conformance file starts from none. */
+export function forgetObservedLeaks(): void {
+  leaks.length = 0;
 }
 
 export function scanForLeaks(exchange: HttpExchange, where: string): SecretLeak | null {

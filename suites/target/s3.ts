@@ -35,6 +35,11 @@ export function observedS3HeaderLeaks(): readonly { secrets: string[]; where: st
   return s3HeaderLeaks;
 }
 
+/** Forgets the S3 leaks seen so far: a conformance file starts from none. */
+export function forgetObservedS3Leaks(): void {
+  s3HeaderLeaks.length = 0;
+}
+
 /** XML answers above this size (large listings) are passed through unscanned rather than held in memory. */
 const maxScannedBodyBytes = 4 * 1024 * 1024;
 
