@@ -6,22 +6,16 @@ import { join } from 'node:path';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
-  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketCorsCommand,
   GetBucketEncryptionCommand,
-  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
-  ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  PutBucketCorsCommand,
-  PutBucketEncryptionCommand,
-  PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -32,6 +26,7 @@ import { accessKeyIdFormat, bucketScopes, iamPolicyFor, permissionTypes, type Bu
 import { conformanceExecutable, repoRoot } from './test/child.js';
 import { signedExchange } from './test/http.js';
 import { motoRegion, motoServerPath, startMoto, type IamAccessKey, type MotoServer } from './test/moto.js';
+import { bucketState, makeUserBucket, type BucketState } from './test/user-bucket.js';
 
 /**
  * The suite against an independent S3 service with IAM enforced: moto's server, set up as the README's "Verifying
@@ -56,7 +51,7 @@ let moto: MotoServer;
 let owner: IamAccessKey;
 let ownerS3: S3Client;
 const keys = new Map<string, IamAccessKey>();
-let before: UserBucketState;
+let before: BucketState;
 /** Whether the keys' policies go without the NoPresignedUrls statement (see presignedDenialRefusesEverything). */
 let dropPresignedDenial: boolean;
 let run: { exit: number | string; output: string; results: Results };
@@ -69,76 +64,6 @@ const keyName = (level: PermissionType, scope: BucketScope) => `${level}-${scope
 
 function s3Of(key: { accessKeyId: string; secretAccessKey: string }): S3Client {
   return new S3Client({ endpoint: moto.endpoint, region: motoRegion, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey } });
-}
-
-/** A Get of a configuration part: its content, or the error code (NoSuchCORSConfiguration, …). */
-async function configurationPart(get: () => Promise<{ readonly $metadata: unknown }>): Promise<unknown> {
-  try {
-    const { $metadata: _, ...content } = await get();
-    return content;
-  } catch (error) {
-    return { error: (error as { name?: string }).name };
-  }
-}
-
-interface UserBucketState {
-  readonly objects: readonly string[];
-  readonly uploads: readonly string[];
-  readonly cors: unknown;
-  readonly lifecycle: unknown;
-  readonly encryption: unknown;
-}
-
-async function userBucketState(): Promise<UserBucketState> {
-  const Bucket = userBucket;
-  const objects: string[] = [];
-  let continuation: string | undefined;
-  do {
-    const page = await ownerS3.send(new ListObjectsV2Command({ Bucket, ContinuationToken: continuation }));
-    for (const object of page.Contents ?? []) {
-      const got = await ownerS3.send(new GetObjectCommand({ Bucket, Key: object.Key }));
-      const body = createHash('sha256').update(await got.Body!.transformToByteArray()).digest('hex');
-      const head = await ownerS3.send(new HeadObjectCommand({ Bucket, Key: object.Key }));
-      objects.push(`${object.Key} etag=${object.ETag} size=${object.Size} modified=${object.LastModified?.toISOString()} sha256=${body} type=${head.ContentType} meta=${JSON.stringify(head.Metadata)}`);
-    }
-    continuation = page.NextContinuationToken;
-  } while (continuation);
-  const uploads = ((await ownerS3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).map((u) => `${u.Key} ${u.UploadId}`);
-  return {
-    objects,
-    uploads,
-    cors: await configurationPart(() => ownerS3.send(new GetBucketCorsCommand({ Bucket }))),
-    lifecycle: await configurationPart(() => ownerS3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))),
-    encryption: await configurationPart(() => ownerS3.send(new GetBucketEncryptionCommand({ Bucket }))),
-  };
-}
-
-/** The user's bucket with their data and configuration, made by the account owner. */
-async function makeUserBucket(): Promise<void> {
-  const Bucket = userBucket;
-  await ownerS3.send(new CreateBucketCommand({ Bucket }));
-  await ownerS3.send(new PutObjectCommand({ Bucket, Key: 'index.html', Body: '<h1>my archive</h1>', ContentType: 'text/html', Metadata: { owner: 'user' } }));
-  await ownerS3.send(new PutObjectCommand({ Bucket, Key: 'photos/2024/beach day.jpg', Body: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 31) % 256)) }));
-  await ownerS3.send(new PutObjectCommand({ Bucket, Key: 'tmp/draft.txt', Body: 'a draft the user keeps' }));
-  await ownerS3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'videos/holiday.mp4' }));
-  await ownerS3.send(
-    new PutBucketCorsCommand({
-      Bucket,
-      CORSConfiguration: { CORSRules: [{ ID: 'gallery', AllowedMethods: ['GET', 'HEAD'], AllowedOrigins: ['https://gallery.example'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 300 }] },
-    }),
-  );
-  await ownerS3.send(
-    new PutBucketLifecycleConfigurationCommand({
-      Bucket,
-      LifecycleConfiguration: { Rules: [{ ID: 'archive', Status: 'Enabled', Filter: { Prefix: 'archive/' }, Expiration: { Days: 365 } }] },
-    }),
-  );
-  await ownerS3.send(
-    new PutBucketEncryptionCommand({
-      Bucket,
-      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'users-key' }, BucketKeyEnabled: true }] },
-    }),
-  );
 }
 
 /** The policy of a level and scope, as `ibee-conformance requirements --iam-policy LEVEL [--bucket NAME]` prints it. */
@@ -444,7 +369,7 @@ describe.skipIf(!motoServer)('ibee-conformance run --driver manual against moto 
     // The account's administrator: everything on S3 and IAM; makes the user's bucket, reads it before and after.
     owner = await moto.iamUser('account-admin', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'iam:*'], Resource: '*' }] });
     ownerS3 = s3Of(owner);
-    await makeUserBucket();
+    await makeUserBucket(ownerS3, userBucket, { firstKey: 'photos/2024/beach day.jpg', indexHtml: '<h1>my archive</h1>' });
     const readOnly = await moto.iamUser('probe-printed-object-ro', printedPolicy('object_ro', 'all'));
     const readOnlyWithoutDenial = await moto.iamUser('probe-object-ro-without-denial', withoutPresignedDenial(printedPolicy('object_ro', 'all')));
     await moto.enforceIam();
@@ -453,7 +378,7 @@ describe.skipIf(!motoServer)('ibee-conformance run --driver manual against moto 
     await expect(stranger.send(new ListBucketsCommand({}))).rejects.toMatchObject({ name: 'InvalidAccessKeyId' });
     stranger.destroy();
 
-    before = await userBucketState();
+    before = await bucketState(ownerS3, userBucket);
     expect(before.objects).toHaveLength(3);
     expect(before.uploads).toHaveLength(1);
     for (const part of [before.cors, before.lifecycle, before.encryption]) expect(part).not.toHaveProperty('error');
@@ -519,7 +444,7 @@ describe.skipIf(!motoServer)('ibee-conformance run --driver manual against moto 
   });
 
   it("leaves the user's bucket as found (objects, uploads, CORS, lifecycle, encryption) and no bucket of its own", async () => {
-    expect(await userBucketState()).toEqual(before);
+    expect(await bucketState(ownerS3, userBucket)).toEqual(before);
     expect((await bucketNames()).filter((name) => name.startsWith(`${runPrefix}-`))).toEqual([]);
     expect(await bucketNames()).toEqual(bucketsBefore);
   });
@@ -554,7 +479,7 @@ describe.skipIf(!motoServer)('ibee-conformance run --driver manual against moto 
     const explainedIds = new Set(deviations.flatMap((d) => (failed.some((record) => d.explains(record)) ? d.requirementIds : [])));
     expect(failedIds.filter((id) => !explainedIds.has(id))).toEqual([]);
     // The probes, too, leave the server as they found it.
-    expect(await userBucketState()).toEqual(before);
+    expect(await bucketState(ownerS3, userBucket)).toEqual(before);
     expect(await bucketNames()).toEqual(bucketsBefore);
   }, 120_000);
 });

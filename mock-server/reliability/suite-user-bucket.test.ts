@@ -1,22 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CreateBucketCommand,
-  CreateMultipartUploadCommand,
   GetBucketCorsCommand,
-  GetBucketEncryptionCommand,
-  GetBucketLifecycleConfigurationCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
   ListObjectsV2Command,
-  PutBucketCorsCommand,
-  PutBucketEncryptionCommand,
-  PutBucketLifecycleConfigurationCommand,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +14,7 @@ import { defaultConcurrency } from '../../suites/target/concurrency.js';
 import { conformanceExecutable, repoRoot, spawnMock, type ChildMock } from './test/child.js';
 import { issuedToken, SecretRegistry, type IssuedToken } from './test/mock.js';
 import { api, s3Client, type RemoteMock } from './test/remote.js';
+import { bucketState, configurationPart, makeUserBucket, type BucketState } from './test/user-bucket.js';
 
 /**
  * A user's bucket, reached only through pre-made keys scoped to it (the manual driver, as a portal user runs the
@@ -64,46 +53,14 @@ async function userClient(): Promise<S3Client> {
   return userS3;
 }
 
-/** A Get of a configuration part: its content, or the error code (NoSuchCORSConfiguration, …). */
-async function configurationPart(get: () => Promise<{ readonly $metadata: unknown }>): Promise<unknown> {
-  try {
-    const { $metadata: _, ...content } = await get();
-    return content;
-  } catch (error) {
-    return { error: (error as { name?: string }).name };
-  }
-}
-
-interface UserBucketState {
-  readonly objects: readonly string[];
-  readonly uploads: readonly string[];
-  readonly cors: unknown;
-  readonly lifecycle: unknown;
-  readonly encryption: unknown;
+interface UserBucketState extends BucketState {
   readonly isPublic: unknown;
 }
 
 async function userBucketState(): Promise<UserBucketState> {
   const s3 = await userClient();
-  const Bucket = userBucket;
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket }));
-  const objects: string[] = [];
-  for (const object of listed.Contents ?? []) {
-    const got = await s3.send(new GetObjectCommand({ Bucket, Key: object.Key }));
-    const body = createHash('sha256').update(await got.Body!.transformToByteArray()).digest('hex');
-    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: object.Key }));
-    objects.push(`${object.Key} etag=${object.ETag} size=${object.Size} modified=${object.LastModified?.toISOString()} sha256=${body} type=${head.ContentType} meta=${JSON.stringify(head.Metadata)}`);
-  }
-  const uploads = ((await s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).map((u) => `${u.Key} ${u.UploadId}`);
-  const bucket = await api(remote, 'GET', `/v1/object-storage/buckets/${Bucket}`, { token: userAdmin.bearer });
-  return {
-    objects,
-    uploads,
-    cors: await configurationPart(() => s3.send(new GetBucketCorsCommand({ Bucket }))),
-    lifecycle: await configurationPart(() => s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))),
-    encryption: await configurationPart(() => s3.send(new GetBucketEncryptionCommand({ Bucket }))),
-    isPublic: (bucket.body as { is_public?: unknown } | undefined)?.is_public,
-  };
+  const bucket = await api(remote, 'GET', `/v1/object-storage/buckets/${userBucket}`, { token: userAdmin.bearer });
+  return { ...(await bucketState(s3, userBucket)), isPublic: (bucket.body as { is_public?: unknown } | undefined)?.is_public };
 }
 
 beforeAll(async () => {
@@ -112,30 +69,8 @@ beforeAll(async () => {
   remote = { apiUrl: child.ready.api_url, s3Endpoint: child.ready.s3_endpoint, projectId: child.ready.project_id, managementToken, secrets: new SecretRegistry() };
   userAdmin = await issue('admin_rw');
   const s3 = await userClient();
+  await makeUserBucket(s3, userBucket, { firstKey: 'photos/2024/ünïcode beach.jpg', indexHtml: '<h1>my photos</h1>' });
   const Bucket = userBucket;
-  await s3.send(new CreateBucketCommand({ Bucket }));
-  await s3.send(new PutObjectCommand({ Bucket, Key: 'index.html', Body: '<h1>my photos</h1>', ContentType: 'text/html', Metadata: { owner: 'user' } }));
-  await s3.send(new PutObjectCommand({ Bucket, Key: 'photos/2024/ünïcode beach.jpg', Body: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 31) % 256)) }));
-  await s3.send(new PutObjectCommand({ Bucket, Key: 'tmp/draft.txt', Body: 'a draft the user keeps' }));
-  await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'videos/holiday.mp4' }));
-  await s3.send(
-    new PutBucketCorsCommand({
-      Bucket,
-      CORSConfiguration: { CORSRules: [{ ID: 'gallery', AllowedMethods: ['GET', 'HEAD'], AllowedOrigins: ['https://gallery.example'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag'], MaxAgeSeconds: 300 }] },
-    }),
-  );
-  await s3.send(
-    new PutBucketLifecycleConfigurationCommand({
-      Bucket,
-      LifecycleConfiguration: { Rules: [{ ID: 'archive', Status: 'Enabled', Filter: { Prefix: 'archive/' }, Expiration: { Days: 365 } }] },
-    }),
-  );
-  await s3.send(
-    new PutBucketEncryptionCommand({
-      Bucket,
-      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'users-key' }, BucketKeyEnabled: true }] },
-    }),
-  );
   // A public website: a bucket update the run sends must not make it private.
   expect((await api(remote, 'PATCH', `/v1/object-storage/buckets/${Bucket}`, { token: userAdmin.bearer, json: { is_public: true } })).status).toBe(200);
 
