@@ -22,6 +22,7 @@ import {
   type S3OperationName,
 } from '../../spec/index.js';
 import { both, concurrencyOf, mapConcurrently } from '../target/concurrency.js';
+import type { Evidence } from '../../reports/results-format.js';
 import { noRestApiReason } from '../target/config.js';
 import type { SuiteContext } from '../target/context.js';
 import { DriverCannot, onlyApiTokensHave, type IssuedToken } from '../target/driver.js';
@@ -132,6 +133,25 @@ function tokenVariants(levelTokens: LevelTokens, scope: Scope, bucketLevel: bool
 /** One result of a cell per token variant, reduced to what the cell records: the first failing variant, else the last. */
 function worstVariant<T extends { readonly verdict: Verdict; readonly tokenScope: TokenScope }>(results: readonly T[], expected: string): T {
   return results.find((r) => r.verdict !== expected) ?? results[results.length - 1]!;
+}
+
+/**
+ * The record of a grid cell from the calls of its token variants: the first variant that did not answer as expected
+ * (else the last) is the one reported; `describe` says what one call saw, `evidence` what the cell keeps.
+ */
+function judgedCell<T extends { readonly verdict: Verdict; readonly tokenScope: TokenScope }>(
+  base: { readonly operation: string; readonly level: PermissionType; readonly scope: Scope; readonly expected: 'allow' | 'deny' },
+  ids: readonly string[],
+  results: readonly T[],
+  describe: (result: T) => string,
+  evidence: (reported: T, passed: boolean) => readonly Evidence[] | undefined,
+): (rec: CheckRecorder) => void {
+  const { operation, level, scope, expected } = base;
+  const reported = worstVariant(results, expected);
+  const detail = results.map((r) => `${describe(r)}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
+  const passed = reported.verdict === expected;
+  const message = passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${describe(reported)}) with the ${tokenScopeLabel[reported.tokenScope]}`);
+  return (rec) => rec.cell({ ...base, observed: reported.verdict, detail }, ids, message, evidence(reported, passed), isAdminOutOfScope(level, scope));
 }
 
 export interface GridFixture {
@@ -441,20 +461,12 @@ async function runS3Cell(ctx: SuiteContext, fixture: GridFixture, levelTokens: L
     if (error instanceof PermitRefused) return notRun(error.reason, observations);
     throw error;
   }
-  const reported = worstVariant(results, expected);
-  const detail = results.map((r) => `${describeOutcome(r.outcome)}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
-  const passed = reported.verdict === expected;
   return {
     observations,
-    record: (rec) =>
-      rec.cell(
-        { ...base, observed: reported.verdict, detail },
-        ids,
-        passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${describeOutcome(reported.outcome)}) with the ${tokenScopeLabel[reported.tokenScope]}`),
-        // Every call of the cell, passed or not: what was sent, with which key, and what came back.
-        results.map((r) => s3Evidence(operation, r.outcome, `${level} ${scope}, ${tokenScopeLabel[r.tokenScope]}: ${r.verdict}`)),
-        isAdminOutOfScope(level, scope),
-      ),
+    record: judgedCell(base, ids, results, (r) => describeOutcome(r.outcome), () =>
+      // Every call of the cell, passed or not: what was sent, with which key, and what came back.
+      results.map((r) => s3Evidence(operation, r.outcome, `${level} ${scope}, ${tokenScopeLabel[r.tokenScope]}: ${r.verdict}`)),
+    ),
   };
 }
 
@@ -570,19 +582,9 @@ async function runRestCell(ctx: SuiteContext, fixture: GridFixture, levelTokens:
     });
     results.push({ tokenScope, verdict, exchange, detail: describeRestAnswer(exchange) });
   }
-  const reported = worstVariant(results, expected);
-  const detail = results.map((r) => `${r.detail}${results.length > 1 ? ` (${tokenScopeLabel[r.tokenScope]})` : ''}`).join('; ');
-  const passed = reported.verdict === expected;
   return {
     observations,
-    record: (rec) =>
-      rec.cell(
-        { ...base, observed: reported.verdict, detail },
-        ids,
-        passed ? undefined : cellMessage(ids, level, operation, scope, expected, `${reported.verdict} (${reported.detail}) with the ${tokenScopeLabel[reported.tokenScope]}`),
-        passed ? undefined : [toEvidence(reported.exchange)],
-        isAdminOutOfScope(level, scope),
-      ),
+    record: judgedCell(base, ids, results, (r) => r.detail, (reported, passed) => (passed ? undefined : [toEvidence(reported.exchange)])),
   };
 }
 
