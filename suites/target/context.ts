@@ -60,14 +60,11 @@ export class SuiteContext {
   private adminToken: Promise<IssuedToken> | null = null;
   private adminClient: Promise<S3Client> | null = null;
   private counter = 0;
-  /** Per bucket the run did not create: a client that may read and write its configuration, or null for none. */
-  private readonly keepers = new Map<string, Promise<S3Client | null>>();
-  private readonly keeperClients: S3Client[] = [];
   private readonly priorReadings = new Map<string, Promise<PriorReading>>();
   /** What dispose could not restore of buckets the run did not create. */
   configurationsLeft: readonly string[] = [];
-  /** Per bucket the run did not create: a client that may write and remove the run's keys there. */
-  private readonly writers = new Map<string, Promise<S3Client>>();
+  /** Per bucket the run did not create and levels: a client that may do there what those levels may (bucketClient). */
+  private readonly bucketClients = new Map<string, Promise<S3Client>>();
 
   constructor(
     readonly run: SettledRun,
@@ -203,26 +200,10 @@ export class SuiteContext {
    * token scoped to that bucket; null when the driver has neither.
    */
   private configurationKeeper(bucket: string): Promise<S3Client | null> {
-    let keeper = this.keepers.get(bucket);
-    if (!keeper) {
-      keeper = (async () => {
-        try {
-          return await this.adminS3();
-        } catch (error) {
-          if (!(error instanceof DriverCannot)) throw error;
-        }
-        const scoped = await this.token({ object_storage: { permission_type: 'admin_rw', bucket_scope: 'specific', allowed_buckets: [bucket] } }).catch((error: unknown) => {
-          if (error instanceof DriverCannot) return null;
-          throw error;
-        });
-        if (!scoped?.objectStorage?.allowedBuckets.includes(bucket)) return null;
-        const client = this.s3For(scoped);
-        this.keeperClients.push(client);
-        return client;
-      })();
-      this.keepers.set(bucket, keeper);
-    }
-    return keeper;
+    return this.bucketClient(bucket, ['admin_rw'], 'read and write the configuration of').catch((error: unknown) => {
+      if (error instanceof DriverCannot) return null;
+      throw error;
+    });
   }
 
   /** The configuration of a part to restore: journaled by the run already, or read now; or why it cannot be had. */
@@ -348,9 +329,18 @@ export class SuiteContext {
    * objects. Throws DriverCannot, naming what is missing, when there is none.
    */
   writerFor(bucket: string): Promise<S3Client> {
-    let writer = this.writers.get(bucket);
-    if (!writer) {
-      writer = (async () => {
+    return this.bucketClient(bucket, writingLevels, 'write objects in');
+  }
+
+  /**
+   * A client for `bucket`, made once per bucket and levels: the fixture admin, else a key of the first of `levels`
+   * that is limited to that bucket. Throws DriverCannot, naming what no key `does` there, when there is none.
+   */
+  private bucketClient(bucket: string, levels: readonly PermissionType[], does: string): Promise<S3Client> {
+    const memo = `${levels.join(',')} ${bucket}`;
+    let client = this.bucketClients.get(memo);
+    if (!client) {
+      client = (async () => {
         const missing: string[] = [];
         try {
           return await this.adminS3();
@@ -358,19 +348,21 @@ export class SuiteContext {
           if (!(error instanceof DriverCannot)) throw error;
           missing.push(error.message);
         }
-        for (const level of writingLevels) {
+        for (const level of levels) {
           try {
-            return this.s3For(await this.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [bucket] } }));
+            const token = await this.token({ object_storage: { permission_type: level, bucket_scope: 'specific', allowed_buckets: [bucket] } });
+            if (!token.objectStorage?.allowedBuckets.includes(bucket)) throw new DriverCannot(`the ${this.driver.name} driver's ${level} / specific key does not cover ${bucket}`);
+            return this.s3For(token);
           } catch (error) {
             if (!(error instanceof DriverCannot)) throw error;
             missing.push(error.message);
           }
         }
-        throw new DriverCannot(`no key may write objects in ${bucket}: ${missing.join('; ')}`);
+        throw new DriverCannot(`no key may ${does} ${bucket}: ${missing.join('; ')}`);
       })();
-      this.writers.set(bucket, writer);
+      this.bucketClients.set(memo, client);
     }
-    return writer;
+    return client;
   }
 
   private async removePrefixedKeys(bucket: string): Promise<void> {
@@ -411,12 +403,11 @@ export class SuiteContext {
     await this.cleanup.cleanUp(canRemoveBuckets ? this : null, revoker, adminId ? [adminId] : [], concurrency);
     if (adminId && revoker) await this.cleanup.cleanUp(null, revoker, [], concurrency);
     const adminClient = this.adminClient ? await this.adminClient.catch(() => null) : null;
-    for (const writer of this.writers.values()) {
-      const client = await writer.catch(() => null);
+    for (const made of this.bucketClients.values()) {
+      const client = await made.catch(() => null);
       if (client !== adminClient) client?.destroy();
     }
     adminClient?.destroy();
-    for (const client of this.keeperClients) client.destroy();
   }
 }
 
