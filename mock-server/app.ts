@@ -90,9 +90,15 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** How long an idle keep-alive connection is kept open. */
+const idleKeepAliveMs = 65_000;
+
 function listen(app: RequestListener, port: number, host: string, malformed: MalformedRenderer): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(app);
+    // Idle keep-alive connections stay open well beyond Node's 5 s: a client that reuses one after a pause (an SDK
+    // between a test's steps) would otherwise meet a connection the server is closing, an ECONNRESET.
+    server.keepAliveTimeout = idleKeepAliveMs;
     answerMalformedRequests(server, app, malformed);
     server.once('error', reject);
     server.listen(port, host, () => {
