@@ -108,7 +108,7 @@ async function bucketsNamed(prefix: string): Promise<string[]> {
  * Runs `ibee-conformance run --driver credentials` against the mock under `runPrefix`; `interruptWhen` sends SIGINT
  * to the run's process group once it holds.
  */
-async function runCli(runPrefix: string, interruptWhen?: () => Promise<boolean>): Promise<{ exit: number | string; output: string; reportDir: string }> {
+async function runCli(runPrefix: string, interruptWhen?: () => Promise<boolean>, extraArgs: readonly string[] = []): Promise<{ exit: number | string; output: string; reportDir: string }> {
   const reportDir = join(root, `report-${runPrefix}`);
   const proc = spawn(
     process.execPath,
@@ -131,6 +131,7 @@ async function runCli(runPrefix: string, interruptWhen?: () => Promise<boolean>)
       suiteRuns,
       '--out',
       reportDir,
+      ...extraArgs,
     ],
     // Its own process group, so that SIGINT reaches vitest and its workers as Ctrl-C in a terminal does.
     { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, IBEE_RUN_PREFIX: runPrefix, FORCE_COLOR: '0' } },
@@ -192,7 +193,8 @@ describe('ibee-conformance run --driver credentials', () => {
     const prefix = 'relcred2';
     // Halfway: once the run holds buckets of its own and a good number of credentials.
     const halfway = async (): Promise<boolean> => (await credentialsNamed(prefix)).length >= 8 && (await bucketsNamed(prefix)).length > 0;
-    const run = await runCli(prefix, halfway);
+    // One thing at a time: run concurrently, the halfway state can come and go between two polls.
+    const run = await runCli(prefix, halfway, ['--concurrency', '1']);
     expect(run.exit, run.output.slice(-2000)).not.toBe(0);
     expect(await credentialsNamed(prefix), run.output.slice(-1500)).toEqual([]);
     expect(await bucketsNamed(prefix)).toEqual([]);
